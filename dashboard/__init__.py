@@ -1,0 +1,1 @@
+"""The command-centre screens: a Dash app with Socket.IO push on its Flask server."""

@@ -1,0 +1,39 @@
+"""The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Dash, dcc, html
+from flask_socketio import SocketIO
+from sqlalchemy.engine import Engine
+
+from dashboard import ids, realtime
+from dashboard.callbacks import register_all
+from dashboard.i18n import LANGS, t
+from dashboard.layouts.wall import wall_page
+from feeds.settings import Settings
+from feeds.snapshots import SnapshotStore
+from feeds.store import load_map
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
+               async_mode: str | None = None) -> tuple[Dash, SocketIO]:
+    app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
+               update_title=None, suppress_callback_exceptions=True)
+
+    def wall(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        with engine.connect() as conn:
+            layers = load_map(conn)
+        return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url)])
+
+    dash.register_page("wall", path="/", layout=wall, title=t("title"))
+    app.layout = html.Div([dash.page_container], className="app-root")
+    register_all(app)
+    assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
+    socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
+    return app, socketio

@@ -1,0 +1,292 @@
+/* Wall screen live layer.
+ *
+ * Socket.IO deltas (namespace /live, event "delta") are applied in sequence on top of a snapshot loaded
+ * over HTTP; a gap or a reset in the sequence reloads the snapshot. Patrol markers are canvas circle
+ * markers moved in place (setLatLng), never rebuilt. The merged view (figures, ticker) goes into the
+ * Dash store "wall-live" at most twice a second; window.dash_clientside.cc.renderLive draws it.
+ * Field text is untrusted: it only ever reaches the page as text (React children, textContent).
+ */
+(function () {
+  "use strict";
+  var cc = (window.cc = window.cc || {});
+  cc.maps = cc.maps || {};
+  if (window.L && !L.Map.ccHooked) {
+    L.Map.addInitHook(function () {
+      cc.maps[this.getContainer().id] = this;
+    });
+    L.Map.ccHooked = true;
+  }
+
+  var MAP_ID = "wall-map";
+  var STALE_MS = 30000;
+  var ON_DUTY_MS = 5 * 60 * 1000;
+  var RENDER_EVERY_MS = 500;
+  var MAX_LATENCIES = 200000;
+  var NEW_FOR_MS = 5000;  // a new ticker item stands out this long
+
+  var firstSeen = {};  // ticker item id -> when a delta brought it (items from a snapshot are not new)
+  var live = (cc.live = {
+    seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [],
+    counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
+    receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [],
+    markers: {}, incidentMarkers: {}, alertMarkers: {}, layers: null, flashUntil: {},
+  });
+
+  function config() {
+    if (!cc.config) {
+      var el = document.getElementById("wall-config");
+      if (!el) return null;
+      cc.config = JSON.parse(el.getAttribute("data-config"));
+    }
+    return cc.config;
+  }
+  function text(key) { var c = config(); return (c && c.text[key]) || key; }
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
+  }
+  function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
+
+  /* ---- map layers, moved in place ---- */
+  function layers(map) {
+    if (live.layers && live.layers.map === map) return live.layers;
+    var svg = L.svg({ padding: 0.2 });
+    live.layers = {
+      map: map, svg: svg,
+      patrols: L.layerGroup().addTo(map),
+      incidents: L.layerGroup().addTo(map),
+      alerts: L.layerGroup().addTo(map),
+    };
+    live.markers = {}; live.incidentMarkers = {}; live.alertMarkers = {};
+    return live.layers;
+  }
+
+  function upsertPatrol(lyr, id, p) {
+    var m = live.markers[id];
+    if (m) { m.setLatLng([p.lat, p.lon]); return; }
+    m = L.circleMarker([p.lat, p.lon], {
+      radius: Math.max(3, rem() * 0.3), color: "#061226", weight: 1,
+      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false,
+    });
+    m.addTo(lyr.patrols);
+    live.markers[id] = m;
+  }
+
+  function label(el, lines) {  // a tooltip built from text nodes only
+    var div = document.createElement("div");
+    lines.forEach(function (line) { var p = document.createElement("div"); p.textContent = line; div.appendChild(p); });
+    return div;
+  }
+
+  function syncPoints(lyr, group, store, items, options, describe) {
+    var keep = {};
+    items.forEach(function (it) {
+      keep[it.id] = true;
+      if (store[it.id]) return;
+      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg }, options(it)));
+      m.bindTooltip(label(null, describe(it)), { direction: "top" });
+      m.addTo(group);
+      store[it.id] = m;
+    });
+    Object.keys(store).forEach(function (id) {
+      if (!keep[id]) { group.removeLayer(store[id]); delete store[id]; }
+    });
+  }
+
+  function drawPoints(lyr, fresh) {
+    var c = config() || { categories: {}, alertClasses: {} };
+    var r = rem();
+    syncPoints(lyr, lyr.incidents, live.incidentMarkers, live.incidents, function (it) {
+      return { radius: r * (it.urgent ? 0.6 : 0.45), color: "#ffffff", weight: 2, fillColor: "#f472b6",
+               fillOpacity: 0.9, className: fresh[it.id] ? "marker-new" : "" };
+    }, function (it) { return [c.categories[it.category] || it.category, it.text]; });
+    syncPoints(lyr, lyr.alerts, live.alertMarkers, live.alerts, function (it) {
+      return { radius: r * 0.45, color: "#ffffff", weight: 2, fillColor: "#a78bfa", fillOpacity: 0.9,
+               className: fresh[it.id] ? "marker-new" : "" };
+    }, function (it) { return [c.alertClasses[it["class"]] || it["class"], it.camera]; });
+  }
+
+  /* ---- snapshot + ordered deltas ---- */
+  function resetTo(snap) {
+    var map = cc.maps[MAP_ID];
+    live.seq = snap.seq;
+    live.patrols = snap.patrols;
+    live.incidents = snap.incidents;
+    live.alerts = snap.alerts;
+    live.counts = snap.counts;
+    live.dataAt = snap.at;
+    live.snapshots += 1;
+    if (map) {
+      var lyr = layers(map);
+      Object.keys(live.markers).forEach(function (id) {
+        if (!snap.patrols[id]) { lyr.patrols.removeLayer(live.markers[id]); delete live.markers[id]; }
+      });
+      Object.keys(snap.patrols).forEach(function (id) { upsertPatrol(lyr, id, snap.patrols[id]); });
+      drawPoints(lyr, {});
+    }
+    scheduleRender();
+  }
+
+  function applyDelta(d) {
+    var map = cc.maps[MAP_ID];
+    var lyr = map ? layers(map) : null;
+    var sent = [];
+    Object.keys(d.patrols).forEach(function (id) {
+      var p = d.patrols[id];
+      live.patrols[id] = p;
+      if (lyr) upsertPatrol(lyr, id, p);
+      sent.push(p.sent);
+    });
+    var fresh = {};
+    var now = Date.now();
+    d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = now; });
+    var recent = Math.max(live.incidents.length, live.alerts.length, 30);
+    if (d.incidents.length) {
+      live.incidents = d.incidents.concat(live.incidents).slice(0, recent);
+      d.incidents.forEach(function (i) { fresh[i.id] = true; });
+    }
+    if (d.alerts.length) {
+      live.alerts = d.alerts.concat(live.alerts).slice(0, recent);
+      d.alerts.forEach(function (a) { fresh[a.id] = true; });
+    }
+    Object.keys(d.counts).forEach(function (k) { live.counts[k] = (live.counts[k] || 0) + d.counts[k]; });
+    live.seq = d.seq;
+    live.dataAt = d.at;
+    live.deltas += 1;
+    if (lyr && (d.incidents.length || d.alerts.length)) drawPoints(lyr, fresh);
+    if (sent.length) recordLatency(sent);
+    scheduleRender();
+  }
+
+  function recordLatency(sent) {  // publish → painted, on the wall clock both sides use
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        var now = Date.now();
+        if (live.latencies.length > MAX_LATENCIES) live.latencies.length = 0;
+        for (var i = 0; i < sent.length; i++) live.latencies.push(now - sent[i]);
+      }, 0);
+    });
+  }
+
+  function loadSnapshot() {
+    if (live.loading) return;
+    live.loading = true;
+    fetch("/api/live/snapshot", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("snapshot " + r.status); return r.json(); })
+      .then(function (snap) {
+        live.loading = false;
+        resetTo(snap);
+        var pending = live.buffer.sort(function (a, b) { return a.seq - b.seq; });
+        live.buffer = [];
+        pending.forEach(function (d) { if (d.seq > live.seq) onDelta(d); });
+      })
+      .catch(function () { live.loading = false; setTimeout(loadSnapshot, 2000); });
+  }
+
+  function onDelta(d) {
+    live.receivedAt = Date.now();
+    if (live.loading || live.seq === null) { live.buffer.push(d); loadSnapshot(); return; }
+    if (d.seq === live.seq + 1) { applyDelta(d); return; }
+    // a gap (missed deltas) or a reset (the ingest started over): start again from a snapshot
+    live.buffer.push(d);
+    loadSnapshot();
+  }
+  cc.onDelta = onDelta;  // for tests that inject deltas
+
+  /* ---- figures, ticker, clock, connection, data age ---- */
+  var renderTimer = null;
+  function scheduleRender() {
+    if (renderTimer) return;
+    renderTimer = setTimeout(function () { renderTimer = null; pushView(); }, RENDER_EVERY_MS);
+  }
+
+  var lastView = "";
+  function pushView() {  // only when what the screen shows has changed
+    var now = Date.now();
+    var onDuty = 0;
+    Object.keys(live.patrols).forEach(function (id) { if (now - live.patrols[id].fix < ON_DUTY_MS) onDuty += 1; });
+    var items = live.incidents.map(function (i) { return Object.assign({ type: "incident" }, i); })
+      .concat(live.alerts.map(function (a) { return Object.assign({ type: "alert" }, a); }))
+      .sort(function (a, b) { return b.at - a.at; }).slice(0, 30);
+    var seen = {};
+    items.forEach(function (it) {
+      seen[it.id] = firstSeen[it.id] || 0;
+      it.isNew = now - seen[it.id] < NEW_FOR_MS;
+    });
+    firstSeen = seen;
+    var c = live.counts;
+    var view = { onDuty: onDuty, counts: { incidents: c.incidents, alerts: c.alerts, rejected: c.rejected }, items: items };
+    var key = JSON.stringify(view);
+    if (key === lastView) return;
+    lastView = key;
+    setProps("wall-live", { data: view });
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var now = new Date();
+    var c = config();
+    if (!c) return;
+    var days = text("weekdays");
+    var day = c.lang === "zh" ? "星期" + days.charAt(now.getDay()) : days.substr(now.getDay() * 3, 3);
+    setProps("wall-date", { children: now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) + " " + day });
+    setProps("wall-clock", { children: pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds()) });
+    setProps("wall-connection", {
+      children: live.connected ? text("connected") : text("disconnected"),
+      className: "connection " + (live.connected ? "connected" : "disconnected"),
+    });
+    var last = Math.max(live.receivedAt, live.dataAt);
+    if (!last) { setProps("wall-data-age", { children: text("no_data"), className: "data-age stale" }); return; }
+    var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
+    if (age * 1000 >= STALE_MS) {
+      var span = age >= 120 ? text("minutes").replace("{n}", Math.floor(age / 60)) : text("seconds").replace("{n}", age);
+      setProps("wall-data-age", { children: text("stale").replace("{n}", span), className: "data-age stale" });
+    } else {
+      setProps("wall-data-age", { children: text("updated_ago").replace("{n}", age), className: "data-age" });
+    }
+  }
+
+  /* ---- start once the page, the map and the socket client are there ---- */
+  function start() {
+    if (!window.io || !cc.maps[MAP_ID] || !config()) { setTimeout(start, 50); return; }
+    layers(cc.maps[MAP_ID]);
+    var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
+    socket.on("connect", function () { live.connected = true; loadSnapshot(); tick(); });
+    socket.on("disconnect", function () { live.connected = false; tick(); });
+    socket.on("delta", onDelta);
+    setInterval(function () { tick(); pushView(); }, 1000);
+    tick();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  /* ---- clientside renderer of the merged view (registered in dashboard/callbacks/live.py) ---- */
+  function el(type, props, children) {
+    return { type: type, namespace: "dash_html_components", props: Object.assign({ children: children }, props || {}) };
+  }
+  function clock(ms) { var d = new Date(ms); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
+  function grouped(n) { return (n || 0).toLocaleString("en-US"); }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    cc: {
+      renderLive: function (view) {
+        var c = config() || { categories: {}, alertClasses: {}, channels: {} };
+        var rows = (view.items || []).map(function (it) {
+          var incident = it.type === "incident";
+          var what = incident ? (c.categories[it.category] || it.category) : (c.alertClasses[it["class"]] || it["class"]);
+          var where = incident ? (c.channels[it.channel] || it.channel) + (it.grid ? " · " + it.grid : "")
+                               : text("camera") + " " + it.camera + " · " + text("confidence") + " " + Math.round(it.confidence * 100) + "%";
+          var badges = [el("Span", { className: "tag tag-" + it.type }, what)];
+          if (it.urgent) badges.push(el("Span", { className: "tag tag-urgent" }, text("urgent")));
+          return el("Li", { key: it.id, className: "ticker-item ticker-" + it.type + (it.urgent ? " urgent" : "") + (it.isNew ? " ticker-new" : "") }, [
+            el("Div", { className: "ticker-head" }, [el("Span", { className: "ticker-time" }, clock(it.at))].concat(badges)),
+            incident ? el("Div", { className: "ticker-text" }, it.text) : null,
+            el("Div", { className: "ticker-where" }, where),
+          ]);
+        });
+        if (!rows.length) rows = [el("Li", { className: "ticker-empty" }, text("ticker_empty"))];
+        var n = view.counts || {};
+        return [rows, grouped(view.onDuty), grouped(n.incidents), grouped(n.alerts), grouped(n.rejected)];
+      },
+    },
+  });
+})();

@@ -1,0 +1,11 @@
+"""Callbacks, one module per concern, each with register(app)."""
+from __future__ import annotations
+
+from dash import Dash
+
+from dashboard.callbacks import live
+
+
+def register_all(app: Dash) -> None:
+    for module in (live,):
+        module.register(app)

@@ -1,0 +1,82 @@
+"""The whole command centre on one machine: `python -m dashboard.demo`.
+
+Starts, in order: a Redis-protocol server (an embedded one unless REDIS_URL answers), the SQLite
+database (migrated), the simulated district, the ingest pipeline, the dashboard and the simulator.
+Ctrl-C stops all of it; every child also dies with this process, so nothing is left behind.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
+from feeds.settings import Settings
+from feeds.store import migrate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, help="dashboard port (default 8050)")
+    parser.add_argument("--grids", type=int, help="grids in the simulated district (default 96)")
+    parser.add_argument("--seed", type=int, help="seed of the simulated district")
+    args = parser.parse_args(argv)
+    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    children = Children()
+    try:
+        if settings.redis_url and redis_answers(settings.redis_url):
+            redis_url, redis_note = settings.redis_url, f"Redis (reused)        {settings.redis_url}"
+        else:
+            child, redis_url = start_redis(workdir=settings.data_dir)
+            children.add(child)
+            redis_note = f"Redis (embedded)      {child.detail}"
+        db_url = settings.db_url if settings.database_url else f"sqlite:///{settings.sqlite_path.resolve()}"
+        migrate(db_url)
+        env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
+               "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed)}
+        subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
+                       check=True)
+        children.add(spawn("ingest", "feeds.ingest", env))
+        dashboard = children.add(spawn("dashboard", "dashboard", env))
+        url = f"http://{settings.host}:{settings.port}/"
+        wait_for_http(url + "api/health", timeout=60, child=dashboard)
+        children.add(spawn("simulator", "simulators", env, "--no-load-district"))
+        print("\n".join([
+            "",
+            "网格化治理指挥中心 demo is running:",
+            f"  {redis_note}",
+            f"  Database              {db_url}",
+            f"  Simulated district    seed {settings.seed}, {settings.grids} grids",
+            "  Ingest pipeline       python -m feeds.ingest",
+            "  Simulator             python -m simulators",
+            f"  Wall screen           {url}   (English: {url}?lang=en)",
+            "Press Ctrl-C to stop everything.",
+            "",
+        ]), flush=True)
+        while not stop:
+            exited = children.first_exited()
+            if exited:
+                print(f"{exited.name} exited with code {exited.process.returncode}; stopping", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+        return 0
+    finally:
+        children.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""UI strings: zh-CN first, English second."""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("网格化治理指挥中心", "Grid Governance Command Centre"),
+    "live_situation": ("实时态势", "Live situation"),
+    "patrols_on_duty": ("在岗巡查员", "Patrols on duty"),
+    "incidents": ("事件上报", "Incidents reported"),
+    "camera_alerts": ("视频告警", "Camera alerts"),
+    "rejected": ("拒收消息", "Rejected messages"),
+    "territory": ("辖区概况", "Territory"),
+    "grids": ("网格", "Grids"),
+    "households": ("户数", "Households"),
+    "population": ("人口", "Population"),
+    "ticker": ("实时事件", "Live events"),
+    "ticker_empty": ("等待新事件…", "Waiting for events…"),
+    "connecting": ("连接中…", "Connecting…"),
+    "connected": ("实时连接", "Live"),
+    "disconnected": ("连接中断", "Disconnected"),
+    "updated_ago": ("{n} 秒前更新", "updated {n} s ago"),
+    "stale": ("数据已 {n} 未更新", "No update for {n}"),
+    "minutes": ("{n} 分钟", "{n} min"),
+    "seconds": ("{n} 秒", "{n} s"),
+    "no_data": ("尚无数据", "No data yet"),
+    "urgent": ("紧急", "Urgent"),
+    "camera": ("摄像头", "Camera"),
+    "confidence": ("置信度", "confidence"),
+    "legend_patrol": ("巡查员", "Patrol"),
+    "legend_incident": ("事件", "Incident"),
+    "legend_alert": ("视频告警", "Camera alert"),
+    "weekdays": ("日一二三四五六", "SunMonTueWedThuFriSat"),
+}
+
+
+def t(key: str, lang: str = "zh") -> str:
+    zh, en = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def bundle(lang: str) -> dict[str, str]:
+    """All strings in one language, for the browser script."""
+    return {key: t(key, lang) for key in TEXT}

@@ -1,0 +1,1 @@
+"""Pages and panels as pure functions of data. No callbacks are registered here."""

@@ -1,0 +1,165 @@
+"""The ingest pipeline: decode → validate → filter → persist → apply to live state → push.
+
+One ordered path for every feed. Bad input is rejected with a reason, counted and kept as a dead
+letter; it never stops the loop. Accepted messages are written in one transaction per batch, and only
+those the database had not seen are applied (a replayed message changes nothing).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from feeds.bus import Subscription
+from feeds.push import DELTA_EVENT, Pusher
+from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
+from feeds.snapshots import SnapshotStore
+from feeds.state import Delta, batch_delta
+from feeds.store import write_batch
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The area positions must fall in (the district's bounding box with a margin)."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lon <= self.east
+
+
+def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None) -> str | None:
+    """The filter stage: None when the message may pass, else why not, in words a person can act on."""
+    stamps: dict[str, datetime | None] = {"ts": m.ts}
+    if isinstance(m, PatrolPosition):
+        stamps["fix_at"] = m.fix_at
+    elif isinstance(m, IncidentReport):
+        stamps["occurred_at"] = m.occurred_at
+    else:
+        stamps["started_at"] = m.started_at
+    for name, stamp in stamps.items():
+        if stamp is not None and (ahead := (stamp - now).total_seconds()) > future_tolerance_s:
+            return f"{name} {stamp.isoformat()} is {ahead:.0f} s in the future"
+    if bounds is not None and not bounds.contains(m.lat, m.lon):
+        return f"position ({m.lat:.5f}, {m.lon:.5f}) is outside the district"
+    return None
+
+
+class Ingest:
+    """Collects messages for at most one window, then persists, applies and pushes them as one delta."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        snapshots: SnapshotStore,
+        pusher: Pusher,
+        *,
+        window_s: float = 0.04,
+        bounds: Bounds | None = None,
+        future_tolerance_s: float = 5.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._snapshots = snapshots
+        self._pusher = pusher
+        self._window_s = window_s
+        self._bounds = bounds
+        self._future_tolerance_s = future_tolerance_s
+        self._clock = clock
+        snap = snapshots.load()
+        self.seq = snap["seq"]
+        self._known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
+        self._pending: list[FeedMessage] = []
+        self._rejected: list[Rejection] = []
+        self._last_flush = -math.inf
+        self._last_warning = -math.inf
+        self.stats: Counter[str] = Counter()
+
+    def receive(self, channel: str, payload: bytes | str) -> None:
+        messages, rejections = decode(channel, payload)
+        now = self._clock()
+        for m in messages:
+            reason = reject_reason(m, now, self._future_tolerance_s, self._bounds)
+            if reason is None:
+                self._pending.append(m)
+            else:
+                rejections.append(Rejection(channel, m.model_dump_json(), reason, "filter"))
+        if rejections:
+            self._rejected.extend(rejections)
+            self._warn(rejections)
+
+    def flush_due_in(self) -> float | None:
+        """Seconds until the pending batch should go out (0: now), or None when nothing is pending."""
+        if not self._pending and not self._rejected:
+            return None
+        return max(0.0, self._last_flush + self._window_s - time.monotonic())
+
+    def flush(self) -> Delta | None:
+        """Persist the pending batch, then apply and push what was new. Returns the pushed delta."""
+        if not self._pending and not self._rejected:
+            return None
+        at = self._clock()
+        with self._engine.begin() as conn:
+            new_ids = write_batch(conn, self._pending, self._rejected, at)
+        fresh = [m for m in self._pending if m.id in new_ids]
+        self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh),
+                          rejected=len(self._rejected))
+        delta = None
+        if fresh or self._rejected:
+            delta = batch_delta(self.seq + 1, at, fresh, len(self._rejected), self._known_fix)
+            self._snapshots.save(delta)
+            self.seq = delta["seq"]
+            self._known_fix.update({unit: p["fix"] for unit, p in delta["patrols"].items()})
+            self._pusher.push(DELTA_EVENT, delta)
+        self._pending, self._rejected = [], []
+        self._last_flush = time.monotonic()
+        return delta
+
+    def run(self, subscription: Subscription, stop: threading.Event) -> None:
+        """The loop: never dies on bad input; a database outage is retried with capped backoff."""
+        backoff = 0.0
+        while not stop.is_set():
+            due = self.flush_due_in()
+            item = subscription.get(timeout=0.5 if due is None else due)
+            if item is not None:
+                self.receive(*item)
+            if self.flush_due_in() == 0.0:
+                try:
+                    self.flush()
+                    if backoff:
+                        log.warning("database writes restored")
+                    backoff = 0.0
+                except SQLAlchemyError as err:
+                    if not backoff:
+                        log.error("database write failed, keeping %d messages and retrying: %s",
+                                  len(self._pending), err)
+                    backoff = min(5.0, (backoff or 0.1) * 2)
+                    stop.wait(backoff)
+        try:
+            self.flush()
+        except SQLAlchemyError as err:
+            log.error("final flush failed, %d messages not written: %s", len(self._pending), err)
+
+    def _warn(self, rejections: list[Rejection]) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 10.0:  # the first one at once, then at most one line per 10 s
+            r = rejections[0]
+            log.warning("rejected %d on %s (%s): %s", len(rejections), r.channel, r.stage, r.reason)
+            self._last_warning = now

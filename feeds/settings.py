@@ -1,0 +1,43 @@
+"""The one settings object. Only entry points build it; everything else receives it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from the environment with the CC_ prefix (REDIS_URL and DATABASE_URL are also honoured)."""
+
+    model_config = SettingsConfigDict(env_prefix="CC_", extra="ignore", frozen=True)
+
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("CC_REDIS_URL", "REDIS_URL"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CC_DATABASE_URL", "DATABASE_URL")
+    )
+    data_dir: Path = Path("data")
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
+
+    # push: one delta per window at most, holding the latest fix per unit
+    push_window_ms: int = Field(default=40, ge=5, le=2000)
+    recent_items: int = Field(default=30, ge=1, le=500)  # incidents / alerts kept in the live snapshot
+    future_tolerance_s: float = 5.0  # messages stamped further ahead than this are rejected
+
+    # the simulated district and its feeds
+    seed: int = 7
+    grids: int = Field(default=96, ge=4, le=2000)
+    patrol_interval_s: float = Field(default=2.0, gt=0)
+    incidents_per_hour: float = Field(default=60.0, ge=0)
+    camera_alerts_per_hour: float = Field(default=30.0, ge=0)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "cc.sqlite"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"

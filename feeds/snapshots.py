@@ -1,0 +1,80 @@
+"""Where the live snapshot is kept for screens to load: Redis (shared by processes), or memory (tests)."""
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+import redis
+
+from feeds.state import COUNTERS, Delta, Snapshot, apply_delta, empty_snapshot
+
+PREFIX = "cc:live:"
+
+
+class SnapshotStore(Protocol):
+    def load(self) -> Snapshot: ...
+
+    def save(self, delta: Delta) -> None:
+        """Record one delta (the next in sequence) atomically."""
+
+
+class MemorySnapshotStore:
+    def __init__(self, recent: int = 30) -> None:
+        self.recent = recent
+        self.snapshot = empty_snapshot()
+
+    def load(self) -> Snapshot:
+        return self.snapshot
+
+    def save(self, delta: Delta) -> None:
+        self.snapshot = apply_delta(self.snapshot, delta, self.recent)
+
+
+class RedisSnapshotStore:
+    """The snapshot as a few Redis keys, written in one MULTI/EXEC per delta and read in one."""
+
+    def __init__(self, client: redis.Redis, recent: int = 30) -> None:
+        self._r = client
+        self.recent = recent
+
+    def save(self, delta: Delta) -> None:
+        p = self._r.pipeline(transaction=True)
+        p.set(PREFIX + "seq", delta["seq"])
+        p.set(PREFIX + "at", delta["at"])
+        if delta["patrols"]:
+            p.hset(PREFIX + "patrols", mapping={k: json.dumps(v) for k, v in delta["patrols"].items()})
+        for key in ("incidents", "alerts"):
+            items = delta[key]  # type: ignore[literal-required]
+            if items:
+                p.lpush(PREFIX + key, *[json.dumps(i, ensure_ascii=False) for i in reversed(items)])
+                p.ltrim(PREFIX + key, 0, self.recent - 1)
+        for name, inc in delta["counts"].items():
+            if inc:
+                p.hincrby(PREFIX + "counts", name, inc)
+        p.execute()
+
+    def load(self) -> Snapshot:
+        p = self._r.pipeline(transaction=True)
+        p.get(PREFIX + "seq")
+        p.get(PREFIX + "at")
+        p.hgetall(PREFIX + "patrols")
+        p.lrange(PREFIX + "incidents", 0, self.recent - 1)
+        p.lrange(PREFIX + "alerts", 0, self.recent - 1)
+        p.hgetall(PREFIX + "counts")
+        seq, at, patrols, incidents, alerts, counts = p.execute()
+        stored = {_s(k): int(v) for k, v in counts.items()}
+        return Snapshot(
+            seq=int(seq or 0),
+            at=int(at or 0),
+            patrols={_s(k): json.loads(v) for k, v in patrols.items()},
+            incidents=[json.loads(i) for i in incidents],
+            alerts=[json.loads(a) for a in alerts],
+            counts={k: stored.get(k, 0) for k in COUNTERS},
+        )
+
+    def clear(self) -> None:
+        self._r.delete(*[PREFIX + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts")])
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,94 @@
+"""Live state: what the screens show right now, as a snapshot with a sequence number and ordered deltas.
+
+Pure functions only. The ingest folds each accepted batch into a delta (``batch_delta``) and applies it
+(``apply_delta``); a screen does the same in the browser. The invariant, tested: a snapshot at sequence N
+with the deltas N+1..M applied equals the snapshot at M.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypedDict
+
+from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition
+
+COUNTERS = ("fixes", "incidents", "alerts", "rejected")
+
+
+class Snapshot(TypedDict):
+    seq: int
+    at: int  # epoch ms of the last change
+    patrols: dict[str, dict[str, Any]]  # unit id -> latest fix
+    incidents: list[dict[str, Any]]  # newest first, at most `recent` of them
+    alerts: list[dict[str, Any]]  # newest first
+    counts: dict[str, int]
+
+
+class Delta(TypedDict):
+    seq: int
+    at: int
+    patrols: dict[str, dict[str, Any]]  # the latest fix per unit that moved
+    incidents: list[dict[str, Any]]  # new ones, newest first
+    alerts: list[dict[str, Any]]
+    counts: dict[str, int]  # increments
+
+
+def ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def empty_snapshot() -> Snapshot:
+    return Snapshot(seq=0, at=0, patrols={}, incidents=[], alerts=[], counts=dict.fromkeys(COUNTERS, 0))
+
+
+def patrol_view(m: PatrolPosition) -> dict[str, Any]:
+    return {"lat": round(m.lat, 6), "lon": round(m.lon, 6), "fix": ms(m.fix_at), "sent": ms(m.ts),
+            "acc": m.accuracy_m}
+
+
+def incident_view(m: IncidentReport) -> dict[str, Any]:
+    return {"id": m.id, "category": m.category, "text": m.description, "lat": m.lat, "lon": m.lon,
+            "grid": m.grid_code, "channel": m.channel.value, "urgent": m.urgent, "at": ms(m.ts)}
+
+
+def alert_view(m: CameraAlert) -> dict[str, Any]:
+    return {"id": m.id, "camera": m.camera_id, "class": m.alert_class, "confidence": m.confidence,
+            "lat": m.lat, "lon": m.lon, "at": ms(m.started_at)}
+
+
+def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejected: int,
+                known_fix: dict[str, int] | None = None) -> Delta:
+    """The delta for one accepted batch: latest fix per unit (older fixes than `known_fix` are ignored)."""
+    patrols: dict[str, dict[str, Any]] = {}
+    incidents: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    fixes = 0
+    known_fix = known_fix or {}
+    for m in messages:
+        if isinstance(m, PatrolPosition):
+            fixes += 1
+            view = patrol_view(m)
+            newest = patrols.get(m.unit_id, {}).get("fix", known_fix.get(m.unit_id, -1))
+            if view["fix"] >= newest:
+                patrols[m.unit_id] = view
+        elif isinstance(m, IncidentReport):
+            incidents.append(incident_view(m))
+        elif isinstance(m, CameraAlert):
+            alerts.append(alert_view(m))
+    counts = {"fixes": fixes, "incidents": len(incidents), "alerts": len(alerts), "rejected": rejected}
+    return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
+                 counts=counts)
+
+
+def apply_delta(snap: Snapshot, delta: Delta, recent: int) -> Snapshot:
+    """The snapshot after the delta. Refuses a delta that is not the next in sequence."""
+    if delta["seq"] != snap["seq"] + 1:
+        raise ValueError(f"delta {delta['seq']} does not follow snapshot {snap['seq']}")
+    return Snapshot(
+        seq=delta["seq"],
+        at=delta["at"],
+        patrols={**snap["patrols"], **delta["patrols"]},
+        incidents=(delta["incidents"] + snap["incidents"])[:recent],
+        alerts=(delta["alerts"] + snap["alerts"])[:recent],
+        counts={k: snap["counts"].get(k, 0) + delta["counts"].get(k, 0) for k in COUNTERS},
+    )

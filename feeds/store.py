@@ -1,0 +1,227 @@
+"""The database: the truth. SQLAlchemy 2 models, the engine factory, migrations and the writes of the ingest."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition, Rejection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (which has no zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Area(Base):
+    """A piece of territory: district, street (街道), community (社区) or grid (网格). Geometry as GeoJSON."""
+
+    __tablename__ = "areas"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    geometry: Mapped[str] = mapped_column(Text)
+
+
+class MapFeature(Base):
+    """Base-map features drawn without a tile server: roads (arterial / street) and similar."""
+
+    __tablename__ = "map_features"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    layer: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    geometry: Mapped[str] = mapped_column(Text)
+
+
+class _FeedRow:
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the message id: idempotency key
+    source: Mapped[str] = mapped_column(String(32))
+    drill_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PatrolFix(_FeedRow, Base):
+    __tablename__ = "patrol_fixes"
+    unit_id: Mapped[str] = mapped_column(String(64))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    fix_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_patrol_fixes_unit_time", "unit_id", "fix_at"),)
+
+
+class IncidentRow(_FeedRow, Base):
+    __tablename__ = "incident_reports"
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reporter_id: Mapped[str | None] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CameraAlertRow(_FeedRow, Base):
+    __tablename__ = "camera_alerts"
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    alert_class: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeadLetter(Base):
+    """Input that was refused: kept with its raw payload and the reason, for an operator to read and re-drive."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+_TABLE_OF: dict[str, Any] = {
+    "patrol_position": PatrolFix.__table__,
+    "incident_report": IncidentRow.__table__,
+    "camera_alert": CameraAlertRow.__table__,
+}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; SQLite files get WAL, NORMAL sync and a busy timeout (several processes share them)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["url"] = url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+def _row(m: FeedMessage, received_at: datetime) -> dict[str, Any]:
+    row = m.model_dump(exclude={"kind", "schema_version", "ts"})
+    row["sent_at"] = m.ts
+    row["received_at"] = received_at
+    if isinstance(m, IncidentReport):
+        row["channel"] = m.channel.value
+    return row
+
+
+def _insert_ignoring_known(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows whose id is new; return the ids actually inserted (a replay inserts nothing)."""
+    dialect = conn.dialect.name
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    return set(conn.execute(stmt, rows).scalars().all())
+
+
+def write_batch(
+    conn: Connection, messages: Sequence[FeedMessage], rejections: Iterable[Rejection], received_at: datetime
+) -> set[str]:
+    """Persist one ingest batch in the caller's transaction. Returns the ids that were new."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for m in messages:
+        by_kind.setdefault(m.kind, []).append(_row(m, received_at))
+    new_ids: set[str] = set()
+    for kind, rows in by_kind.items():
+        new_ids |= _insert_ignoring_known(conn, _TABLE_OF[kind], rows)
+    dead = [
+        {"channel": r.channel, "stage": r.stage, "reason": r.reason, "payload": r.payload, "received_at": received_at}
+        for r in rejections
+    ]
+    if dead:
+        conn.execute(DeadLetter.__table__.insert(), dead)
+    return new_ids
+
+
+def load_map(conn: Connection) -> dict[str, Any]:
+    """The territory as GeoJSON FeatureCollections per layer, for the wall map."""
+    layers: dict[str, list[dict[str, Any]]] = {"district": [], "street": [], "community": [], "grid": []}
+    for a in conn.execute(select(Area.__table__).order_by(Area.code)):
+        layers.setdefault(a.level, []).append({
+            "type": "Feature",
+            "geometry": json.loads(a.geometry),
+            "properties": {"code": a.code, "name": a.name, "parent": a.parent_code,
+                           "households": a.households, "population": a.population},
+        })
+    roads: dict[str, list[dict[str, Any]]] = {}
+    for f in conn.execute(select(MapFeature.__table__).order_by(MapFeature.id)):
+        roads.setdefault(f.layer, []).append({
+            "type": "Feature", "geometry": json.loads(f.geometry), "properties": {"name": f.name},
+        })
+    out = {level: {"type": "FeatureCollection", "features": feats} for level, feats in layers.items()}
+    out.update({layer: {"type": "FeatureCollection", "features": feats} for layer, feats in roads.items()})
+    return out

@@ -1,0 +1,334 @@
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from shapely.geometry import Point
+from shapely.ops import nearest_points
+from sqlalchemy import select
+
+from feeds.bus import MemoryBus
+from feeds.schemas import (
+    FEED_CHANNELS,
+    CameraAlert,
+    IncidentReport,
+    PatrolPosition,
+    ReportChannel,
+    channel_for,
+    decode,
+    encode,
+)
+from feeds.store import Area, make_engine, migrate
+from simulators.cameras import COOLDOWN_S
+from simulators.geography import District, build_district
+from simulators.incidents import CATEGORIES, IncidentSource
+from simulators.patrols import SPEED_MPS, PatrolFleet, patrol_units
+from simulators.runner import Simulation, main, parse_args, redact, run
+
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def district() -> District:
+    return build_district(7, 96)
+
+
+def _clock(step_s: float, n: int) -> list[datetime]:
+    return [T0 + timedelta(seconds=step_s * k) for k in range(n)]
+
+
+def _metres(d: District, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance between two (lon, lat) points."""
+    (x0, y0), (x1, y1) = d.frame.to_xy(*a), d.frame.to_xy(*b)
+    return math.hypot(x1 - x0, y1 - y0)
+
+
+def _round_trips(messages: list) -> None:
+    by_kind: dict[str, list] = defaultdict(list)
+    for m in messages:
+        by_kind[m.kind].append(m)
+    for kind, batch in by_kind.items():
+        good, bad = decode(channel_for(kind), encode(batch))
+        assert bad == []
+        assert good == batch
+
+
+# patrols
+
+def test_patrols_are_deterministic(district: District) -> None:
+    def run_fleet(seed: int) -> list[dict]:
+        fleet = PatrolFleet(district, seed)
+        return [m.model_dump() for now in _clock(7.5, 40) for m in fleet.positions(now, "r1")]
+
+    assert run_fleet(3) == run_fleet(3)
+    assert run_fleet(3) != run_fleet(4)
+
+
+def test_one_patrol_per_grid_with_stable_unit_ids(district: District) -> None:
+    fleet = PatrolFleet(district, 1)
+    fixes = fleet.positions(T0, "r1")
+    assert [f.unit_id for f in fixes] == [f"P{n:04d}" for n in range(1, 97)]
+    assert patrol_units(district) == {p.grid_code: p.unit_id for p in fleet.patrols}
+    assert all(SPEED_MPS[0] <= p.speed_mps <= SPEED_MPS[1] for p in fleet.patrols)
+
+
+def test_fixes_are_valid_unique_and_stamped_now(district: District) -> None:
+    fleet = PatrolFleet(district, 2)
+    fixes = [f for now in _clock(2.0, 10) for f in fleet.positions(now, "run-7")]
+    assert len({f.id for f in fixes}) == len(fixes)
+    assert all(f.id.startswith("run-7-p") and f.source == "simulator" and f.drill_id is None for f in fixes)
+    assert all(f.ts == f.fix_at and f.ts.tzinfo is not None for f in fixes)
+    assert all(3.0 <= f.accuracy_m <= 8.0 for f in fixes)
+    assert all(f.speed_mps == 0.0 or SPEED_MPS[0] <= f.speed_mps <= SPEED_MPS[1] for f in fixes)
+    _round_trips(fixes)
+
+
+def test_patrols_walk_at_a_walking_pace_and_pause_now_and_then(district: District) -> None:
+    fleet = PatrolFleet(district, 5)
+    fleet.advance(T0)
+    previous = [p.true_position() for p in fleet.patrols]
+    stopped = 0
+    for now in _clock(2.0, 600)[1:]:  # 20 minutes: about a lap of the grid
+        fleet.advance(now)
+        for k, p in enumerate(fleet.patrols):
+            x, y = p.true_position()
+            assert math.hypot(x - previous[k][0], y - previous[k][1]) / 2.0 <= SPEED_MPS[1] + 1e-6
+            previous[k] = (x, y)
+            stopped += not p.moving
+    assert stopped > 0
+    travelled = [p.at_m for p in fleet.patrols]
+    assert len(set(travelled)) == len(travelled)  # they do not walk in lockstep
+
+
+def test_noisy_fixes_stay_plausible_over_a_lap(district: District) -> None:
+    fleet = PatrolFleet(district, 6)
+    track: dict[str, list[PatrolPosition]] = defaultdict(list)
+    for now in _clock(60.0, 21):
+        for f in fleet.positions(now, "r"):
+            track[f.unit_id].append(f)
+    moved = []
+    for fixes in track.values():
+        steps = [_metres(district, (a.lon, a.lat), (b.lon, b.lat)) / 60.0
+                 for a, b in itertools.pairwise(fixes)]
+        assert max(steps) < 3.0
+        moved.append(_metres(district, (fixes[0].lon, fixes[0].lat), (fixes[-1].lon, fixes[-1].lat)))
+    assert sum(1 for m in moved if m > 20) > len(moved) / 2
+
+
+def test_positions_stay_inside_the_district_near_their_grid(district: District) -> None:
+    fleet = PatrolFleet(district, 8)
+    grid_of = {p.unit_id: district.find(p.grid_code).geometry for p in fleet.patrols}
+    west, south, east, north = district.bounds
+    margin = 20 / district.frame.metres_per_degree_lon
+    for now in _clock(45.0, 40):
+        for f in fleet.positions(now, "r"):
+            assert west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin
+            nearest = nearest_points(grid_of[f.unit_id], Point(f.lon, f.lat))[0]
+            assert _metres(district, (nearest.x, nearest.y), (f.lon, f.lat)) <= 20.0
+
+
+def test_time_never_runs_backwards(district: District) -> None:
+    fleet = PatrolFleet(district, 9)
+    fleet.advance(T0 + timedelta(seconds=10))
+    before = [p.at_m for p in fleet.patrols]
+    fleet.advance(T0)
+    assert [p.at_m for p in fleet.patrols] == before
+
+
+def test_naive_times_are_refused(district: District) -> None:
+    with pytest.raises(ValueError):
+        PatrolFleet(district, 1).positions(datetime(2026, 1, 1), "r")
+
+
+# incidents and cameras
+
+def _day_of(source: IncidentSource, step_s: float = 60.0, hours: float = 24.0) -> list:
+    return [m for now in _clock(step_s, int(hours * 3600 / step_s) + 1) for m in source.due(now, "day")]
+
+
+def test_incidents_arrive_at_the_configured_rate(district: District) -> None:
+    source = IncidentSource(district, 4, incidents_per_hour=60, camera_alerts_per_hour=0)
+    reports = _day_of(source)
+    assert all(isinstance(m, IncidentReport) for m in reports)
+    assert 1440 * 0.85 <= len(reports) <= 1440 * 1.15
+
+
+def test_incident_reports_are_plausible(district: District) -> None:
+    source = IncidentSource(district, 4, incidents_per_hour=60, camera_alerts_per_hour=0)
+    reports: list[IncidentReport] = _day_of(source)  # type: ignore[assignment]
+    units = patrol_units(district)
+    codes = {c.code for c in CATEGORIES}
+    channels = Counter(r.channel for r in reports)
+    assert set(channels) == {ReportChannel.PATROL, ReportChannel.CITIZEN, ReportChannel.HOTLINE}
+    assert 0.5 <= channels[ReportChannel.PATROL] / len(reports) <= 0.7
+    assert 0.05 <= sum(r.urgent for r in reports) / len(reports) <= 0.16
+    assert {r.category for r in reports} == codes
+    for r in reports:
+        grid = district.find(r.grid_code)  # type: ignore[arg-type]
+        assert grid.geometry.buffer(1e-6).contains(Point(r.lon, r.lat))
+        assert r.reporter_id == (units[grid.code] if r.channel is ReportChannel.PATROL else None)
+        assert r.occurred_at is None or r.occurred_at < r.ts
+        assert r.channel is not ReportChannel.PATROL or r.occurred_at is not None
+        assert r.description and any("\u4e00" <= ch <= "\u9fff" for ch in r.description)
+    assert any(r.occurred_at is None for r in reports)
+    assert len({r.id for r in reports}) == len(reports)
+    _round_trips(reports)
+
+
+def test_incidents_are_deterministic(district: District) -> None:
+    def day(seed: int) -> list[dict]:
+        source = IncidentSource(district, seed, incidents_per_hour=30, camera_alerts_per_hour=30)
+        return [m.model_dump() for m in _day_of(source, step_s=300.0, hours=6)]
+
+    assert day(1) == day(1)
+    assert day(1) != day(2)
+
+
+def test_cameras_sit_at_intersections(district: District) -> None:
+    source = IncidentSource(district, 4, incidents_per_hour=0, camera_alerts_per_hour=30)
+    cameras = source.cameras
+    assert len(cameras) == 48
+    assert [c.camera_id for c in cameras] == [f"CAM{n:04d}" for n in range(1, 49)]
+    crossings = {(s.lat, s.lon) for s in district.intersections}
+    assert all((c.lat, c.lon) in crossings for c in cameras)
+
+
+def test_camera_alerts_respect_the_cooldown() -> None:
+    small = build_district(2, 8)  # four cameras
+    source = IncidentSource(small, 3, incidents_per_hour=0, camera_alerts_per_hour=200)
+    alerts: list[CameraAlert] = _day_of(source, step_s=30.0, hours=12)  # type: ignore[assignment]
+    assert alerts and all(isinstance(a, CameraAlert) for a in alerts)
+    per_camera: dict[str, list[datetime]] = defaultdict(list)
+    for a in alerts:
+        per_camera[a.camera_id].append(a.started_at)
+        assert 0.55 <= a.confidence <= 0.98 and a.started_at <= a.ts
+    for starts in per_camera.values():
+        assert all((b - a).total_seconds() >= COOLDOWN_S for a, b in itertools.pairwise(starts))
+    assert len(alerts) <= len(source.cameras) * 12 * 12 + len(source.cameras)
+    _round_trips(alerts)
+
+
+def test_camera_alerts_arrive_at_the_configured_rate(district: District) -> None:
+    source = IncidentSource(district, 5, incidents_per_hour=0, camera_alerts_per_hour=30)
+    alerts = _day_of(source)
+    assert 720 * 0.85 <= len(alerts) <= 720 * 1.15
+    assert len({a.alert_class for a in alerts}) == 6
+
+
+def test_zero_rates_give_nothing(district: District) -> None:
+    source = IncidentSource(district, 5, incidents_per_hour=0, camera_alerts_per_hour=0)
+    assert _day_of(source, step_s=600.0) == []
+
+
+# the simulation loop
+
+def _fake_clock(step_s: float) -> Iterator[datetime]:
+    now = T0
+    while True:
+        yield now
+        now += timedelta(seconds=step_s)
+
+
+def test_simulation_publishes_each_kind_on_its_channel(district: District) -> None:
+    bus = MemoryBus()
+    sub = bus.subscribe(FEED_CHANNELS)
+    sim = Simulation(district, seed=7, run_id="t1", incidents_per_hour=600, camera_alerts_per_hour=600)
+    ticks = _fake_clock(30.0)
+    totals = run(sim, bus, threading.Event(), interval_s=0.0, ticks=10, clock=lambda: next(ticks))
+    payloads = []
+    while (item := sub.get(timeout=0)) is not None:
+        payloads.append(item)
+    received: Counter[str] = Counter()
+    for channel, payload in payloads:
+        messages, rejections = decode(channel, payload)
+        assert rejections == []
+        assert {channel_for(m.kind) for m in messages} == {channel}
+        received.update(m.kind for m in messages)
+    assert received == totals
+    assert totals["patrol_position"] == 96 * 10
+    assert totals["incident_report"] > 0 and totals["camera_alert"] > 0
+    position_payloads = [p for c, p in payloads if c == channel_for("patrol_position")]
+    assert len(position_payloads) == 10  # one batch per tick
+
+
+def test_run_stops_when_asked(district: District) -> None:
+    sim = Simulation(district, seed=7, run_id="t2", incidents_per_hour=0, camera_alerts_per_hour=0)
+    stop = threading.Event()
+    stop.set()
+    assert run(sim, MemoryBus(), stop, interval_s=0.0) == Counter()
+
+
+def test_speed_moves_the_world_faster_but_stamps_wall_time(district: District) -> None:
+    rates = {"incidents_per_hour": 600, "camera_alerts_per_hour": 600}
+    fast = Simulation(district, seed=7, run_id="fast", speed=10, **rates)
+    slow = Simulation(district, seed=7, run_id="slow", **rates)
+    fast.tick(T0)
+    slow.tick(T0)
+    wall = T0 + timedelta(seconds=60)
+    messages = fast.tick(wall)
+    slow.tick(T0 + timedelta(seconds=600))
+    assert [p.at_m for p in fast.fleet.patrols] == [p.at_m for p in slow.fleet.patrols]
+    for m in messages:
+        assert abs((m.ts - wall).total_seconds()) < 1e-3
+        if isinstance(m, CameraAlert):
+            assert T0 <= m.started_at <= m.ts
+    assert sum(isinstance(m, IncidentReport) for m in messages) > 30  # ~100 in ten simulated minutes
+    _round_trips(messages)
+
+
+def test_bad_run_ids_are_refused(district: District) -> None:
+    with pytest.raises(ValueError):
+        Simulation(district, seed=1, run_id="no spaces", incidents_per_hour=0, camera_alerts_per_hour=0)
+    with pytest.raises(SystemExit):
+        parse_args(["--run-id", "x" * 41])
+
+
+# the command line
+
+def test_options_override_only_what_is_given() -> None:
+    args = parse_args(["--grids", "120", "--patrol-interval", "0.5", "--speed", "5", "--ticks", "3"])
+    assert (args.grids, args.patrol_interval_s, args.speed, args.ticks) == (120, 0.5, 5.0, 3)
+    assert args.seed is None and args.incidents_per_hour is None and args.run_id is None
+    with pytest.raises(SystemExit):
+        parse_args(["--speed", "0"])
+    with pytest.raises(SystemExit):
+        parse_args(["--no-load-district", "--district-only"])
+
+
+def test_district_only_writes_the_territory_and_exits(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cc.sqlite'}"
+    migrate(url)
+    monkeypatch.setenv("CC_DATABASE_URL", url)
+    for name in ("CC_REDIS_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    main(["--district-only", "--grids", "24", "--seed", "3"])
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            levels = Counter(conn.execute(select(Area.level)).scalars())
+    finally:
+        engine.dispose()
+    assert levels["grid"] == 24 and levels["district"] == 1
+
+
+def test_publishing_needs_a_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CC_REDIS_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit, match="REDIS_URL"):
+        main(["--no-load-district", "--ticks", "1"])
+
+
+def test_invalid_settings_exit_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit, match="grids"):
+        main(["--district-only", "--grids", "2"])
+
+
+def test_passwords_are_kept_out_of_logs() -> None:
+    assert redact("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
+    assert redact("postgresql://cc:pw@db/cc") == "postgresql://cc:***@db/cc"
+    assert redact("sqlite:///data/cc.sqlite") == "sqlite:///data/cc.sqlite"
