@@ -1,0 +1,42 @@
+"""Message factories for tests: valid by default, any field overridable."""
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from feeds.schemas import CameraAlert, IncidentReport, PatrolPosition
+
+_ids = itertools.count(1)
+CENTRE = (30.6920, 111.2865)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _common(kind: str, at: datetime | None, fields: dict[str, Any]) -> dict[str, Any]:
+    base = {"schema_version": 1, "id": f"t-{kind}-{next(_ids)}", "source": "test", "ts": at or now(),
+            "drill_id": None, "kind": kind}
+    return {**base, **fields}
+
+
+def position(unit_id: str = "P0001", lat: float = CENTRE[0], lon: float = CENTRE[1], at: datetime | None = None,
+             **fields: Any) -> PatrolPosition:
+    t = at or now()
+    return PatrolPosition(**_common("patrol_position", t, {
+        "unit_id": unit_id, "lat": lat, "lon": lon, "accuracy_m": 5.0, "speed_mps": 1.2, "fix_at": t, **fields}))
+
+
+def incident(description: str = "解放路口暴露垃圾约2立方米", at: datetime | None = None, **fields: Any) -> IncidentReport:
+    return IncidentReport(**_common("incident_report", at, {
+        "category": "env.garbage", "description": description, "lat": CENTRE[0], "lon": CENTRE[1],
+        "grid_code": "D01-S01-C01-G001", "channel": "patrol", "reporter_id": "P0001", "urgent": False,
+        "occurred_at": None, **fields}))
+
+
+def alert(camera_id: str = "CAM0001", at: datetime | None = None, **fields: Any) -> CameraAlert:
+    t = at or now()
+    return CameraAlert(**_common("camera_alert", t, {
+        "camera_id": camera_id, "alert_class": "garbage_overflow", "confidence": 0.8, "lat": CENTRE[0],
+        "lon": CENTRE[1], "started_at": t, **fields}))

@@ -1,0 +1,77 @@
+"""The demo command: everything starts, the path is live, Ctrl-C stops all of it, nothing is left behind."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import urllib.request
+
+from feeds.services import free_port, redis_answers
+from tests.waiting import wait_until
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids whose environment mentions marker (every child of the demo inherits CC_DATA_DIR)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_children_die_with_a_parent_killed_outright(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time
+        from feeds.services import start_redis
+        child, url = start_redis()
+        print(url, flush=True)
+        time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    url = parent.stdout.readline().strip()
+    assert redis_answers(url)
+    parent.kill()  # SIGKILL: no chance to clean up
+    parent.wait()
+    wait_until(lambda: not redis_answers(url, 0.1), 10, "the orphaned server to die")
+
+
+def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CC_REDIS_URL", "DATABASE_URL", "CC_DATABASE_URL"}}
+    env.update({"CC_DATA_DIR": str(tmp_path / "data"), "CC_PATROL_INTERVAL_S": "0.5"})
+    demo = subprocess.Popen([sys.executable, "-m", "dashboard.demo", "--port", str(port), "--grids", "12"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        wait_until(lambda: lines.append(demo.stdout.readline()) or "Press Ctrl-C" in lines[-1], 90, "the demo banner")
+        banner = "".join(lines)
+        redis_url = re.search(r"redis://127\.0\.0\.1:\d+/0", banner).group(0)
+        assert f"http://127.0.0.1:{port}/" in banner and "cc.sqlite" in banner
+
+        def health():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
+                return json.load(r)
+
+        live = wait_until(lambda: health()["patrols"] == 12 and health(), 30, "patrols in the live snapshot")
+        assert live["seq"] >= 1
+    finally:
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(30)
+    assert code == 0
+    wait_until(lambda: not _port_open(port), 10, "the dashboard port to close")
+    assert not redis_answers(redis_url, 0.2)
+    wait_until(lambda: not _processes_with(str(tmp_path / "data")), 10, "every child process to exit")

@@ -1,0 +1,114 @@
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from feeds.bus import MemoryBus, publish_messages
+from feeds.pipeline import Bounds, Ingest, reject_reason
+from feeds.push import DELTA_EVENT, RecordingPusher
+from feeds.schemas import FEED_CHANNELS, channel_for, encode
+from feeds.snapshots import MemorySnapshotStore
+from feeds.store import DeadLetter, IncidentRow, PatrolFix
+from tests import factories
+from tests.waiting import wait_until
+
+AREA = Bounds(south=30.60, west=111.20, north=30.80, east=111.40)
+
+
+@pytest.fixture
+def ingest(engine):
+    return Ingest(engine, MemorySnapshotStore(recent=10), RecordingPusher(), bounds=AREA)
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_accepted_messages_are_persisted_applied_and_pushed(ingest, engine):
+    ingest.receive(channel_for("patrol_position"), encode([factories.position("P1"), factories.position("P2")]))
+    ingest.receive(channel_for("incident_report"), encode(factories.incident("桥下积水")))
+    delta = ingest.flush()
+    assert delta is not None and delta["seq"] == 1
+    assert set(delta["patrols"]) == {"P1", "P2"}
+    assert [i["text"] for i in delta["incidents"]] == ["桥下积水"]
+    assert ingest._pusher.pushed == [(DELTA_EVENT, delta)]
+    assert _count(engine, PatrolFix) == 2 and _count(engine, IncidentRow) == 1
+    assert ingest._snapshots.load()["seq"] == 1
+
+
+def test_a_malformed_message_is_rejected_with_its_reason_counted_and_kept(ingest, engine):
+    ingest.receive("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "P1"')
+    delta = ingest.flush()
+    assert delta["counts"]["rejected"] == 1
+    with engine.connect() as conn:
+        [dead] = conn.execute(select(DeadLetter.__table__)).all()
+    assert dead.channel == "cc.patrol_position" and dead.stage == "decode"
+    assert dead.reason.startswith("not JSON")
+    assert dead.payload == '{"kind": "patrol_position", "unit_id": "P1"'
+    assert ingest.stats["rejected"] == 1
+
+
+def test_a_replayed_message_changes_nothing(ingest, engine):
+    fix = factories.position("P1")
+    ingest.receive("cc.patrol_position", encode(fix))
+    ingest.flush()
+    ingest.receive("cc.patrol_position", encode(fix))
+    assert ingest.flush() is None  # nothing new: no delta, no push
+    assert _count(engine, PatrolFix) == 1
+    assert len(ingest._pusher.pushed) == 1
+    assert ingest.stats["duplicate"] == 1
+
+
+def test_a_message_from_the_future_is_filtered_out():
+    now = factories.now()
+    fix = factories.position(at=now + timedelta(minutes=10))
+    assert reject_reason(fix, now, 5.0, None) == f"ts {fix.ts.isoformat()} is 600 s in the future"
+
+
+def test_a_position_outside_the_district_is_filtered_out():
+    far = factories.position(lat=39.9, lon=116.4)  # Beijing, not our district
+    assert reject_reason(far, factories.now(), 5.0, AREA) == "position (39.90000, 116.40000) is outside the district"
+    assert reject_reason(factories.position(), factories.now(), 5.0, AREA) is None
+
+
+def test_filtered_messages_become_dead_letters(ingest, engine):
+    ingest.receive("cc.camera_alert", encode(factories.alert(lat=10.0, lon=10.0)))
+    ingest.flush()
+    with engine.connect() as conn:
+        dead = conn.execute(select(DeadLetter.__table__)).one()
+    assert dead.stage == "filter" and "outside the district" in dead.reason
+    assert json.loads(dead.payload)["camera_id"] == "CAM0001"
+
+
+def test_the_loop_goes_on_after_bad_input(engine):
+    bus = MemoryBus()
+    pusher = RecordingPusher()
+    ingest = Ingest(engine, MemorySnapshotStore(), pusher, window_s=0.0)
+    subscription = bus.subscribe(FEED_CHANNELS)
+    stop = threading.Event()
+    loop = threading.Thread(target=ingest.run, args=(subscription, stop))
+    loop.start()
+    try:
+        bus.publish("cc.incident_report", b"[1, 2, 3]")
+        bus.publish("cc.incident_report", b"\x00\x01")
+        publish_messages(bus, [factories.incident("路灯不亮")])
+        wait_until(lambda: any(d["incidents"] for _, d in pusher.pushed), 5, "the good incident")
+    finally:
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
+    assert ingest.stats["rejected"] == 4  # three items of a list that are not objects, one non-JSON payload
+    assert [i["text"] for _, d in pusher.pushed for i in d["incidents"]] == ["路灯不亮"]
+
+
+def test_sequence_numbers_continue_from_the_stored_snapshot(engine):
+    store = MemorySnapshotStore()
+    first = Ingest(engine, store, RecordingPusher())
+    first.receive("cc.patrol_position", encode(factories.position()))
+    first.flush()
+    second = Ingest(engine, store, RecordingPusher())  # e.g. after a restart
+    second.receive("cc.patrol_position", encode(factories.position()))
+    assert second.flush()["seq"] == 2
