@@ -1,0 +1,78 @@
+"""The wall screen in real Chromium: what is published on Redis shows on the page, pushed."""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from feeds.bus import publish_messages
+from tests import factories
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def wall(stack, browser_factory):
+    driver = browser_factory(1920, 1080)
+    driver.get(stack.url)
+    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null"), 30,
+               "the wall to load its snapshot")
+    wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "实时连接", 10, "the connection")
+    return driver
+
+
+def _js(driver, script):
+    return driver.execute_script("return " + script)
+
+
+def test_a_fix_published_on_redis_moves_a_marker_on_the_wall(stack, wall):
+    lat, lon = stack.district.centre
+    publish_messages(stack.bus, [factories.position("T-1", lat=lat, lon=lon)])
+    wait_until(lambda: _js(wall, "cc.live.markers['T-1'] !== undefined"), 10, "the new patrol marker")
+    assert _js(wall, "[cc.live.markers['T-1'].getLatLng().lat, cc.live.markers['T-1'].getLatLng().lng]") == [
+        pytest.approx(lat), pytest.approx(lon)]
+
+    publish_messages(stack.bus, [factories.position("T-1", lat=lat + 0.001, lon=lon)])
+    wait_until(lambda: _js(wall, "cc.live.markers['T-1'].getLatLng().lat") == pytest.approx(lat + 0.001), 10,
+               "the marker to move")
+    assert _js(wall, "cc.live.latencies.length") > 0  # publish → paint was measured in the page
+
+
+def test_a_new_incident_appears_in_the_ticker_as_plain_text(stack, wall):
+    lat, lon = stack.district.centre
+    hostile = '<img src=x onerror="window.__injected=1">东门井盖缺失'
+    publish_messages(stack.bus, [factories.incident(hostile, lat=lat, lon=lon, urgent=True)])
+    ticker = wall.find_element(By.ID, "wall-ticker")
+    wait_until(lambda: "东门井盖缺失" in ticker.text, 10, "the incident in the ticker")
+    assert hostile in ticker.text  # shown as the text it is
+    assert ticker.find_elements(By.TAG_NAME, "img") == []
+    assert _js(wall, "window.__injected === undefined")
+    assert "紧急" in ticker.text and "暴露垃圾" in ticker.text  # urgent badge, category label
+    wait_until(lambda: _js(wall, "Object.keys(cc.live.incidentMarkers).length") >= 1, 5, "the incident marker")
+
+
+def test_a_rejected_message_is_counted_on_the_wall_and_the_feed_goes_on(stack, wall):
+    figure = wall.find_element(By.ID, "count-rejected")
+    before = int(figure.text.replace(",", "").replace("—", "0"))
+    stack.bus.publish("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "T-2"}')
+    wait_until(lambda: figure.text == str(before + 1), 10, "the rejected count to go up")
+    lat, lon = stack.district.centre
+    publish_messages(stack.bus, [factories.position("T-3", lat=lat, lon=lon)])
+    wait_until(lambda: _js(wall, "cc.live.markers['T-3'] !== undefined"), 10, "the next good fix")
+
+
+def test_a_gap_in_the_sequence_reloads_the_snapshot(stack, wall):
+    before = _js(wall, "cc.live.snapshots")
+    wall.execute_script("cc.onDelta({seq: cc.live.seq + 5, at: Date.now(), patrols: {}, incidents: [], "
+                        "alerts: [], counts: {}})")
+    wait_until(lambda: _js(wall, "cc.live.snapshots") == before + 1, 10, "a snapshot reload")
+    health = _js(wall, "fetch('/api/health').then(r => r.json())")
+    assert _js(wall, "cc.live.seq") == health["seq"]
+
+
+def test_the_wall_in_english(stack, browser_factory):
+    driver = browser_factory(1920, 1080)
+    driver.get(stack.url + "?lang=en")
+    wait_until(lambda: "Grid Governance Command Centre" in driver.find_element(By.TAG_NAME, "body").text, 30,
+               "the English title")
+    wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "Live", 10, "the connection")
