@@ -28,7 +28,7 @@
   var live = (cc.live = {
     seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [],
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
-    receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [],
+    receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
     markers: {}, incidentMarkers: {}, alertMarkers: {}, layers: null, flashUntil: {},
   });
 
@@ -49,9 +49,15 @@
   /* ---- map layers, moved in place ---- */
   function layers(map) {
     if (live.layers && live.layers.map === map) return live.layers;
-    var svg = L.svg({ padding: 0.2 });
+    // live layers get panes and renderers of their own: moving a patrol redraws only the patrol canvas,
+    // never the base map (grids, roads, outlines) beneath it
+    ["cc-patrols", "cc-events"].forEach(function (name, i) {
+      if (!map.getPane(name)) map.createPane(name).style.zIndex = String(450 + i * 10);
+    });
     live.layers = {
-      map: map, svg: svg,
+      map: map,
+      canvas: L.canvas({ pane: "cc-patrols", padding: 0 }),
+      svg: L.svg({ pane: "cc-events", padding: 0.2 }),
       patrols: L.layerGroup().addTo(map),
       incidents: L.layerGroup().addTo(map),
       alerts: L.layerGroup().addTo(map),
@@ -65,7 +71,7 @@
     if (m) { m.setLatLng([p.lat, p.lon]); return; }
     m = L.circleMarker([p.lat, p.lon], {
       radius: Math.max(3, rem() * 0.3), color: "#061226", weight: 1,
-      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false,
+      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false, renderer: lyr.canvas,
     });
     m.addTo(lyr.patrols);
     live.markers[id] = m;
@@ -82,7 +88,7 @@
     items.forEach(function (it) {
       keep[it.id] = true;
       if (store[it.id]) return;
-      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg }, options(it)));
+      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg, pane: "cc-events" }, options(it)));
       m.bindTooltip(label(null, describe(it)), { direction: "top" });
       m.addTo(group);
       store[it.id] = m;
@@ -157,12 +163,18 @@
     scheduleRender();
   }
 
-  function recordLatency(sent) {  // publish → painted, on the wall clock both sides use
+  // publish → screen, on the wall clock both sides use: "latencies" at the start of the frame that paints
+  // the moved markers (requestAnimationFrame), "painted" at the first task after that frame
+  function recordLatency(sent) {
     requestAnimationFrame(function () {
+      var framed = Date.now();
       setTimeout(function () {
-        var now = Date.now();
-        if (live.latencies.length > MAX_LATENCIES) live.latencies.length = 0;
-        for (var i = 0; i < sent.length; i++) live.latencies.push(now - sent[i]);
+        var painted = Date.now();
+        if (live.latencies.length > MAX_LATENCIES) { live.latencies.length = 0; live.painted.length = 0; }
+        for (var i = 0; i < sent.length; i++) {
+          live.latencies.push(framed - sent[i]);
+          live.painted.push(painted - sent[i]);
+        }
       }, 0);
     });
   }
