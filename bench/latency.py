@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import redis
 
+from dashboard.demo import start_stack
 from feeds.bus import RedisBus, publish_messages
 from feeds.schemas import PatrolPosition
-from feeds.services import Children, free_port, spawn, start_redis, wait_for_http
-from feeds.store import make_engine, migrate
-from simulators.geography import build_district, save_district
+from feeds.services import free_port, spawn, wait_for_http
+from feeds.settings import Settings
+from simulators.geography import build_district
 
 
 def _driver(width: int = 1920, height: int = 1080):  # type: ignore[no-untyped-def]
@@ -124,31 +125,21 @@ def main() -> None:
     parser.add_argument("--window-ms", type=int, default=25, help="the ingest's push window")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-    children = Children()
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-bench-")), port=free_port(), seed=7, grids=96,
+                        push_window_ms=args.window_ms, redis_url=None, database_url=None)
+    stack = start_stack(settings, simulate=False, quiet=True)
     try:
-        redis_child, redis_url = start_redis(workdir=workdir)
-        children.add(redis_child)
-        db_url = f"sqlite:///{workdir / 'cc.sqlite'}"
-        migrate(db_url)
-        district = build_district(seed=7, grids=96)
-        engine = make_engine(db_url)
-        with engine.begin() as conn:
-            save_district(conn, district)
-        push_port, poll_port = free_port(), free_port()
-        env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PUSH_WINDOW_MS": str(args.window_ms)}
-        children.add(spawn("ingest", "feeds.ingest", env, quiet=True))
-        wall = children.add(spawn("dashboard", "dashboard", {**env, "CC_PORT": str(push_port)}, quiet=True))
-        poll = children.add(spawn("poll", "bench.poll_baseline", {**env, "CC_PORT": str(poll_port)}, quiet=True))
-        wait_for_http(f"http://127.0.0.1:{push_port}/api/health", 60, wall)
+        poll_port = free_port()
+        poll = stack.children.add(spawn("poll", "bench.poll_baseline", {**stack.env, "CC_PORT": str(poll_port)},
+                                        quiet=True))
         wait_for_http(f"http://127.0.0.1:{poll_port}/", 60, poll)
-        publisher = Publisher(RedisBus(redis.Redis.from_url(redis_url)), district.bounds, args.units, args.rate)
+        district = build_district(settings.seed, settings.grids)
+        publisher = Publisher(RedisBus(redis.Redis.from_url(stack.redis_url)), district.bounds, args.units, args.rate)
 
-        push = measure(f"http://127.0.0.1:{push_port}/", publisher, args.seconds)
+        push = measure(stack.url, publisher, args.seconds)
         polled = measure(f"http://127.0.0.1:{poll_port}/", publisher, args.seconds)
     finally:
-        children.stop()
-
+        stack.stop()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     print(f"publish → paint, {args.units} units, {args.rate} fixes/s, {args.seconds:.0f} s measured, "

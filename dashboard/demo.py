@@ -3,6 +3,7 @@
 Starts, in order: a Redis-protocol server (an embedded one unless REDIS_URL answers), the SQLite
 database (migrated), the simulated district, the ingest pipeline, the dashboard and the simulator.
 Ctrl-C stops all of it; every child also dies with this process, so nothing is left behind.
+Tests, benchmarks and the screenshot script start the same stack with `start_stack`.
 """
 from __future__ import annotations
 
@@ -12,10 +13,57 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
 from feeds.settings import Settings
 from feeds.store import migrate
+
+
+@dataclass
+class Stack:
+    url: str
+    redis_url: str
+    db_url: str
+    env: dict[str, str]
+    children: Children = field(default_factory=Children)
+    notes: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.children.stop()
+
+
+def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
+                quiet: bool = False) -> Stack:
+    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    children = Children()
+    try:
+        if settings.redis_url and redis_answers(settings.redis_url):
+            redis_url, note = settings.redis_url, f"Redis (reused)        {settings.redis_url}"
+        else:
+            child, redis_url = start_redis(workdir=settings.data_dir)
+            children.add(child)
+            note = f"Redis (embedded)      {child.detail}"
+        db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
+        migrate(db_url)
+        env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
+               "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed),
+               "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir)}
+        out = subprocess.DEVNULL if quiet else None
+        subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
+                       check=True, stdout=out, stderr=out)
+        children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
+        dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
+        url = f"http://{settings.host}:{settings.port}/"
+        wait_for_http(url + "api/health", timeout=60, child=dashboard)
+        if simulate:
+            children.add(spawn("simulator", "simulators", env, "--no-load-district", *simulator_args, quiet=quiet))
+    except BaseException:
+        children.stop()
+        raise
+    return Stack(url, redis_url, db_url, env, children, [note])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="seed of the simulated district")
     args = parser.parse_args(argv)
     settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     stop = False
 
@@ -35,46 +82,29 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    children = Children()
+    stack = start_stack(settings)
     try:
-        if settings.redis_url and redis_answers(settings.redis_url):
-            redis_url, redis_note = settings.redis_url, f"Redis (reused)        {settings.redis_url}"
-        else:
-            child, redis_url = start_redis(workdir=settings.data_dir)
-            children.add(child)
-            redis_note = f"Redis (embedded)      {child.detail}"
-        db_url = settings.db_url if settings.database_url else f"sqlite:///{settings.sqlite_path.resolve()}"
-        migrate(db_url)
-        env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
-               "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed)}
-        subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
-                       check=True)
-        children.add(spawn("ingest", "feeds.ingest", env))
-        dashboard = children.add(spawn("dashboard", "dashboard", env))
-        url = f"http://{settings.host}:{settings.port}/"
-        wait_for_http(url + "api/health", timeout=60, child=dashboard)
-        children.add(spawn("simulator", "simulators", env, "--no-load-district"))
         print("\n".join([
             "",
             "网格化治理指挥中心 demo is running:",
-            f"  {redis_note}",
-            f"  Database              {db_url}",
+            *(f"  {note}" for note in stack.notes),
+            f"  Database              {stack.db_url}",
             f"  Simulated district    seed {settings.seed}, {settings.grids} grids",
             "  Ingest pipeline       python -m feeds.ingest",
             "  Simulator             python -m simulators",
-            f"  Wall screen           {url}   (English: {url}?lang=en)",
+            f"  Wall screen           {stack.url}   (English: {stack.url}?lang=en)",
             "Press Ctrl-C to stop everything.",
             "",
         ]), flush=True)
         while not stop:
-            exited = children.first_exited()
+            exited = stack.children.first_exited()
             if exited:
                 print(f"{exited.name} exited with code {exited.process.returncode}; stopping", file=sys.stderr)
                 return 1
             time.sleep(0.3)
         return 0
     finally:
-        children.stop()
+        stack.stop()
         print("stopped", flush=True)
 
 

@@ -71,7 +71,7 @@
     if (m) { m.setLatLng([p.lat, p.lon]); return; }
     m = L.circleMarker([p.lat, p.lon], {
       radius: Math.max(3, rem() * 0.3), color: "#061226", weight: 1,
-      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false, renderer: lyr.canvas,
+      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false, renderer: lyr.canvas, ccLive: true,
     });
     m.addTo(lyr.patrols);
     live.markers[id] = m;
@@ -88,7 +88,8 @@
     items.forEach(function (it) {
       keep[it.id] = true;
       if (store[it.id]) return;
-      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg, pane: "cc-events" }, options(it)));
+      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg, pane: "cc-events", ccLive: true },
+                                                             options(it)));
       m.bindTooltip(label(null, describe(it)), { direction: "top" });
       m.addTo(group);
       store[it.id] = m;
@@ -257,10 +258,22 @@
     }
   }
 
+  /* Base-map line weights are given in CSS pixels for a 1080-line screen; scale them with the screen
+     (rem) so a 4K wall shows the same lines, not hairlines. */
+  function scaleLine(layer) {
+    var k = rem() / 18;
+    var o = layer.options;
+    if (Math.abs(k - 1) < 0.05 || layer.ccScaled || !layer.setStyle || !o || o.ccLive || !o.weight) return;
+    layer.setStyle({ weight: o.weight * k });
+    layer.ccScaled = true;
+  }
+
   /* ---- start once the page, the map and the socket client are there ---- */
   function start() {
     if (!window.io || !cc.maps[MAP_ID] || !config()) { setTimeout(start, 50); return; }
     layers(cc.maps[MAP_ID]);
+    cc.maps[MAP_ID].eachLayer(scaleLine);
+    cc.maps[MAP_ID].on("layeradd", function (e) { scaleLine(e.layer); });
     var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
     socket.on("connect", function () { live.connected = true; loadSnapshot(); tick(); });
     socket.on("disconnect", function () { live.connected = false; tick(); });

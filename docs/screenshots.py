@@ -1,0 +1,56 @@
+"""Screenshots of every page at 1920×1080 and 3840×2160, from a running simulated district.
+
+    .venv/bin/python docs/screenshots.py      (writes docs/screenshots/*.png)
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashboard.demo import start_stack  # noqa: E402
+from feeds.services import free_port  # noqa: E402
+from feeds.settings import Settings  # noqa: E402
+
+OUT = Path(__file__).parent / "screenshots"
+PAGES = {"wall": "", "wall-en": "?lang=en"}
+SIZES = [(1920, 1080), (3840, 2160)]
+
+
+def main() -> None:
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-shots-")), port=free_port(), redis_url=None,
+                        database_url=None, patrol_interval_s=1.0)
+    stack = start_stack(settings, simulator_args=["--incidents-per-hour", "900", "--camera-alerts-per-hour", "400"],
+                        quiet=True)
+    try:
+        time.sleep(25)  # let the district fill with patrols, incidents and alerts
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--hide-scrollbars"):
+            options.add_argument(arg)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        try:
+            for (width, height) in SIZES:
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+                for name, query in PAGES.items():
+                    driver.get(stack.url + query)
+                    time.sleep(6)
+                    path = OUT / f"{name}-{width}x{height}.png"
+                    driver.save_screenshot(str(path))
+                    print(path)
+        finally:
+            driver.quit()
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
