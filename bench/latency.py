@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=1000, help="fixes per second")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--window-ms", type=int, default=25, help="the ingest's push window")
+    parser.add_argument("--window-ms", type=int, default=15, help="the ingest's push window")
     args = parser.parse_args()
 
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-bench-")), port=free_port(), seed=7, grids=96,

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
 
     # push: one delta per window at most, holding the latest fix per unit
-    push_window_ms: int = Field(default=25, ge=5, le=2000)
+    push_window_ms: int = Field(default=15, ge=5, le=2000)
     recent_items: int = Field(default=30, ge=1, le=500)  # incidents / alerts kept in the live snapshot
     future_tolerance_s: float = 5.0  # messages stamped further ahead than this are rejected
 

@@ -29,7 +29,7 @@
     seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [],
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
     receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
-    markers: {}, incidentMarkers: {}, alertMarkers: {}, layers: null, flashUntil: {},
+    patrolDots: null, incidentMarkers: {}, alertMarkers: {}, layers: null,
   });
 
   function config() {
@@ -46,36 +46,89 @@
   }
   function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
 
+  /* ---- patrols: one canvas layer, every unit a dot moved in place; one path per frame for all dots ---- */
+  function makePatrolDots() {
+    return L.Layer.extend({
+      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; },
+      onAdd: function (map) {
+        this.canvas = L.DomUtil.create("canvas", "cc-patrol-dots leaflet-zoom-hide");
+        this.getPane().appendChild(this.canvas);
+        map.on("moveend zoomend resize viewreset", this.reset, this);
+        this.reset();
+      },
+      onRemove: function (map) {
+        map.off("moveend zoomend resize viewreset", this.reset, this);
+        L.DomUtil.remove(this.canvas);
+      },
+      set: function (id, lat, lon) { this.points[id] = L.latLng(lat, lon); this.redraw(); },
+      remove: function (id) { delete this.points[id]; this.redraw(); },
+      has: function (id) { return Object.prototype.hasOwnProperty.call(this.points, id); },
+      get: function (id) { return this.points[id]; },
+      size: function () { return Object.keys(this.points).length; },
+      reset: function () {
+        if (!this._map) return;
+        var size = this._map.getSize(), dpr = window.devicePixelRatio || 1;
+        this.origin = this._map.containerPointToLayerPoint([0, 0]);
+        L.DomUtil.setPosition(this.canvas, this.origin);
+        this.canvas.width = size.x * dpr; this.canvas.height = size.y * dpr;
+        this.canvas.style.width = size.x + "px"; this.canvas.style.height = size.y + "px";
+        this.draw();
+      },
+      redraw: function () {
+        if (this.pending || !this._map) return;
+        this.pending = true;
+        var self = this;
+        requestAnimationFrame(function () { self.pending = false; self.draw(); });
+      },
+      sprite: function (dpr) {  // the dot, drawn once, blitted for every unit (cheap without a GPU)
+        var r = this.style.radius(), key = r + "@" + dpr;
+        if (this.spriteKey === key) return this.spriteCanvas;
+        var half = Math.ceil((r + this.style.line) * dpr), c = document.createElement("canvas");
+        c.width = c.height = 2 * half;
+        var ctx = c.getContext("2d");
+        ctx.beginPath(); ctx.arc(half, half, r * dpr, 0, 2 * Math.PI);
+        ctx.fillStyle = this.style.fill; ctx.fill();
+        ctx.lineWidth = this.style.line * dpr; ctx.strokeStyle = this.style.edge; ctx.stroke();
+        this.spriteKey = key; this.spriteCanvas = c; this.spriteHalf = half;
+        return c;
+      },
+      draw: function () {
+        var map = this._map, ctx = this.canvas.getContext("2d"), dpr = window.devicePixelRatio || 1;
+        var sprite = this.sprite(dpr), half = this.spriteHalf, origin = this.origin;
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+        for (var id in this.points) {
+          var p = map.latLngToLayerPoint(this.points[id]);
+          ctx.drawImage(sprite, Math.round((p.x - origin.x) * dpr) - half, Math.round((p.y - origin.y) * dpr) - half);
+        }
+      },
+    });
+  }
+
   /* ---- map layers, moved in place ---- */
   function layers(map) {
     if (live.layers && live.layers.map === map) return live.layers;
-    // live layers get panes and renderers of their own: moving a patrol redraws only the patrol canvas,
-    // never the base map (grids, roads, outlines) beneath it
+    // live layers get panes of their own: moving a patrol redraws only the patrol canvas, never the
+    // base map (grids, roads, outlines) beneath it
     ["cc-patrols", "cc-events"].forEach(function (name, i) {
       if (!map.getPane(name)) map.createPane(name).style.zIndex = String(450 + i * 10);
     });
+    var PatrolDots = makePatrolDots();
     live.layers = {
       map: map,
-      canvas: L.canvas({ pane: "cc-patrols", padding: 0 }),
       svg: L.svg({ pane: "cc-events", padding: 0.2 }),
-      patrols: L.layerGroup().addTo(map),
+      patrols: new PatrolDots({
+        pane: "cc-patrols", fill: "#38bdf8", edge: "#061226", line: 1,
+        radius: function () { return Math.max(3, rem() * 0.3); },
+      }).addTo(map),
       incidents: L.layerGroup().addTo(map),
       alerts: L.layerGroup().addTo(map),
     };
-    live.markers = {}; live.incidentMarkers = {}; live.alertMarkers = {};
+    live.patrolDots = live.layers.patrols; live.incidentMarkers = {}; live.alertMarkers = {};
     return live.layers;
   }
 
-  function upsertPatrol(lyr, id, p) {
-    var m = live.markers[id];
-    if (m) { m.setLatLng([p.lat, p.lon]); return; }
-    m = L.circleMarker([p.lat, p.lon], {
-      radius: Math.max(3, rem() * 0.3), color: "#061226", weight: 1,
-      fillColor: "#38bdf8", fillOpacity: 0.95, interactive: false, renderer: lyr.canvas, ccLive: true,
-    });
-    m.addTo(lyr.patrols);
-    live.markers[id] = m;
-  }
+  function upsertPatrol(lyr, id, p) { lyr.patrols.set(id, p.lat, p.lon); }
 
   function label(el, lines) {  // a tooltip built from text nodes only
     var div = document.createElement("div");
@@ -124,9 +177,7 @@
     live.snapshots += 1;
     if (map) {
       var lyr = layers(map);
-      Object.keys(live.markers).forEach(function (id) {
-        if (!snap.patrols[id]) { lyr.patrols.removeLayer(live.markers[id]); delete live.markers[id]; }
-      });
+      Object.keys(lyr.patrols.points).forEach(function (id) { if (!snap.patrols[id]) lyr.patrols.remove(id); });
       Object.keys(snap.patrols).forEach(function (id) { upsertPatrol(lyr, id, snap.patrols[id]); });
       drawPoints(lyr, {});
     }

@@ -25,16 +25,33 @@ def _js(driver, script):
     return driver.execute_script("return " + script)
 
 
+PAINTED_AT = """
+    const map = cc.maps['wall-map'], dots = cc.live.patrolDots, ll = dots.get(arguments[0]);
+    if (!ll) return null;
+    const p = map.latLngToContainerPoint(ll), dpr = window.devicePixelRatio || 1;
+    const px = dots.canvas.getContext('2d').getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data;
+    return [ll.lat, ll.lng, px[0], px[1], px[2], px[3]];
+"""
+
+
+def _painted(driver, unit):
+    """(lat, lon) of the unit's dot when it is painted in the patrol colour at its place, else None."""
+    found = driver.execute_script(PAINTED_AT, unit)
+    if not found:
+        return None
+    lat, lon, r, g, b, a = found
+    return (lat, lon) if (r, g, b) == (0x38, 0xBD, 0xF8) and a > 200 else None
+
+
 def test_a_fix_published_on_redis_moves_a_marker_on_the_wall(stack, wall):
     lat, lon = stack.district.centre
     publish_messages(stack.bus, [factories.position("T-1", lat=lat, lon=lon)])
-    wait_until(lambda: _js(wall, "cc.live.markers['T-1'] !== undefined"), 10, "the new patrol marker")
-    assert _js(wall, "[cc.live.markers['T-1'].getLatLng().lat, cc.live.markers['T-1'].getLatLng().lng]") == [
-        pytest.approx(lat), pytest.approx(lon)]
+    assert wait_until(lambda: _painted(wall, "T-1"), 10, "the new patrol dot") == (
+        pytest.approx(lat), pytest.approx(lon))
 
     publish_messages(stack.bus, [factories.position("T-1", lat=lat + 0.001, lon=lon)])
-    wait_until(lambda: _js(wall, "cc.live.markers['T-1'].getLatLng().lat") == pytest.approx(lat + 0.001), 10,
-               "the marker to move")
+    wait_until(lambda: _painted(wall, "T-1") == (pytest.approx(lat + 0.001), pytest.approx(lon)), 10,
+               "the dot to move")
     assert _js(wall, "cc.live.latencies.length") > 0  # publish → paint was measured in the page
 
 
@@ -58,7 +75,7 @@ def test_a_rejected_message_is_counted_on_the_wall_and_the_feed_goes_on(stack, w
     wait_until(lambda: figure.text == str(before + 1), 10, "the rejected count to go up")
     lat, lon = stack.district.centre
     publish_messages(stack.bus, [factories.position("T-3", lat=lat, lon=lon)])
-    wait_until(lambda: _js(wall, "cc.live.markers['T-3'] !== undefined"), 10, "the next good fix")
+    wait_until(lambda: _painted(wall, "T-3"), 10, "the next good fix")
 
 
 def test_a_gap_in_the_sequence_reloads_the_snapshot(stack, wall):
