@@ -29,7 +29,8 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             layers = load_map(conn)
-        return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url)])
+        return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
+                                                          stale_after_s=settings.stale_after_s)])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     app.layout = html.Div([dash.page_container], className="app-root")

@@ -50,7 +50,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         migrate(db_url)
         env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
                "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed),
-               "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir)}
+               "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir),
+               "CC_STALE_AFTER_S": str(settings.stale_after_s)}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)

@@ -20,7 +20,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "connected": ("实时连接", "Live"),
     "disconnected": ("连接中断", "Disconnected"),
     "updated_ago": ("{n} 秒前更新", "updated {n} s ago"),
-    "stale": ("数据已 {n} 未更新", "No update for {n}"),
+    "stale": ("数据已 {n}未更新", "No update for {n}"),
     "minutes": ("{n} 分钟", "{n} min"),
     "seconds": ("{n} 秒", "{n} s"),
     "no_data": ("尚无数据", "No data yet"),

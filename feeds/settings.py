@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
+    stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
 
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)

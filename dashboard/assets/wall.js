@@ -18,7 +18,6 @@
   }
 
   var MAP_ID = "wall-map";
-  var STALE_MS = 30000;
   var ON_DUTY_MS = 5 * 60 * 1000;
   var RENDER_EVERY_MS = 500;
   var MAX_LATENCIES = 200000;
@@ -209,6 +208,7 @@
     Object.keys(d.counts).forEach(function (k) { live.counts[k] = (live.counts[k] || 0) + d.counts[k]; });
     live.seq = d.seq;
     live.dataAt = d.at;
+    live.receivedAt = Date.now();
     live.deltas += 1;
     if (lyr && (d.incidents.length || d.alerts.length)) drawPoints(lyr, fresh);
     if (sent.length) recordLatency(sent);
@@ -239,15 +239,16 @@
       .then(function (snap) {
         live.loading = false;
         resetTo(snap);
+        // deltas that came while loading: apply those that follow the snapshot in sequence; drop the
+        // rest (older ones are in it; one that still leaves a gap is superseded by the next live delta)
         var pending = live.buffer.sort(function (a, b) { return a.seq - b.seq; });
         live.buffer = [];
-        pending.forEach(function (d) { if (d.seq > live.seq) onDelta(d); });
+        pending.forEach(function (d) { if (d.seq === live.seq + 1) applyDelta(d); });
       })
       .catch(function () { live.loading = false; setTimeout(loadSnapshot, 2000); });
   }
 
   function onDelta(d) {
-    live.receivedAt = Date.now();
     if (live.loading || live.seq === null) { live.buffer.push(d); loadSnapshot(); return; }
     if (d.seq === live.seq + 1) { applyDelta(d); return; }
     // a gap (missed deltas) or a reset (the ingest started over): start again from a snapshot
@@ -301,7 +302,7 @@
     var last = Math.max(live.receivedAt, live.dataAt);
     if (!last) { setProps("wall-data-age", { children: text("no_data"), className: "data-age stale" }); return; }
     var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
-    if (age * 1000 >= STALE_MS) {
+    if (age * 1000 >= (c.staleAfterMs || 30000)) {
       var span = age >= 120 ? text("minutes").replace("{n}", Math.floor(age / 60)) : text("seconds").replace("{n}", age);
       setProps("wall-data-age", { children: text("stale").replace("{n}", span), className: "data-age stale" });
     } else {

@@ -85,6 +85,22 @@ def test_a_gap_in_the_sequence_reloads_the_snapshot(stack, wall):
     wait_until(lambda: _js(wall, "cc.live.snapshots") == before + 1, 10, "a snapshot reload")
     health = _js(wall, "fetch('/api/health').then(r => r.json())")
     assert _js(wall, "cc.live.seq") == health["seq"]
+    lat, lon = stack.district.centre  # the feed goes on from the reloaded snapshot, with no further reloads
+    publish_messages(stack.bus, [factories.position("T-5", lat=lat, lon=lon)])
+    wait_until(lambda: _painted(wall, "T-5"), 10, "the next fix after the reload")
+    assert _js(wall, "cc.live.snapshots") == before + 1
+
+
+def test_a_silent_feed_is_shown_as_stale_and_recovers(stack, wall):
+    age = wall.find_element(By.ID, "wall-data-age")
+    lat, lon = stack.district.centre
+    publish_messages(stack.bus, [factories.position("T-4", lat=lat, lon=lon)])
+    wait_until(lambda: age.text.endswith("秒前更新"), 10, "a fresh update")
+    wait_until(lambda: "stale" in age.get_attribute("class"), 15, "the staleness warning")  # 3 s threshold
+    assert age.text.startswith("数据已 ") and age.text.endswith("秒未更新")
+    publish_messages(stack.bus, [factories.position("T-4", lat=lat + 0.0005, lon=lon)])
+    wait_until(lambda: "stale" not in age.get_attribute("class") and age.text.endswith("秒前更新"), 10,
+               "the warning to clear")
 
 
 def test_the_wall_in_english(stack, browser_factory):
