@@ -1,22 +1,51 @@
-"""The bus: publish payloads on channels, subscribe to them. Redis pub/sub, or an in-memory twin for tests."""
+"""The bus: publish payloads on channels, subscribe to them.
+
+Two ways in, one interface: plain Redis pub/sub (fire and forget, what existing producers do) and Redis
+Streams with a consumer group (durable: a delivery is acknowledged only after the ingest has committed
+it, and what was delivered but not acknowledged is delivered again after a restart). An in-memory twin
+serves unit tests.
+"""
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import redis
 
-from feeds.schemas import FeedMessage, channel_for, encode
+from feeds.schemas import CHANNEL_PREFIX, FeedMessage, channel_for, encode
+
+log = logging.getLogger(__name__)
+STREAM_PREFIX = "cc.stream."
+INGEST_GROUP = "ingest"
+
+
+class Delivery(NamedTuple):
+    channel: str
+    payload: bytes
+    token: Any = None  # what to acknowledge once the payload is committed; None for fire-and-forget
 
 
 class Subscription(Protocol):
-    def get(self, timeout: float) -> tuple[str, bytes] | None:
-        """The next (channel, payload), or None when nothing came within timeout seconds."""
+    def get(self, timeout: float) -> Delivery | None:
+        """The next delivery, or None when nothing came within timeout seconds."""
+
+    def ack(self, tokens: Sequence[Any]) -> None:
+        """Acknowledge deliveries whose payloads are committed (a no-op for fire-and-forget sources)."""
 
     def close(self) -> None: ...
+
+
+def stream_for(channel: str) -> str:
+    """cc.patrol_position -> cc.stream.patrol_position"""
+    return STREAM_PREFIX + channel.removeprefix(CHANNEL_PREFIX)
+
+
+def channel_of(stream: str) -> str:
+    return CHANNEL_PREFIX + stream.removeprefix(STREAM_PREFIX)
 
 
 class Bus(Protocol):
@@ -35,17 +64,25 @@ def publish_messages(bus: Bus, messages: Iterable[FeedMessage]) -> int:
     return sum(len(b) for b in by_kind.values())
 
 
+def producer_bus(client: redis.Redis, transport: str, stream_maxlen: int = 100_000) -> Bus:
+    """The bus a producer publishes on: "pubsub" (fire and forget) or "streams" (durable)."""
+    return StreamBus(client, stream_maxlen) if transport == "streams" else RedisBus(client)
+
+
 class RedisSubscription:
     def __init__(self, client: redis.Redis, channels: Iterable[str]) -> None:
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._pubsub.subscribe(*channels)
 
-    def get(self, timeout: float) -> tuple[str, bytes] | None:
+    def get(self, timeout: float) -> Delivery | None:
         msg = self._pubsub.get_message(timeout=timeout)
         if msg is None or msg["type"] != "message":
             return None
         channel = msg["channel"]
-        return (channel.decode() if isinstance(channel, bytes) else channel), msg["data"]
+        return Delivery(channel.decode() if isinstance(channel, bytes) else channel, msg["data"])
+
+    def ack(self, tokens: Sequence[Any]) -> None:
+        pass
 
     def close(self) -> None:
         self._pubsub.close()
@@ -64,17 +101,139 @@ class RedisBus:
         return RedisSubscription(self._client, channels)
 
 
+class StreamBus:
+    """Redis Streams: XADD to cc.stream.<kind>, trimmed to about `maxlen` entries per stream."""
+
+    def __init__(self, client: redis.Redis, maxlen: int = 100_000) -> None:
+        self._client = client
+        self._maxlen = maxlen
+
+    def publish(self, channel: str, payload: bytes) -> None:
+        self._client.xadd(stream_for(channel), {"payload": payload}, maxlen=self._maxlen, approximate=True)
+
+    def subscribe(self, channels: Iterable[str], consumer: str = "ingest-1") -> StreamSubscription:
+        return StreamSubscription(self._client, channels, consumer=consumer)
+
+
+class StreamSubscription:
+    """One consumer of the ingest's consumer group. First it takes back what it was given before and never
+    acknowledged (a restart after a crash), then new entries."""
+
+    def __init__(self, client: redis.Redis, channels: Iterable[str], *, group: str = INGEST_GROUP,
+                 consumer: str = "ingest-1", count: int = 500) -> None:
+        self._client, self._group, self._consumer, self._count = client, group, consumer, count
+        self._streams = [stream_for(c) for c in channels]
+        for stream in self._streams:
+            try:
+                client.xgroup_create(stream, group, id="0", mkstream=True)
+            except redis.ResponseError as err:
+                if "BUSYGROUP" not in str(err):
+                    raise
+        # per stream: first our own pending entries (from "0", then after the last one seen), then ">"
+        self._cursors: dict[str, str] = dict.fromkeys(self._streams, "0")
+        self._buffer: list[Delivery] = []
+
+    def get(self, timeout: float) -> Delivery | None:
+        if not self._buffer:
+            self._read(timeout)
+        return self._buffer.pop(0) if self._buffer else None
+
+    def _read(self, timeout: float) -> None:
+        recovering = [s for s, c in self._cursors.items() if c != ">"]
+        block = None if recovering or timeout <= 0 else max(1, int(timeout * 1000))
+        replies = self._client.xreadgroup(self._group, self._consumer, dict(self._cursors), count=self._count,
+                                          block=block)
+        seen: dict[str, int] = {}
+        for stream, entries in replies or []:
+            name = stream.decode() if isinstance(stream, bytes) else stream
+            seen[name] = len(entries)
+            for entry_id, fields in entries:
+                if self._cursors[name] != ">":
+                    self._cursors[name] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                payload = fields.get(b"payload", fields.get("payload")) if fields else None
+                if payload is None:  # deleted or malformed entry: acknowledge it, there is nothing to ingest
+                    self._client.xack(name, self._group, entry_id)
+                    continue
+                self._buffer.append(Delivery(channel_of(name), payload, (name, entry_id)))
+        for name in recovering:
+            if not seen.get(name):
+                self._cursors[name] = ">"
+            else:
+                log.info("%s: re-reading %d entries delivered before and never acknowledged", name, seen[name])
+
+    def ack(self, tokens: Sequence[Any]) -> None:
+        by_stream: dict[str, list[Any]] = defaultdict(list)
+        for stream, entry_id in tokens:
+            by_stream[stream].append(entry_id)
+        if by_stream:
+            p = self._client.pipeline(transaction=False)
+            for stream, ids in by_stream.items():
+                p.xack(stream, self._group, *ids)
+            p.execute()
+
+    def close(self) -> None:
+        pass
+
+
+class Merged:
+    """Several subscriptions read as one (pub/sub and streams into the same pipeline)."""
+
+    def __init__(self, subscriptions: Sequence[Subscription]) -> None:
+        self._subs = list(subscriptions)
+        self._inbox: queue.Queue[Delivery] = queue.Queue(maxsize=10_000)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._pump, args=(i,), daemon=True, name=f"bus-{i}")
+                         for i in range(len(self._subs))]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, index: int) -> None:
+        sub = self._subs[index]
+        while not self._stop.is_set():
+            try:
+                d = sub.get(0.5)
+            except redis.RedisError as err:
+                log.error("bus source %d failed, retrying: %s", index, err)
+                self._stop.wait(1.0)
+                continue
+            if d is not None:
+                self._inbox.put(d._replace(token=None if d.token is None else (index, d.token)))
+
+    def get(self, timeout: float) -> Delivery | None:
+        try:
+            return self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def ack(self, tokens: Sequence[Any]) -> None:
+        by_source: dict[int, list[Any]] = defaultdict(list)
+        for index, token in tokens:
+            by_source[index].append(token)
+        for index, group in by_source.items():
+            self._subs[index].ack(group)
+
+    def close(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(2)
+        for sub in self._subs:
+            sub.close()
+
+
 class MemorySubscription:
     def __init__(self, bus: MemoryBus, channels: Iterable[str]) -> None:
         self._bus = bus
         self.channels = frozenset(channels)
-        self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.inbox: queue.Queue[Delivery] = queue.Queue()
 
-    def get(self, timeout: float) -> tuple[str, bytes] | None:
+    def get(self, timeout: float) -> Delivery | None:
         try:
             return self.inbox.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def ack(self, tokens: Sequence[Any]) -> None:
+        pass
 
     def close(self) -> None:
         self._bus.unsubscribe(self)
@@ -91,7 +250,7 @@ class MemoryBus:
         with self._lock:
             targets = [s for s in self._subs if channel in s.channels]
         for sub in targets:
-            sub.inbox.put((channel, payload))
+            sub.inbox.put(Delivery(channel, payload))
 
     def subscribe(self, channels: Iterable[str]) -> MemorySubscription:
         sub = MemorySubscription(self, channels)

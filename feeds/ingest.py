@@ -12,7 +12,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from feeds.bus import RedisBus
+from feeds.bus import Merged, RedisBus, StreamBus
 from feeds.pipeline import Bounds, Ingest
 from feeds.push import SocketIOPusher
 from feeds.schemas import FEED_CHANNELS
@@ -47,9 +47,15 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("listening on %s, pushing every %d ms, snapshot at seq %d", ", ".join(FEED_CHANNELS),
-             settings.push_window_ms, ingest.seq)
-    ingest.run(RedisBus(client).subscribe(FEED_CHANNELS), stop)
+    log.info("listening on %s (pub/sub) and their streams (group consumer %s), pushing every %d ms, "
+             "snapshot at seq %d", ", ".join(FEED_CHANNELS), settings.ingest_consumer, settings.push_window_ms,
+             ingest.seq)
+    subscription = Merged([RedisBus(client).subscribe(FEED_CHANNELS),
+                           StreamBus(client).subscribe(FEED_CHANNELS, consumer=settings.ingest_consumer)])
+    try:
+        ingest.run(subscription, stop)
+    finally:
+        subscription.close()
     log.info("stopped: %s", dict(ingest.stats))
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -88,6 +89,7 @@ class Ingest:
         self._known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
         self._pending: list[FeedMessage] = []
         self._rejected: list[Rejection] = []
+        self._unacked: list[Any] = []  # deliveries to acknowledge once the batch is committed
         self._last_flush = -math.inf
         self._last_warning = -math.inf
         self.stats: Counter[str] = Counter()
@@ -107,7 +109,7 @@ class Ingest:
 
     def flush_due_in(self) -> float | None:
         """Seconds until the pending batch should go out (0: now), or None when nothing is pending."""
-        if not self._pending and not self._rejected:
+        if not self._pending and not self._rejected and not self._unacked:
             return None
         return max(0.0, self._last_flush + self._window_s - time.monotonic())
 
@@ -133,16 +135,19 @@ class Ingest:
         return delta
 
     def run(self, subscription: Subscription, stop: threading.Event) -> None:
-        """The loop: never dies on bad input; a database outage is retried with capped backoff."""
+        """The loop: never dies on bad input; a database outage is retried with capped backoff.
+        Durable deliveries are acknowledged only after their batch is committed."""
         backoff = 0.0
         while not stop.is_set():
             due = self.flush_due_in()
             item = subscription.get(timeout=0.5 if due is None else due)
             if item is not None:
-                self.receive(*item)
+                self.receive(item.channel, item.payload)
+                if item.token is not None:
+                    self._unacked.append(item.token)
             if self.flush_due_in() == 0.0:
                 try:
-                    self.flush()
+                    self._flush_and_ack(subscription)
                     if backoff:
                         log.warning("database writes restored")
                     backoff = 0.0
@@ -153,9 +158,16 @@ class Ingest:
                     backoff = min(5.0, (backoff or 0.1) * 2)
                     stop.wait(backoff)
         try:
-            self.flush()
+            self._flush_and_ack(subscription)
         except SQLAlchemyError as err:
-            log.error("final flush failed, %d messages not written: %s", len(self._pending), err)
+            log.error("final flush failed, %d messages not written (durable ones will be re-read): %s",
+                      len(self._pending), err)
+
+    def _flush_and_ack(self, subscription: Subscription) -> None:
+        self.flush()
+        if self._unacked:
+            subscription.ack(self._unacked)
+            self._unacked = []
 
     def _warn(self, rejections: list[Rejection]) -> None:
         now = time.monotonic()

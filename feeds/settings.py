@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,11 @@ class Settings(BaseSettings):
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
     stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
+
+    # how producers of this project publish (the ingest always reads both)
+    bus: Literal["pubsub", "streams"] = "pubsub"
+    stream_maxlen: int = Field(default=100_000, ge=1000)  # entries kept per stream (approximately)
+    ingest_consumer: str = "ingest-1"  # this ingest's name in the consumer group
 
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)

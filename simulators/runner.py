@@ -27,7 +27,7 @@ import redis
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.bus import Bus, RedisBus, publish_messages
+from feeds.bus import Bus, producer_bus, publish_messages
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
 from feeds.store import make_engine
@@ -232,5 +232,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    totals = run(simulation, RedisBus(client), stop, interval_s=settings.patrol_interval_s, ticks=args.ticks)
+    bus = producer_bus(client, settings.bus, settings.stream_maxlen)
+    totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks)
     log.info("stopped; published %s", _counts(totals))

@@ -244,7 +244,7 @@ def test_simulation_publishes_each_kind_on_its_channel(district: District) -> No
     while (item := sub.get(timeout=0)) is not None:
         payloads.append(item)
     received: Counter[str] = Counter()
-    for channel, payload in payloads:
+    for channel, payload, _token in payloads:
         messages, rejections = decode(channel, payload)
         assert rejections == []
         assert {channel_for(m.kind) for m in messages} == {channel}
@@ -252,7 +252,7 @@ def test_simulation_publishes_each_kind_on_its_channel(district: District) -> No
     assert received == totals
     assert totals["patrol_position"] == 96 * 10
     assert totals["incident_report"] > 0 and totals["camera_alert"] > 0
-    position_payloads = [p for c, p in payloads if c == channel_for("patrol_position")]
+    position_payloads = [d.payload for d in payloads if d.channel == channel_for("patrol_position")]
     assert len(position_payloads) == 10  # one batch per tick
 
 

@@ -1,0 +1,117 @@
+"""The durable way in: Redis Streams with a consumer group, acknowledged after the database commit."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from feeds.bus import INGEST_GROUP, Merged, RedisBus, StreamBus, publish_messages, stream_for
+from feeds.pipeline import Ingest
+from feeds.push import RecordingPusher
+from feeds.schemas import FEED_CHANNELS, channel_for
+from feeds.snapshots import RedisSnapshotStore
+from feeds.store import IncidentRow, PatrolFix
+from tests import factories
+from tests.waiting import wait_until
+
+POSITIONS = stream_for(channel_for("patrol_position"))
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _pending(redis_client, stream=POSITIONS) -> int:
+    return redis_client.xpending(stream, INGEST_GROUP)["pending"]
+
+
+class Running:
+    def __init__(self, ingest, subscription):
+        self.ingest, self.subscription, self.stop = ingest, subscription, threading.Event()
+        self.thread = threading.Thread(target=ingest.run, args=(subscription, self.stop), daemon=True)
+        self.thread.start()
+
+    def halt(self):
+        self.stop.set()
+        self.thread.join(5)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def start(engine, redis_client):
+    running = []
+
+    def _start(subscription, eng=engine):
+        r = Running(Ingest(eng, RedisSnapshotStore(redis_client), RecordingPusher(), window_s=0.01), subscription)
+        running.append(r)
+        return r
+
+    yield _start
+    for r in running:
+        r.stop.set()
+        r.thread.join(5)
+
+
+def test_stream_entries_are_ingested_then_acknowledged(start, engine, redis_client):
+    bus = StreamBus(redis_client)
+    run = start(bus.subscribe(FEED_CHANNELS))
+    publish_messages(bus, [factories.position(f"P{i}") for i in range(20)])
+    wait_until(lambda: _count(engine, PatrolFix) == 20, 5, "20 fixes in the database")
+    wait_until(lambda: _pending(redis_client) == 0, 5, "the entries to be acknowledged")
+    run.halt()
+
+
+def test_nothing_is_lost_when_the_ingest_dies_before_committing(start, engine, redis_client):
+    bus = StreamBus(redis_client)
+    publish_messages(bus, [factories.position(f"P{i}") for i in range(5)] + [factories.incident()])
+    crashed = bus.subscribe(FEED_CHANNELS)  # takes the entries and dies before any commit or ack
+    assert wait_until(lambda: crashed.get(0.1), 5, "a delivery")
+    assert _pending(redis_client) == 1  # delivered (one batch entry of 5 fixes), never acknowledged
+
+    run = start(bus.subscribe(FEED_CHANNELS))  # restarted under the same consumer name
+    wait_until(lambda: _count(engine, PatrolFix) == 5 and _count(engine, IncidentRow) == 1, 5, "the catch-up")
+    wait_until(lambda: _pending(redis_client) == 0, 5, "acknowledgements after the catch-up")
+    run.halt()
+
+
+def test_entries_stay_pending_while_the_database_is_down(start, engine, redis_client, tmp_path):
+    from feeds.store import make_engine
+
+    broken = make_engine(f"sqlite:///{tmp_path / 'unmigrated.sqlite'}")  # every write fails: no tables
+    bus = StreamBus(redis_client)
+    run = start(bus.subscribe(FEED_CHANNELS), eng=broken)
+    publish_messages(bus, [factories.position("P1")])
+    wait_until(lambda: _pending(redis_client) == 1, 5, "the delivery")
+    run.halt()
+    with pytest.raises(OperationalError, match="no such table"):
+        run.ingest.flush()  # what the loop kept retrying
+    assert run.ingest.stats["accepted"] == 0
+    assert _pending(redis_client) == 1  # not acknowledged: it will be read again
+
+    run = start(bus.subscribe(FEED_CHANNELS))  # the database is back
+    wait_until(lambda: _count(engine, PatrolFix) == 1 and _pending(redis_client) == 0, 5, "the retry")
+    run.halt()
+
+
+def test_a_replayed_stream_entry_changes_nothing(start, engine, redis_client):
+    bus = StreamBus(redis_client)
+    fix = factories.position("P1")
+    publish_messages(bus, [fix])
+    publish_messages(bus, [fix])  # the producer sent it twice
+    run = start(bus.subscribe(FEED_CHANNELS))
+    wait_until(lambda: run.ingest.stats["duplicate"] + run.ingest.stats["accepted"] == 2, 5, "both copies")
+    assert _count(engine, PatrolFix) == 1 and run.ingest.stats["duplicate"] == 1
+    run.halt()
+
+
+def test_pubsub_and_streams_feed_one_pipeline(start, engine, redis_client):
+    merged = Merged([RedisBus(redis_client).subscribe(FEED_CHANNELS), StreamBus(redis_client).subscribe(FEED_CHANNELS)])
+    run = start(merged)
+    publish_messages(RedisBus(redis_client), [factories.position("FROM-PUBSUB")])
+    publish_messages(StreamBus(redis_client), [factories.position("FROM-STREAM")])
+    wait_until(lambda: _count(engine, PatrolFix) == 2, 5, "both fixes")
+    wait_until(lambda: _pending(redis_client) == 0, 5, "the stream entry acknowledged")
+    assert set(RedisSnapshotStore(redis_client).load()["patrols"]) == {"FROM-PUBSUB", "FROM-STREAM"}
+    run.halt()
+    merged.close()
