@@ -5,7 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from feeds.store import Base, make_engine
+from feeds.store import Base, UtcDateTime, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -22,8 +22,16 @@ def _url() -> str:
     return Settings().db_url
 
 
+def _render_item(type_: str, obj: object, _context: object) -> str | bool:
+    """Migrations spell our UTC column type as the plain SQLAlchemy type it stores."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
+                      render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,7 +39,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                          render_item=_render_item)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -192,8 +192,10 @@ class Merged:
         while not self._stop.is_set():
             try:
                 d = sub.get(0.5)
-            except redis.RedisError as err:
-                log.error("bus source %d failed, retrying: %s", index, err)
+            except Exception as err:  # noqa: BLE001 - a source that fails is retried, never silently lost
+                if self._stop.is_set():
+                    return
+                log.error("bus source %d failed, retrying in 1 s: %s", index, err)
                 self._stop.wait(1.0)
                 continue
             if d is not None:

@@ -130,6 +130,7 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    redriven_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when an operator sent it through again
 
 
 _TABLE_OF: dict[str, Any] = {

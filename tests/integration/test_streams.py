@@ -115,3 +115,32 @@ def test_pubsub_and_streams_feed_one_pipeline(start, engine, redis_client):
     assert set(RedisSnapshotStore(redis_client).load()["patrols"]) == {"FROM-PUBSUB", "FROM-STREAM"}
     run.halt()
     merged.close()
+
+
+def test_an_operator_redrives_a_fixed_dead_letter_into_the_running_ingest(start, engine, redis_client, db_url,
+                                                                          redis_server, monkeypatch, capsys):
+    import json
+
+    from feeds.deadletters import list_dead_letters, main
+
+    bus = StreamBus(redis_client)
+    merged = Merged([RedisBus(redis_client).subscribe(FEED_CHANNELS), bus.subscribe(FEED_CHANNELS)])
+    run = start(merged)
+    bad = json.loads(factories.incident("井盖缺失").model_dump_json())
+    bad["urgent"] = "maybe"
+    bus.publish("cc.incident_report", json.dumps(bad).encode())
+    wait_until(lambda: run.ingest.stats["rejected"] == 1, 5, "the refusal")
+    with engine.connect() as conn:
+        [letter] = list_dead_letters(conn)
+    assert letter.reason == "urgent: Input should be a valid boolean, unable to interpret input"
+
+    bad["urgent"] = True
+    monkeypatch.setenv("CC_DATABASE_URL", db_url)
+    monkeypatch.setenv("CC_REDIS_URL", redis_server)
+    assert main(["redrive", str(letter.id), "--payload", json.dumps(bad)]) == 0
+    assert "re-driven on cc.incident_report" in capsys.readouterr().out
+    wait_until(lambda: _count(engine, IncidentRow) == 1, 5, "the fixed incident in the database")
+    with engine.connect() as conn:
+        assert list_dead_letters(conn) == []
+    run.halt()
+    merged.close()

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from feeds.bus import MemoryBus
+from feeds.deadletters import get_dead_letter, list_dead_letters, main, redrive
+from feeds.pipeline import Ingest
+from feeds.push import RecordingPusher
+from feeds.schemas import FEED_CHANNELS
+from feeds.snapshots import MemorySnapshotStore
+from tests import factories
+
+
+@pytest.fixture
+def refused(engine):
+    """One bad position (latitude 91) and one garbage payload, refused by the ingest."""
+    ingest = Ingest(engine, MemorySnapshotStore(), RecordingPusher())
+    fix = json.loads(factories.position("P9").model_dump_json())
+    fix["lat"] = 91
+    ingest.receive("cc.patrol_position", json.dumps(fix))
+    ingest.receive("cc.incident_report", b"{oops")
+    ingest.flush()
+    return ingest, fix
+
+
+def test_an_operator_lists_what_was_refused_and_why(engine, refused):
+    with engine.connect() as conn:
+        letters = list_dead_letters(conn)
+    assert [(d.channel, d.stage) for d in letters] == [("cc.incident_report", "decode"), ("cc.patrol_position", "schema")]
+    assert letters[1].reason == "lat: Input should be less than or equal to 90"
+
+
+def test_a_fixed_payload_is_redriven_through_the_pipeline(engine, refused):
+    ingest, fix = refused
+    bus = MemoryBus()
+    sub = bus.subscribe(FEED_CHANNELS)
+    with engine.begin() as conn:
+        letter = next(d for d in list_dead_letters(conn) if d.channel == "cc.patrol_position")
+        fix["lat"] = 30.69
+        done = redrive(conn, bus, letter.id, factories.now(), json.dumps(fix))
+    assert done.redriven_at is not None
+    delivery = sub.get(1)
+    ingest.receive(delivery.channel, delivery.payload)
+    delta = ingest.flush()
+    assert delta["patrols"]["P9"]["lat"] == 30.69
+    with engine.connect() as conn:
+        assert [d.channel for d in list_dead_letters(conn)] == ["cc.incident_report"]  # the other still waits
+        assert len(list_dead_letters(conn, include_redriven=True)) == 2
+
+
+def test_a_letter_is_redriven_once(engine, refused):
+    bus = MemoryBus()
+    with engine.begin() as conn:
+        letter = list_dead_letters(conn)[0]
+        redrive(conn, bus, letter.id, factories.now())
+        with pytest.raises(ValueError, match="already re-driven"):
+            redrive(conn, bus, letter.id, factories.now())
+        with pytest.raises(LookupError, match="no dead letter 999"):
+            redrive(conn, bus, 999, factories.now())
+
+
+def test_the_cli_lists_and_shows(engine, refused, db_url, monkeypatch, capsys):
+    monkeypatch.setenv("CC_DATABASE_URL", db_url)
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "lat: Input should be less than or equal to 90" in out and "2 dead letter(s) waiting" in out
+    with engine.connect() as conn:
+        letter_id = list_dead_letters(conn)[0].id
+    assert main(["show", str(letter_id)]) == 0
+    assert "{oops" in capsys.readouterr().out
+    assert main(["show", "999"]) == 1
+    assert get_dead_letter(engine.connect(), letter_id).redriven_at is None
