@@ -12,7 +12,9 @@ from sqlalchemy.engine import Engine
 from dashboard import ids, realtime
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
+from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.wall import wall_page
+from feeds.deadletters import list_dead_letters
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
@@ -32,7 +34,13 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
         return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
                                                           stale_after_s=settings.stale_after_s)])
 
+    def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        with engine.connect() as conn:
+            return dead_letters_page(list_dead_letters(conn, limit=200), lang)
+
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
+    dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"

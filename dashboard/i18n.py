@@ -30,6 +30,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_patrol": ("巡查员", "Patrol"),
     "legend_incident": ("事件", "Incident"),
     "legend_alert": ("视频告警", "Camera alert"),
+    "dead_letters": ("拒收消息", "Dead letters"),
+    "dl_hint": ("待处理 {n} 条,最新在前。修正后重新投递:python -m feeds.deadletters redrive 编号 --payload '…'",
+                "{n} waiting, newest first. Fix and re-drive: python -m feeds.deadletters redrive ID --payload '…'"),
+    "dl_time": ("时间", "Time"),
+    "dl_channel": ("通道", "Channel"),
+    "dl_stage": ("环节", "Stage"),
+    "dl_reason": ("原因", "Reason"),
+    "dl_payload": ("原始内容", "Payload"),
+    "dl_none": ("没有待处理的拒收消息", "No dead letters waiting"),
     "weekdays": ("日一二三四五六", "SunMonTueWedThuFriSat"),
 }
 

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -19,7 +20,12 @@ from feeds.services import free_port  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
-PAGES = {"wall": "", "wall-en": "?lang=en"}
+PAGES = {"wall": "", "wall-en": "?lang=en", "dead-letters": "dead-letters"}
+REFUSED = [  # a few refused messages, so the dead-letters page has something to show
+    ("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "P0012", "lat": 91}'),
+    ("cc.incident_report", b'{"kind": "incident_report", "description": "\xe4\xba\x95\xe7\x9b\x96", "urgent": "maybe"}'),
+    ("cc.camera_alert", b"{not json"),
+]
 SIZES = [(1920, 1080), (3840, 2160)]
 
 
@@ -29,6 +35,9 @@ def main() -> None:
     stack = start_stack(settings, simulator_args=["--incidents-per-hour", "900", "--camera-alerts-per-hour", "400"],
                         quiet=True)
     try:
+        client = redis.Redis.from_url(stack.redis_url)
+        for channel, payload in REFUSED:
+            client.publish(channel, payload)
         time.sleep(25)  # let the district fill with patrols, incidents and alerts
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"

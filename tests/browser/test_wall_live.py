@@ -109,3 +109,17 @@ def test_the_wall_in_english(stack, browser_factory):
     wait_until(lambda: "Grid Governance Command Centre" in driver.find_element(By.TAG_NAME, "body").text, 30,
                "the English title")
     wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "Live", 10, "the connection")
+
+
+def test_the_dead_letters_page_lists_what_was_refused_as_plain_text(stack, browser_factory):
+    stack.bus.publish("cc.incident_report", b'{"kind": "incident_report", "description": "<b id=injected>x</b>"}')
+    driver = browser_factory(1920, 1080)
+
+    def listed():
+        driver.get(stack.url + "dead-letters")
+        wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".ops-table tbody tr"), 20, "the table")
+        return "<b id=injected>" in driver.find_element(By.CSS_SELECTOR, ".ops-table").text
+
+    wait_until(listed, 20, "the refused payload on the page")
+    assert "Field required" in driver.find_element(By.CSS_SELECTOR, ".ops-table").text
+    assert driver.find_elements(By.ID, "injected") == []
