@@ -32,12 +32,13 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
         with engine.connect() as conn:
             layers = load_map(conn)
         return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
-                                                          stale_after_s=settings.stale_after_s)])
+                                                          stale_after_s=settings.stale_after_s,
+                                                          timezone=settings.timezone)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
-            return dead_letters_page(list_dead_letters(conn, limit=200), lang)
+            return dead_letters_page(list_dead_letters(conn, limit=200), lang, settings.timezone)
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))

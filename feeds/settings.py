@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
+    timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
     stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
 
     # how producers of this project publish (the ingest always reads both)

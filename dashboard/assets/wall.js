@@ -286,15 +286,28 @@
     setProps("wall-live", { data: view });
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var zoned = null;
+  function inZone(ms) {  // the parts of a time in the command centre's zone, whatever the screen's own zone
+    if (!zoned) {
+      var c = config() || {};
+      zoned = new Intl.DateTimeFormat("en-US", {
+        timeZone: c.timezone || "Asia/Shanghai", hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short",
+      });
+    }
+    var out = {};
+    zoned.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+  var WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
   function tick() {
-    var now = new Date();
     var c = config();
     if (!c) return;
-    var days = text("weekdays");
-    var day = c.lang === "zh" ? "星期" + days.charAt(now.getDay()) : days.substr(now.getDay() * 3, 3);
-    setProps("wall-date", { children: now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) + " " + day });
-    setProps("wall-clock", { children: pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds()) });
+    var now = new Date(), z = inZone(now.getTime());
+    var wd = WEEKDAYS.indexOf(z.weekday), days = text("weekdays");
+    var day = c.lang === "zh" ? "星期" + days.charAt(wd) : days.substr(wd * 3, 3);
+    setProps("wall-date", { children: z.year + "-" + z.month + "-" + z.day + " " + day });
+    setProps("wall-clock", { children: z.hour + ":" + z.minute + ":" + z.second });
     setProps("wall-connection", {
       children: live.connected ? text("connected") : text("disconnected"),
       className: "connection " + (live.connected ? "connected" : "disconnected"),
@@ -340,7 +353,7 @@
   function el(type, props, children) {
     return { type: type, namespace: "dash_html_components", props: Object.assign({ children: children }, props || {}) };
   }
-  function clock(ms) { var d = new Date(ms); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
+  function clock(ms) { var z = inZone(ms); return z.hour + ":" + z.minute + ":" + z.second; }
   function grouped(n) { return (n || 0).toLocaleString("en-US"); }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -2,6 +2,8 @@
 with `python -m feeds.deadletters redrive ID`."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from dash import html
 
 from dashboard.i18n import t
@@ -10,11 +12,12 @@ from feeds.deadletters import DeadLetterView
 STAGES = {"decode": ("解析", "decode"), "schema": ("格式", "schema"), "filter": ("过滤", "filter")}
 
 
-def dead_letters_page(letters: list[DeadLetterView], lang: str = "zh") -> html.Div:
+def dead_letters_page(letters: list[DeadLetterView], lang: str = "zh", timezone: str = "Asia/Shanghai") -> html.Div:
+    zone = ZoneInfo(timezone)
     head = [t(k, lang) for k in ("dl_time", "dl_channel", "dl_stage", "dl_reason", "dl_payload")]
     rows = [
         html.Tr(className="dead-letter", children=[
-            html.Td(f"{d.received_at:%m-%d %H:%M:%S}", className="nowrap"),
+            html.Td(f"{d.received_at.astimezone(zone):%m-%d %H:%M:%S}", className="nowrap"),
             html.Td(d.channel, className="nowrap"),
             html.Td(STAGES.get(d.stage, (d.stage, d.stage))[0 if lang == "zh" else 1], className="nowrap"),
             html.Td(d.reason, className="reason"),

@@ -85,7 +85,7 @@ def title_bar(district_name: str | None, lang: str) -> html.Header:
 
 
 def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None = None,
-              stale_after_s: float = 30.0) -> html.Div:
+              stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai") -> html.Div:
     """The whole wall screen as a component tree: a pure function of the territory and the language."""
     summary = territory_summary(layers)
     config = {
@@ -95,6 +95,7 @@ def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None 
         "alertClasses": labels(ALERT_CLASSES, lang),
         "channels": labels(CHANNELS, lang),
         "staleAfterMs": int(stale_after_s * 1000),
+        "timezone": timezone,
     }
     return html.Div(id=ids.WALL, className=f"wall lang-{lang}", children=[
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),

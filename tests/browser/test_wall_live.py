@@ -123,3 +123,18 @@ def test_the_dead_letters_page_lists_what_was_refused_as_plain_text(stack, brows
     wait_until(listed, 20, "the refused payload on the page")
     assert "Field required" in driver.find_element(By.CSS_SELECTOR, ".ops-table").text
     assert driver.find_elements(By.ID, "injected") == []
+
+
+def test_the_clock_shows_the_command_centres_time_whatever_the_screens_zone(wall):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    def shown():
+        text = wall.find_element(By.ID, "wall-clock").text
+        return text and datetime.strptime(text, "%H:%M:%S").time()
+
+    beijing = datetime.now(ZoneInfo("Asia/Shanghai"))
+    clock = wait_until(shown, 5, "the clock")
+    delta = datetime.combine(beijing.date(), clock, beijing.tzinfo) - beijing
+    assert abs((delta + timedelta(hours=12)) % timedelta(hours=24) - timedelta(hours=12)) < timedelta(seconds=5)
+    assert wall.execute_script("return new Date().getTimezoneOffset()") == 0  # the browser itself runs in UTC

@@ -13,11 +13,11 @@ def _rows(page):
     return table.children[1].children
 
 
-def test_each_dead_letter_shows_its_reason_and_payload():
+def test_each_dead_letter_shows_its_reason_and_payload_in_beijing_time():
     page = dead_letters_page([_letter(2, "urgent: Input should be a valid boolean", '{"urgent": "maybe"}')])
     [row] = _rows(page)
     cells = [c.children for c in row.children]
-    assert cells[:4] == ["11-22 08:00:02", "cc.incident_report", "格式", "urgent: Input should be a valid boolean"]
+    assert cells[:4] == ["11-22 16:00:02", "cc.incident_report", "格式", "urgent: Input should be a valid boolean"]
     assert cells[4].children == '{"urgent": "maybe"}'
     assert "待处理 1 条" in page.children[1].children
 
