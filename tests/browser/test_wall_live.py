@@ -134,8 +134,8 @@ def test_the_clock_shows_the_command_centres_time_whatever_the_screens_zone(stac
     driver.get(stack.url)
 
     def shown():
-        text = driver.find_element(By.ID, "wall-clock").text
-        return text and datetime.strptime(text, "%H:%M:%S").time()
+        found = driver.find_elements(By.ID, "wall-clock")
+        return found and found[0].text and datetime.strptime(found[0].text, "%H:%M:%S").time()
 
     clock = wait_until(shown, 30, "the clock")
     beijing = datetime.now(ZoneInfo("Asia/Shanghai"))
