@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus import Subscription
 from feeds.push import DELTA_EVENT, Pusher
@@ -118,8 +118,13 @@ class Ingest:
         if not self._pending and not self._rejected:
             return None
         at = self._clock()
-        with self._engine.begin() as conn:
-            new_ids = write_batch(conn, self._pending, self._rejected, at)
+        try:
+            with self._engine.begin() as conn:
+                new_ids = write_batch(conn, self._pending, self._rejected, at)
+        except DBAPIError as err:
+            if isinstance(err, OperationalError):
+                raise  # the database is unavailable: keep the batch and retry
+            new_ids = self._write_one_by_one(at)  # the data is at fault: find which message, keep the rest
         fresh = [m for m in self._pending if m.id in new_ids]
         self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh),
                           rejected=len(self._rejected))
@@ -133,6 +138,26 @@ class Ingest:
         self._pending, self._rejected = [], []
         self._last_flush = time.monotonic()
         return delta
+
+    def _write_one_by_one(self, at: datetime) -> set[str]:
+        """A batch the database refused: write each message alone; dead-letter those it refuses, with why."""
+        new_ids: set[str] = set()
+        refused: list[Rejection] = []
+        for m in self._pending:
+            try:
+                with self._engine.begin() as conn:
+                    new_ids |= write_batch(conn, [m], [], at)
+            except DBAPIError as err:
+                if isinstance(err, OperationalError):
+                    raise
+                reason = f"the database refused it: {str(err.orig).strip().splitlines()[0]}"
+                refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
+        self._rejected.extend(refused)
+        with self._engine.begin() as conn:
+            write_batch(conn, [], self._rejected, at)
+        if refused:
+            self._warn(refused)
+        return new_ids
 
     def run(self, subscription: Subscription, stop: threading.Event) -> None:
         """The loop: never dies on bad input; a database outage is retried with capped backoff.

@@ -22,7 +22,14 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Text = Annotated[str, AfterValidator(_no_nul)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -64,7 +71,7 @@ class IncidentReport(Message):
 
     kind: Literal["incident_report"]
     category: Code
-    description: Annotated[str, Field(max_length=1000)]
+    description: Annotated[Text, Field(max_length=1000)]
     lat: Latitude
     lon: Longitude
     grid_code: Code | None
@@ -110,7 +117,7 @@ class Rejection:
     channel: str
     payload: str
     reason: str
-    stage: Literal["decode", "schema", "filter"]
+    stage: Literal["decode", "schema", "filter", "persist"]
 
 
 def describe(err: ValidationError) -> str:

@@ -200,12 +200,18 @@ def write_batch(
     for kind, rows in by_kind.items():
         new_ids |= _insert_ignoring_known(conn, _TABLE_OF[kind], rows)
     dead = [
-        {"channel": r.channel, "stage": r.stage, "reason": r.reason, "payload": r.payload, "received_at": received_at}
+        {"channel": r.channel, "stage": r.stage, "reason": _storable(r.reason), "payload": _storable(r.payload),
+         "received_at": received_at}
         for r in rejections
     ]
     if dead:
         conn.execute(DeadLetter.__table__.insert(), dead)
     return new_ids
+
+
+def _storable(text: str) -> str:
+    """Text any database keeps (PostgreSQL refuses NUL characters): NUL is written as the escape \\x00."""
+    return text.replace("\x00", "\\x00")
 
 
 def load_map(conn: Connection) -> dict[str, Any]:

@@ -112,3 +112,40 @@ def test_sequence_numbers_continue_from_the_stored_snapshot(engine):
     second = Ingest(engine, store, RecordingPusher())  # e.g. after a restart
     second.receive("cc.patrol_position", encode(factories.position()))
     assert second.flush()["seq"] == 2
+
+
+POISON_TRIGGERS = {
+    "sqlite": ["""CREATE TRIGGER refuse_poison BEFORE INSERT ON incident_reports
+                  WHEN NEW.description LIKE '%POISON%' BEGIN SELECT RAISE(ABORT, 'poisoned report'); END"""],
+    "postgresql": ["""CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN
+                        IF strpos(NEW.description, 'POISON') > 0 THEN RAISE EXCEPTION 'poisoned report'; END IF;
+                        RETURN NEW; END $$ LANGUAGE plpgsql""",
+                   """CREATE TRIGGER refuse_poison BEFORE INSERT ON incident_reports
+                      FOR EACH ROW EXECUTE FUNCTION refuse_poison()"""],
+}
+
+
+def test_a_message_the_database_refuses_is_dead_lettered_and_the_rest_of_its_batch_lands(ingest, engine):
+    with engine.begin() as conn:
+        for statement in POISON_TRIGGERS[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    batch = [factories.incident("桥下积水"), factories.incident("POISON"), factories.incident("路灯不亮")]
+    ingest.receive("cc.incident_report", encode(batch))
+    ingest.receive("cc.patrol_position", encode(factories.position("P1")))
+    delta = ingest.flush()
+    assert sorted(i["text"] for i in delta["incidents"]) == ["桥下积水", "路灯不亮"]
+    assert "P1" in delta["patrols"] and delta["counts"]["rejected"] == 1
+    with engine.connect() as conn:
+        dead = conn.execute(select(DeadLetter.__table__)).one()
+    assert dead.stage == "persist" and "poisoned report" in dead.reason
+    assert json.loads(dead.payload)["description"] == "POISON"
+    ingest.receive("cc.incident_report", encode(factories.incident("下一条")))  # the ingest goes on
+    assert [i["text"] for i in ingest.flush()["incidents"]] == ["下一条"]
+
+
+def test_garbage_with_nul_bytes_is_kept_as_a_dead_letter_on_every_database(ingest, engine):
+    ingest.receive("cc.incident_report", b"\x00\x01garbage")
+    assert ingest.flush()["counts"]["rejected"] == 1
+    with engine.connect() as conn:
+        dead = conn.execute(select(DeadLetter.__table__)).one()
+    assert dead.payload == "\\x00\x01garbage"

@@ -98,3 +98,10 @@ def test_models_are_immutable():
         assert "frozen" in str(err)
     else:
         raise AssertionError("a message could be changed after validation")
+
+
+def test_text_with_nul_characters_is_rejected():
+    raw = _raw(factories.incident())
+    raw["description"] = "井盖\u0000缺失"
+    _, [rejection] = decode("cc.incident_report", json.dumps(raw))
+    assert rejection.reason == "description: Value error, text must not contain NUL characters"
