@@ -1,0 +1,118 @@
+"""The working calendar: turns a step's time limit into a deadline, and says how much of it is used.
+
+Limits come in working hours, working days or calendar hours. The default calendar is Mon–Fri
+08:30–12:00 and 14:00–18:00 (7.5 working hours a day) in the command centre's zone; public holidays and
+make-up working days (调休) are configurable. One working day is one day's working hours, so "2 working
+days" from Friday 16:00 ends on Tuesday 16:00. Pure: no clock, no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class LimitUnit(StrEnum):
+    WORKING_HOURS = "working_hours"
+    WORKING_DAYS = "working_days"
+    CALENDAR_HOURS = "calendar_hours"
+
+
+class Light(StrEnum):
+    """Traffic light of an open step: green while ≤ 80% of the limit is used, yellow to 100%, red beyond."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: float
+    unit: LimitUnit
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0:
+            raise ValueError(f"a time limit must be positive, not {self.amount}")
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    periods: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(18, 0)))
+    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    extra_workdays: frozenset[date] = field(default_factory=frozenset)  # weekend days worked (调休)
+    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+
+    def __post_init__(self) -> None:
+        for start, end in self.periods:
+            if not start < end:
+                raise ValueError(f"working period {start}–{end} ends before it starts")
+        if list(self.periods) != sorted(self.periods):
+            raise ValueError("working periods must be in order")
+
+    @property
+    def hours_per_day(self) -> float:
+        return sum((_seconds(e) - _seconds(s)) for s, e in self.periods) / 3600
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        return day.weekday() in self.workdays and day not in self.holidays
+
+    def _periods_from(self, moment: datetime):  # type: ignore[no-untyped-def]
+        """Working periods (start, end) as aware datetimes, from the one containing `moment` on."""
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        for _ in range(3660):  # ten years of days: a calendar with no working time at all is refused
+            if self.is_workday(day):
+                for s, e in self.periods:
+                    start = datetime.combine(day, s, self.zone)
+                    end = datetime.combine(day, e, self.zone)
+                    if end > local:
+                        yield max(start, local), end
+            day += timedelta(days=1)
+        raise ValueError("the calendar has no working time in the next ten years")
+
+    def add_working(self, start: datetime, worked: timedelta) -> datetime:
+        """The moment when `worked` working time has passed since `start`."""
+        left = worked
+        for begin, end in self._periods_from(start):
+            span = end - begin
+            if left <= span:
+                return (begin + left).astimezone(start.tzinfo)
+            left -= span
+        raise AssertionError("unreachable")
+
+    def working_between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time in [start, end)."""
+        if end <= start:
+            return timedelta(0)
+        total = timedelta(0)
+        for begin, stop in self._periods_from(start):
+            if begin >= end:
+                break
+            total += min(stop, end) - begin
+        return total
+
+    def deadline(self, start: datetime, limit: Limit) -> datetime:
+        if limit.unit is LimitUnit.CALENDAR_HOURS:
+            return start + timedelta(hours=limit.amount)
+        hours = limit.amount * (self.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
+        return self.add_working(start, timedelta(hours=hours))
+
+    def used(self, start: datetime, limit: Limit, now: datetime) -> float:
+        """The share of the limit used by `now` (1.0 at the deadline)."""
+        if limit.unit is LimitUnit.CALENDAR_HOURS:
+            return (now - start) / timedelta(hours=limit.amount)
+        hours = limit.amount * (self.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
+        return self.working_between(start, now) / timedelta(hours=hours)
+
+    def light(self, start: datetime, limit: Limit, now: datetime) -> Light:
+        share = self.used(start, limit, now)
+        return Light.GREEN if share <= 0.8 else Light.YELLOW if share <= 1.0 else Light.RED
+
+
+def _seconds(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second

@@ -1,0 +1,65 @@
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feeds.calendar import Light, Limit, LimitUnit, WorkingCalendar
+
+CST = ZoneInfo("Asia/Shanghai")
+CAL = WorkingCalendar()
+HOURS, DAYS, CALENDAR = LimitUnit.WORKING_HOURS, LimitUnit.WORKING_DAYS, LimitUnit.CALENDAR_HOURS
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A time in November 2026, Beijing time. 23rd = Monday, 27th = Friday, 28th = Saturday."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=CST)
+
+
+@pytest.mark.parametrize("start, limit, deadline", [
+    (at(23, 9), Limit(2, HOURS), at(23, 11)),                   # within the morning
+    (at(23, 11), Limit(2, HOURS), at(23, 15)),                  # over lunch: 11–12, 14–15
+    (at(23, 12, 30), Limit(1, HOURS), at(23, 15)),              # reported at lunch: the clock starts at 14:00
+    (at(24, 22), Limit(1, HOURS), at(25, 9, 30)),               # reported at night: "小事不过夜" runs from 08:30
+    (at(27, 17), Limit(2, HOURS), at(30, 9, 30)),               # Friday 17:00: one hour Friday, one Monday
+    (at(28, 10), Limit(1, HOURS), at(30, 9, 30)),               # Saturday: nothing counts until Monday
+    (at(27, 16), Limit(2, DAYS), datetime(2026, 12, 1, 16, tzinfo=CST)),  # Fri 16:00 + 15 h → Tue 16:00
+    (at(27, 17), Limit(24, CALENDAR), at(28, 17)),              # calendar hours ignore the calendar
+    (at(23, 18), Limit(0.5, HOURS), at(24, 9)),                 # at closing time exactly
+])
+def test_deadlines(start, limit, deadline):
+    assert CAL.deadline(start, limit) == deadline
+
+
+def test_a_deadline_keeps_the_zone_it_was_asked_in():
+    start = at(23, 11).astimezone(ZoneInfo("UTC"))
+    assert CAL.deadline(start, Limit(2, HOURS)) == at(23, 15)
+    assert CAL.deadline(start, Limit(2, HOURS)).tzinfo == ZoneInfo("UTC")
+
+
+def test_holidays_and_make_up_workdays():
+    cal = WorkingCalendar(holidays=frozenset({date(2026, 11, 30)}), extra_workdays=frozenset({date(2026, 11, 28)}))
+    assert cal.deadline(at(27, 17), Limit(2, HOURS)) == at(28, 9, 30)  # Saturday the 28th is worked
+    assert cal.deadline(at(28, 17), Limit(2, HOURS)) == datetime(2026, 12, 1, 9, 30, tzinfo=CST)  # Monday is off
+
+
+def test_working_time_between_two_moments():
+    assert CAL.working_between(at(23, 11), at(23, 15)) == timedelta(hours=2)
+    assert CAL.working_between(at(27, 17), at(30, 9, 30)) == timedelta(hours=2)
+    assert CAL.working_between(at(28, 0), at(29, 23)) == timedelta(0)  # a weekend
+    assert CAL.working_between(at(23, 15), at(23, 11)) == timedelta(0)
+    assert CAL.hours_per_day == 7.5
+
+
+@pytest.mark.parametrize("now, light", [
+    (at(23, 10, 36), Light.GREEN),   # 96 of 120 minutes: exactly 80%
+    (at(23, 10, 37), Light.YELLOW),
+    (at(23, 11), Light.YELLOW),      # at the deadline: 100%, still yellow
+    (at(23, 11, 1), Light.RED),      # overdue
+])
+def test_traffic_light(now, light):
+    assert CAL.light(at(23, 9), Limit(2, HOURS), now) is light
+
+
+def test_lunch_does_not_use_up_a_limit():
+    assert CAL.used(at(23, 11), Limit(2, HOURS), at(23, 13, 59)) == 0.5
+    assert CAL.light(at(23, 11, 30), Limit(1, HOURS), at(23, 13, 50)) is Light.GREEN  # 30 of 60 minutes used
