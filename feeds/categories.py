@@ -1,8 +1,10 @@
-"""Labels of case categories and camera alert classes, zh-CN first. (The full taxonomy, with time limits
-and departments, grows from this table.)"""
+"""Labels for the screens, zh-CN first: case categories (from the taxonomy), camera alert classes and
+report channels."""
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from feeds.taxonomy import load as load_taxonomy
 
 
 class Label(NamedTuple):
@@ -10,18 +12,7 @@ class Label(NamedTuple):
     en: str
 
 
-CATEGORIES: dict[str, Label] = {
-    "env.garbage": Label("暴露垃圾", "Exposed garbage"),
-    "env.waterlogging": Label("道路积水", "Waterlogged road"),
-    "env.tree": Label("树木倒伏", "Fallen tree"),
-    "road.pothole": Label("道路破损", "Damaged road"),
-    "facility.manhole": Label("井盖缺失", "Missing manhole cover"),
-    "facility.streetlight": Label("路灯不亮", "Street light out"),
-    "order.vendor": Label("占道经营", "Street vending"),
-    "order.parking": Label("违章停车", "Illegal parking"),
-    "safety.fire_hazard": Label("消防隐患", "Fire hazard"),
-    "people.dispute": Label("邻里纠纷", "Neighbour dispute"),
-}
+CATEGORIES: dict[str, Label] = {code: Label(c.zh, c.en) for code, c in load_taxonomy().categories.items()}
 
 ALERT_CLASSES: dict[str, Label] = {
     "garbage_overflow": Label("垃圾满溢", "Garbage overflow"),
