@@ -12,16 +12,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus import Subscription
+from feeds.casebook import apply_commands, open_cases
 from feeds.push import DELTA_EVENT, Pusher
-from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
+from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
 from feeds.state import Delta, batch_delta
 from feeds.store import write_batch
@@ -46,6 +47,27 @@ class Bounds:
         return self.south <= lat <= self.north and self.west <= lon <= self.east
 
 
+@dataclass
+class Written:
+    """What one persisted batch changed: the message ids that were new, the cases as they are now, and
+    the commands refused (with why)."""
+
+    new_ids: set[str]
+    cases: dict[str, dict[str, Any]]
+    refused: list[Rejection]
+
+
+def _persist(conn: Connection, messages: list[FeedMessage], at: datetime) -> Written:
+    """Feed rows, then a case for every new report, then the commands, in the caller's transaction."""
+    feed = [m for m in messages if not isinstance(m, CaseCommand)]
+    commands = [m for m in messages if isinstance(m, CaseCommand)]
+    new_ids = write_batch(conn, feed, [], at)
+    cases = open_cases(conn, [m for m in feed if isinstance(m, IncidentReport) and m.id in new_ids])
+    changes = apply_commands(conn, commands, at)
+    cases.update(changes.views)
+    return Written(new_ids | changes.applied, cases, changes.refused)
+
+
 def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None) -> str | None:
     """The filter stage: None when the message may pass, else why not, in words a person can act on."""
     stamps: dict[str, datetime | None] = {"ts": m.ts}
@@ -53,12 +75,12 @@ def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, boun
         stamps["fix_at"] = m.fix_at
     elif isinstance(m, IncidentReport):
         stamps["occurred_at"] = m.occurred_at
-    else:
+    elif isinstance(m, CameraAlert):
         stamps["started_at"] = m.started_at
     for name, stamp in stamps.items():
         if stamp is not None and (ahead := (stamp - now).total_seconds()) > future_tolerance_s:
             return f"{name} {stamp.isoformat()} is {ahead:.0f} s in the future"
-    if bounds is not None and not bounds.contains(m.lat, m.lon):
+    if bounds is not None and not isinstance(m, CaseCommand) and not bounds.contains(m.lat, m.lon):
         return f"position ({m.lat:.5f}, {m.lon:.5f}) is outside the district"
     return None
 
@@ -120,17 +142,21 @@ class Ingest:
         at = self._clock()
         try:
             with self._engine.begin() as conn:
-                new_ids = write_batch(conn, self._pending, self._rejected, at)
+                written = _persist(conn, self._pending, at)
+                write_batch(conn, [], self._rejected + written.refused, at)
         except DBAPIError as err:
             if isinstance(err, OperationalError):
                 raise  # the database is unavailable: keep the batch and retry
-            new_ids = self._write_one_by_one(at)  # the data is at fault: find which message, keep the rest
-        fresh = [m for m in self._pending if m.id in new_ids]
-        self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh),
+            written = self._write_one_by_one(at)  # the data is at fault: find which message, keep the rest
+        self._rejected.extend(written.refused)
+        if written.refused:
+            self._warn(written.refused)
+        fresh = [m for m in self._pending if m.id in written.new_ids]
+        self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh) - len(written.refused),
                           rejected=len(self._rejected))
         delta = None
         if fresh or self._rejected:
-            delta = batch_delta(self.seq + 1, at, fresh, len(self._rejected), self._known_fix)
+            delta = batch_delta(self.seq + 1, at, fresh, len(self._rejected), self._known_fix, written.cases)
             self._snapshots.save(delta)
             self.seq = delta["seq"]
             self._known_fix.update({unit: p["fix"] for unit, p in delta["patrols"].items()})
@@ -139,25 +165,24 @@ class Ingest:
         self._last_flush = time.monotonic()
         return delta
 
-    def _write_one_by_one(self, at: datetime) -> set[str]:
+    def _write_one_by_one(self, at: datetime) -> Written:
         """A batch the database refused: write each message alone; dead-letter those it refuses, with why."""
-        new_ids: set[str] = set()
-        refused: list[Rejection] = []
+        total = Written(set(), {}, [])
         for m in self._pending:
             try:
                 with self._engine.begin() as conn:
-                    new_ids |= write_batch(conn, [m], [], at)
+                    one = _persist(conn, [m], at)
+                total.new_ids |= one.new_ids
+                total.cases.update(one.cases)
+                total.refused.extend(one.refused)
             except DBAPIError as err:
                 if isinstance(err, OperationalError):
                     raise
                 reason = f"the database refused it: {str(err.orig).strip().splitlines()[0]}"
-                refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
-        self._rejected.extend(refused)
+                total.refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
         with self._engine.begin() as conn:
-            write_batch(conn, [], self._rejected, at)
-        if refused:
-            self._warn(refused)
-        return new_ids
+            write_batch(conn, [], self._rejected + total.refused, at)
+        return total
 
     def run(self, subscription: Subscription, stop: threading.Event) -> None:
         """The loop: never dies on bad input; a database outage is retried with capped backoff.

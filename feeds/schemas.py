@@ -93,11 +93,28 @@ class CameraAlert(Message):
     started_at: UtcDatetime
 
 
-FeedMessage = PatrolPosition | IncidentReport | CameraAlert
+class CaseCommand(Message):
+    """A person acting on a case (verify, register, dispatch, reassign, close…): who, what, why, and the
+    version of the case they saw, so that a concurrent change is refused instead of overwritten."""
+
+    kind: Literal["case_command"]
+    case_id: Code
+    action: Annotated[str, Field(pattern=r"^[a-z_]{3,20}$")]  # one of feeds.cases.ActionKind
+    by: Code
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]
+    expected_version: Annotated[int, Field(ge=1)]
+    department: Code | None
+    assignee: Code | None
+    reject_reason: Literal["untrue", "out_of_scope", "duplicate"] | None
+    hours: Annotated[float, Field(gt=0, le=720)] | None
+
+
+FeedMessage = PatrolPosition | IncidentReport | CameraAlert | CaseCommand
 MODELS: dict[str, type[Message]] = {
     "patrol_position": PatrolPosition,
     "incident_report": IncidentReport,
     "camera_alert": CameraAlert,
+    "case_command": CaseCommand,
 }
 CHANNEL_PREFIX = "cc."
 
@@ -117,7 +134,7 @@ class Rejection:
     channel: str
     payload: str
     reason: str
-    stage: Literal["decode", "schema", "filter", "persist"]
+    stage: Literal["decode", "schema", "filter", "persist", "refused"]
 
 
 def describe(err: ValidationError) -> str:

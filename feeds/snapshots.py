@@ -48,6 +48,12 @@ class RedisSnapshotStore:
             if items:
                 p.lpush(PREFIX + key, *[json.dumps(i, ensure_ascii=False) for i in reversed(items)])
                 p.ltrim(PREFIX + key, 0, self.recent - 1)
+        opened = {k: json.dumps(v, ensure_ascii=False) for k, v in delta["cases"].items() if v is not None}
+        if opened:
+            p.hset(PREFIX + "cases", mapping=opened)
+        gone = [k for k, v in delta["cases"].items() if v is None]
+        if gone:
+            p.hdel(PREFIX + "cases", *gone)
         for name, inc in delta["counts"].items():
             if inc:
                 p.hincrby(PREFIX + "counts", name, inc)
@@ -61,7 +67,8 @@ class RedisSnapshotStore:
         p.lrange(PREFIX + "incidents", 0, self.recent - 1)
         p.lrange(PREFIX + "alerts", 0, self.recent - 1)
         p.hgetall(PREFIX + "counts")
-        seq, at, patrols, incidents, alerts, counts = p.execute()
+        p.hgetall(PREFIX + "cases")
+        seq, at, patrols, incidents, alerts, counts, cases = p.execute()
         stored = {_s(k): int(v) for k, v in counts.items()}
         return Snapshot(
             seq=int(seq or 0),
@@ -70,10 +77,11 @@ class RedisSnapshotStore:
             incidents=[json.loads(i) for i in incidents],
             alerts=[json.loads(a) for a in alerts],
             counts={k: stored.get(k, 0) for k in COUNTERS},
+            cases={_s(k): json.loads(v) for k, v in cases.items()},
         )
 
     def clear(self) -> None:
-        self._r.delete(*[PREFIX + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts")])
+        self._r.delete(*[PREFIX + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")])
 
 
 def _s(value: bytes | str) -> str:

@@ -22,6 +22,7 @@ class Snapshot(TypedDict):
     incidents: list[dict[str, Any]]  # newest first, at most `recent` of them
     alerts: list[dict[str, Any]]  # newest first
     counts: dict[str, int]
+    cases: dict[str, dict[str, Any]]  # open cases: id -> view
 
 
 class Delta(TypedDict):
@@ -31,6 +32,10 @@ class Delta(TypedDict):
     incidents: list[dict[str, Any]]  # new ones, newest first
     alerts: list[dict[str, Any]]
     counts: dict[str, int]  # increments
+    cases: dict[str, dict[str, Any] | None]  # changed cases; None: it left the live view (closed, rejected, void)
+
+
+FINAL_STATES = frozenset({"closed", "rejected", "void"})
 
 
 def ms(t: datetime) -> int:
@@ -38,7 +43,7 @@ def ms(t: datetime) -> int:
 
 
 def empty_snapshot() -> Snapshot:
-    return Snapshot(seq=0, at=0, patrols={}, incidents=[], alerts=[], counts=dict.fromkeys(COUNTERS, 0))
+    return Snapshot(seq=0, at=0, patrols={}, incidents=[], alerts=[], counts=dict.fromkeys(COUNTERS, 0), cases={})
 
 
 def patrol_view(m: PatrolPosition) -> dict[str, Any]:
@@ -57,7 +62,7 @@ def alert_view(m: CameraAlert) -> dict[str, Any]:
 
 
 def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejected: int,
-                known_fix: dict[str, int] | None = None) -> Delta:
+                known_fix: dict[str, int] | None = None, cases: dict[str, dict[str, Any]] | None = None) -> Delta:
     """The delta for one accepted batch: latest fix per unit (older fixes than `known_fix` are ignored)."""
     patrols: dict[str, dict[str, Any]] = {}
     incidents: list[dict[str, Any]] = []
@@ -76,8 +81,9 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
         elif isinstance(m, CameraAlert):
             alerts.append(alert_view(m))
     counts = {"fixes": fixes, "incidents": len(incidents), "alerts": len(alerts), "rejected": rejected}
+    changed = {cid: (None if view["state"] in FINAL_STATES else view) for cid, view in (cases or {}).items()}
     return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
-                 counts=counts)
+                 counts=counts, cases=changed)
 
 
 def apply_delta(snap: Snapshot, delta: Delta, recent: int) -> Snapshot:
@@ -91,4 +97,5 @@ def apply_delta(snap: Snapshot, delta: Delta, recent: int) -> Snapshot:
         incidents=(delta["incidents"] + snap["incidents"])[:recent],
         alerts=(delta["alerts"] + snap["alerts"])[:recent],
         counts={k: snap["counts"].get(k, 0) + delta["counts"].get(k, 0) for k in COUNTERS},
+        cases={cid: view for cid, view in {**snap["cases"], **delta["cases"]}.items() if view is not None},
     )

@@ -120,6 +120,49 @@ class CameraAlertRow(_FeedRow, Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CaseRow(Base):
+    """A case (案件): opened by its first report, moved along the loop by commands, never edited in place
+    without its audit row. `version` grows by one with every change."""
+
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the id of the report that opened it
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    step_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    extended_hours: Mapped[float] = mapped_column(Float)
+    reworks: Mapped[int] = mapped_column(Integer)
+    parked_from: Mapped[str | None] = mapped_column(String(16))
+    reject_reason: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))  # how it was found: patrol, citizen, camera, hotline
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    drill_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class CaseAudit(Base):
+    """One change of one case: who, what, when, why, before → after. Append-only."""
+
+    __tablename__ = "case_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    command_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # a replayed command is found here
+    action: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    before: Mapped[str] = mapped_column(Text)  # JSON of the fields that changed
+    after: Mapped[str] = mapped_column(Text)
+
+
 class DeadLetter(Base):
     """Input that was refused: kept with its raw payload and the reason, for an operator to read and re-drive."""
 

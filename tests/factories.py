@@ -5,7 +5,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.schemas import CameraAlert, IncidentReport, PatrolPosition
+from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, PatrolPosition
 
 _ids = itertools.count(1)
 CENTRE = (30.6920, 111.2865)
@@ -40,3 +40,10 @@ def alert(camera_id: str = "CAM0001", at: datetime | None = None, **fields: Any)
     return CameraAlert(**_common("camera_alert", t, {
         "camera_id": camera_id, "alert_class": "garbage_overflow", "confidence": 0.8, "lat": CENTRE[0],
         "lon": CENTRE[1], "started_at": t, **fields}))
+
+
+def command(case_id: str, action: str, version: int, by: str = "dispatcher-1", reason: str = "按规定处理",
+            at: datetime | None = None, **fields: Any) -> CaseCommand:
+    return CaseCommand(**_common("case_command", at, {
+        "case_id": case_id, "action": action, "by": by, "reason": reason, "expected_version": version,
+        "department": None, "assignee": None, "reject_reason": None, "hours": None, **fields}))

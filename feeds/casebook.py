@@ -1,0 +1,119 @@
+"""Cases in the database: opened by new reports, moved by commands, each change with its audit row.
+
+Runs inside the ingest's transaction: a command is applied with an optimistic version check
+(UPDATE … WHERE version = the version the actor saw), so a concurrent change is refused, not overwritten.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from feeds.cases import Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
+from feeds.schemas import CaseCommand, IncidentReport, Rejection
+from feeds.state import ms
+from feeds.store import CaseAudit, CaseRow
+
+CASES = CaseRow.__table__
+AUDIT = CaseAudit.__table__
+_CASE_FIELDS = ("state", "level", "department", "assignee", "version", "step_started_at", "extended_hours",
+                "reworks", "parked_from", "reject_reason")
+
+
+@dataclass(frozen=True)
+class CaseChanges:
+    views: dict[str, dict[str, Any]]  # case id -> what screens show of it now
+    applied: set[str]  # ids of the commands that changed a case
+    refused: list[Rejection]
+    replayed: int  # commands already applied before (ignored)
+
+
+def to_case(row: Any) -> Case:
+    m = row._mapping
+    return Case(id=m["id"], category=m["category"], urgent=m["urgent"], state=CaseState(m["state"]),
+                step_started_at=m["step_started_at"], version=m["version"], level=m["level"],
+                department=m["department"], assignee=m["assignee"], extended_hours=m["extended_hours"],
+                reworks=m["reworks"], parked_from=CaseState(m["parked_from"]) if m["parked_from"] else None,
+                reject_reason=m["reject_reason"])
+
+
+def case_view(row: Any) -> dict[str, Any]:
+    m = row._mapping
+    return {"id": m["id"], "category": m["category"], "urgent": m["urgent"], "state": m["state"],
+            "version": m["version"], "level": m["level"], "department": m["department"], "assignee": m["assignee"],
+            "lat": m["lat"], "lon": m["lon"], "grid": m["grid_code"], "step_started": ms(m["step_started_at"]),
+            "extended_hours": m["extended_hours"]}
+
+
+def _audit_row(entry: AuditEntry, command_id: str | None) -> dict[str, Any]:
+    return {"case_id": entry.case_id, "command_id": command_id, "action": entry.action, "by": entry.by,
+            "reason": entry.reason, "at": entry.at, "before": json.dumps(entry.before, ensure_ascii=False),
+            "after": json.dumps(entry.after, ensure_ascii=False)}
+
+
+def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dict[str, Any]]:
+    """One case per new report, waiting for verification (核实), with its first audit row."""
+    if not reports:
+        return {}
+    rows = [{"id": r.id, "category": r.category, "urgent": r.urgent, "state": CaseState.REPORTED.value,
+             "level": "grid", "department": None, "assignee": None, "version": 1, "step_started_at": r.ts,
+             "extended_hours": 0.0, "reworks": 0, "parked_from": None, "reject_reason": None,
+             "channel": r.channel.value, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
+             "description": r.description, "occurred_at": r.occurred_at, "reported_at": r.ts,
+             "drill_id": r.drill_id} for r in reports]
+    conn.execute(CASES.insert(), rows)
+    conn.execute(AUDIT.insert(), [
+        {"case_id": r.id, "command_id": None, "action": "report", "by": r.reporter_id or r.channel.value,
+         "reason": r.description[:500], "at": r.ts, "before": "{}",
+         "after": json.dumps({"state": "reported", "version": 1})} for r in reports])
+    return {row["id"]: case_view(_Row(row)) for row in rows}
+
+
+def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) -> CaseChanges:
+    """Apply commands in order. Refused ones (illegal, stale version, unknown case) come back with why."""
+    views: dict[str, dict[str, Any]] = {}
+    applied: set[str] = set()
+    refused: list[Rejection] = []
+    replayed = 0
+    for cmd in commands:
+        if conn.execute(select(AUDIT.c.id).where(AUDIT.c.command_id == cmd.id)).first():
+            replayed += 1
+            continue
+        row = conn.execute(select(CASES).where(CASES.c.id == cmd.case_id)).first()
+        if row is None:
+            refused.append(_refusal(cmd, f"no case {cmd.case_id}"))
+            continue
+        try:
+            kind = ActionKind(cmd.action)
+            case, entry = act(to_case(row), Action(kind, cmd.by, cmd.reason, cmd.expected_version,
+                                                   cmd.department, cmd.assignee, cmd.reject_reason, cmd.hours), at)
+        except ValueError as err:  # IllegalAction, VersionConflict, or an unknown action
+            reason = str(err) if isinstance(err, IllegalAction) else f"unknown action {cmd.action!r}"
+            refused.append(_refusal(cmd, reason))
+            continue
+        values = {f: getattr(case, f) for f in _CASE_FIELDS}
+        values = {k: (v.value if isinstance(v, CaseState) else v) for k, v in values.items()}
+        done = conn.execute(update(CASES).where(CASES.c.id == case.id, CASES.c.version == cmd.expected_version)
+                            .values(**values))
+        if done.rowcount != 1:  # someone else committed a change in between
+            refused.append(_refusal(cmd, f"case {case.id} was changed by someone else meanwhile"))
+            continue
+        conn.execute(AUDIT.insert(), [_audit_row(entry, cmd.id)])
+        applied.add(cmd.id)
+        views[case.id] = case_view(conn.execute(select(CASES).where(CASES.c.id == case.id)).one())
+    return CaseChanges(views, applied, refused, replayed)
+
+
+def _refusal(cmd: CaseCommand, reason: str) -> Rejection:
+    return Rejection("cc.case_command", cmd.model_dump_json(), reason, "refused")
+
+
+class _Row:
+    """A dict seen as a result row (for case_view of rows just inserted)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._mapping = values

@@ -1,0 +1,114 @@
+"""Cases through the ingest pipeline: opened by reports, moved by commands, audited, pushed."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from feeds.pipeline import Ingest
+from feeds.push import RecordingPusher
+from feeds.schemas import encode
+from feeds.snapshots import MemorySnapshotStore
+from feeds.store import CaseAudit, CaseRow, DeadLetter
+from tests import factories
+
+
+@pytest.fixture
+def ingest(engine):
+    return Ingest(engine, MemorySnapshotStore(), RecordingPusher())
+
+
+def send(ingest, *messages):
+    for m in messages:
+        ingest.receive(f"cc.{m.kind}", encode(m))
+    return ingest.flush()
+
+
+def audit(engine, case_id):
+    with engine.connect() as conn:
+        rows = conn.execute(select(CaseAudit.__table__).where(CaseAudit.case_id == case_id)
+                            .order_by(CaseAudit.id)).all()
+    return [(r.action, r.by, json.loads(r.before), json.loads(r.after)) for r in rows]
+
+
+def case_row(engine, case_id):
+    with engine.connect() as conn:
+        return conn.execute(select(CaseRow.__table__).where(CaseRow.id == case_id)).one()
+
+
+def dead(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(DeadLetter.__table__).order_by(DeadLetter.id)).all()
+
+
+def test_a_report_opens_a_case_waiting_for_verification(ingest, engine):
+    report = factories.incident("东门井盖缺失", category="facility.manhole", urgent=True)
+    delta = send(ingest, report)
+    view = delta["cases"][report.id]
+    assert (view["state"], view["version"], view["urgent"], view["category"]) == ("reported", 1, True, "facility.manhole")
+    assert case_row(engine, report.id).step_started_at == report.ts
+    assert audit(engine, report.id) == [("report", "P0001", {}, {"state": "reported", "version": 1})]
+    assert ingest._snapshots.load()["cases"][report.id]["state"] == "reported"
+
+
+def test_commands_move_a_case_and_each_leaves_an_audit_row(ingest, engine):
+    report = factories.incident()
+    send(ingest, report)
+    delta = send(ingest, factories.command(report.id, "verify", 1),
+                 factories.command(report.id, "register", 2),
+                 factories.command(report.id, "dispatch", 3, department="sanitation", assignee="W07"))
+    view = delta["cases"][report.id]
+    assert (view["state"], view["version"], view["department"], view["assignee"]) == ("dispatched", 4, "sanitation", "W07")
+    trail = audit(engine, report.id)
+    assert [a for a, *_ in trail] == ["report", "verify", "register", "dispatch"]
+    assert trail[3][2]["state"] == "registered" and trail[3][3]["state"] == "dispatched"
+    assert trail[3][3]["department"] == "sanitation" and trail[3][1] == "dispatcher-1"
+
+
+def test_two_dispatchers_on_one_version_one_wins_the_other_is_refused_with_the_new_state(ingest, engine):
+    report = factories.incident()
+    send(ingest, report, factories.command(report.id, "verify", 1), factories.command(report.id, "register", 2))
+    alice = factories.command(report.id, "dispatch", 3, by="alice", department="sanitation")
+    bob = factories.command(report.id, "dispatch", 3, by="bob", department="urban_mgmt")
+    delta = send(ingest, alice, bob)
+    assert delta["cases"][report.id]["department"] == "sanitation"
+    assert delta["counts"]["rejected"] == 1
+    [letter] = dead(engine)
+    assert letter.stage == "refused" and json.loads(letter.payload)["by"] == "bob"
+    assert "now version 4, dispatched; you acted on version 3" in letter.reason
+    assert case_row(engine, report.id).department == "sanitation"  # nothing overwritten
+
+
+def test_a_replayed_command_changes_nothing(ingest, engine):
+    report = factories.incident()
+    verify = factories.command(report.id, "verify", 1)
+    send(ingest, report, verify)
+    assert send(ingest, verify) is None  # no delta, no dead letter
+    assert case_row(engine, report.id).version == 2 and dead(engine) == []
+    assert [a for a, *_ in audit(engine, report.id)] == ["report", "verify"]
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda cid: factories.command("NO-SUCH-CASE", "verify", 1), "no case NO-SUCH-CASE"),
+    (lambda cid: factories.command(cid, "close", 1), "cannot close a case that is reported"),
+    (lambda cid: factories.command(cid, "teleport", 1), "unknown action 'teleport'"),
+    (lambda cid: factories.command(cid, "reject", 1, reject_reason=None), "a rejection needs one of"),
+])
+def test_a_command_that_cannot_apply_is_refused_with_why(ingest, engine, make, reason):
+    report = factories.incident()
+    send(ingest, report)
+    send(ingest, make(report.id))
+    [letter] = dead(engine)
+    assert letter.stage == "refused" and reason in letter.reason
+    assert case_row(engine, report.id).version == 1
+
+
+def test_a_closed_case_leaves_the_live_view(ingest, engine):
+    report = factories.incident()
+    send(ingest, report)
+    steps = [("verify", {}), ("register", {}), ("dispatch", {"department": "sanitation"}), ("handle", {}),
+             ("check_pass", {}), ("close", {})]
+    delta = send(ingest, *[factories.command(report.id, a, v, **f) for v, (a, f) in enumerate(steps, start=1)])
+    assert delta["cases"] == {report.id: None}
+    assert report.id not in ingest._snapshots.load()["cases"]
+    assert case_row(engine, report.id).state == "closed"
+    assert len(audit(engine, report.id)) == 7
