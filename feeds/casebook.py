@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from feeds.cases import Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
@@ -64,7 +64,7 @@ def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dic
              "extended_hours": 0.0, "reworks": 0, "parked_from": None, "reject_reason": None,
              "channel": r.channel.value, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
              "description": r.description, "occurred_at": r.occurred_at, "reported_at": r.ts,
-             "drill_id": r.drill_id} for r in reports]
+             "drill_id": r.drill_id, "last_command": None} for r in reports]
     conn.execute(CASES.insert(), rows)
     conn.execute(AUDIT.insert(), [
         {"case_id": r.id, "command_id": None, "action": "report", "by": r.reporter_id or r.channel.value,
@@ -74,38 +74,67 @@ def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dic
 
 
 def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) -> CaseChanges:
-    """Apply commands in order. Refused ones (illegal, stale version, unknown case) come back with why."""
-    views: dict[str, dict[str, Any]] = {}
-    applied: set[str] = set()
+    """Apply commands in arrival order. Refused ones (illegal, stale version, unknown case) come back with why.
+
+    Reads every case involved in one query, applies the commands in memory, then writes each changed case
+    once, guarded by the version it had when read (a concurrent writer makes that update miss: its
+    commands are refused, nothing is overwritten), and all audit rows in one insert."""
+    if not commands:
+        return CaseChanges({}, set(), [], 0)
+    ids = [c.id for c in commands]
+    known = set(conn.execute(select(AUDIT.c.command_id).where(AUDIT.c.command_id.in_(ids))).scalars())
+    rows = {r.id: r for r in conn.execute(select(CASES).where(CASES.c.id.in_({c.case_id for c in commands})))}
+    read_version = {cid: r.version for cid, r in rows.items()}
+    current: dict[str, Case] = {cid: to_case(r) for cid, r in rows.items()}
+    done: dict[str, list[tuple[CaseCommand, AuditEntry]]] = {}
     refused: list[Rejection] = []
     replayed = 0
     for cmd in commands:
-        if conn.execute(select(AUDIT.c.id).where(AUDIT.c.command_id == cmd.id)).first():
+        if cmd.id in known:
             replayed += 1
             continue
-        row = conn.execute(select(CASES).where(CASES.c.id == cmd.case_id)).first()
-        if row is None:
+        case = current.get(cmd.case_id)
+        if case is None:
             refused.append(_refusal(cmd, f"no case {cmd.case_id}"))
             continue
         try:
-            kind = ActionKind(cmd.action)
-            case, entry = act(to_case(row), Action(kind, cmd.by, cmd.reason, cmd.expected_version,
-                                                   cmd.department, cmd.assignee, cmd.reject_reason, cmd.hours), at)
+            action = Action(ActionKind(cmd.action), cmd.by, cmd.reason, cmd.expected_version, cmd.department,
+                            cmd.assignee, cmd.reject_reason, cmd.hours)
+            current[case.id], entry = act(case, action, at)
         except ValueError as err:  # IllegalAction, VersionConflict, or an unknown action
-            reason = str(err) if isinstance(err, IllegalAction) else f"unknown action {cmd.action!r}"
-            refused.append(_refusal(cmd, reason))
+            refused.append(_refusal(cmd, str(err) if isinstance(err, IllegalAction)
+                                    else f"unknown action {cmd.action!r}"))
             continue
-        values = {f: getattr(case, f) for f in _CASE_FIELDS}
-        values = {k: (v.value if isinstance(v, CaseState) else v) for k, v in values.items()}
-        done = conn.execute(update(CASES).where(CASES.c.id == case.id, CASES.c.version == cmd.expected_version)
-                            .values(**values))
-        if done.rowcount != 1:  # someone else committed a change in between
-            refused.append(_refusal(cmd, f"case {case.id} was changed by someone else meanwhile"))
+        known.add(cmd.id)
+        done.setdefault(case.id, []).append((cmd, entry))
+    views: dict[str, dict[str, Any]] = {}
+    applied: set[str] = set()
+    audit_rows: list[dict[str, Any]] = []
+    values = {cid: {**_values(current[cid]), "last_command": steps[-1][0].id} for cid, steps in done.items()}
+    params = [{"b_id": cid, "b_read": read_version[cid], **{f"v_{k}": v for k, v in values[cid].items()}}
+              for cid in done]
+    guarded = (update(CASES).where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_read"))
+               .values({k: bindparam(f"v_{k}") for k in (*_CASE_FIELDS, "last_command")}))
+    written = set(done)
+    if params and conn.execute(guarded, params).rowcount != len(params):
+        # another writer changed some of these cases first: ours landed where our last command is recorded
+        last = {cid: steps[-1][0].id for cid, steps in done.items()}
+        found = conn.execute(select(CASES.c.id, CASES.c.last_command).where(CASES.c.id.in_(list(done))))
+        written = {cid for cid, command_id in found if last[cid] == command_id}
+    for case_id, steps in done.items():
+        if case_id not in written:
+            refused.extend(_refusal(cmd, f"case {case_id} was changed by someone else meanwhile") for cmd, _ in steps)
             continue
-        conn.execute(AUDIT.insert(), [_audit_row(entry, cmd.id)])
-        applied.add(cmd.id)
-        views[case.id] = case_view(conn.execute(select(CASES).where(CASES.c.id == case.id)).one())
+        audit_rows.extend(_audit_row(entry, cmd.id) for cmd, entry in steps)
+        applied.update(cmd.id for cmd, _ in steps)
+        views[case_id] = case_view(_Row({**rows[case_id]._mapping, **values[case_id]}))
+    if audit_rows:
+        conn.execute(AUDIT.insert(), audit_rows)
     return CaseChanges(views, applied, refused, replayed)
+
+
+def _values(case: Case) -> dict[str, Any]:
+    return {f: (v.value if isinstance(v := getattr(case, f), CaseState) else v) for f in _CASE_FIELDS}
 
 
 def _refusal(cmd: CaseCommand, reason: str) -> Rejection:

@@ -10,7 +10,7 @@ an action stamped with a stale version raises VersionConflict (never a silent ov
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -136,8 +136,11 @@ class AuditEntry:
     after: dict[str, Any] = field(default_factory=dict)
 
 
+_CASE_FIELDS = tuple(f.name for f in fields(Case))
+
+
 def _fields(case: Case) -> dict[str, Any]:
-    out = asdict(case)
+    out = {name: getattr(case, name) for name in _CASE_FIELDS}
     out["step_started_at"] = case.step_started_at.isoformat()
     return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in out.items()}
 

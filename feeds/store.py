@@ -146,6 +146,7 @@ class CaseRow(Base):
     occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     drill_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_command: Mapped[str | None] = mapped_column(String(64))  # id of the last command applied to it
 
 
 class CaseAudit(Base):

@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reported_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('drill_id', sa.String(length=64), nullable=True),
+    sa.Column('last_command', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:

@@ -112,3 +112,44 @@ def test_a_closed_case_leaves_the_live_view(ingest, engine):
     assert report.id not in ingest._snapshots.load()["cases"]
     assert case_row(engine, report.id).state == "closed"
     assert len(audit(engine, report.id)) == 7
+
+
+def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwritten(postgres_server):
+    """Two ingest workers on PostgreSQL: the other one commits a change between our read and our write."""
+    from sqlalchemy import event, update
+
+    from feeds.casebook import CASES
+    from feeds.store import make_engine, migrate
+
+    url = postgres_server.rsplit("/", 1)[0] + "/cc_workers"
+    admin = make_engine(postgres_server).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS cc_workers")
+        conn.exec_driver_sql("CREATE DATABASE cc_workers")
+    admin.dispose()
+    migrate(url)
+    engine, other = make_engine(url), make_engine(url)
+    ingest = Ingest(engine, MemorySnapshotStore(), RecordingPusher())
+    report = factories.incident()
+    send(ingest, report)
+
+    interleaved = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def the_other_worker_commits_first(conn, cursor, statement, *args):  # noqa: ANN001
+        if statement.startswith("UPDATE cases") and not interleaved:
+            interleaved.append(statement)
+            with other.begin() as c:
+                c.execute(update(CASES).where(CASES.c.id == report.id).values(version=2, state="verified",
+                                                                              last_command="theirs"))
+
+    delta = send(ingest, factories.command(report.id, "verify", 1, by="ours"))
+    assert interleaved  # the other worker really did write in between
+    assert delta["counts"]["rejected"] == 1 and delta["cases"] == {}
+    [letter] = dead(engine)
+    assert letter.stage == "refused" and "changed by someone else meanwhile" in letter.reason
+    row = case_row(engine, report.id)
+    assert (row.version, row.last_command) == (2, "theirs")  # theirs stands
+    assert [a for a, *_ in audit(engine, report.id)] == ["report"]  # and no audit row for ours
+    engine.dispose()
+    other.dispose()
