@@ -56,6 +56,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
+        children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  Database              {stack.db_url}",
             f"  Simulated district    seed {settings.seed}, {settings.grids} grids",
             "  Ingest pipeline       python -m feeds.ingest",
+            "  Escalation of overdue cases   python -m feeds.escalator",
             "  Simulator             python -m simulators",
             f"  Wall screen           {stack.url}   (English: {stack.url}?lang=en)",
             "Press Ctrl-C to stop everything.",

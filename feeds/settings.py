@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
     timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
-    stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
+    stale_after_s: float = Field(default=30.0, gt=0)
+    escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked  # the wall warns when no update came for this long
 
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"

@@ -153,3 +153,32 @@ def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwr
     assert [a for a, *_ in audit(engine, report.id)] == ["report"]  # and no audit row for ours
     engine.dispose()
     other.dispose()
+
+
+def test_an_overdue_case_is_escalated_through_the_pipeline_with_an_audit_row(ingest, engine):
+    from datetime import timedelta
+
+    from feeds.bus import MemoryBus
+    from feeds.calendar import WorkingCalendar
+    from feeds.escalator import tick
+    from feeds.schemas import FEED_CHANNELS
+    from feeds.taxonomy import load
+
+    reported = factories.now() - timedelta(minutes=45)
+    report = factories.incident(category="order.vendor", urgent=True, at=reported)  # verify within 0.5 h
+    send(ingest, report)
+    bus = MemoryBus()
+    sub = bus.subscribe(FEED_CHANNELS)
+    late = factories.now()
+    assert tick(engine, bus, load(), WorkingCalendar(), late) == 1
+    assert tick(engine, bus, load(), WorkingCalendar(), late) == 1  # again before the ingest applied it…
+    for _ in range(2):
+        delivery = sub.get(1)
+        ingest.receive(delivery.channel, delivery.payload)
+    delta = ingest.flush()
+    assert delta["cases"][report.id]["level"] == "community"
+    action, by, before, after = audit(engine, report.id)[-1]
+    assert (action, by, before["level"], after["level"]) == ("escalate", "system", "grid", "community")
+    assert len(audit(engine, report.id)) == 2  # …and the repeat was a replay that changed nothing
+    assert dead(engine) == []
+    assert tick(engine, bus, load(), WorkingCalendar(), late) == 0  # at community now: nothing more yet
