@@ -72,7 +72,8 @@ def main() -> None:
         assert ingest.stats["accepted"] == args.fixes, ingest.stats
 
         reports = [IncidentReport(kind="incident_report", schema_version=1, id=f"c{i}", source="bench", ts=t0,
-                                  drill_id=None, category="env.garbage", description="暴露垃圾", lat=30.69,
+                                  drill_id=None, category="env.garbage", description="暴露垃圾",
+                                  lat=30.0 + i * 0.0006,  # about 66 m apart: distinct cases, not duplicates
                                   lon=111.28, grid_code="G1", channel="patrol", reporter_id="P1", urgent=False,
                                   occurred_at=None) for i in range(args.cases)]
         for i in range(0, len(reports), args.batch):

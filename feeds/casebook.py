@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from math import cos, hypot, radians
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from feeds.cases import Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
+from feeds.cases import OPEN_STEP, Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
 from feeds.schemas import CaseCommand, IncidentReport, Rejection
 from feeds.state import ms
-from feeds.store import CaseAudit, CaseRow
+from feeds.store import CaseAudit, CaseReport, CaseRow
 
 CASES = CaseRow.__table__
 AUDIT = CaseAudit.__table__
@@ -55,22 +56,63 @@ def _audit_row(entry: AuditEntry, command_id: str | None) -> dict[str, Any]:
             "after": json.dumps(entry.after, ensure_ascii=False)}
 
 
+MERGE_RADIUS_M = 50.0
+MERGE_WINDOW = timedelta(hours=24)
+_OPEN = [state.value for state in OPEN_STEP]
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    x = (lon2 - lon1) * 111_320 * cos(radians((lat1 + lat2) / 2))
+    y = (lat2 - lat1) * 110_540
+    return hypot(x, y)
+
+
+def _open_duplicate(conn: Connection, r: IncidentReport, opened: list[dict[str, Any]]) -> str | None:
+    """The open case this report repeats: same category, within 50 m, reported in the last 24 hours."""
+    dlat, dlon = MERGE_RADIUS_M / 110_540, MERGE_RADIUS_M / (111_320 * cos(radians(r.lat)))
+    candidates = [(c["id"], c["lat"], c["lon"]) for c in opened if c["category"] == r.category]
+    candidates += conn.execute(select(CASES.c.id, CASES.c.lat, CASES.c.lon).where(
+        CASES.c.category == r.category, CASES.c.state.in_(_OPEN), CASES.c.reported_at >= r.ts - MERGE_WINDOW,
+        CASES.c.lat.between(r.lat - dlat, r.lat + dlat), CASES.c.lon.between(r.lon - dlon, r.lon + dlon),
+        CASES.c.drill_id.is_(None) if r.drill_id is None else CASES.c.drill_id == r.drill_id)).all()
+    near = [(_metres(r.lat, r.lon, lat, lon), cid) for cid, lat, lon in candidates]
+    near = [(d, cid) for d, cid in near if d <= MERGE_RADIUS_M]
+    return min(near)[1] if near else None
+
+
 def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dict[str, Any]]:
-    """One case per new report, waiting for verification (核实), with its first audit row."""
-    if not reports:
-        return {}
-    rows = [{"id": r.id, "category": r.category, "urgent": r.urgent, "state": CaseState.REPORTED.value,
-             "level": "grid", "department": None, "assignee": None, "version": 1, "step_started_at": r.ts,
-             "extended_hours": 0.0, "reworks": 0, "parked_from": None, "reject_reason": None,
-             "channel": r.channel.value, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
-             "description": r.description, "occurred_at": r.occurred_at, "reported_at": r.ts,
-             "drill_id": r.drill_id, "last_command": None} for r in reports]
-    conn.execute(CASES.insert(), rows)
-    conn.execute(AUDIT.insert(), [
-        {"case_id": r.id, "command_id": None, "action": "report", "by": r.reporter_id or r.channel.value,
-         "reason": r.description[:500], "at": r.ts, "before": "{}",
-         "after": json.dumps({"state": "reported", "version": 1})} for r in reports])
-    return {row["id"]: case_view(_Row(row)) for row in rows}
+    """A new case per new report, waiting for verification (核实), with its first audit row; a report that
+    repeats an open case nearby is merged into it instead (a duplicate: counted neither way in accuracy)."""
+    opened: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    for r in reports:
+        who = r.reporter_id or r.channel.value
+        link = {"report_id": r.id, "channel": r.channel.value, "reported_at": r.ts}
+        duplicate_of = _open_duplicate(conn, r, opened)
+        if duplicate_of:
+            links.append({**link, "case_id": duplicate_of, "merged": True})
+            audit.append({"case_id": duplicate_of, "command_id": None, "action": "merge", "by": who,
+                          "reason": r.description[:500], "at": r.ts, "before": "{}",
+                          "after": json.dumps({"report": r.id})})
+            continue
+        opened.append({
+            "id": r.id, "category": r.category, "urgent": r.urgent, "state": CaseState.REPORTED.value,
+            "level": "grid", "department": None, "assignee": None, "version": 1, "step_started_at": r.ts,
+            "extended_hours": 0.0, "reworks": 0, "parked_from": None, "reject_reason": None,
+            "channel": r.channel.value, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
+            "description": r.description, "occurred_at": r.occurred_at, "reported_at": r.ts,
+            "drill_id": r.drill_id, "last_command": None})
+        links.append({**link, "case_id": r.id, "merged": False})
+        audit.append({"case_id": r.id, "command_id": None, "action": "report", "by": who,
+                      "reason": r.description[:500], "at": r.ts, "before": "{}",
+                      "after": json.dumps({"state": "reported", "version": 1})})
+    if opened:
+        conn.execute(CASES.insert(), opened)
+    if links:
+        conn.execute(CaseReport.__table__.insert(), links)
+        conn.execute(AUDIT.insert(), audit)
+    return {row["id"]: case_view(_Row(row)) for row in opened}
 
 
 def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) -> CaseChanges:

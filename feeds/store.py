@@ -149,6 +149,17 @@ class CaseRow(Base):
     last_command: Mapped[str | None] = mapped_column(String(64))  # id of the last command applied to it
 
 
+class CaseReport(Base):
+    """Which case each report belongs to: the one it opened, or the open case it was merged into."""
+
+    __tablename__ = "case_reports"
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    merged: Mapped[bool] = mapped_column(Boolean)  # True: a duplicate of a case already open
+    channel: Mapped[str] = mapped_column(String(16))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CaseAudit(Base):
     """One change of one case: who, what, when, why, before → after. Append-only."""
 

@@ -182,3 +182,41 @@ def test_an_overdue_case_is_escalated_through_the_pipeline_with_an_audit_row(ing
     assert len(audit(engine, report.id)) == 2  # …and the repeat was a replay that changed nothing
     assert dead(engine) == []
     assert tick(engine, bus, load(), WorkingCalendar(), late) == 0  # at community now: nothing more yet
+
+
+def _reports(engine):
+    from feeds.store import CaseReport
+
+    with engine.connect() as conn:
+        return {r.report_id: (r.case_id, r.merged) for r in conn.execute(select(CaseReport.__table__))}
+
+
+def test_a_report_repeating_an_open_case_nearby_is_merged_into_it(ingest, engine):
+    first = factories.incident("东门垃圾堆积", lat=30.69200, lon=111.28650)
+    send(ingest, first)
+    again = factories.incident("东门口有垃圾", lat=30.69215, lon=111.28660, channel="citizen", reporter_id=None)
+    delta = send(ingest, again)
+    assert delta["cases"] == {}  # no new case
+    assert _reports(engine) == {first.id: (first.id, False), again.id: (first.id, True)}
+    assert [(a, by, after) for a, by, _, after in audit(engine, first.id)] == [
+        ("report", "P0001", {"state": "reported", "version": 1}), ("merge", "citizen", {"report": again.id})]
+    assert case_row(engine, first.id).version == 1  # the case itself did not change
+
+
+@pytest.mark.parametrize("other", [
+    {"category": "order.parking"},                   # another kind of problem
+    {"lat": 30.69300},                               # about 110 m away
+])
+def test_a_different_or_distant_report_opens_its_own_case(ingest, engine, other):
+    first = factories.incident(lat=30.69200, lon=111.28650)
+    second = factories.incident(**{"lat": 30.69210, "lon": 111.28650, **other})
+    delta = send(ingest, first, second)
+    assert set(delta["cases"]) == {first.id, second.id}
+    assert _reports(engine)[second.id] == (second.id, False)
+
+
+def test_a_closed_case_is_not_reopened_by_a_new_report(ingest, engine):
+    first = factories.incident()
+    send(ingest, first, factories.command(first.id, "reject", 1, reject_reason="untrue"))
+    second = factories.incident()
+    assert set(send(ingest, second)["cases"]) == {second.id}
