@@ -78,6 +78,39 @@ class MapFeature(Base):
     geometry: Mapped[str] = mapped_column(Text)
 
 
+class Department(Base):
+    """A functional department (职能部门) cases are dispatched to; seeded from the taxonomy."""
+
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Person(Base):
+    """Someone with a job in the district: grid worker (网格员), grid chief (网格长), inner- or outer-net
+    patroller (内网 / 外网巡查员), dispatcher (座席员). `area_code` is the area they answer for (实名落图)."""
+
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    unit_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the GPS unit they carry
+
+
+class Asset(Base):
+    """A city component (部件) placed in a grid: camera, street light, manhole cover, hydrant."""
+
+    __tablename__ = "assets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    grid_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
 class _FeedRow:
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the message id: idempotency key
     source: Mapped[str] = mapped_column(String(32))
@@ -270,9 +303,9 @@ def _storable(text: str) -> str:
 
 
 def load_map(conn: Connection) -> dict[str, Any]:
-    """The territory as GeoJSON FeatureCollections per layer, for the wall map."""
+    """The territory as GeoJSON FeatureCollections per layer, for the wall map (without the patrol cells)."""
     layers: dict[str, list[dict[str, Any]]] = {"district": [], "street": [], "community": [], "grid": []}
-    for a in conn.execute(select(Area.__table__).order_by(Area.code)):
+    for a in conn.execute(select(Area.__table__).where(Area.level != "cell").order_by(Area.code)):
         layers.setdefault(a.level, []).append({
             "type": "Feature",
             "geometry": json.loads(a.geometry),

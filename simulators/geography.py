@@ -22,6 +22,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+import shapely
 from shapely.geometry import LineString, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
@@ -52,6 +54,7 @@ class Level(StrEnum):
     STREET = "street"  # 街道
     COMMUNITY = "community"  # 社区
     GRID = "grid"  # 网格
+    CELL = "cell"  # 单元网格: ≈100 m patrol cells (simulators/furnishings.py)
 
 
 class RoadClass(StrEnum):
@@ -78,6 +81,16 @@ class LocalFrame:
 
     def to_xy(self, lon: float, lat: float) -> tuple[float, float]:
         return (lon - self.lon0) * self.metres_per_degree_lon, (lat - self.lat0) * METRES_PER_DEGREE
+
+    def project(self, geom: BaseGeometry) -> BaseGeometry:
+        """A lon/lat geometry in local metres."""
+        scale = np.array([self.metres_per_degree_lon, METRES_PER_DEGREE])
+        return shapely.transform(geom, lambda c: (c - [self.lon0, self.lat0]) * scale)
+
+    def unproject(self, geom: BaseGeometry) -> BaseGeometry:
+        """A local-metres geometry in lon/lat."""
+        scale = np.array([self.metres_per_degree_lon, METRES_PER_DEGREE])
+        return shapely.transform(geom, lambda c: c / scale + [self.lon0, self.lat0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,9 +363,10 @@ def save_district(conn: Connection, district: District) -> None:
     """Replace the territory and the base map in the caller's transaction (parents before children)."""
     areas, features = store.Area.__table__, store.MapFeature.__table__
     conn.execute(delete(features))
-    for level in (Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT):
+    for attached in (store.Person.__table__, store.Asset.__table__):  # what hangs on the old areas goes too
+        conn.execute(delete(attached))
+    for level in (Level.CELL, Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT):
         conn.execute(delete(areas).where(areas.c.level == level.value))
-    conn.execute(delete(areas))
     for level in Level:
         rows = [_area_row(a) for a in district.at_level(level)]
         if rows:

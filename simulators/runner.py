@@ -31,6 +31,8 @@ from feeds.bus import Bus, producer_bus, publish_messages
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
 from feeds.store import make_engine
+from feeds.taxonomy import load as load_taxonomy
+from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
 from simulators.incidents import IncidentSource
 from simulators.patrols import PatrolFleet
@@ -185,18 +187,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def load_district(db_url: str, district: District) -> None:
+def load_district(db_url: str, district: District, seed: int) -> None:
     """Replace the territory in the (already migrated) database; exits with a message when that fails."""
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
             save_district(conn, district)
+            furnishings = build_furnishings(district, seed)
+            save_furnishings(conn, district, furnishings, load_taxonomy())
     except SQLAlchemyError as err:
         sys.exit(f"could not write the district to {redact(db_url)} (is the database migrated?): {err}")
     finally:
         engine.dispose()
-    log.info("wrote district %s (%d areas, %d roads) to %s", district.name, len(district.areas),
-             len(district.roads), redact(db_url))
+    log.info("wrote district %s (%d areas, %d roads, %d cells, %d assets, %d people) to %s", district.name,
+             len(district.areas), len(district.roads), len(furnishings.cells), len(furnishings.assets),
+             len(furnishings.people), redact(db_url))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -208,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValidationError as err:
         sys.exit(f"invalid option: {describe(err)}")
     if args.district_only:
-        load_district(settings.db_url, build_district(settings.seed, settings.grids))
+        load_district(settings.db_url, build_district(settings.seed, settings.grids), settings.seed)
         return
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
@@ -219,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"Redis at {redact(settings.redis_url)} does not answer: {err}")
     district = build_district(settings.seed, settings.grids)
     if not args.no_load_district:
-        load_district(settings.db_url, district)
+        load_district(settings.db_url, district, settings.seed)
     simulation = Simulation(district, seed=settings.seed, run_id=args.run_id or secrets.token_hex(4),
                             incidents_per_hour=settings.incidents_per_hour,
                             camera_alerts_per_hour=settings.camera_alerts_per_hour, speed=args.speed)

@@ -172,7 +172,7 @@ def test_save_district_round_trips_through_load_map(tmp_path, district: District
             layers = load_map(conn)
     finally:
         engine.dispose()
-    for level in Level:
+    for level in [lv for lv in Level if lv is not Level.CELL]:
         features = layers[level.value]["features"]
         expected = district.at_level(level)
         assert [f["properties"]["code"] for f in features] == sorted(a.code for a in expected)
