@@ -1,6 +1,6 @@
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -149,3 +149,17 @@ def test_garbage_with_nul_bytes_is_kept_as_a_dead_letter_on_every_database(inges
     with engine.connect() as conn:
         dead = conn.execute(select(DeadLetter.__table__)).one()
     assert dead.payload == "\\x00\x01garbage"
+
+
+def test_a_stored_fix_reads_back_exactly(ingest, engine):
+    from datetime import timezone
+
+    t = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    fix = factories.position("P1", lat=30.691234, lon=111.285678, at=t.astimezone(UTC))
+    ingest.receive("cc.patrol_position", encode(fix))
+    ingest.flush()
+    with engine.connect() as conn:
+        row = conn.execute(select(PatrolFix.__table__)).one()
+    assert (row.unit_id, row.lat, row.lon, row.accuracy_m, row.speed_mps) == ("P1", 30.691234, 111.285678, 5.0, 1.2)
+    assert row.fix_at == t and row.sent_at == t and row.fix_at.tzinfo == UTC
+    assert row.received_at.tzinfo == UTC
