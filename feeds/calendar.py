@@ -116,3 +116,29 @@ class WorkingCalendar:
 
 def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def parse_calendar(periods: str, workdays: str, holidays: str, makeup_days: str, zone: str) -> WorkingCalendar:
+    """A calendar from settings text: periods "08:30-12:00,14:00-18:00", workdays "1-5" (Monday = 1) or
+    "1,2,3,4,5,6", holidays and make-up working days as comma-separated ISO dates."""
+    def dates(text: str, what: str) -> frozenset[date]:
+        try:
+            return frozenset(date.fromisoformat(d.strip()) for d in text.split(",") if d.strip())
+        except ValueError as err:
+            raise ValueError(f"{what}: {err}") from err
+
+    try:
+        spans = tuple((time.fromisoformat(a.strip()), time.fromisoformat(b.strip()))
+                      for a, b in (p.split("-") for p in periods.split(",") if p.strip()))
+    except ValueError as err:
+        raise ValueError(f"working periods {periods!r}: expected e.g. 08:30-12:00,14:00-18:00") from err
+    days: set[int] = set()
+    for part in workdays.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise ValueError(f"workdays {workdays!r}: expected e.g. 1-5 (Monday = 1)")
+        days.update(range(int(first) - 1, int(last or first)))
+    if not spans or not days or not days <= set(range(7)):
+        raise ValueError(f"a working calendar needs working periods and weekdays 1–7, not {periods!r} / {workdays!r}")
+    return WorkingCalendar(periods=spans, workdays=frozenset(days), holidays=dates(holidays, "holidays"),
+                           extra_workdays=dates(makeup_days, "make-up working days"), zone=ZoneInfo(zone))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from feeds.bus import Bus, producer_bus, publish_messages
-from feeds.calendar import WorkingCalendar
+from feeds.calendar import WorkingCalendar, parse_calendar
 from feeds.cases import OPEN_STEP
 from feeds.escalation import SYSTEM, OpenStep, escalations
 from feeds.pipeline import utcnow
@@ -59,11 +59,13 @@ def main() -> None:
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at the Redis server of the ingest")
-    from zoneinfo import ZoneInfo
-
+    try:
+        calendar = parse_calendar(settings.work_periods, settings.workdays, settings.holidays,
+                                  settings.makeup_workdays, settings.timezone)
+    except ValueError as err:
+        sys.exit(f"the working calendar in the settings is wrong: {err}")
     engine = make_engine(settings.db_url)
     bus = producer_bus(redis.Redis.from_url(settings.redis_url), settings.bus, settings.stream_maxlen)
-    calendar = WorkingCalendar(zone=ZoneInfo(settings.timezone))
     taxonomy = load()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

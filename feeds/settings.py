@@ -24,7 +24,13 @@ class Settings(BaseSettings):
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
     timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
     stale_after_s: float = Field(default=30.0, gt=0)
-    escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked  # the wall warns when no update came for this long
+    escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked
+
+    # the working calendar that turns time limits into deadlines
+    work_periods: str = "08:30-12:00,14:00-18:00"
+    workdays: str = "1-5"  # Monday = 1
+    holidays: str = ""  # comma-separated ISO dates, e.g. 2026-10-01,2026-10-02
+    makeup_workdays: str = ""  # weekend days worked instead (调休)  # the wall warns when no update came for this long
 
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"

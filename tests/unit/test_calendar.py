@@ -63,3 +63,25 @@ def test_traffic_light(now, light):
 def test_lunch_does_not_use_up_a_limit():
     assert CAL.used(at(23, 11), Limit(2, HOURS), at(23, 13, 59)) == 0.5
     assert CAL.light(at(23, 11, 30), Limit(1, HOURS), at(23, 13, 50)) is Light.GREEN  # 30 of 60 minutes used
+
+
+def test_the_calendar_comes_from_settings_text():
+    from feeds.calendar import parse_calendar
+
+    cal = parse_calendar("09:00-12:00, 13:30-17:30", "1-6", "2026-11-30", "2026-11-29", "Asia/Shanghai")
+    assert cal.hours_per_day == 7.0 and cal.is_workday(date(2026, 11, 28))  # Saturdays are worked here
+    assert not cal.is_workday(date(2026, 11, 30)) and cal.is_workday(date(2026, 11, 29))
+    assert parse_calendar("08:30-12:00,14:00-18:00", "1-5", "", "", "Asia/Shanghai") == CAL
+
+
+@pytest.mark.parametrize("periods, workdays, holidays, message", [
+    ("8.30-12", "1-5", "", "working periods '8.30-12'"),
+    ("08:30-12:00", "Mon-Fri", "", "workdays 'Mon-Fri': expected e.g. 1-5"),
+    ("08:30-12:00", "1-5", "2026-13-01", "holidays: month must be in 1..12"),
+    ("12:00-08:30", "1-5", "", "ends before it starts"),
+])
+def test_a_wrong_calendar_setting_says_what_is_wrong(periods, workdays, holidays, message):
+    from feeds.calendar import parse_calendar
+
+    with pytest.raises(ValueError, match=message):
+        parse_calendar(periods, workdays, holidays, "", "Asia/Shanghai")
