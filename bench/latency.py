@@ -99,10 +99,6 @@ def measure(url: str, publisher: Publisher, seconds: float, warmup: float = 4.0)
         latencies = np.array(driver.execute_script("return cc.live.latencies"), dtype=float)
         painted = np.array(driver.execute_script("return cc.live.painted"), dtype=float)
         sent = publisher.published - start
-        dbg = driver.execute_script("return window.cc.dbg || null")
-        if dbg:
-            for k, v in dbg.items():
-                print(k, np.percentile(np.array(v[len(v)//4:]), [50, 95, 99]).round(1))
         publisher.stop.set()
         thread.join()
     finally:

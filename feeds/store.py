@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition, Rejection
+from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
 
 ROOT = Path(__file__).resolve().parent.parent
 
