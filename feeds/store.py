@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     create_engine,
+    text,
     event,
     select,
 )
@@ -111,10 +112,16 @@ class Asset(Base):
     lon: Mapped[float] = mapped_column(Float)
 
 
+def drill_index(table: str) -> Index:
+    """Drill rows are few and looked up by drill; live rows (the many) pay nothing for this index."""
+    where = text("drill_id IS NOT NULL")
+    return Index(f"ix_{table}_drill", "drill_id", sqlite_where=where, postgresql_where=where)
+
+
 class _FeedRow:
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the message id: idempotency key
     source: Mapped[str] = mapped_column(String(32))
-    drill_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    drill_id: Mapped[str | None] = mapped_column(String(64))  # indexed only where set (see drill_index)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -127,11 +134,12 @@ class PatrolFix(_FeedRow, Base):
     accuracy_m: Mapped[float] = mapped_column(Float)
     speed_mps: Mapped[float | None] = mapped_column(Float)
     fix_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    __table_args__ = (Index("ix_patrol_fixes_unit_time", "unit_id", "fix_at"),)
+    __table_args__ = (Index("ix_patrol_fixes_unit_time", "unit_id", "fix_at"), drill_index("patrol_fixes"))
 
 
 class IncidentRow(_FeedRow, Base):
     __tablename__ = "incident_reports"
+    __table_args__ = (drill_index("incident_reports"),)
     category: Mapped[str] = mapped_column(String(64), index=True)
     description: Mapped[str] = mapped_column(Text)
     lat: Mapped[float] = mapped_column(Float)
@@ -145,6 +153,7 @@ class IncidentRow(_FeedRow, Base):
 
 class CameraAlertRow(_FeedRow, Base):
     __tablename__ = "camera_alerts"
+    __table_args__ = (drill_index("camera_alerts"),)
     camera_id: Mapped[str] = mapped_column(String(64), index=True)
     alert_class: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
