@@ -16,6 +16,7 @@ from feeds.store import make_engine  # noqa: E402
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [dashboard] %(message)s")
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)  # not a line per HTTP request
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")

@@ -1,7 +1,8 @@
 """Child processes for one-machine runs (demo, tests, benchmarks): an embedded Redis and our own entry points.
 
 Every child is started with Linux PR_SET_PDEATHSIG, so it dies with its parent even if the parent is
-killed with SIGKILL; nothing is left behind and a second run starts cleanly.
+killed with SIGKILL; nothing is left behind and a second run starts cleanly. Each child has its own
+session, so Ctrl-C reaches only the parent, which stops them in order (Redis last).
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def start_redis(port: int | None = None, workdir: Path | None = None) -> tuple[C
     binary = redis_server_binary()
     args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
+                            start_new_session=True)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while not redis_answers(url, 0.2):
@@ -115,7 +117,7 @@ def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: boo
     """Run `python -m module` as a child that dies with us."""
     out = subprocess.DEVNULL if quiet else None
     proc = subprocess.Popen([sys.executable, "-m", module, *args], env={**os.environ, **env},
-                            stdout=out, stderr=out, preexec_fn=_die_with_parent)
+                            stdout=out, stderr=out, preexec_fn=_die_with_parent, start_new_session=True)
     return Child(name, proc)
 
 
