@@ -7,6 +7,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "title": ("网格化治理指挥中心", "Grid Governance Command Centre"),
     "live_situation": ("实时态势", "Live situation"),
     "patrols_on_duty": ("在岗巡查员", "Patrols on duty"),
+    "open_cases": ("在办案件", "Open cases"),
     "incidents": ("事件上报", "Incidents reported"),
     "camera_alerts": ("视频告警", "Camera alerts"),
     "rejected": ("拒收消息", "Rejected messages"),

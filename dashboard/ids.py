@@ -11,6 +11,7 @@ TICKER = "wall-ticker"
 PAGE_CONFIG = "wall-config"  # the page's static data for the browser script (labels, map settings)
 
 COUNT_PATROLS = "count-patrols"
+COUNT_OPEN_CASES = "count-open-cases"
 COUNT_INCIDENTS = "count-incidents"
 COUNT_ALERTS = "count-alerts"
 COUNT_REJECTED = "count-rejected"

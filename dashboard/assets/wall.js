@@ -25,7 +25,7 @@
 
   var firstSeen = {};  // ticker item id -> when a delta brought it (items from a snapshot are not new)
   var live = (cc.live = {
-    seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [],
+    seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [], cases: {},
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
     receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
     patrolDots: null, incidentMarkers: {}, alertMarkers: {}, layers: null,
@@ -172,6 +172,7 @@
     live.incidents = snap.incidents;
     live.alerts = snap.alerts;
     live.counts = snap.counts;
+    live.cases = snap.cases || {};
     live.dataAt = snap.at;
     live.snapshots += 1;
     if (map) {
@@ -206,6 +207,9 @@
       d.alerts.forEach(function (a) { fresh[a.id] = true; });
     }
     Object.keys(d.counts).forEach(function (k) { live.counts[k] = (live.counts[k] || 0) + d.counts[k]; });
+    Object.keys(d.cases || {}).forEach(function (id) {  // null: the case left the live view (closed, rejected, void)
+      if (d.cases[id] === null) delete live.cases[id]; else live.cases[id] = d.cases[id];
+    });
     live.seq = d.seq;
     live.dataAt = d.at;
     live.receivedAt = Date.now();
@@ -279,7 +283,8 @@
     });
     firstSeen = seen;
     var c = live.counts;
-    var view = { onDuty: onDuty, counts: { incidents: c.incidents, alerts: c.alerts, rejected: c.rejected }, items: items };
+    var view = { onDuty: onDuty, openCases: Object.keys(live.cases).length,
+                 counts: { incidents: c.incidents, alerts: c.alerts, rejected: c.rejected }, items: items };
     var key = JSON.stringify(view);
     if (key === lastView) return;
     lastView = key;
@@ -375,7 +380,8 @@
         });
         if (!rows.length) rows = [el("Li", { className: "ticker-empty" }, text("ticker_empty"))];
         var n = view.counts || {};
-        return [rows, grouped(view.onDuty), grouped(n.incidents), grouped(n.alerts), grouped(n.rejected)];
+        return [rows, grouped(view.onDuty), grouped(view.openCases), grouped(n.incidents), grouped(n.alerts),
+                grouped(n.rejected)];
       },
     },
   });

@@ -12,6 +12,7 @@ def register(app: Dash) -> None:
         ClientsideFunction(namespace="cc", function_name="renderLive"),
         Output(ids.TICKER, "children"),
         Output(ids.COUNT_PATROLS, "children"),
+        Output(ids.COUNT_OPEN_CASES, "children"),
         Output(ids.COUNT_INCIDENTS, "children"),
         Output(ids.COUNT_ALERTS, "children"),
         Output(ids.COUNT_REJECTED, "children"),

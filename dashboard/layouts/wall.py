@@ -104,6 +104,7 @@ def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None 
             html.Section(className="panel panel-left", children=[
                 html.H2(t("live_situation", lang)),
                 _figure(t("patrols_on_duty", lang), ids.COUNT_PATROLS),
+                _figure(t("open_cases", lang), ids.COUNT_OPEN_CASES),
                 _figure(t("incidents", lang), ids.COUNT_INCIDENTS),
                 _figure(t("camera_alerts", lang), ids.COUNT_ALERTS),
                 _figure(t("rejected", lang), ids.COUNT_REJECTED),

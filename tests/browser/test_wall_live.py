@@ -142,3 +142,16 @@ def test_the_clock_shows_the_command_centres_time_whatever_the_screens_zone(stac
     delta = datetime.combine(beijing.date(), clock, beijing.tzinfo) - beijing
     assert abs((delta + timedelta(hours=12)) % timedelta(hours=24) - timedelta(hours=12)) < timedelta(seconds=5)
     assert driver.execute_script("return new Date().getTimezoneOffset()") in (240, 300)  # the screen is in New York
+
+
+def test_a_case_opened_by_a_report_and_rejected_by_a_dispatcher_shows_on_the_wall(stack, wall):
+    figure = wall.find_element(By.ID, "count-open-cases")
+    wait_until(lambda: figure.text not in ("", "—"), 10, "the open-case figure")
+    before = int(figure.text.replace(",", ""))
+    lat, lon = stack.district.centre
+    report = factories.incident("西门路灯不亮", category="facility.streetlight", lat=lat - 0.002, lon=lon)
+    publish_messages(stack.bus, [report])
+    wait_until(lambda: figure.text == str(before + 1), 10, "the new case on the wall")
+    assert _js(wall, f"cc.live.cases['{report.id}'].state") == "reported"
+    publish_messages(stack.bus, [factories.command(report.id, "reject", 1, reject_reason="untrue")])
+    wait_until(lambda: figure.text == str(before), 10, "the rejected case to leave the wall")

@@ -73,7 +73,7 @@ def test_the_wall_in_english():
 
 def test_live_figures_start_as_a_dash_not_a_zero():
     page = wall_page(LAYERS)
-    for cid in (ids.COUNT_PATROLS, ids.COUNT_INCIDENTS, ids.COUNT_ALERTS, ids.COUNT_REJECTED):
+    for cid in (ids.COUNT_PATROLS, ids.COUNT_OPEN_CASES, ids.COUNT_INCIDENTS, ids.COUNT_ALERTS, ids.COUNT_REJECTED):
         assert _by_id(page, cid).children == "—"
 
 
