@@ -25,25 +25,9 @@ import redis
 from dashboard.demo import start_stack
 from feeds.bus import RedisBus, publish_messages
 from feeds.schemas import PatrolPosition
-from feeds.services import free_port, spawn, wait_for_http
+from feeds.services import free_port, headless_chromium, spawn, wait_for_http
 from feeds.settings import Settings
 from simulators.geography import build_district
-
-
-def _driver(width: int = 1920, height: int = 1080):  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-    return driver
 
 
 class Publisher:
@@ -80,7 +64,7 @@ class Publisher:
 
 
 def measure(url: str, publisher: Publisher, seconds: float, warmup: float = 4.0) -> dict[str, float]:
-    driver = _driver()
+    driver = headless_chromium()
     try:
         driver.get(url)
         deadline = time.time() + 30

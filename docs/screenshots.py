@@ -10,13 +10,11 @@ import time
 from pathlib import Path
 
 import redis
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.demo import start_stack  # noqa: E402
-from feeds.services import free_port  # noqa: E402
+from feeds.services import free_port, headless_chromium  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
@@ -39,12 +37,7 @@ def main() -> None:
         for channel, payload in REFUSED:
             client.publish(channel, payload)
         time.sleep(25)  # let the district fill with patrols, incidents and alerts
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--hide-scrollbars"):
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = headless_chromium()
         try:
             for (width, height) in SIZES:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",

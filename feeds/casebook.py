@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, hypot, radians
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -42,8 +43,8 @@ def to_case(row: Any) -> Case:
                 reject_reason=m["reject_reason"])
 
 
-def case_view(row: Any) -> dict[str, Any]:
-    m = row._mapping
+def case_view(m: Mapping[str, Any]) -> dict[str, Any]:
+    """What screens show of a case, from its row's columns."""
     return {"id": m["id"], "category": m["category"], "urgent": m["urgent"], "state": m["state"],
             "version": m["version"], "level": m["level"], "department": m["department"], "assignee": m["assignee"],
             "lat": m["lat"], "lon": m["lon"], "grid": m["grid_code"], "step_started": ms(m["step_started_at"]),
@@ -112,7 +113,7 @@ def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dic
     if links:
         conn.execute(CaseReport.__table__.insert(), links)
         conn.execute(AUDIT.insert(), audit)
-    return {row["id"]: case_view(_Row(row)) for row in opened}
+    return {row["id"]: case_view(row) for row in opened}
 
 
 def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) -> CaseChanges:
@@ -169,7 +170,7 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
             continue
         audit_rows.extend(_audit_row(entry, cmd.id) for cmd, entry in steps)
         applied.update(cmd.id for cmd, _ in steps)
-        views[case_id] = case_view(_Row({**rows[case_id]._mapping, **values[case_id]}))
+        views[case_id] = case_view({**rows[case_id]._mapping, **values[case_id]})
     if audit_rows:
         conn.execute(AUDIT.insert(), audit_rows)
     return CaseChanges(views, applied, refused, replayed)
@@ -181,10 +182,3 @@ def _values(case: Case) -> dict[str, Any]:
 
 def _refusal(cmd: CaseCommand, reason: str) -> Rejection:
     return Rejection("cc.case_command", cmd.model_dump_json(), reason, "refused")
-
-
-class _Row:
-    """A dict seen as a result row (for case_view of rows just inserted)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._mapping = values

@@ -137,3 +137,25 @@ def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None) -
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not answer within {timeout} s")
         time.sleep(0.1)
+
+
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--hide-scrollbars")
+
+
+def headless_chromium(width: int = 1920, height: int = 1080, chromium: str = "/usr/bin/chromium",
+                      driver: str = "/usr/bin/chromedriver"):  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Selenium, its viewport exactly width × height (tests, benchmarks,
+    screenshots). The flags keep it off this machine's closed network."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return browser

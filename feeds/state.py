@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypedDict
 
+from feeds.cases import FINAL
 from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition
 
 COUNTERS = ("fixes", "incidents", "alerts", "rejected")
@@ -35,7 +36,7 @@ class Delta(TypedDict):
     cases: dict[str, dict[str, Any] | None]  # changed cases; None: it left the live view (closed, rejected, void)
 
 
-FINAL_STATES = frozenset({"closed", "rejected", "void"})
+FINAL_STATES = frozenset(state.value for state in FINAL)
 
 
 def ms(t: datetime) -> int:

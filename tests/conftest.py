@@ -22,7 +22,7 @@ import redis
 
 from sqlalchemy.exc import OperationalError
 
-from feeds.services import free_port, start_redis
+from feeds.services import free_port, headless_chromium, start_redis
 from feeds.store import make_engine, migrate
 from tests.waiting import wait_until
 
@@ -146,21 +146,10 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
 def browser_factory() -> Iterator[Callable[..., object]]:
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     drivers = []
 
     def make(width: int = 1920, height: int = 1080):  # type: ignore[no-untyped-def]
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--hide-scrollbars"):
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        driver = headless_chromium(width, height, str(CHROMIUM), str(CHROMEDRIVER))
         drivers.append(driver)
         return driver
 

@@ -129,7 +129,7 @@
 
   function upsertPatrol(lyr, id, p) { lyr.patrols.set(id, p.lat, p.lon); }
 
-  function label(el, lines) {  // a tooltip built from text nodes only
+  function label(lines) {  // a tooltip built from text nodes only
     var div = document.createElement("div");
     lines.forEach(function (line) { var p = document.createElement("div"); p.textContent = line; div.appendChild(p); });
     return div;
@@ -142,7 +142,7 @@
       if (store[it.id]) return;
       var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg, pane: "cc-events", ccLive: true },
                                                              options(it)));
-      m.bindTooltip(label(null, describe(it)), { direction: "top" });
+      m.bindTooltip(label(describe(it)), { direction: "top" });
       m.addTo(group);
       store[it.id] = m;
     });
