@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from math import cos, hypot, radians
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from feeds.cases import OPEN_STEP, Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
-from feeds.schemas import CaseCommand, IncidentReport, Rejection
+from feeds.categories import ALERT_CLASSES
+from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
 from feeds.state import ms
-from feeds.store import CaseAudit, CaseReport, CaseRow
+from feeds.store import Asset, CaseAudit, CaseReport, CaseRow
+from feeds.taxonomy import Taxonomy
 
 CASES = CaseRow.__table__
 AUDIT = CaseAudit.__table__
+ASSETS = Asset.__table__
 _CASE_FIELDS = ("state", "level", "department", "assignee", "version", "step_started_at", "extended_hours",
                 "reworks", "parked_from", "reject_reason")
 
@@ -68,10 +71,52 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return hypot(x, y)
 
 
-def _open_duplicate(conn: Connection, r: IncidentReport, opened: list[dict[str, Any]]) -> str | None:
-    """The open case this report repeats: same category, within 50 m, reported in the last 24 hours."""
+@dataclass(frozen=True)
+class Sighting:
+    """What opens a case or joins one: a field report, or a camera's AI alert (视频发现, to be confirmed)."""
+
+    id: str
+    category: str
+    urgent: bool
+    channel: str
+    by: str
+    lat: float
+    lon: float
+    grid_code: str | None
+    description: str
+    occurred_at: datetime | None
+    ts: datetime
+    drill_id: str | None
+
+
+def sighting_of_report(r: IncidentReport) -> Sighting:
+    return Sighting(r.id, r.category, r.urgent, r.channel.value, r.reporter_id or r.channel.value, r.lat, r.lon,
+                    r.grid_code, r.description, r.occurred_at, r.ts, r.drill_id)
+
+
+def sightings_of_alerts(conn: Connection, alerts: list[CameraAlert], taxonomy: Taxonomy) -> list[Sighting]:
+    """Alerts of the classes the taxonomy maps to a category, in the grid of their camera."""
+    if not alerts:
+        return []
+    grids = dict(conn.execute(select(ASSETS.c.id, ASSETS.c.grid_code).where(
+        ASSETS.c.id.in_({a.camera_id for a in alerts}))).all())
+    out = []
+    for a in alerts:
+        kind = taxonomy.alert_classes.get(a.alert_class)
+        if kind is None:
+            continue
+        label = ALERT_CLASSES[a.alert_class].zh if a.alert_class in ALERT_CLASSES else a.alert_class
+        text = f"摄像头{a.camera_id}AI识别：{label}（置信度{a.confidence:.2f}），待核实"
+        out.append(Sighting(a.id, kind.category, kind.urgent, "camera", a.camera_id, a.lat, a.lon,
+                            grids.get(a.camera_id), text, a.started_at, a.ts, a.drill_id))
+    return out
+
+
+def _open_duplicate(conn: Connection, r: Sighting, opened: list[dict[str, Any]]) -> str | None:
+    """The open case this sighting repeats: same category, within 50 m, reported in the last 24 hours."""
     dlat, dlon = MERGE_RADIUS_M / 110_540, MERGE_RADIUS_M / (111_320 * cos(radians(r.lat)))
-    candidates = [(c["id"], c["lat"], c["lon"]) for c in opened if c["category"] == r.category]
+    candidates = [(c["id"], c["lat"], c["lon"]) for c in opened
+                  if c["category"] == r.category and c["drill_id"] == r.drill_id]
     candidates += conn.execute(select(CASES.c.id, CASES.c.lat, CASES.c.lon).where(
         CASES.c.category == r.category, CASES.c.state.in_(_OPEN), CASES.c.reported_at >= r.ts - MERGE_WINDOW,
         CASES.c.lat.between(r.lat - dlat, r.lat + dlat), CASES.c.lon.between(r.lon - dlon, r.lon + dlon),
@@ -81,19 +126,19 @@ def _open_duplicate(conn: Connection, r: IncidentReport, opened: list[dict[str, 
     return min(near)[1] if near else None
 
 
-def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dict[str, Any]]:
-    """A new case per new report, waiting for verification (核实), with its first audit row; a report that
-    repeats an open case nearby is merged into it instead (a duplicate: counted neither way in accuracy)."""
+def open_cases(conn: Connection, sightings: list[Sighting]) -> dict[str, dict[str, Any]]:
+    """A new case per new report or camera alert, waiting for verification (核实), with its first audit row;
+    one that repeats an open case nearby is merged into it instead (a duplicate: counted neither way in
+    accuracy)."""
     opened: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
-    for r in reports:
-        who = r.reporter_id or r.channel.value
-        link = {"report_id": r.id, "channel": r.channel.value, "reported_at": r.ts}
+    for r in sightings:
+        link = {"report_id": r.id, "channel": r.channel, "reported_at": r.ts}
         duplicate_of = _open_duplicate(conn, r, opened)
         if duplicate_of:
             links.append({**link, "case_id": duplicate_of, "merged": True})
-            audit.append({"case_id": duplicate_of, "command_id": None, "action": "merge", "by": who,
+            audit.append({"case_id": duplicate_of, "command_id": None, "action": "merge", "by": r.by,
                           "reason": r.description[:500], "at": r.ts, "before": "{}",
                           "after": json.dumps({"report": r.id})})
             continue
@@ -101,11 +146,11 @@ def open_cases(conn: Connection, reports: list[IncidentReport]) -> dict[str, dic
             "id": r.id, "category": r.category, "urgent": r.urgent, "state": CaseState.REPORTED.value,
             "level": "grid", "department": None, "assignee": None, "version": 1, "step_started_at": r.ts,
             "extended_hours": 0.0, "reworks": 0, "parked_from": None, "reject_reason": None,
-            "channel": r.channel.value, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
+            "channel": r.channel, "lat": r.lat, "lon": r.lon, "grid_code": r.grid_code,
             "description": r.description, "occurred_at": r.occurred_at, "reported_at": r.ts,
             "drill_id": r.drill_id, "last_command": None})
         links.append({**link, "case_id": r.id, "merged": False})
-        audit.append({"case_id": r.id, "command_id": None, "action": "report", "by": who,
+        audit.append({"case_id": r.id, "command_id": None, "action": "report", "by": r.by,
                       "reason": r.description[:500], "at": r.ts, "before": "{}",
                       "after": json.dumps({"state": "reported", "version": 1})})
     if opened:

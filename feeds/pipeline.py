@@ -20,12 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus import Subscription
-from feeds.casebook import apply_commands, open_cases
+from feeds.casebook import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
 from feeds.push import DELTA_EVENT, Pusher
 from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
 from feeds.state import Delta, batch_delta
 from feeds.store import write_batch
+from feeds.taxonomy import load as load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,15 @@ class Written:
 
 
 def _persist(conn: Connection, messages: list[FeedMessage], at: datetime) -> Written:
-    """Feed rows, then a case for every new report, then the commands, in the caller's transaction."""
+    """Feed rows, then a case for every new report and camera alert, then the commands, in the caller's
+    transaction."""
     feed = [m for m in messages if not isinstance(m, CaseCommand)]
     commands = [m for m in messages if isinstance(m, CaseCommand)]
     new_ids = write_batch(conn, feed, [], at)
-    cases = open_cases(conn, [m for m in feed if isinstance(m, IncidentReport) and m.id in new_ids])
+    sightings = [sighting_of_report(m) for m in feed if isinstance(m, IncidentReport) and m.id in new_ids]
+    sightings += sightings_of_alerts(conn, [m for m in feed if isinstance(m, CameraAlert) and m.id in new_ids],
+                                     load_taxonomy())
+    cases = open_cases(conn, sightings)
     changes = apply_commands(conn, commands, at)
     cases.update(changes.views)
     return Written(new_ids | changes.applied, cases, changes.refused)

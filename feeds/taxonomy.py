@@ -40,11 +40,18 @@ class Category:
 
 
 @dataclass(frozen=True)
+class AlertClass:
+    category: str
+    urgent: bool
+
+
+@dataclass(frozen=True)
 class Taxonomy:
     steps: dict[str, str]
     departments: dict[str, str]
     classes: dict[str, dict[str, str]]  # code -> {"zh", "en", "kind"}
     categories: dict[str, Category]
+    alert_classes: dict[str, AlertClass]  # camera AI alert class -> what case it opens
 
     def __getitem__(self, code: str) -> Category:
         try:
@@ -93,7 +100,12 @@ def build(raw: dict[str, Any]) -> Taxonomy:
             limits = {u: _limits(sub[u], f"{sub_code}.{u}") if u in sub else defaults[u] for u in defaults}
             categories[sub_code] = Category(sub_code, sub["zh"], sub["en"], cls["kind"], code, cls["zh"],
                                             department, limits)
-    return Taxonomy(dict(raw.get("steps", {})), departments, classes, categories)
+    alert_classes = {}
+    for name, spec in raw.get("alert_classes", {}).items():
+        if spec.get("category") not in categories:
+            raise TaxonomyError(f"alert class {name!r}: unknown category {spec.get('category')!r}")
+        alert_classes[name] = AlertClass(spec["category"], bool(spec.get("urgent", False)))
+    return Taxonomy(dict(raw.get("steps", {})), departments, classes, categories, alert_classes)
 
 
 @cache

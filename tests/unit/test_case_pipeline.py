@@ -8,7 +8,7 @@ from feeds.pipeline import Ingest
 from feeds.push import RecordingPusher
 from feeds.schemas import encode
 from feeds.snapshots import MemorySnapshotStore
-from feeds.store import CaseAudit, CaseRow, DeadLetter
+from feeds.store import Area, Asset, CaseAudit, CaseRow, DeadLetter
 from tests import factories
 
 
@@ -220,3 +220,21 @@ def test_a_closed_case_is_not_reopened_by_a_new_report(ingest, engine):
     send(ingest, first, factories.command(first.id, "reject", 1, reject_reason="untrue"))
     second = factories.incident()
     assert set(send(ingest, second)["cases"]) == {second.id}
+
+
+def test_a_camera_alert_opens_a_case_to_confirm_in_its_cameras_grid(ingest, engine):
+    with engine.begin() as conn:
+        conn.execute(Area.__table__.insert(), [{"code": "G9", "level": "grid", "parent_code": None, "name": "九号网格",
+                                                "households": 300, "population": 900, "geometry": "{}"}])
+        conn.execute(Asset.__table__.insert(), [{"id": "CAM0007", "kind": "camera", "grid_code": "G9",
+                                                 "name": "路口摄像头", "lat": 30.69, "lon": 111.28}])
+    smoke = factories.alert("CAM0007", alert_class="smoke_fire", confidence=0.91)
+    again = factories.alert("CAM0007", alert_class="smoke_fire", confidence=0.88)
+    unknown = factories.alert("CAM0007", alert_class="license_plate", lon=111.30)
+    delta = send(ingest, smoke, again, unknown)
+    view = delta["cases"][smoke.id]
+    assert (view["category"], view["urgent"], view["grid"], view["state"]) == ("safety.fire_hazard", True, "G9", "reported")
+    row = case_row(engine, smoke.id)
+    assert row.channel == "camera" and row.occurred_at == smoke.started_at and "烟火" in row.description
+    assert set(delta["cases"]) == {smoke.id}  # the repeat is merged into it; an unmapped class opens nothing
+    assert [a for a, *_ in audit(engine, smoke.id)] == ["report", "merge"]
