@@ -382,6 +382,8 @@ class WorkingClock:
 
     def __init__(self, calendar: WorkingCalendar, first: date, last: date) -> None:
         self.calendar = calendar
+        self._hours_per_day = calendar.hours_per_day
+        self._deadlines: dict[tuple[datetime, Limit, float], datetime] = {}
         self._begins: list[int] = []
         self._ends: list[int] = []
         self._worked_before: list[int] = []  # working µs from the first period to each period's begin
@@ -415,8 +417,12 @@ class WorkingClock:
         hours (working or calendar), as the escalation counts extensions."""
         if limit.unit is LimitUnit.CALENDAR_HOURS:
             return start + timedelta(hours=limit.amount + extra_hours)
-        hours = limit.amount * (self.calendar.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
-        return self.add_working(start, timedelta(hours=hours + extra_hours))
+        key = (start, limit, extra_hours)
+        found = self._deadlines.get(key)
+        if found is None:  # the same step's deadline is asked for by several figures
+            hours = limit.amount * (self._hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
+            found = self._deadlines[key] = self.add_working(start, timedelta(hours=hours + extra_hours))
+        return found
 
     def working_between(self, start: datetime, end: datetime) -> timedelta:
         return self.calendar.working_between(start, end)
