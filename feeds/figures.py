@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
