@@ -1,0 +1,1126 @@
+"""The figures on the KPI panels (docs/kpis.md, from /work/shared/kpi.md), pure: plain facts in, figures out.
+
+A case's facts (`CaseFacts`) are replayed from its row and its audit trail (`case_facts`): when each step
+ran, who ended it and how. Every timed step the case went through is a `StepRun`; its deadline comes from
+the taxonomy's limit for the step and the case's urgency, through the working calendar. A figure for a
+period counts the events that fall in the period, as things stood at `as_of` = min(now, end of period),
+so that last month's report reads the same next month.
+
+No I/O and no clock: `feeds/figures.py` loads the facts and calls these functions.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from shapely.strtree import STRtree
+
+from feeds.calendar import Limit, LimitUnit, WorkingCalendar
+from feeds.taxonomy import Taxonomy
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_DISCOVERY_LIMIT = timedelta(hours=2)
+MAX_TRACK_GAP = timedelta(minutes=10)  # fixes further apart than this are not joined into a segment
+
+
+class Channel(StrEnum):
+    """How a case was first reported (its source)."""
+
+    PATROL = "patrol"
+    CITIZEN = "citizen"
+    CAMERA = "camera"
+    HOTLINE = "hotline"
+
+
+FOUND_BY_PATROL = frozenset({Channel.PATROL, Channel.CAMERA})  # the centre's own eyes
+FOUND_BY_CITIZENS = frozenset({Channel.CITIZEN, Channel.HOTLINE})  # 监督举报: a miss of the patrols
+DECISIVE_REJECTIONS = frozenset({"untrue", "out_of_scope"})  # a duplicate counts in neither side of accuracy
+
+
+class Step(StrEnum):
+    VERIFY = "verify"  # 核实
+    REGISTER = "register"  # 立案
+    DISPATCH = "dispatch"  # 派遣
+    HANDLE = "handle"  # 处置
+    CHECK = "check"  # 核查
+    CLOSE = "close"  # 结案
+
+
+class Grade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Rate:
+    """numerator / denominator; no value (shown "—") when nothing was due."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> float | None:
+        v = self.value
+        return None if v is None else 100 * v
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.numerator + other.numerator, self.denominator + other.denominator)
+
+    def __str__(self) -> str:
+        v = self.percent
+        return "—" if v is None else f"{v:.1f}%"
+
+
+NO_RATE = Rate(0, 0)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """An average of `count` durations (hours); no value when there were none."""
+
+    total_hours: float
+    count: int
+
+    @property
+    def value(self) -> float | None:
+        return self.total_hours / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in aware datetimes; days are counted in `zone` (the working calendar's)."""
+
+    start: datetime
+    end: datetime
+    zone: ZoneInfo = SHANGHAI
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a period needs aware datetimes")
+        if not self.start < self.end:
+            raise ValueError(f"a period must end after it starts: {self.start} – {self.end}")
+
+    @classmethod
+    def dates(cls, first: date, last: date, zone: ZoneInfo = SHANGHAI) -> Period:
+        """Whole local days from `first` to `last`, both included (a custom range)."""
+        return cls(datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone), zone)
+
+    @classmethod
+    def today(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+        day = now.astimezone(zone).date()
+        return cls.dates(day, day, zone)
+
+    @classmethod
+    def this_week(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+        """Monday to Sunday of the week holding `now`."""
+        day = now.astimezone(zone).date()
+        monday = day - timedelta(days=day.weekday())
+        return cls.dates(monday, monday + timedelta(days=6), zone)
+
+    @classmethod
+    def month(cls, year: int, month: int, zone: ZoneInfo = SHANGHAI) -> Period:
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls.dates(first, following - timedelta(days=1), zone)
+
+    @classmethod
+    def this_month(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+        day = now.astimezone(zone).date()
+        return cls.month(day.year, day.month, zone)
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= moment < self.end
+
+    def as_of(self, now: datetime) -> datetime:
+        """The moment the period's figures are taken at: its end, or now while it runs."""
+        return min(now, self.end)
+
+    def days(self, now: datetime | None = None) -> list[date]:
+        """Local days of the period that have begun by `now` (all of them without `now`)."""
+        last = self.as_of(now) if now is not None else self.end
+        first_day = self.start.astimezone(self.zone).date()
+        out = []
+        day = first_day
+        while datetime.combine(day, time(), self.zone) < last:
+            out.append(day)
+            day += timedelta(days=1)
+        return out
+
+
+@dataclass(frozen=True)
+class KpiRules:
+    """What the figures are measured against: limits per category and step, and the working calendar."""
+
+    taxonomy: Taxonomy
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    discovery_limits: Mapping[str, timedelta] = field(default_factory=dict)  # category -> limit
+    discovery_limit: timedelta = DEFAULT_DISCOVERY_LIMIT  # for categories not listed
+
+    def discovery_limit_of(self, category: str) -> timedelta:
+        return self.discovery_limits.get(category, self.discovery_limit)
+
+    def limit(self, category: str, step: str, urgent: bool) -> Limit:
+        return self.taxonomy[category].limit(step, urgent)
+
+
+# ---------------------------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """What the case row and its opening report say."""
+
+    id: str
+    category: str
+    urgent: bool
+    channel: str  # of the first report
+    grid: str | None
+    reporter: str | None  # of the first report (a patrol unit id, or None for citizens)
+    occurred_at: datetime | None  # when the source knew it arose
+    reported_at: datetime  # first report
+    drill_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    """One audit row: the action, who, when, and the fields it changed to (the row's `after`)."""
+
+    action: str
+    by: str
+    at: datetime
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One run of a timed step: from when its clock started to when it ended (None: still open).
+    `done`: ended by doing the step (verify, register, dispatch, handle, check_pass/fail, close); a run ended
+    by a send-back, park, void or a rejection at another step is not done. `by`: who ended it."""
+
+    step: Step
+    started_at: datetime
+    ended_at: datetime | None = None
+    done: bool = False
+    by: str | None = None
+    department: str | None = None  # handle runs: the department handling
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    id: str
+    category: str
+    urgent: bool
+    channel: str
+    grid: str | None
+    reporter: str | None
+    occurred_at: datetime | None
+    reported_at: datetime
+    drill_id: str | None = None
+    verified_at: datetime | None = None  # 核实 decided: verified, rejected or self-handled from `reported`
+    rejected_at: datetime | None = None
+    reject_reason: str | None = None
+    registered_at: datetime | None = None  # 立案, or the moment it was self-handled (自行处置)
+    self_handled: bool = False
+    dispatched_at: datetime | None = None  # first dispatch
+    first_handled_at: datetime | None = None
+    handled_at: datetime | None = None  # last handling
+    closed_at: datetime | None = None
+    voided_at: datetime | None = None
+    reworks: int = 0
+    extension_hours: float = 0.0
+    department: str | None = None  # the department at the last handling
+    runs: tuple[StepRun, ...] = ()
+    parked: tuple[tuple[datetime, datetime | None], ...] = ()  # (parked, restored)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.closed_at or self.rejected_at or self.voided_at
+
+    def registered_by(self, as_of: datetime) -> bool:
+        return self.registered_at is not None and self.registered_at <= as_of
+
+    def open_at(self, moment: datetime) -> bool:
+        finished = self.finished_at
+        return self.reported_at <= moment and (finished is None or finished > moment)
+
+
+_STATE_STEP = {"reported": Step.VERIFY, "verified": Step.REGISTER, "registered": Step.DISPATCH,
+               "dispatched": Step.HANDLE, "handled": Step.CHECK, "checked": Step.CLOSE}
+_STEP_ENDS: dict[str, tuple[str, bool]] = {  # action -> (state after, the open run is done)
+    "verify": ("verified", True),
+    "register": ("registered", True),
+    "reject": ("rejected", True),
+    "dispatch": ("dispatched", True),
+    "send_back": ("registered", False),
+    "handle": ("handled", True),
+    "self_handle": ("handled", True),
+    "check_pass": ("checked", True),
+    "check_fail": ("dispatched", True),
+    "close": ("closed", True),
+    "park": ("parked", False),
+    "void": ("void", False),
+}
+
+
+def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
+    """Replay the audit trail (in time order) into the facts the figures need."""
+    state = "reported"
+    department: str | None = None
+    runs: list[StepRun] = []
+    current = StepRun(Step.VERIFY, record.reported_at)
+    parked: list[tuple[datetime, datetime | None]] = []
+    parked_from = "registered"
+    f: dict[str, Any] = {}
+    reworks = 0
+    extension = 0.0
+    for ev in trail:
+        after = ev.after
+        if ev.action == "extend":
+            extension = float(after.get("extended_hours", extension))
+            continue
+        if ev.action == "reassign" and "department" in after:
+            department = after["department"]
+            if current is not None and current.step is Step.HANDLE:  # the clock runs on (as on the wall)
+                current = StepRun(Step.HANDLE, current.started_at, department=department)
+            continue
+        if ev.action == "restore" and state == "parked":
+            parked[-1] = (parked[-1][0], ev.at)
+            state = str(after.get("state", parked_from))
+            step = _STATE_STEP.get(state)
+            current = StepRun(step, ev.at, department=department if step is Step.HANDLE else None) if step else None
+            continue
+        if ev.action not in _STEP_ENDS:
+            continue  # report, merge, escalate, reassign of a person only: the clock is not touched
+        target, done = _STEP_ENDS[ev.action]
+        if current is not None:
+            runs.append(StepRun(current.step, current.started_at, ev.at, done, ev.by, current.department))
+        match ev.action:
+            case "verify":
+                f.setdefault("verified_at", ev.at)
+            case "register":
+                f.setdefault("registered_at", ev.at)
+            case "reject":
+                if state == "reported":
+                    f.setdefault("verified_at", ev.at)
+                f["rejected_at"] = ev.at
+                f["reject_reason"] = after.get("reject_reason")
+            case "self_handle":
+                if state == "reported":
+                    f.setdefault("verified_at", ev.at)
+                f.setdefault("registered_at", ev.at)
+                f["self_handled"] = True
+                f.setdefault("first_handled_at", ev.at)
+                f["handled_at"] = ev.at
+                f["department"] = None
+            case "dispatch":
+                department = after.get("department", department)
+                f.setdefault("dispatched_at", ev.at)
+            case "send_back":
+                department = None
+            case "handle":
+                f.setdefault("first_handled_at", ev.at)
+                f["handled_at"] = ev.at
+                f["department"] = department
+            case "check_fail":
+                reworks += 1
+            case "close":
+                f["closed_at"] = ev.at
+            case "park":
+                parked_from = state
+                parked.append((ev.at, None))
+            case "void":
+                f["voided_at"] = ev.at
+        state = target
+        step = _STATE_STEP.get(state)
+        current = StepRun(step, ev.at, department=department if step is Step.HANDLE else None) if step else None
+    if current is not None:
+        runs.append(current)
+    return CaseFacts(id=record.id, category=record.category, urgent=record.urgent, channel=record.channel,
+                     grid=record.grid, reporter=record.reporter, occurred_at=record.occurred_at,
+                     reported_at=record.reported_at, drill_id=record.drill_id, reworks=reworks,
+                     extension_hours=extension, runs=tuple(runs), parked=tuple(parked), **f)
+
+
+def in_scope(cases: Iterable[CaseFacts], drill_id: str | None = None) -> list[CaseFacts]:
+    """Live cases (drill_id None) or the cases of one drill: the two never mix."""
+    return [c for c in cases if c.drill_id == drill_id]
+
+
+# ---------------------------------------------------------------------------------------------- clock
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _US
+
+
+class WorkingClock:
+    """WorkingCalendar.deadline, answered by bisection over precomputed working periods (exactly the same
+    answers, a hundred times faster for thousands of cases); beyond its span it asks the calendar."""
+
+    def __init__(self, calendar: WorkingCalendar, first: date, last: date) -> None:
+        self.calendar = calendar
+        self._hours_per_day = calendar.hours_per_day
+        self._deadlines: dict[tuple[datetime, Limit, float], datetime] = {}
+        self._begins: list[int] = []
+        self._ends: list[int] = []
+        self._worked_before: list[int] = []  # working µs from the first period to each period's begin
+        self._worked_by_end: list[int] = []
+        worked = 0
+        day = first
+        while day <= last:
+            if calendar.is_workday(day):
+                for s, e in calendar.periods:
+                    b = _us(datetime.combine(day, s, calendar.zone))
+                    end = _us(datetime.combine(day, e, calendar.zone))
+                    self._begins.append(b)
+                    self._ends.append(end)
+                    self._worked_before.append(worked)
+                    worked += end - b
+                    self._worked_by_end.append(worked)
+            day += timedelta(days=1)
+
+    def add_working(self, start: datetime, worked: timedelta) -> datetime:
+        t = _us(start)
+        i = bisect_right(self._ends, t)  # the first period ending after `start`
+        if i < len(self._ends) and t >= self._begins[0]:
+            target = self._worked_before[i] + max(0, t - self._begins[i]) + worked // _US
+            j = bisect_left(self._worked_by_end, target, lo=i)
+            if j < len(self._ends):
+                return _EPOCH + timedelta(microseconds=self._begins[j] + target - self._worked_before[j])
+        return self.calendar.add_working(start, worked)
+
+    def deadline(self, start: datetime, limit: Limit, extra_hours: float = 0.0) -> datetime:
+        """The deadline of a step started at `start`, its limit grown by `extra_hours` of its own kind of
+        hours (working or calendar), as the escalation counts extensions."""
+        if limit.unit is LimitUnit.CALENDAR_HOURS:
+            return start + timedelta(hours=limit.amount + extra_hours)
+        key = (start, limit, extra_hours)
+        found = self._deadlines.get(key)
+        if found is None:  # the same step's deadline is asked for by several figures
+            hours = limit.amount * (self._hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
+            found = self._deadlines[key] = self.add_working(start, timedelta(hours=hours + extra_hours))
+        return found
+
+    def working_between(self, start: datetime, end: datetime) -> timedelta:
+        return self.calendar.working_between(start, end)
+
+
+def clock_for(calendar: WorkingCalendar, cases: Sequence[CaseFacts], now: datetime) -> WorkingClock:
+    """A clock spanning every deadline these cases can have (from their first report to well after now)."""
+    first = min((c.reported_at for c in cases), default=now).astimezone(calendar.zone).date()
+    return WorkingClock(calendar, first - timedelta(days=1), now.astimezone(calendar.zone).date() + timedelta(days=120))
+
+
+# ---------------------------------------------------------------------------------------------- deadlines
+
+
+def run_deadline(rules: KpiRules, clock: WorkingClock, case: CaseFacts, run: StepRun) -> datetime:
+    """A step run's deadline: the category's limit for the step and urgency, from the run's start; handle
+    runs get the extension hours granted to the case (延期)."""
+    limit = rules.limit(case.category, run.step, case.urgent)
+    extra = case.extension_hours if run.step is Step.HANDLE else 0.0
+    return clock.deadline(run.started_at, limit, extra)
+
+
+def handling_deadline(rules: KpiRules, clock: WorkingClock, case: CaseFacts) -> datetime | None:
+    """The case's deadline to be closed (结案期限): from registration (立案) through the limits of the
+    dispatch, handle (plus extensions), check and close steps in turn; a self-handled case (自行处置) is
+    registered and handled at once, so check and close remain. Time spent parked (挂账) is added, in the
+    handle limit's kind of hours. None for a case never registered."""
+    if case.registered_at is None:
+        return None
+    steps = (Step.CHECK, Step.CLOSE) if case.self_handled else (Step.DISPATCH, Step.HANDLE, Step.CHECK, Step.CLOSE)
+    moment = case.registered_at
+    for step in steps:
+        limit = rules.limit(case.category, step, case.urgent)
+        moment = clock.deadline(moment, limit, case.extension_hours if step is Step.HANDLE else 0.0)
+    for parked_at, restored_at in case.parked:
+        if restored_at is None:
+            continue
+        if rules.limit(case.category, Step.HANDLE, case.urgent).unit is LimitUnit.CALENDAR_HOURS:
+            moment += restored_at - parked_at
+        else:
+            moment = clock.add_working(moment, clock.working_between(parked_at, restored_at))
+    return moment
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deadline that fell due: when (the moment it was met, or the deadline when missed) and whether it
+    was met."""
+
+    at: datetime
+    on_time: bool
+
+
+def due(deadline: datetime, done_at: datetime | None, ended_at: datetime | None, as_of: datetime) -> Due | None:
+    """Whether a deadline has fallen due by `as_of`: done by then (on time when done ≤ deadline), or missed
+    (the deadline passed before it was done or before the task ended some other way). None: not yet due,
+    or the task ended (sent back, parked, voided) before its deadline."""
+    if done_at is not None and done_at <= as_of:
+        return Due(done_at, True) if done_at <= deadline else Due(deadline, False)
+    stop = ended_at if ended_at is not None and ended_at <= as_of else as_of
+    return Due(deadline, False) if deadline < stop else None
+
+
+def run_due(rules: KpiRules, clock: WorkingClock, case: CaseFacts, run: StepRun, as_of: datetime) -> Due | None:
+    if run.started_at > as_of:
+        return None
+    deadline = run_deadline(rules, clock, case, run)
+    return due(deadline, run.ended_at if run.done else None, run.ended_at, as_of)
+
+
+# ---------------------------------------------------------------------------------------------- 四率
+
+
+def discovery_delay(case: CaseFacts) -> timedelta | None:
+    return None if case.occurred_at is None else case.reported_at - case.occurred_at
+
+
+def timely_discovery(rules: KpiRules, case: CaseFacts) -> bool:
+    """Found within its category's limit of arising; when nobody knows when it arose: found by a patrol or
+    a camera is timely, found by a citizen or the hotline first is late (监督举报 / 漏报)."""
+    delay = discovery_delay(case)
+    if delay is None:
+        return case.channel in FOUND_BY_PATROL
+    return delay <= rules.discovery_limit_of(case.category)
+
+
+def discovery_timeliness(rules: KpiRules, cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
+    """发现及时率: registered cases (立案 or self-handled) first reported in the period."""
+    as_of = period.as_of(now)
+    found = [c for c in cases if c.reported_at in period and c.registered_by(as_of)]
+    return Rate(sum(timely_discovery(rules, c) for c in found), len(found))
+
+
+def accuracy_decision(case: CaseFacts, as_of: datetime) -> tuple[datetime, bool] | None:
+    """(when, registered?) for a case decided by `as_of`; None for undecided ones and duplicates."""
+    if case.registered_at is not None and case.registered_at <= as_of:
+        return case.registered_at, True
+    if case.rejected_at is not None and case.rejected_at <= as_of and case.reject_reason in DECISIVE_REJECTIONS:
+        return case.rejected_at, False
+    return None
+
+
+def discovery_accuracy(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
+    """发现准确率: reports registered (立案 or self-handled) / reports decided (registered, or rejected as untrue
+    or out of scope) in the period. Merged duplicates never opened a case; rejected duplicates are skipped."""
+    as_of = period.as_of(now)
+    decided = [d for c in cases if (d := accuracy_decision(c, as_of)) is not None and d[0] in period]
+    return Rate(sum(registered for _, registered in decided), len(decided))
+
+
+def accuracy_by_channel(cases: Iterable[CaseFacts], period: Period, now: datetime) -> dict[str, Rate]:
+    """Accuracy per source channel; the camera's is the true positives among the AI alerts decided."""
+    by: dict[str, list[CaseFacts]] = defaultdict(list)
+    for c in cases:
+        by[c.channel].append(c)
+    return {ch.value: discovery_accuracy(by.get(ch.value, []), period, now) for ch in Channel}
+
+
+def _runs_due(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], steps: Collection[Step],
+              period: Period, now: datetime, who: Callable[[CaseFacts, StepRun], bool] | None = None) -> Rate:
+    as_of = period.as_of(now)
+    on_time = total = 0
+    for c in cases:
+        for run in c.runs:
+            if run.step in steps and (who is None or who(c, run)):
+                d = run_due(rules, clock, c, run, as_of)
+                if d is not None and d.at in period:
+                    total += 1
+                    on_time += d.on_time
+    return Rate(on_time, total)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """核查及时率 and its two kinds: 核实 (a new report confirmed on site) and 核查 (a handled case checked)."""
+
+    verify: Rate
+    check: Rate
+
+    @property
+    def both(self) -> Rate:
+        return self.verify + self.check
+
+
+def verification_timeliness(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                            now: datetime, who: Callable[[CaseFacts, StepRun], bool] | None = None) -> Verification:
+    """Verifications falling due in the period (done, or their deadline passed undone) and how many were
+    done within their limit. `who` narrows to one person's."""
+    cases = list(cases)
+    return Verification(_runs_due(rules, clock, cases, (Step.VERIFY,), period, now, who),
+                        _runs_due(rules, clock, cases, (Step.CHECK,), period, now, who))
+
+
+# ---------------------------------------------------------------------------------------------- coverage
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The unit cells (单元网格, ≈100 m) of the territory: code, grid and polygon (lon/lat), in one STRtree."""
+
+    codes: tuple[str, ...]
+    grids: tuple[str, ...]
+    tree: STRtree
+
+    @classmethod
+    def of(cls, cells: Sequence[tuple[str, str, Any]]) -> Cells:
+        """From (cell code, grid code, shapely polygon) triples."""
+        return cls(tuple(c for c, _, _ in cells), tuple(g for _, g, _ in cells), STRtree([p for _, _, p in cells]))
+
+    def count_in(self, grids: Collection[str] | None) -> int:
+        return len(self.codes) if grids is None else sum(g in grids for g in self.grids)
+
+
+@dataclass(frozen=True)
+class Track:
+    """GPS fixes as arrays (any order): unit id, time (aware datetimes), lon, lat."""
+
+    units: Sequence[str]
+    times: Sequence[datetime]
+    lons: Sequence[float]
+    lats: Sequence[float]
+
+
+CellVisit = tuple[date, str, str]  # (local day, unit id, cell code)
+
+
+def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
+                max_gap: timedelta = MAX_TRACK_GAP) -> set[CellVisit]:
+    """Which cells each unit visited on each local day: a fix inside (or on the edge of) the cell, or a
+    segment between two consecutive fixes of the unit crossing it. Consecutive fixes are joined only when
+    they are at most `max_gap` apart and on the same local day (a unit switched off, or a night, is not a
+    walk). A segment whose two ends lie in the same cell is taken to stay in it (cells are ≈100 m squares
+    cut by grid edges; fixes come seconds apart), which spares testing most segments."""
+    n = len(track.units)
+    if n == 0 or not cells.codes:
+        return set()
+    unit_names, unit = np.unique(np.asarray(track.units, dtype=object).astype(str), return_inverse=True)
+    t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
+    lon = np.asarray(track.lons, dtype=float)
+    lat = np.asarray(track.lats, dtype=float)
+    order = np.lexsort((t, unit))
+    unit, t, lon, lat = unit[order], t[order], lon[order], lat[order]
+    first = datetime.fromtimestamp(int(t.min()) / 1e6, UTC).astimezone(zone).date()
+    last = datetime.fromtimestamp(int(t.max()) / 1e6, UTC).astimezone(zone).date()
+    days = [first + timedelta(days=k) for k in range((last - first).days + 2)]
+    bounds = np.array([_us(datetime.combine(d, time(), zone)) for d in days], dtype=np.int64)
+    day = np.searchsorted(bounds, t, side="right") - 1
+
+    points = shapely.points(lon, lat)
+    hit_fix, hit_cell = cells.tree.query(points, predicate="intersects")
+    cell_of = np.full(n, -1, dtype=np.int64)
+    cell_of[hit_fix] = hit_cell  # one of the cells a fix lies in (two only on a shared edge)
+    pairs = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
+
+    joined = ((unit[1:] == unit[:-1]) & (day[1:] == day[:-1]) & (t[1:] - t[:-1] <= max_gap // _US)
+              & ((cell_of[1:] != cell_of[:-1]) | (cell_of[1:] < 0)))
+    starts = np.nonzero(joined)[0]
+    if len(starts):
+        coords = np.stack([np.stack([lon[starts], lat[starts]], axis=1),
+                           np.stack([lon[starts + 1], lat[starts + 1]], axis=1)], axis=1)
+        segments = shapely.linestrings(coords)
+        hit_seg, seg_cell = cells.tree.query(segments, predicate="intersects")
+        seg_fix = starts[hit_seg]
+        pairs.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
+    visited = np.unique(np.concatenate(pairs), axis=0)
+    return {(days[d], str(unit_names[u]), cells.codes[c]) for d, u, c in visited}
+
+
+def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
+                     units: Collection[str] | None = None) -> dict[str, Rate]:
+    """Per grid: cell-days visited / (cells × days), over the local days of the period that have begun
+    (today counts as far as it has gone). `units`: only these patrol units' tracks (one person's)."""
+    days = set(period.days(now))
+    grid_of = dict(zip(cells.codes, cells.grids))
+    seen = {(d, cell) for d, unit, cell in visits
+            if d in days and cell in grid_of and (units is None or unit in units)}
+    visited: dict[str, int] = defaultdict(int)
+    for _, cell in seen:
+        visited[grid_of[cell]] += 1
+    size: dict[str, int] = defaultdict(int)
+    for g in cells.grids:
+        size[g] += 1
+    return {g: Rate(visited.get(g, 0), n * len(days)) for g, n in size.items()}
+
+
+def coverage(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
+             grids: Collection[str] | None = None, units: Collection[str] | None = None) -> Rate:
+    """发现覆盖率: cells visited / cells in the area, per day, averaged over the days of the period that have
+    begun. As every day has the same cells, the average of the daily rates is Σ cells visited per day /
+    (cells × days). `grids`: the area (None: all); `units`: only these patrol units' tracks."""
+    return area_coverage(coverage_by_grid(cells, visits, period, now, units), grids)
+
+
+def area_coverage(by_grid: Mapping[str, Rate], grids: Collection[str] | None) -> Rate:
+    total = NO_RATE
+    for g, rate in by_grid.items():
+        if grids is None or g in grids:
+            total += rate
+    return total
+
+
+# ---------------------------------------------------------------------------------------------- closure
+
+
+@dataclass(frozen=True)
+class Closure:
+    closure: Rate  # 结案率
+    on_time: Rate  # 按期结案率
+
+
+def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+            now: datetime) -> Closure:
+    """Cases due to close in the period: registered cases whose handling deadline (`handling_deadline`) fell
+    in the period, plus those closed in the period before their deadline. Closed: by `as_of`; on time: closed
+    no later than the deadline. A voided case, or one parked (挂账) at `as_of`, is not due."""
+    as_of = period.as_of(now)
+    closed = on_time = total = 0
+    for c in cases:
+        if not c.registered_by(as_of) or (c.voided_at is not None and c.voided_at <= as_of):
+            continue
+        if any(p <= as_of and (r is None or r > as_of) for p, r in c.parked):
+            continue
+        deadline = handling_deadline(rules, clock, c)
+        assert deadline is not None
+        d = due(deadline, c.closed_at, None, as_of)
+        if d is None or d.at not in period:
+            continue
+        total += 1
+        closed += c.closed_at is not None and c.closed_at <= as_of
+        on_time += d.on_time
+    return Closure(Rate(closed, total), Rate(on_time, total))
+
+
+def rework_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
+    """返工率: cases first handled in the period that were sent back after a failed check (by `as_of`)."""
+    as_of = period.as_of(now)
+    handled = [c for c in cases if c.first_handled_at is not None and c.first_handled_at in period]
+    failed = sum(any(r.step is Step.CHECK and r.done and r.ended_at is not None and r.ended_at <= as_of
+                     and _failed(c, r) for r in c.runs) for c in handled)
+    return Rate(failed, len(handled))
+
+
+def _failed(case: CaseFacts, check: StepRun) -> bool:
+    """A done check run followed by a handle run: it failed (返工)."""
+    return any(r.step is Step.HANDLE and r.started_at == check.ended_at for r in case.runs)
+
+
+def on_time_handling(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                     now: datetime, department: str | None = None) -> Rate:
+    """按期处置率: handle runs (each dispatch, each rework) that fell due in the period, done within the
+    handle limit plus extensions. `department`: only the runs that department held."""
+    who = None if department is None else (lambda _c, run: run.department == department)
+    return _runs_due(rules, clock, cases, (Step.HANDLE,), period, now, who)
+
+
+def departments_handling(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                         now: datetime) -> dict[str, Rate]:
+    """按期处置率 for every department that held a handle run falling due in the period."""
+    as_of = period.as_of(now)
+    out: dict[str, Rate] = defaultdict(lambda: NO_RATE)
+    for c in cases:
+        for run in c.runs:
+            if run.step is Step.HANDLE and run.department is not None:
+                d = run_due(rules, clock, c, run, as_of)
+                if d is not None and d.at in period:
+                    out[run.department] += Rate(int(d.on_time), 1)
+    return dict(out)
+
+
+def open_count(cases: Iterable[CaseFacts], period: Period, now: datetime) -> int:
+    """Cases open (reported, not closed, rejected or voided; parked ones included) at `as_of`."""
+    as_of = period.as_of(now)
+    return sum(c.open_at(as_of) for c in cases)
+
+
+def overdue_count(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                  now: datetime) -> int:
+    """Open cases whose open step is past its deadline at `as_of` (red on the map)."""
+    as_of = period.as_of(now)
+    n = 0
+    for c in cases:
+        if not c.open_at(as_of):
+            continue
+        for run in c.runs:
+            if run.started_at <= as_of and (run.ended_at is None or run.ended_at > as_of):
+                n += run_deadline(rules, clock, c, run) < as_of
+                break
+    return n
+
+
+def _hours(span: timedelta) -> float:
+    return span.total_seconds() / 3600
+
+
+def average_handling_time(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Mean:
+    """Average hours from first dispatch to the last handling, over cases last handled in the period
+    (self-handled ones, never dispatched, are left out)."""
+    spans = [_hours(c.handled_at - c.dispatched_at) for c in cases
+             if c.handled_at is not None and c.dispatched_at is not None and c.handled_at in period
+             and c.handled_at <= now]
+    return Mean(sum(spans), len(spans))
+
+
+def average_dispatch_time(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Mean:
+    """Average hours from registration (立案) to first dispatch, over cases first dispatched in the period."""
+    spans = [_hours(c.dispatched_at - c.registered_at) for c in cases
+             if c.dispatched_at is not None and c.registered_at is not None and c.dispatched_at in period
+             and c.dispatched_at <= now]
+    return Mean(sum(spans), len(spans))
+
+
+def citizen_first_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
+    """Cases registered in the period whose first report came from a citizen or the hotline / cases
+    registered in the period (the missed rate, 漏报率, of the patrols)."""
+    as_of = period.as_of(now)
+    registered = [c for c in cases if c.registered_at is not None and c.registered_at in period
+                  and c.registered_at <= as_of]
+    return Rate(sum(c.channel in FOUND_BY_CITIZENS for c in registered), len(registered))
+
+
+# ---------------------------------------------------------------------------------------------- scores
+
+
+def grade(score: float | None) -> Grade | None:
+    """A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else E."""
+    if score is None:
+        return None
+    for floor, g in ((90, Grade.A), (75, Grade.B), (60, Grade.C), (40, Grade.D)):
+        if score >= floor:
+            return g
+    return Grade.E
+
+
+@dataclass(frozen=True)
+class Score:
+    """A composite score 0–100: Σ weight × part over the parts that have a value, scaled back to 100% when
+    some part has none (nothing was due); no score when no part has one."""
+
+    parts: tuple[tuple[str, float, float | None], ...]  # (name, weight, value 0–100 or None)
+
+    @property
+    def value(self) -> float | None:
+        have = [(w, v) for _, w, v in self.parts if v is not None]
+        weight = sum(w for w, _ in have)
+        return sum(w * v for w, v in have) / weight if weight else None
+
+    @property
+    def grade(self) -> Grade | None:
+        return grade(self.value)
+
+
+def _pct(rate: Rate) -> float | None:
+    return rate.percent
+
+
+def patroller_score(valid_reports: Rate, missed: Rate, verify_on_time: Rate, check_on_time: Rate) -> Score:
+    """Valid-report rate × 40% + (1 − missed rate) × 20% + on-time 核实 × 20% + on-time 核查 × 20%."""
+    missed_pct = _pct(missed)
+    return Score((("valid_reports", 0.4, _pct(valid_reports)),
+                  ("not_missed", 0.2, None if missed_pct is None else 100 - missed_pct),
+                  ("verify_on_time", 0.2, _pct(verify_on_time)),
+                  ("check_on_time", 0.2, _pct(check_on_time))))
+
+
+def case_count_score(cases: int) -> float:
+    """Per grid per month: 0 → 100, < 3 → 90, < 5 → 75, < 7 → 60, < 9 → 40, otherwise 0."""
+    for below, score in ((1, 100.0), (3, 90.0), (5, 75.0), (7, 60.0), (9, 40.0)):
+        if cases < below:
+            return score
+    return 0.0
+
+
+def area_case_count_score(cases: Iterable[CaseFacts], grids: Collection[str], period: Period,
+                          now: datetime) -> float | None:
+    """The case-count score of an area: the mean over its grids and the calendar months the period touches
+    of each grid's score for the cases registered there in that month (within the period)."""
+    if not grids:
+        return None
+    as_of = period.as_of(now)
+    counts: dict[tuple[str, int, int], int] = defaultdict(int)
+    for c in cases:
+        if c.grid in grids and c.registered_at is not None and c.registered_at in period and c.registered_at <= as_of:
+            local = c.registered_at.astimezone(period.zone)
+            counts[(c.grid, local.year, local.month)] += 1
+    months = sorted({(d.year, d.month) for d in period.days()})
+    scores = [case_count_score(counts.get((g, y, m), 0)) for g in grids for y, m in months]
+    return sum(scores) / len(scores)
+
+
+def area_score(citizen_first: Rate, case_count: float | None, closure_rate: Rate, on_time_closure: Rate) -> Score:
+    """(100 − citizen-first rate) × 10% + case-count score × 20% + closure rate × 30% + on-time closure × 40%."""
+    citizen_pct = _pct(citizen_first)
+    return Score((("not_citizen_first", 0.1, None if citizen_pct is None else 100 - citizen_pct),
+                  ("case_count", 0.2, case_count),
+                  ("closure", 0.3, _pct(closure_rate)),
+                  ("on_time_closure", 0.4, _pct(on_time_closure))))
+
+
+# ---------------------------------------------------------------------------------------------- areas
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Areas and their parents (district → street → community → grid; cells hang below grids)."""
+
+    parent: Mapping[str, str | None]
+    level: Mapping[str, str]
+
+    @cached_property
+    def _grids_of(self) -> dict[str, frozenset[str]]:
+        under: dict[str, set[str]] = defaultdict(set)
+        for g, lvl in self.level.items():
+            if lvl == "grid":
+                for a in self.chain(g):
+                    under[a].add(g)
+        return {a: frozenset(gs) for a, gs in under.items()}
+
+    def grids_under(self, code: str) -> frozenset[str]:
+        """The grids in an area (a grid is under itself)."""
+        return self._grids_of.get(code, frozenset())
+
+    def chain(self, code: str) -> list[str]:
+        """The code and its ancestors, nearest first."""
+        out = []
+        at: str | None = code
+        while at is not None and at not in out:
+            out.append(at)
+            at = self.parent.get(at)
+        return out
+
+    def ancestor_at(self, code: str, level: str) -> str | None:
+        return next((a for a in self.chain(code) if self.level.get(a) == level), None)
+
+    def at_level(self, level: str) -> list[str]:
+        return sorted(c for c, lvl in self.level.items() if lvl == level)
+
+
+# ---------------------------------------------------------------------------------------------- panels
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    """Everything the panel shows for one area (or the district) over one period."""
+
+    discovery_timeliness: Rate
+    discovery_accuracy: Rate
+    accuracy_by_channel: Mapping[str, Rate]
+    coverage: Rate
+    verification: Verification
+    closure: Rate
+    on_time_closure: Rate
+    rework: Rate
+    on_time_handling: Rate
+    open: int
+    overdue: int
+    average_handling_hours: Mean
+    average_dispatch_hours: Mean
+    citizen_first: Rate
+    case_count_score: float | None
+
+    @property
+    def score(self) -> Score:
+        return area_score(self.citizen_first, self.case_count_score, self.closure, self.on_time_closure)
+
+
+def area_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
+                 grids: Collection[str] | None = None, include_ungridded: bool = False,
+                 coverage_of_grids: Mapping[str, Rate] | None = None, drill_id: str | None = None,
+                 clock: WorkingClock | None = None) -> AreaFigures:
+    """Every figure for the cases of an area: those in `grids` (None: all), plus those filed under no grid
+    when `include_ungridded` (the district's), live (drill_id None) or of one drill. Coverage comes from
+    `coverage_by_grid` (no coverage: "—")."""
+    mine = [c for c in in_scope(cases, drill_id)
+            if grids is None or c.grid in grids or (include_ungridded and c.grid is None)]
+    clock = clock or clock_for(rules.calendar, mine, now)
+    shut = closure(rules, clock, mine, period, now)
+    return AreaFigures(
+        discovery_timeliness=discovery_timeliness(rules, mine, period, now),
+        discovery_accuracy=discovery_accuracy(mine, period, now),
+        accuracy_by_channel=accuracy_by_channel(mine, period, now),
+        coverage=area_coverage(coverage_of_grids or {}, grids),
+        verification=verification_timeliness(rules, clock, mine, period, now),
+        closure=shut.closure,
+        on_time_closure=shut.on_time,
+        rework=rework_rate(mine, period, now),
+        on_time_handling=on_time_handling(rules, clock, mine, period, now),
+        open=open_count(mine, period, now),
+        overdue=overdue_count(rules, clock, mine, period, now),
+        average_handling_hours=average_handling_time(mine, period, now),
+        average_dispatch_hours=average_dispatch_time(mine, period, now),
+        citizen_first=citizen_first_rate(mine, period, now),
+        case_count_score=area_case_count_score(mine, grids, period, now) if grids is not None else None,
+    )
+
+
+def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Territory, level: str,
+                    period: Period, now: datetime, *, cells: Cells | None = None,
+                    visits: Iterable[CellVisit] = (), drill_id: str | None = None) -> dict[str, AreaFigures]:
+    """`area_figures` for every area of a level (grid, community, street, district)."""
+    scoped = in_scope(cases, drill_id)
+    clock = clock_for(rules.calendar, scoped, now)
+    covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+    by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
+    for c in scoped:
+        by_grid[c.grid].append(c)
+    out = {}
+    for code in territory.at_level(level):
+        grids = territory.grids_under(code)
+        whole = level == "district"
+        mine = [c for g in (*grids, *((None,) if whole else ())) for c in by_grid.get(g, ())]
+        out[code] = area_figures(rules, mine, period, now, grids=grids, include_ungridded=whole,
+                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock)
+    return out
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    on_time_handling: Rate  # 按期处置率
+    rework: Rate  # of the cases it last handled
+    average_handling_hours: Mean
+    open: int  # cases with it at `as_of`, not yet handled
+
+
+def department_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
+                       drill_id: str | None = None) -> dict[str, DepartmentFigures]:
+    """Figures per department (职能部门): its handle runs, and the cases it handled last."""
+    scoped = in_scope(cases, drill_id)
+    clock = clock_for(rules.calendar, scoped, now)
+    as_of = period.as_of(now)
+    handling = departments_handling(rules, clock, scoped, period, now)
+    by_dept: dict[str, list[CaseFacts]] = defaultdict(list)
+    holding: dict[str, int] = defaultdict(int)
+    for c in scoped:
+        if c.department is not None:
+            by_dept[c.department].append(c)
+        for run in c.runs:
+            if (run.step is Step.HANDLE and run.department is not None and run.started_at <= as_of
+                    and (run.ended_at is None or run.ended_at > as_of)):
+                holding[run.department] += 1
+    names = sorted(set(handling) | set(by_dept) | set(holding))
+    return {d: DepartmentFigures(handling.get(d, NO_RATE), rework_rate(by_dept.get(d, []), period, now),
+                                 average_handling_time(by_dept.get(d, []), period, now), holding.get(d, 0))
+            for d in names}
+
+
+@dataclass(frozen=True)
+class Patroller:
+    """A person assessed as a patroller: the ids they act and report under (person id and GPS unit), and
+    the grids they answer for (a grid worker: their grid; a community patroller: its grids)."""
+
+    id: str
+    name: str
+    aliases: frozenset[str]
+    grids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PatrollerFigures:
+    valid_reports: Rate  # their reports registered / decided
+    missed: Rate  # cases first reported by citizens in their grids / registered there
+    verification: Verification
+    coverage: Rate
+
+    @property
+    def score(self) -> Score:
+        return patroller_score(self.valid_reports, self.missed, self.verification.verify, self.verification.check)
+
+
+def patroller_figures(rules: KpiRules, cases: Sequence[CaseFacts], person: Patroller, period: Period,
+                      now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
+                      drill_id: str | None = None, clock: WorkingClock | None = None) -> PatrollerFigures:
+    """A patroller's figures. Their verifications: the ones they did, and the ones nobody did before the
+    deadline in the grids they answer for."""
+    scoped = in_scope(cases, drill_id)
+    clock = clock or clock_for(rules.calendar, scoped, now)
+
+    def theirs(c: CaseFacts, run: StepRun) -> bool:
+        return run.by in person.aliases if run.done else c.grid in person.grids
+
+    reported = [c for c in scoped if c.reporter in person.aliases]
+    in_grids = [c for c in scoped if c.grid in person.grids]
+    return PatrollerFigures(
+        valid_reports=discovery_accuracy(reported, period, now),
+        missed=citizen_first_rate(in_grids, period, now),
+        verification=verification_timeliness(rules, clock, scoped, period, now, theirs),
+        coverage=(coverage(cells, visits, period, now, person.grids, person.aliases)
+                  if cells is not None else NO_RATE),
+    )
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int | None  # None: no score (nothing was due)
+    person: Patroller
+    figures: PatrollerFigures
+    top_three: bool
+
+
+def ranking(scored: Iterable[tuple[Patroller, PatrollerFigures]]) -> list[Ranked]:
+    """Patrollers by composite score, best first; equal scores share a rank (1, 2, 2, 4) and ties are listed
+    by id; the top three ranks are flagged (more than three people when they tie). No score: listed last,
+    unranked."""
+    rows = sorted(scored, key=lambda pf: (pf[1].score.value is None, -(pf[1].score.value or 0.0), pf[0].id))
+    out: list[Ranked] = []
+    previous: float | None = None
+    rank = 0
+    for position, (person, figures) in enumerate(rows, start=1):
+        value = figures.score.value
+        if value is None:
+            out.append(Ranked(None, person, figures, False))
+            continue
+        if previous is None or round(value, 9) != round(previous, 9):
+            rank = position
+        previous = value
+        out.append(Ranked(rank, person, figures, rank <= 3))
+    return out
+
+
+def rank_patrollers(rules: KpiRules, cases: Sequence[CaseFacts], people: Iterable[Patroller], period: Period,
+                    now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
+                    drill_id: str | None = None) -> list[Ranked]:
+    """The monthly ranking (or any period's): every patroller's figures and score, best first."""
+    scoped = in_scope(cases, drill_id)
+    clock = clock_for(rules.calendar, scoped, now)
+    by_key: dict[str | None, set[int]] = defaultdict(set)  # reporter, grid or actor -> cases
+    for i, c in enumerate(scoped):
+        by_key[c.reporter].add(i)
+        by_key[c.grid].add(i)
+        for run in c.runs:
+            by_key[run.by].add(i)
+    by_unit: dict[str, list[CellVisit]] = defaultdict(list)
+    for v in visits:
+        by_unit[v[1]].append(v)
+    scored = []
+    for p in people:
+        near = set().union(*(by_key.get(k, set()) for k in (*p.aliases, *p.grids)))
+        mine = [scoped[i] for i in sorted(near)]
+        seen = [v for a in p.aliases for v in by_unit.get(a, ())]
+        scored.append((p, patroller_figures(rules, mine, p, period, now, cells=cells, visits=seen,
+                                            drill_id=drill_id, clock=clock)))
+    return ranking(scored)
