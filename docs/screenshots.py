@@ -30,7 +30,7 @@ SIZES = [(1920, 1080), (3840, 2160)]
 def main() -> None:
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-shots-")), port=free_port(), redis_url=None,
                         database_url=None, patrol_interval_s=1.0)
-    stack = start_stack(settings, simulator_args=["--incidents-per-hour", "900", "--camera-alerts-per-hour", "400"],
+    stack = start_stack(settings, simulator_args=["--problems-per-10k-day", "1500"],
                         quiet=True)
     try:
         client = redis.Redis.from_url(stack.redis_url)

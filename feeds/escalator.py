@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from feeds.bus import Bus, producer_bus, publish_messages
-from feeds.calendar import WorkingCalendar, parse_calendar
+from feeds.calendar import WorkingCalendar
 from feeds.cases import OPEN_STEP
 from feeds.escalation import SYSTEM, OpenStep, escalations
 from feeds.pipeline import utcnow
@@ -31,7 +31,9 @@ CASES = CaseRow.__table__
 
 
 def open_steps(conn: Connection) -> list[OpenStep]:
-    rows = conn.execute(select(CASES).where(CASES.c.state.in_([s.value for s in OPEN_STEP])))
+    c = CASES.c
+    rows = conn.execute(select(c.id, c.category, c.urgent, c.state, c.level, c.version, c.step_started_at,
+                               c.extended_hours).where(c.state.in_([s.value for s in OPEN_STEP])))
     return [OpenStep(r.id, r.category, r.urgent, r.state, r.level, r.version, r.step_started_at, r.extended_hours)
             for r in rows]
 
@@ -60,8 +62,7 @@ def main() -> None:
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at the Redis server of the ingest")
     try:
-        calendar = parse_calendar(settings.work_periods, settings.workdays, settings.holidays,
-                                  settings.makeup_workdays, settings.timezone)
+        calendar = settings.working_calendar()
     except ValueError as err:
         sys.exit(f"the working calendar in the settings is wrong: {err}")
     engine = make_engine(settings.db_url)

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from feeds.calendar import WorkingCalendar, parse_calendar
+
 
 class Settings(BaseSettings):
     """Read from the environment with the CC_ prefix (REDIS_URL and DATABASE_URL are also honoured)."""
@@ -23,14 +25,14 @@ class Settings(BaseSettings):
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
     timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
-    stale_after_s: float = Field(default=30.0, gt=0)
+    stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
     escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked
 
     # the working calendar that turns time limits into deadlines
     work_periods: str = "08:30-12:00,14:00-18:00"
     workdays: str = "1-5"  # Monday = 1
     holidays: str = ""  # comma-separated ISO dates, e.g. 2026-10-01,2026-10-02
-    makeup_workdays: str = ""  # weekend days worked instead (调休)  # the wall warns when no update came for this long
+    makeup_workdays: str = ""  # weekend days worked instead (调休)
 
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"
@@ -46,8 +48,13 @@ class Settings(BaseSettings):
     seed: int = 7
     grids: int = Field(default=96, ge=4, le=2000)
     patrol_interval_s: float = Field(default=2.0, gt=0)
-    incidents_per_hour: float = Field(default=60.0, ge=0)
-    camera_alerts_per_hour: float = Field(default=30.0, ge=0)
+    # problems arising per 10,000 residents a day: ~40 gives a ~100k-resident street its 200–500 patrol
+    # reports and ~100 citizen and hotline reports a day (shared/kpi.md, "Realistic levels")
+    problems_per_10k_day: float = Field(default=40.0, ge=0)
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The calendar of these settings; ValueError says what is wrong with them."""
+        return parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays, self.timezone)
 
     @property
     def sqlite_path(self) -> Path:

@@ -1,26 +1,40 @@
-"""Street cameras (天网) at intersections and their AI alerts, with a cooldown per camera."""
+"""Street cameras (天网) at intersections and their AI alerts.
+
+A camera sees the problems of the classes its AI knows that arise within its range, a few minutes after
+they arise, and raises at most one alert per cooldown. Like every such AI it also raises false alerts:
+for each true alert of a class, on average (1 − precision) / precision false ones of that class at some
+camera in the next hours, so that a class's precision lands where the field reports it (0.6–0.85).
+"""
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feeds.schemas import SCHEMA_VERSION, CameraAlert
+from feeds.schemas import SCHEMA_VERSION, CameraAlert, ReportChannel
+from feeds.taxonomy import Taxonomy
 from simulators.geography import District
-from simulators.timing import PoissonArrivals, as_utc
+from simulators.incidents import Known, Ledger, Problem, Truth
+from simulators.timing import as_utc
 
 SOURCE = "simulator"
 GRIDS_PER_CAMERA = 2
+RANGE_M = 50.0
 COOLDOWN_S = 300.0  # of simulated time: a camera raises at most one alert in this long
-CONFIDENCE = (0.55, 0.98)
-ALERT_CLASSES: dict[str, float] = {  # class -> relative frequency
-    "garbage_overflow": 25,
-    "illegal_parking": 25,
-    "street_vendor": 20,
-    "waterlogging": 12,
-    "crowd_gathering": 12,
-    "smoke_fire": 6,
+DETECT_MIN = (1.0, 15.0)
+FALSE_WITHIN_H = 4.0
+CONFIDENCE_TRUE = (0.65, 0.98)
+CONFIDENCE_FALSE = (0.55, 0.85)
+PRECISION: dict[str, float] = {  # alert class -> share of its alerts that are true
+    "garbage_overflow": 0.80,
+    "illegal_parking": 0.84,
+    "street_vendor": 0.75,
+    "waterlogging": 0.72,
+    "crowd_gathering": 0.64,
+    "smoke_fire": 0.68,
 }
+WATCHED = frozenset({"env.garbage", "order.parking", "order.vendor", "env.waterlogging", "people.crowd"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,35 +53,100 @@ def place_cameras(district: District, seed: int) -> tuple[Camera, ...]:
     return tuple(Camera(f"CAM{n:04d}", s.lat, s.lon, s.label) for n, s in enumerate(sites, start=1))
 
 
-class CameraNetwork:
-    """Alerts at a rate over all cameras, each to a camera not cooling down (dropped when none is free)."""
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    at: datetime
+    camera: Camera
+    alert_class: str
+    problem: Problem | None  # None: a false alert
 
-    def __init__(self, cameras: tuple[Camera, ...], seed: int, alerts_per_hour: float,
-                 cooldown_s: float = COOLDOWN_S) -> None:
-        self.cameras = cameras
+
+class CameraNetwork:
+    """The cameras of a district: what they saw, waiting to be raised, and the alerts raised."""
+
+    def __init__(self, district: District, seed: int, taxonomy: Taxonomy, ledger: Ledger, run_id: str,
+                 drill_id: str | None = None, cooldown_s: float = COOLDOWN_S) -> None:
+        self.cameras = place_cameras(district, seed)
+        self._xy = [district.frame.to_xy(c.lon, c.lat) for c in self.cameras]
+        self._frame = district.frame
+        self._class_of = {spec.category: name for name, spec in taxonomy.alert_classes.items()}
         self.cooldown = timedelta(seconds=cooldown_s)
         self._rng = random.Random(f"{seed}:camera-alerts")
-        self._arrivals = PoissonArrivals(alerts_per_hour, random.Random(f"{seed}:camera-arrivals"))
+        self._pending: list[_Pending] = []
         self._last_alert: dict[str, datetime] = {}
+        self.ledger = ledger
+        self.run_id = run_id
+        self.drill_id = drill_id
         self._counter = 0
 
-    def due(self, now: datetime, run_id: str) -> list[CameraAlert]:
-        """The alerts that started up to `now` and were not returned before; ids f"{run_id}-c{n}"."""
+    def watch(self, problems: list[Problem], *, scripted: str | None = None) -> None:
+        """New problems: those a camera can see are raised a few minutes after they arose. `scripted`
+        forces an alert class for a scripted problem (a drill's fire)."""
+        for problem in problems:
+            alert_class = scripted or (self._class_of.get(problem.kind.code)
+                                       if problem.kind.code in WATCHED else None)
+            if alert_class is None:
+                continue
+            camera = self._nearest(problem.x, problem.y)
+            if camera is None:
+                continue
+            delay = timedelta(minutes=self._rng.uniform(*DETECT_MIN))
+            self._pending.append(_Pending(problem.occurred_at + delay, camera, alert_class, problem))
+
+    def _nearest(self, x: float, y: float) -> Camera | None:
+        best = min(range(len(self.cameras)), key=lambda k: math.hypot(self._xy[k][0] - x, self._xy[k][1] - y),
+                   default=None)
+        if best is None or math.hypot(self._xy[best][0] - x, self._xy[best][1] - y) > RANGE_M:
+            return None
+        return self.cameras[best]
+
+    def due(self, now: datetime) -> list[CameraAlert]:
+        """Alerts raised up to `now`, oldest first; ids f"{run_id}-c{n}". An alert falling in its camera's
+        cooldown waits for the cooldown to end."""
         now = as_utc(now)
         out = []
-        for started in self._arrivals.until(now):
-            free = [c for c in self.cameras
-                    if (last := self._last_alert.get(c.camera_id)) is None or started - last >= self.cooldown]
-            if not free:
+        while True:
+            self._pending.sort(key=lambda p: p.at)
+            if not self._pending or self._pending[0].at > now:
+                return out
+            item = self._pending.pop(0)
+            last = self._last_alert.get(item.camera.camera_id)
+            if last is not None and item.at - last < self.cooldown:
+                self._pending.append(_Pending(last + self.cooldown, item.camera, item.alert_class, item.problem))
                 continue
-            camera = self._rng.choice(free)
-            self._last_alert[camera.camera_id] = started
-            self._counter += 1
-            out.append(CameraAlert(
-                schema_version=SCHEMA_VERSION, id=f"{run_id}-c{self._counter}", source=SOURCE, ts=now,
-                drill_id=None, kind="camera_alert", camera_id=camera.camera_id,
-                alert_class=self._rng.choices(list(ALERT_CLASSES), weights=list(ALERT_CLASSES.values()))[0],
-                confidence=round(self._rng.uniform(*CONFIDENCE), 2), lat=camera.lat, lon=camera.lon,
-                started_at=started,
-            ))
-        return out
+            self._last_alert[item.camera.camera_id] = item.at
+            out.append(self._raise(item, now))
+
+    def _raise(self, item: _Pending, now: datetime) -> CameraAlert:
+        rng = self._rng
+        self._counter += 1
+        alert_id = f"{self.run_id}-c{self._counter}"
+        problem = item.problem
+        if problem is None:
+            known = Known(Truth.UNTRUE, None, ReportChannel.CAMERA, None)
+            confidence = rng.uniform(*CONFIDENCE_FALSE)
+        else:
+            known = Known(Truth.DUPLICATE if problem.reported else Truth.TRUE, problem.id, ReportChannel.CAMERA,
+                          problem.grid.code)
+            problem.reported = True
+            confidence = rng.uniform(*CONFIDENCE_TRUE)
+            precision = PRECISION.get(item.alert_class, 0.75)
+            false_alerts = _poisson(rng, (1 - precision) / precision)
+            for _ in range(false_alerts):
+                at = item.at + timedelta(hours=rng.uniform(0.1, FALSE_WITHIN_H))
+                self._pending.append(_Pending(at, rng.choice(self.cameras), item.alert_class, None))
+        self.ledger.note(alert_id, known)
+        return CameraAlert(
+            schema_version=SCHEMA_VERSION, id=alert_id, source=SOURCE, ts=max(now, item.at), drill_id=self.drill_id,
+            kind="camera_alert", camera_id=item.camera.camera_id, alert_class=item.alert_class,
+            confidence=round(confidence, 2), lat=item.camera.lat, lon=item.camera.lon, started_at=item.at,
+        )
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method; the means here are below one."""
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k

@@ -19,8 +19,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -30,20 +31,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from feeds.bus import Bus, producer_bus, publish_messages
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
+from feeds.snapshots import RedisSnapshotStore
 from feeds.store import make_engine
+from feeds.calendar import WorkingCalendar
 from feeds.taxonomy import load as load_taxonomy
+from simulators.cameras import CameraNetwork
+from simulators.departments import CaseWorkers
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
-from simulators.incidents import IncidentSource
+from simulators.incidents import IncidentSource, Ledger, Problem
 from simulators.patrols import PatrolFleet
+from simulators.scenarios import ScenarioError, Script, available, channel_of, kind_for
+from simulators.scenarios import load as load_scenario
 from simulators.timing import SimClock, as_utc
 
 log = logging.getLogger(__name__)
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,40}$")  # leaves room for the message counter within 64 characters
 SUMMARY_EVERY_S = 60.0
+MAX_SPEED = 600.0
 _STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
-_SETTINGS_OPTIONS = ("seed", "grids", "patrol_interval_s", "incidents_per_hour", "camera_alerts_per_hour")
+_SETTINGS_OPTIONS = ("seed", "grids", "patrol_interval_s", "problems_per_10k_day")
+HISTORY_STEP_S = 60.0
 
 
 def utcnow() -> datetime:
@@ -51,33 +60,90 @@ def utcnow() -> datetime:
 
 
 class Simulation:
-    """Patrols, incidents and camera alerts of one district, advanced together tick by tick."""
+    """One district's life, advanced tick by tick: patrols walking, problems arising and being reported,
+    cameras alerting, and (unless `act_on_cases` is off) people acting on the open cases they see. With a
+    drill `script`, its problems are layered on top and every message carries `drill_id`."""
 
-    def __init__(self, district: District, *, seed: int, run_id: str, incidents_per_hour: float,
-                 camera_alerts_per_hour: float, speed: float = 1.0) -> None:
+    def __init__(self, district: District, *, seed: int, run_id: str, problems_per_day: float,
+                 speed: float = 1.0, calendar: WorkingCalendar | None = None, act_on_cases: bool = True,
+                 script: Script | None = None, drill_id: str | None = None) -> None:
         if not RUN_ID.match(run_id):
             raise ValueError(f"run id {run_id!r} must be 1-40 of A-Z a-z 0-9 _ . : -")
-        if speed <= 0:
-            raise ValueError("speed must be positive")
+        if not 0 < speed <= MAX_SPEED:
+            raise ValueError(f"speed must be above 0 and at most {MAX_SPEED:g}")
+        if script is not None and drill_id is None:
+            raise ValueError("a drill needs a drill id")
+        taxonomy = load_taxonomy()
         self.district = district
         self.run_id = run_id
         self.speed = speed
+        self.drill_id = drill_id
+        self.ledger = Ledger()
         self.fleet = PatrolFleet(district, seed)
-        self.incidents = IncidentSource(district, seed, incidents_per_hour=incidents_per_hour,
-                                        camera_alerts_per_hour=camera_alerts_per_hour)
+        self.incidents = IncidentSource(district, seed, problems_per_day=problems_per_day, ledger=self.ledger,
+                                        run_id=run_id, drill_id=drill_id)
+        self.cameras = CameraNetwork(district, seed, taxonomy, self.ledger, run_id, drill_id)
+        self.workers = (CaseWorkers(district, seed, taxonomy, calendar or WorkingCalendar(), self.ledger, run_id,
+                                    drill_id) if act_on_cases else None)
+        self.script = script
+        self._at_the_spot: dict[str, Problem] = {}
         self._clock: SimClock | None = None
 
-    def tick(self, now: datetime) -> list[FeedMessage]:
-        """Every patrol's fix at `now` (wall time), then the incidents and alerts due since the last tick."""
+    def simulated(self, now: datetime) -> datetime:
+        """The simulated time at wall time `now` (the first tick sets the common origin)."""
         now = as_utc(now)
         if self._clock is None:
             self._clock = SimClock(now, self.speed)
-        simulated = self._clock.simulated(now)
-        messages: list[FeedMessage] = [*self.fleet.positions(simulated, self.run_id),
-                                       *self.incidents.due(simulated, self.run_id)]
+        return self._clock.simulated(now)
+
+    def tick(self, now: datetime, cases: Mapping[str, Mapping[str, Any]] | None = None) -> list[FeedMessage]:
+        """Everything that happened up to `now` (wall time) since the last tick: a fix from every patrol on
+        duty, the reports and alerts made, and the commands of the people acting on `cases` (the open cases
+        as screens show them; None: nobody acts this tick)."""
+        simulated = self.simulated(now)
+        assert self._clock is not None
+        fixes = self.fleet.positions(simulated, self.run_id, self.drill_id)
+        new = self.incidents.arise(simulated)
+        self.cameras.watch(new)
+        if self.script is not None:
+            self._scripted(simulated)
+        messages: list[FeedMessage] = [*fixes, *self.incidents.due(simulated, self.fleet),
+                                       *self.cameras.due(simulated)]
+        if self.workers is not None and cases is not None:
+            if self.speed != 1.0:
+                cases = {cid: {**view, "step_started": _ms(self._clock.simulated(_at(view["step_started"])))}
+                         for cid, view in cases.items()}
+            messages.extend(self.workers.due(simulated, cases))
         if self.speed != 1.0:
             messages = [_restamp(m, self._clock) for m in messages]
         return messages
+
+    def _scripted(self, now: datetime) -> None:
+        assert self.script is not None
+        for planned in self.script.due(now):
+            event = planned.event
+            kind = kind_for(event.category, event.text)
+            one_place = planned.spot is not None  # everything of a kind at the market is the same problem
+            problem = self._at_the_spot.get(event.category) if one_place else None
+            if problem is None:
+                problem = self.incidents.place(kind, planned.grid, planned.at, urgent=event.urgent,
+                                               note=event.text, citizen=event.report == "found", spot=planned.spot)
+                if one_place:
+                    self._at_the_spot[event.category] = problem
+            if event.report == "camera":
+                self.cameras.watch([problem], scripted=event.alert)
+            elif (channel := channel_of(event.report)) is not None:
+                self.incidents.report_at(problem, planned.at + timedelta(minutes=2), channel, event.text)
+            else:
+                self.cameras.watch([problem])
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _restamp(message: FeedMessage, clock: SimClock) -> FeedMessage:
@@ -96,8 +162,10 @@ def run(
     ticks: int | None = None,
     clock: Callable[[], datetime] = utcnow,
     summary_every_s: float = SUMMARY_EVERY_S,
+    cases: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> Counter[str]:
     """Tick every `interval_s` seconds of wall time and publish, until `stop` is set or after `ticks` ticks.
+    `cases` reads the open cases as screens see them (the live snapshot), for the people acting on them.
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
@@ -106,8 +174,8 @@ def run(
     next_tick = time.monotonic()
     next_summary = next_tick + summary_every_s
     while not stop.is_set():
-        messages = simulation.tick(clock())
         try:
+            messages = simulation.tick(clock(), cases() if cases is not None else None)
             publish_messages(bus, messages)
         except redis.RedisError as err:
             if not failing:
@@ -134,8 +202,8 @@ def run(
 
 
 def _counts(counts: Counter[str]) -> str:
-    return (f"{counts['patrol_position']} fixes, {counts['incident_report']} incidents, "
-            f"{counts['camera_alert']} camera alerts")
+    return (f"{counts['patrol_position']} fixes, {counts['incident_report']} reports, "
+            f"{counts['camera_alert']} camera alerts, {counts['case_command']} case commands")
 
 
 def redact(url: str) -> str:
@@ -167,24 +235,46 @@ def _positive(kind: type[int | float]) -> Callable[[str], int | float]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m simulators",
-        description="Simulated district feeds: patrol positions, incidents, camera alerts.")
+        description="A simulated district: patrols, problems and their reports, camera alerts, and the people "
+                    "acting on cases, published on the feeds' Redis channels.")
     p.add_argument("--seed", type=int, help="seed of the district and of every feed")
-    p.add_argument("--grids", type=int, help="number of grids in the district")
+    p.add_argument("--grids", type=int, help="number of grids (about 100 for a street, 1,100 for a city centre)")
     p.add_argument("--patrol-interval", dest="patrol_interval_s", type=float, metavar="SECONDS",
-                   help="wall-clock seconds between two ticks (one fix per patrol per tick)")
-    p.add_argument("--incidents-per-hour", type=float, help="of simulated time")
-    p.add_argument("--camera-alerts-per-hour", type=float, help="of simulated time")
-    p.add_argument("--speed", type=_positive(float), default=1.0,
-                   help="simulated seconds per wall-clock second (default 1.0)")
+                   help="wall-clock seconds between two ticks (one fix per patrol on duty per tick)")
+    p.add_argument("--problems-per-10k-day", type=float, metavar="N",
+                   help="problems arising per 10,000 residents a day (default 40)")
+    p.add_argument("--speed", type=_speed, default=1.0,
+                   help=f"simulated seconds per wall-clock second, up to {MAX_SPEED:g} (default 1)")
     p.add_argument("--run-id", type=_run_id, help="prefix of message ids (default: random hex)")
     p.add_argument("--ticks", type=_positive(int), metavar="N",
                    help="stop after N ticks (default: until signalled)")
+    p.add_argument("--no-act", action="store_true",
+                   help="nobody simulated acts on cases (people at the screens do)")
+    p.add_argument("--drill", metavar="SCENARIO", help=f"layer a drill on normal life: {', '.join(available())}")
+    p.add_argument("--drill-id", type=_run_id, help="id carried by every message of the drill (default: "
+                                                    "the scenario and the run id)")
+    p.add_argument("--history-days", type=_positive(float), metavar="DAYS",
+                   help="first simulate the last DAYS days as fast as possible, straight through the "
+                        "pipeline into the database and the live snapshot (run it before the ingest starts)")
+    p.add_argument("--history-only", action="store_true", help="exit after writing the history")
     load = p.add_mutually_exclusive_group()
     load.add_argument("--no-load-district", action="store_true",
                       help="do not write the district into the database")
     load.add_argument("--district-only", action="store_true",
                       help="write the district into the database and exit")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.history_only and not args.history_days:
+        p.error("--history-only needs --history-days")
+    if args.drill_id and not args.drill:
+        p.error("--drill-id needs --drill")
+    return args
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_SPEED:g}, not {text}")
+    return value
 
 
 def load_district(db_url: str, district: District, seed: int) -> None:
@@ -204,14 +294,21 @@ def load_district(db_url: str, district: District, seed: int) -> None:
              len(furnishings.people), redact(db_url))
 
 
+def residents(district: District) -> int:
+    return sum(g.population for g in district.grid_areas())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [simulators] %(message)s")
     overrides = {name: value for name in _SETTINGS_OPTIONS if (value := getattr(args, name)) is not None}
     try:
         settings = Settings(**overrides)
+        calendar = settings.working_calendar()
     except ValidationError as err:
         sys.exit(f"invalid option: {describe(err)}")
+    except ValueError as err:
+        sys.exit(f"the working calendar in the settings is wrong: {err}")
     if args.district_only:
         load_district(settings.db_url, build_district(settings.seed, settings.grids), settings.seed)
         return
@@ -225,18 +322,55 @@ def main(argv: Sequence[str] | None = None) -> None:
     district = build_district(settings.seed, settings.grids)
     if not args.no_load_district:
         load_district(settings.db_url, district, settings.seed)
-    simulation = Simulation(district, seed=settings.seed, run_id=args.run_id or secrets.token_hex(4),
-                            incidents_per_hour=settings.incidents_per_hour,
-                            camera_alerts_per_hour=settings.camera_alerts_per_hour, speed=args.speed)
-    log.info("district %s: %d grids, %d patrols, %d cameras; publishing to %s", district.name,
-             len(district.grid_areas()), len(simulation.fleet.patrols), len(simulation.incidents.cameras),
-             redact(settings.redis_url))
-    log.info("run %s: a tick every %g s, speed x%g, %g incidents and %g camera alerts per simulated hour",
-             simulation.run_id, settings.patrol_interval_s, args.speed, settings.incidents_per_hour,
-             settings.camera_alerts_per_hour)
+    problems_per_day = settings.problems_per_10k_day * residents(district) / 10_000
+    run_id = args.run_id or secrets.token_hex(4)
+    if args.history_days:
+        write_history(settings, district, client, calendar, problems_per_day, args.history_days)
+        if args.history_only:
+            return
+    script, drill_id = None, None
+    if args.drill:
+        try:
+            scenario = load_scenario(args.drill, load_taxonomy())
+        except ScenarioError as err:
+            sys.exit(str(err))
+        drill_id = args.drill_id or f"{scenario.id}-{run_id}"[:64]
+        script = Script(scenario, district, utcnow(), settings.seed)
+        log.info("drill %s (%s): %g minutes of simulated time, every message tagged %s", scenario.id,
+                 scenario.zh, scenario.duration_min, drill_id)
+    simulation = Simulation(district, seed=settings.seed, run_id=run_id, problems_per_day=problems_per_day,
+                            speed=args.speed, calendar=calendar, act_on_cases=not args.no_act, script=script,
+                            drill_id=drill_id)
+    log.info("district %s: %d grids, %d residents, %d patrols, %d cameras; publishing to %s", district.name,
+             len(district.grid_areas()), residents(district), len(simulation.fleet.patrols),
+             len(simulation.cameras.cameras), redact(settings.redis_url))
+    log.info("run %s: a tick every %g s, speed x%g, %.0f problems a simulated day, cases %s", run_id,
+             settings.patrol_interval_s, args.speed, problems_per_day,
+             "left to people at the screens" if args.no_act else "acted on by simulated staff")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     bus = producer_bus(client, settings.bus, settings.stream_maxlen)
-    totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks)
+    snapshots = RedisSnapshotStore(client, settings.recent_items)
+    totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
+                 cases=lambda: snapshots.load()["cases"])
     log.info("stopped; published %s", _counts(totals))
+
+
+def write_history(settings: Settings, district: District, client: redis.Redis, calendar: WorkingCalendar,
+                  problems_per_day: float, days: float) -> None:
+    """The last `days` days of the district, simulated as fast as possible through the pipeline."""
+    from simulators.fast import simulate  # it builds on this module
+
+    end = utcnow()
+    start = end - timedelta(days=days)
+    simulation = Simulation(district, seed=settings.seed, run_id=f"h{int(start.timestamp())}",
+                            problems_per_day=problems_per_day, calendar=calendar)
+    engine = make_engine(settings.db_url)
+    began = time.monotonic()
+    try:
+        outcome = simulate(simulation, engine, start, end, step=timedelta(seconds=HISTORY_STEP_S),
+                           snapshots=RedisSnapshotStore(client, settings.recent_items), calendar=calendar)
+    finally:
+        engine.dispose()
+    log.info("wrote %.1f days of history in %.0f s: %s", days, time.monotonic() - began, _counts(outcome.sent))

@@ -11,7 +11,7 @@ from shapely.geometry import box, mapping
 from sqlalchemy import insert, select
 
 from feeds.calendar import WorkingCalendar
-from feeds.casebook import apply_commands, open_cases
+from feeds.casebook import apply_commands, open_cases, sighting_of_report
 from feeds.figures import area_panel, area_table, departments_panel, load_cases, patroller_ranking
 from feeds.kpis import Grade, KpiRules, Period, Rate
 from feeds.store import Area, CaseReport, CaseRow, Person, write_batch
@@ -58,7 +58,7 @@ def _report(conn, case_id: str, when: datetime, grid: str, x: float, **fields) -
             "channel": "patrol", "reporter_id": None}
     report = factories.incident(at=when, **{**base, **fields})
     write_batch(conn, [report], [], when)
-    open_cases(conn, [report])
+    open_cases(conn, [sighting_of_report(report)])
 
 
 def _act(conn, case_id: str, action: str, when: datetime, by: str = "DS01", **fields) -> None:
