@@ -20,7 +20,7 @@ from simulators.timing import as_utc
 
 SOURCE = "simulator"
 GRIDS_PER_CAMERA = 2
-RANGE_M = 50.0
+RANGE_M = 40.0
 COOLDOWN_S = 300.0  # of simulated time: a camera raises at most one alert in this long
 DETECT_MIN = (1.0, 15.0)
 FALSE_WITHIN_H = 4.0

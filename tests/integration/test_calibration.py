@@ -57,6 +57,7 @@ def test_a_simulated_week_lands_in_the_realistic_ranges(week) -> None:
     summary = (f"closure {figures.closure}, on time {figures.on_time_closure}, rework {figures.rework}, "
                f"camera precision {camera}, coverage {figures.coverage}, "
                f"{per_100k_day:.0f} patrol reports a day per 100k, {alerts / 7:.0f} camera alerts a day")
+    print(summary)
     assert figures.closure.value is not None and figures.closure.value >= 0.99, summary
     assert figures.on_time_closure.value is not None and figures.on_time_closure.value >= 0.97, summary
     assert figures.rework.value is not None and figures.rework.value <= 0.01, summary

@@ -63,9 +63,10 @@ def test_snapshot_at_n_plus_deltas_equals_the_snapshot_at_m(running):
                          + [factories.incident(str(round_)), factories.alert()])
         wait_until(lambda r=round_: any(i["text"] == str(r) for i in store.load()["incidents"]), 5, "the round")
     at_m = store.load()
+    wait_until(lambda: pusher.pushed and pusher.pushed[-1][1]["seq"] >= at_m["seq"], 5, "the push that follows the save")
     caught_up = at_n
     for _, delta in pusher.pushed:
-        if delta["seq"] > n:
+        if n < delta["seq"] <= at_m["seq"]:
             caught_up = apply_delta(caught_up, delta, recent=store.recent)
     assert caught_up == at_m
     assert at_m["seq"] > n

@@ -29,7 +29,7 @@ def test_a_sub_class_inherits_or_overrides_its_class():
 
 
 def test_the_simulators_report_only_categories_of_the_taxonomy():
-    from simulators.incidents import CATEGORIES as SIMULATED
+    from simulators.incidents import KINDS as SIMULATED
 
     assert {c.code for c in SIMULATED} <= set(load().categories)
     assert CATEGORIES["env.garbage"].zh == "暴露垃圾"  # the wall's labels come from the taxonomy
