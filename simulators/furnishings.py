@@ -48,10 +48,20 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Parcel:
+    """A grid's land use (用地) and its buildings' footprints (lon/lat)."""
+
+    grid_code: str
+    use: str  # one of LAND_USES
+    buildings: tuple[tuple[str, Polygon], ...]  # (name, footprint)
+
+
+@dataclass(frozen=True)
 class Furnishings:
     cells: tuple[Area, ...]
     assets: tuple[Asset, ...]
     people: tuple[Person, ...]
+    parcels: tuple[Parcel, ...] = ()
 
 
 def unit_cells(district: District) -> list[Area]:
@@ -70,6 +80,42 @@ def unit_cells(district: District) -> list[Area]:
                     cells.append(Area(f"{grid.code}-U{n:02d}", Level.CELL, grid.code, f"{grid.name}{n}号单元",
                                       0, 0, district.frame.unproject(piece)))
     return cells
+
+
+# land use of a grid -> (share of grids, building width × depth in m, spacing between rows in m, label)
+LAND_USES: dict[str, tuple[float, tuple[float, float], float, str]] = {
+    "residential": (0.70, (50.0, 12.0), 28.0, "住宅小区"),
+    "commercial": (0.14, (36.0, 30.0), 45.0, "商业街区"),
+    "public": (0.08, (60.0, 24.0), 50.0, "公共服务"),  # schools, clinics, the street office
+    "park": (0.08, (14.0, 10.0), 80.0, "公园绿地"),
+}
+SETBACK_M = 12.0  # buildings stand back from the streets
+
+
+def parcels(district: District, seed: int) -> list[Parcel]:
+    """Each grid's land use and buildings: rows of footprints laid out inside it, back from its streets."""
+    rng = random.Random(f"{seed}:parcels")
+    uses = list(LAND_USES)
+    out = []
+    for grid in district.grid_areas():
+        use = rng.choices(uses, weights=[LAND_USES[u][0] for u in uses])[0]
+        _, (width, depth), spacing, _ = LAND_USES[use]
+        local = district.frame.project(grid.geometry).buffer(-SETBACK_M)
+        x0, y0, x1, y1 = local.bounds
+        estate = district.find(grid.parent_code or "").name.removesuffix("社区")
+        buildings = []
+        y = y0
+        while y + depth <= y1:
+            x = x0
+            while x + width <= x1:
+                footprint = box(x, y, x + width, y + depth)
+                if local.contains(footprint):
+                    name = f"{estate}{'小区' if use == 'residential' else ''}{len(buildings) + 1}栋"
+                    buildings.append((name, district.frame.unproject(footprint)))
+                x += width + rng.uniform(8.0, 14.0)
+            y += depth + spacing
+        out.append(Parcel(grid.code, use, tuple(buildings)))
+    return out
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
@@ -122,7 +168,7 @@ def build_furnishings(district: District, seed: int) -> Furnishings:
                       for k in (1, 2))  # ≥ 2 dedicated patrollers per community
     people.extend(Person(f"DS{k:02d}", _name(rng, used), "dispatcher", district.code, None)
                   for k in range(1, DISPATCHERS + 1))
-    return Furnishings(tuple(unit_cells(district)), tuple(assets), tuple(people))
+    return Furnishings(tuple(unit_cells(district)), tuple(assets), tuple(people), tuple(parcels(district, seed)))
 
 
 def save_furnishings(conn: Connection, district: District, furnishings: Furnishings, taxonomy: Taxonomy) -> None:
@@ -138,3 +184,12 @@ def save_furnishings(conn: Connection, district: District, furnishings: Furnishi
         conn.execute(insert(areas), rows)
     conn.execute(insert(store.Asset.__table__), [a.__dict__ for a in furnishings.assets])
     conn.execute(insert(store.Person.__table__), [{**p.__dict__, "department": None} for p in furnishings.people])
+    features = store.MapFeature.__table__
+    conn.execute(delete(features).where(features.c.layer.in_(("landuse", "building"))))
+    uses = [{"layer": "landuse", "name": f"{p.use}:{LAND_USES[p.use][3]}",
+             "geometry": to_geojson(district.find(p.grid_code).geometry)} for p in furnishings.parcels]
+    buildings = [{"layer": "building", "name": name, "geometry": to_geojson(footprint)}
+                 for p in furnishings.parcels for name, footprint in p.buildings]
+    for rows in (uses, buildings):
+        if rows:
+            conn.execute(insert(features), rows)

@@ -66,3 +66,19 @@ def test_loading_twice_replaces_everything(engine, district, furnished):
         cells = conn.execute(select(func.count()).select_from(store.Area.__table__)
                              .where(store.Area.level == "cell")).scalar_one()
         assert cells == len(furnished.cells)
+
+
+def test_every_grid_has_a_land_use_and_buildings_inside_it_back_from_the_streets(district, furnished):
+    grids = {g.code: g for g in district.grid_areas()}
+    assert {p.grid_code for p in furnished.parcels} == set(grids)
+    assert {p.use for p in furnished.parcels} <= {"residential", "commercial", "public", "park"}
+    residential = [p for p in furnished.parcels if p.use == "residential"]
+    assert residential and all(len(p.buildings) >= 2 for p in residential)
+    for p in furnished.parcels:
+        grid = district.frame.project(grids[p.grid_code].geometry)
+        for name, footprint in p.buildings:
+            local = district.frame.project(footprint)
+            assert grid.contains(local) and grid.exterior.distance(local) >= 11.9, name
+            assert "栋" in name
+        footprints = [district.frame.project(f) for _, f in p.buildings]
+        assert all(not a.intersects(b) for i, a in enumerate(footprints) for b in footprints[i + 1:])
