@@ -21,6 +21,7 @@ from simulators.geography import build_district, save_district
 from simulators.runner import Simulation, residents
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.timeout(600)  # a simulated week takes about a minute on two cores
 FIRST, LAST = date(2026, 11, 2), date(2026, 11, 8)  # Monday to Sunday
 
 
