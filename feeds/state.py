@@ -48,8 +48,13 @@ def empty_snapshot() -> Snapshot:
 
 
 def patrol_view(m: PatrolPosition) -> dict[str, Any]:
-    return {"lat": round(m.lat, 6), "lon": round(m.lon, 6), "fix": ms(m.fix_at), "sent": ms(m.ts),
-            "acc": m.accuracy_m}
+    return _patrol_view(m, ms(m.fix_at))
+
+
+def _patrol_view(m: PatrolPosition, fix: int) -> dict[str, Any]:
+    # to the micro-degree (~0.1 m); round(x * 1e6) / 1e6 is three times cheaper than round(x, 6)
+    return {"lat": round(m.lat * 1e6) / 1e6, "lon": round(m.lon * 1e6) / 1e6, "fix": fix,
+            "sent": int(m.ts.timestamp() * 1000), "acc": m.accuracy_m}
 
 
 def incident_view(m: IncidentReport) -> dict[str, Any]:
@@ -73,10 +78,10 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
     for m in messages:
         if isinstance(m, PatrolPosition):
             fixes += 1
-            view = patrol_view(m)
-            newest = patrols.get(m.unit_id, {}).get("fix", known_fix.get(m.unit_id, -1))
-            if view["fix"] >= newest:
-                patrols[m.unit_id] = view
+            fix = int(m.fix_at.timestamp() * 1000)  # ms(), inline: this runs once per fix
+            best = patrols.get(m.unit_id)
+            if fix >= (known_fix.get(m.unit_id, -1) if best is None else best["fix"]):
+                patrols[m.unit_id] = _patrol_view(m, fix)
         elif isinstance(m, IncidentReport):
             incidents.append(incident_view(m))
         elif isinstance(m, CameraAlert):
