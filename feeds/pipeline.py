@@ -6,6 +6,7 @@ those the database had not seen are applied (a replayed message changes nothing)
 """
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import threading
@@ -59,8 +60,10 @@ class Written:
 
 def _persist(conn: Connection, messages: list[FeedMessage], at: datetime) -> Written:
     """Feed rows, then a case for every new report, then the commands, in the caller's transaction."""
-    feed = [m for m in messages if not isinstance(m, CaseCommand)]
-    commands = [m for m in messages if isinstance(m, CaseCommand)]
+    feed: list[FeedMessage] = []
+    commands: list[CaseCommand] = []
+    for m in messages:
+        (commands if isinstance(m, CaseCommand) else feed).append(m)  # type: ignore[arg-type]
     new_ids = write_batch(conn, feed, [], at)
     cases = open_cases(conn, [m for m in feed if isinstance(m, IncidentReport) and m.id in new_ids])
     changes = apply_commands(conn, commands, at)
@@ -100,6 +103,16 @@ def all_plausible_fixes(messages: list[FeedMessage], latest: datetime, bounds: B
         bounds.south, bounds.west, bounds.north, bounds.east)
     return all(isinstance(m, PatrolPosition) and m.ts <= latest and m.fix_at <= latest
                and south <= m.lat <= north and west <= m.lon <= east for m in messages)
+
+
+def settle_heap() -> None:
+    """For the ingest process, once set up: the pipeline makes a few short-lived objects per message and
+    keeps almost none. Collect once and freeze what start-up left (modules, schemas, the engine) so that
+    later collections skip it, and collect the young generation every 10,000 allocations instead of 700
+    (one batch of 1,000 fixes makes several thousand)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 class Ingest:
