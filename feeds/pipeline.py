@@ -184,7 +184,8 @@ class Ingest:
         self._rejected.extend(written.refused)
         if written.refused:
             self._warn(written.refused)
-        fresh = [m for m in self._pending if m.id in written.new_ids]
+        fresh = (self._pending if len(written.new_ids) == len(self._pending)  # all new (ids are distinct then)
+                 else [m for m in self._pending if m.id in written.new_ids])
         self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh) - len(written.refused),
                           rejected=len(self._rejected))
         delta = None

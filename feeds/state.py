@@ -86,7 +86,7 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
             incidents.append(incident_view(m))
         elif isinstance(m, CameraAlert):
             alerts.append(alert_view(m))
-    patrols = {unit: _patrol_view(m, fix) for unit, (fix, m) in newest.items()}
+    patrols = {unit: _patrol_view(m, fix) for unit, (fix, m) in newest.items()}  # a view per unit that moved
     counts = {"fixes": fixes, "incidents": len(incidents), "alerts": len(alerts), "rejected": rejected}
     changed = {cid: (None if view["state"] in FINAL_STATES else view) for cid, view in (cases or {}).items()}
     return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
