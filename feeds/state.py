@@ -74,14 +74,15 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
     incidents: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
     fixes = 0
-    known_fix = known_fix or {}
+    known = (known_fix or {}).get
     for m in messages:
         if isinstance(m, PatrolPosition):
             fixes += 1
             fix = int(m.fix_at.timestamp() * 1000)  # ms(), inline: this runs once per fix
-            held = newest.get(m.unit_id)
-            if fix >= (known_fix.get(m.unit_id, -1) if held is None else held[0]):
-                newest[m.unit_id] = (fix, m)
+            unit = m.unit_id
+            held = newest.get(unit)
+            if fix >= (known(unit, -1) if held is None else held[0]):
+                newest[unit] = (fix, m)
         elif isinstance(m, IncidentReport):
             incidents.append(incident_view(m))
         elif isinstance(m, CameraAlert):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -299,7 +300,8 @@ def _known_fix_ids(conn: Connection, ids: list[str]) -> set[str]:
     """The ids among `ids` already stored: one driver-level statement with a single parameter, whatever
     the batch size (a JSON array on SQLite, an array on PostgreSQL)."""
     if conn.dialect.name == "sqlite":
-        sql, param = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))", json.dumps(ids)
+        sql = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))"
+        param = orjson.dumps(ids).decode()  # text: SQLite reads a blob as JSONB
     else:
         sql, param = "SELECT id FROM patrol_fixes WHERE id = ANY(%s)", ids
     return {row[0] for row in conn.exec_driver_sql(sql, (param,))}
