@@ -101,8 +101,11 @@ def all_plausible_fixes(messages: list[FeedMessage], latest: datetime, bounds: B
     passes (none from the future, all inside the bounds). Else the caller asks `reject_reason` one by one."""
     south, west, north, east = (-90.0, -180.0, 90.0, 180.0) if bounds is None else (
         bounds.south, bounds.west, bounds.north, bounds.east)
-    return all(isinstance(m, PatrolPosition) and m.ts <= latest and m.fix_at <= latest
-               and south <= m.lat <= north and west <= m.lon <= east for m in messages)
+    for m in messages:
+        if not (isinstance(m, PatrolPosition) and m.ts <= latest and m.fix_at <= latest
+                and south <= m.lat <= north and west <= m.lon <= east):
+            return False
+    return True
 
 
 def settle_heap() -> None:
