@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from feeds.pipeline import Ingest
+from feeds.pipeline import Ingest, settle_heap
 from feeds.push import RecordingPusher
 from feeds.schemas import CaseCommand, IncidentReport, PatrolPosition, encode
 from feeds.services import start_redis
@@ -61,6 +61,7 @@ def main() -> None:
         t0 = datetime.now(UTC) - timedelta(days=1)
 
         payloads = _fixes(args.fixes, t0)
+        settle_heap()  # as the ingest process does once it is set up
         per_flush = max(1, args.batch // 100)
         start = time.perf_counter()
         for i, payload in enumerate(payloads, start=1):

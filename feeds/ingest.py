@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from feeds.bus import Merged, RedisBus, StreamBus
-from feeds.pipeline import Bounds, Ingest
+from feeds.pipeline import Bounds, Ingest, settle_heap
 from feeds.push import SocketIOPusher
 from feeds.schemas import FEED_CHANNELS
 from feeds.settings import Settings
@@ -44,6 +44,7 @@ def main() -> None:
     ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items), SocketIOPusher(settings.redis_url),
                     window_s=settings.push_window_ms / 1000, bounds=bounds,
                     future_tolerance_s=settings.future_tolerance_s)
+    settle_heap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

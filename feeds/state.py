@@ -48,8 +48,13 @@ def empty_snapshot() -> Snapshot:
 
 
 def patrol_view(m: PatrolPosition) -> dict[str, Any]:
-    return {"lat": round(m.lat, 6), "lon": round(m.lon, 6), "fix": ms(m.fix_at), "sent": ms(m.ts),
-            "acc": m.accuracy_m}
+    return _patrol_view(m, ms(m.fix_at))
+
+
+def _patrol_view(m: PatrolPosition, fix: int) -> dict[str, Any]:
+    # to the micro-degree (~0.1 m); round(x * 1e6) / 1e6 is three times cheaper than round(x, 6)
+    return {"lat": round(m.lat * 1e6) / 1e6, "lon": round(m.lon * 1e6) / 1e6, "fix": fix,
+            "sent": fix if m.ts == m.fix_at else ms(m.ts), "acc": m.accuracy_m}
 
 
 def incident_view(m: IncidentReport) -> dict[str, Any]:
@@ -65,22 +70,24 @@ def alert_view(m: CameraAlert) -> dict[str, Any]:
 def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejected: int,
                 known_fix: dict[str, int] | None = None, cases: dict[str, dict[str, Any]] | None = None) -> Delta:
     """The delta for one accepted batch: latest fix per unit (older fixes than `known_fix` are ignored)."""
-    patrols: dict[str, dict[str, Any]] = {}
+    newest: dict[str, tuple[int, PatrolPosition]] = {}  # unit -> (fix ms, fix); views made for these only
     incidents: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
     fixes = 0
-    known_fix = known_fix or {}
+    known = (known_fix or {}).get
     for m in messages:
         if isinstance(m, PatrolPosition):
             fixes += 1
-            view = patrol_view(m)
-            newest = patrols.get(m.unit_id, {}).get("fix", known_fix.get(m.unit_id, -1))
-            if view["fix"] >= newest:
-                patrols[m.unit_id] = view
+            fix = int(m.fix_at.timestamp() * 1000)  # ms(), inline: this runs once per fix
+            unit = m.unit_id
+            held = newest.get(unit)
+            if fix >= (known(unit, -1) if held is None else held[0]):
+                newest[unit] = (fix, m)
         elif isinstance(m, IncidentReport):
             incidents.append(incident_view(m))
         elif isinstance(m, CameraAlert):
             alerts.append(alert_view(m))
+    patrols = {unit: _patrol_view(m, fix) for unit, (fix, m) in newest.items()}  # a view per unit that moved
     counts = {"fixes": fixes, "incidents": len(incidents), "alerts": len(alerts), "rejected": rejected}
     changed = {cid: (None if view["state"] in FINAL_STATES else view) for cid, view in (cases or {}).items()}
     return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],

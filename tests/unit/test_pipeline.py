@@ -163,3 +163,28 @@ def test_a_stored_fix_reads_back_exactly(ingest, engine):
     assert (row.unit_id, row.lat, row.lon, row.accuracy_m, row.speed_mps) == ("P1", 30.691234, 111.285678, 5.0, 1.2)
     assert row.fix_at == t and row.sent_at == t and row.fix_at.tzinfo == UTC
     assert row.received_at.tzinfo == UTC
+
+
+def test_one_bad_fix_in_a_batch_is_filtered_out_and_the_rest_pass(ingest, engine):
+    now = factories.now()
+    batch = [factories.position("P1"), factories.position("P2", at=now + timedelta(minutes=10)),
+             factories.position("P3", lat=39.9, lon=116.4), factories.position("P4")]
+    ingest.receive("cc.patrol_position", encode(batch))
+    delta = ingest.flush()
+    assert set(delta["patrols"]) == {"P1", "P4"} and delta["counts"]["rejected"] == 2
+    with engine.connect() as conn:
+        reasons = sorted(conn.execute(select(DeadLetter.reason)).scalars())
+    assert "in the future" in reasons[1] and "outside the district" in reasons[0]
+    assert _count(engine, PatrolFix) == 2
+
+
+def test_a_fix_sent_later_than_taken_keeps_both_stamps(ingest, engine):
+    taken = datetime(2026, 11, 20, 9, 59, 59, 999999, tzinfo=UTC)
+    sent = taken + timedelta(microseconds=1)  # across a minute and an hour boundary
+    ingest.receive("cc.patrol_position", encode(factories.position("P1", at=sent, fix_at=taken)))
+    delta = ingest.flush()
+    with engine.connect() as conn:
+        row = conn.execute(select(PatrolFix.__table__)).one()
+    assert row.fix_at == taken and row.sent_at == sent
+    assert delta["patrols"]["P1"]["fix"] == int(taken.timestamp() * 1000)
+    assert delta["patrols"]["P1"]["sent"] == int(sent.timestamp() * 1000)
