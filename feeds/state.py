@@ -7,7 +7,7 @@ with the deltas N+1..M applied equals the snapshot at M.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from feeds.cases import FINAL
@@ -41,6 +41,11 @@ FINAL_STATES = frozenset(state.value for state in FINAL)
 
 def ms(t: datetime) -> int:
     return int(t.timestamp() * 1000)
+
+
+def from_ms(stamp: int) -> datetime:
+    """The UTC time of a view's millisecond stamp (the inverse of `ms`)."""
+    return datetime.fromtimestamp(stamp / 1000, UTC)
 
 
 def empty_snapshot() -> Snapshot:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from feeds.calendar import LimitUnit, WorkingCalendar
+from feeds.calendar import Limit, LimitUnit, WorkingCalendar
 from feeds.cases import CaseState
 from feeds.escalation import OpenStep, step_limit
 from feeds.schemas import SCHEMA_VERSION, CaseCommand, ReportChannel
+from feeds.state import from_ms
 from feeds.taxonomy import Taxonomy
 from simulators.incidents import Ledger, Truth
 from simulators.patrols import patrol_units
@@ -63,10 +64,6 @@ class Plan:
     hours: float | None = None
 
 
-def _ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 class CaseWorkers:
     """Everyone who acts on cases, simulated. `due(now, cases)` returns the commands to send now."""
 
@@ -90,7 +87,7 @@ class CaseWorkers:
         if state not in {CaseState.REPORTED, CaseState.VERIFIED, CaseState.REGISTERED, CaseState.DISPATCHED,
                          CaseState.HANDLED, CaseState.CHECKED} or case["category"] not in self._taxonomy.categories:
             return None
-        started = _ms_to_datetime(case["step_started"])
+        started = from_ms(case["step_started"])
         rng = random.Random(f"{self._seed}:case:{case['id']}:{state.value}:{case['step_started']}")
         known = self._ledger.get(case["id"])
         truth = known.truth if known else Truth.TRUE
@@ -124,8 +121,8 @@ class CaseWorkers:
                 if department != category.department:
                     return Plan(started + (when - started) / 4, department, "send_back")
                 if not case.get("extended_hours") and rng.random() < EXTEND:
-                    limit = self._limit_hours(case)
-                    return Plan(started + (when - started) * 0.7, department, "extend", hours=max(1.0, limit))
+                    hours = self._hours(self._limit(case, started))
+                    return Plan(started + (when - started) * 0.7, department, "extend", hours=max(1.0, hours))
                 return Plan(when, department, "handle")
             case CaseState.HANDLED:
                 return Plan(self._when(case, started, share, ON_ROUNDS), worker,
@@ -134,32 +131,30 @@ class CaseWorkers:
                 return Plan(self._when(case, started, share, AT_THE_CENTRE), dispatcher, "close")
         return None
 
-    def _step(self, case: Mapping[str, Any], started: datetime) -> OpenStep:
-        return OpenStep(case["id"], case["category"], bool(case["urgent"]), case["state"], case.get("level", "grid"),
+    def _limit(self, case: Mapping[str, Any], started: datetime) -> Limit:
+        """The open step's limit, extensions included (as the escalation counts it)."""
+        step = OpenStep(case["id"], case["category"], bool(case["urgent"]), case["state"], case.get("level", "grid"),
                         case["version"], started, float(case.get("extended_hours") or 0.0))
-
-    def _limit_hours(self, case: Mapping[str, Any]) -> float:
-        limit = step_limit(self._taxonomy, self._calendar, self._step(case, _ms_to_datetime(case["step_started"])))
+        limit = step_limit(self._taxonomy, self._calendar, step)
         assert limit is not None
-        per_day = self._calendar.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1.0
-        return limit.amount * per_day
+        return limit
+
+    def _hours(self, limit: Limit) -> float:
+        return limit.amount * (self._calendar.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1.0)
 
     def _when(self, case: Mapping[str, Any], started: datetime, share: float, hours: WorkingCalendar) -> datetime:
         """When a `share` of the step's limit is used (usually a quarter to two thirds, now and then past
         it), counting the limit's working hours in the actor's own `hours`, calendar hours as they come."""
-        limit = step_limit(self._taxonomy, self._calendar, self._step(case, started))
-        assert limit is not None
+        limit = self._limit(case, started)
         if limit.unit is LimitUnit.CALENDAR_HOURS:
             return started + timedelta(hours=limit.amount * share)
-        return hours.add_working(started, timedelta(hours=self._limit_hours(case) * share))
+        return hours.add_working(started, timedelta(hours=self._hours(limit) * share))
 
     def due(self, now: datetime, cases: Mapping[str, Mapping[str, Any]]) -> list[CaseCommand]:
         """Commands for every open case whose next act is due by `now` and was not sent for this version
         (or was sent a while ago and changed nothing)."""
         out = []
         for case in cases.values():
-            if (case.get("drill_id") or None) != self.drill_id and "drill_id" in case:
-                continue
             key = (case["id"], case["version"])
             sent = self._sent.get(key)
             if sent is not None and now - sent < RETRY:

@@ -32,6 +32,7 @@ from feeds.bus import Bus, producer_bus, publish_messages
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
 from feeds.snapshots import RedisSnapshotStore
+from feeds.state import from_ms, ms
 from feeds.store import make_engine
 from feeds.calendar import WorkingCalendar
 from feeds.taxonomy import load as load_taxonomy
@@ -111,7 +112,7 @@ class Simulation:
                                        *self.cameras.due(simulated)]
         if self.workers is not None and cases is not None:
             if self.speed != 1.0:
-                cases = {cid: {**view, "step_started": _ms(self._clock.simulated(_at(view["step_started"])))}
+                cases = {cid: {**view, "step_started": ms(self._clock.simulated(from_ms(view["step_started"])))}
                          for cid, view in cases.items()}
             messages.extend(self.workers.due(simulated, cases))
         if self.speed != 1.0:
@@ -136,14 +137,6 @@ class Simulation:
                 self.incidents.report_at(problem, planned.at + timedelta(minutes=2), channel, event.text)
             else:
                 self.cameras.watch([problem])
-
-
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _restamp(message: FeedMessage, clock: SimClock) -> FeedMessage:

@@ -23,7 +23,7 @@ from feeds.schemas import ReportChannel
 from feeds.taxonomy import Taxonomy
 from simulators.cameras import place_cameras
 from simulators.geography import Area, District
-from simulators.incidents import KIND_BY_CODE, Kind, Problem
+from simulators.incidents import KIND_BY_CODE, Kind
 
 DIRECTORY = Path(__file__).parent / "scenarios"
 WHERE = ("riverside", "centre", "market", "any")
@@ -168,6 +168,3 @@ def channel_of(report: str) -> ReportChannel | None:
     return {"hotline": ReportChannel.HOTLINE, "citizen": ReportChannel.CITIZEN,
             "patrol": ReportChannel.PATROL}.get(report)
 
-
-__all__ = ["Planned", "Problem", "Scenario", "ScenarioError", "Script", "available", "channel_of", "kind_for",
-           "load", "parse"]
