@@ -19,6 +19,9 @@ class LimitUnit(StrEnum):
     CALENDAR_HOURS = "calendar_hours"
 
 
+AMBER_SHARE = 0.8  # share of a limit used when the light turns from green to yellow
+
+
 class Light(StrEnum):
     """Traffic light of an open step: green while ≤ 80% of the limit is used, yellow to 100%, red beyond."""
 
@@ -102,6 +105,10 @@ class WorkingCalendar:
         hours = limit.amount * (self.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
         return self.add_working(start, timedelta(hours=hours))
 
+    def amber_at(self, start: datetime, limit: Limit) -> datetime:
+        """The moment the light turns yellow: 80% of the limit used."""
+        return self.deadline(start, Limit(limit.amount * AMBER_SHARE, limit.unit))
+
     def used(self, start: datetime, limit: Limit, now: datetime) -> float:
         """The share of the limit used by `now` (1.0 at the deadline)."""
         if limit.unit is LimitUnit.CALENDAR_HOURS:
@@ -111,7 +118,7 @@ class WorkingCalendar:
 
     def light(self, start: datetime, limit: Limit, now: datetime) -> Light:
         share = self.used(start, limit, now)
-        return Light.GREEN if share <= 0.8 else Light.YELLOW if share <= 1.0 else Light.RED
+        return Light.GREEN if share <= AMBER_SHARE else Light.YELLOW if share <= 1.0 else Light.RED
 
 
 def _seconds(t: time) -> int:

@@ -51,7 +51,8 @@ def case_view(m: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": m["id"], "category": m["category"], "urgent": m["urgent"], "state": m["state"],
             "version": m["version"], "level": m["level"], "department": m["department"], "assignee": m["assignee"],
             "lat": m["lat"], "lon": m["lon"], "grid": m["grid_code"], "step_started": ms(m["step_started_at"]),
-            "extended_hours": m["extended_hours"]}
+            "extended_hours": m["extended_hours"], "text": m["description"], "channel": m["channel"],
+            "reported": ms(m["reported_at"]), "reworks": m["reworks"], "drill": m["drill_id"]}
 
 
 def _audit_row(entry: AuditEntry, command_id: str | None) -> dict[str, Any]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
 from feeds.cases import LEVELS, OPEN_STEP, CaseState
+from feeds.state import from_ms, ms
 from feeds.taxonomy import Taxonomy
 
 SYSTEM = "system"
@@ -48,6 +50,19 @@ def step_limit(taxonomy: Taxonomy, calendar: WorkingCalendar, case: OpenStep) ->
 def deadline(taxonomy: Taxonomy, calendar: WorkingCalendar, case: OpenStep) -> datetime | None:
     limit = step_limit(taxonomy, calendar, case)
     return None if limit is None else calendar.deadline(case.step_started_at, limit)
+
+
+def with_clock(taxonomy: Taxonomy, calendar: WorkingCalendar, view: dict[str, Any]) -> dict[str, Any]:
+    """A case view with its open step's clock: `deadline` and `amber` (when the light turns yellow) in epoch
+    ms, None for a case with no open step. A screen colours the case and counts down from these alone:
+    green before `amber`, yellow to `deadline`, red after."""
+    case = OpenStep(view["id"], view["category"], view["urgent"], view["state"], view["level"], view["version"],
+                    from_ms(view["step_started"]), view["extended_hours"])
+    limit = step_limit(taxonomy, calendar, case)
+    if limit is None:
+        return {**view, "deadline": None, "amber": None}
+    return {**view, "deadline": ms(calendar.deadline(case.step_started_at, limit)),
+            "amber": ms(calendar.amber_at(case.step_started_at, limit))}
 
 
 def due_level(taxonomy: Taxonomy, calendar: WorkingCalendar, case: OpenStep, now: datetime) -> str:

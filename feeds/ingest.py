@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from feeds.bus import Merged, RedisBus, StreamBus
-from feeds.pipeline import Bounds, Ingest, settle_heap
+from feeds.pipeline import Bounds, CaseRules, Ingest, settle_heap
 from feeds.push import SocketIOPusher
 from feeds.schemas import FEED_CHANNELS
 from feeds.settings import Settings
@@ -38,12 +38,16 @@ def main() -> None:
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
+    try:
+        rules = CaseRules(calendar=settings.working_calendar())
+    except ValueError as err:
+        sys.exit(f"the working calendar in the settings is wrong: {err}")
     client = redis.Redis.from_url(settings.redis_url)
     engine = make_engine(settings.db_url)
     bounds = district_bounds(engine)
     ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items), SocketIOPusher(settings.redis_url),
                     window_s=settings.push_window_ms / 1000, bounds=bounds,
-                    future_tolerance_s=settings.future_tolerance_s)
+                    future_tolerance_s=settings.future_tolerance_s, rules=rules)
     settle_heap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

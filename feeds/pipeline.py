@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,15 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus import Subscription
+from feeds.calendar import WorkingCalendar
 from feeds.casebook import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
+from feeds.escalation import with_clock
 from feeds.push import DELTA_EVENT, Pusher
 from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
 from feeds.state import Delta, batch_delta
 from feeds.store import write_batch
+from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -59,9 +62,18 @@ class Written:
     refused: list[Rejection]
 
 
-def _persist(conn: Connection, messages: list[FeedMessage], at: datetime) -> Written:
+@dataclass(frozen=True)
+class CaseRules:
+    """What the ingest needs to know of cases: categories (alert classes, limits) and the working calendar
+    that turns limits into the deadlines every case view carries."""
+
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+
+def _persist(conn: Connection, messages: list[FeedMessage], at: datetime, rules: CaseRules) -> Written:
     """Feed rows, then a case for every new report and camera alert, then the commands, in the caller's
-    transaction."""
+    transaction. Every changed case's view carries its step clock (deadline, amber)."""
     feed: list[FeedMessage] = []
     commands: list[CaseCommand] = []
     for m in messages:
@@ -69,11 +81,12 @@ def _persist(conn: Connection, messages: list[FeedMessage], at: datetime) -> Wri
     new_ids = write_batch(conn, feed, [], at)
     sightings = [sighting_of_report(m) for m in feed if isinstance(m, IncidentReport) and m.id in new_ids]
     sightings += sightings_of_alerts(conn, [m for m in feed if isinstance(m, CameraAlert) and m.id in new_ids],
-                                     load_taxonomy())
+                                     rules.taxonomy)
     cases = open_cases(conn, sightings)
     changes = apply_commands(conn, commands, at)
     cases.update(changes.views)
-    return Written(new_ids | changes.applied, cases, changes.refused)
+    clocked = {cid: with_clock(rules.taxonomy, rules.calendar, view) for cid, view in cases.items()}
+    return Written(new_ids | changes.applied, clocked, changes.refused)
 
 
 def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None) -> str | None:
@@ -136,7 +149,9 @@ class Ingest:
         bounds: Bounds | None = None,
         future_tolerance_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
+        rules: CaseRules | None = None,
     ) -> None:
+        self._rules = rules or CaseRules()
         self._engine = engine
         self._snapshots = snapshots
         self._pusher = pusher
@@ -183,7 +198,7 @@ class Ingest:
         at = self._clock()
         try:
             with self._engine.begin() as conn:
-                written = _persist(conn, self._pending, at)
+                written = _persist(conn, self._pending, at, self._rules)
                 write_batch(conn, [], self._rejected + written.refused, at)
         except DBAPIError as err:
             if isinstance(err, OperationalError):
@@ -213,7 +228,7 @@ class Ingest:
         for m in self._pending:
             try:
                 with self._engine.begin() as conn:
-                    one = _persist(conn, [m], at)
+                    one = _persist(conn, [m], at, self._rules)
                 total.new_ids |= one.new_ids
                 total.cases.update(one.cases)
                 total.refused.extend(one.refused)

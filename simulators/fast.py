@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from feeds.calendar import WorkingCalendar
 from feeds.escalator import escalation_commands
-from feeds.pipeline import Ingest
+from feeds.pipeline import CaseRules, Ingest
 from feeds.schemas import FeedMessage, channel_for, encode
 from feeds.snapshots import MemorySnapshotStore, SnapshotStore
 from feeds.taxonomy import load as load_taxonomy
@@ -66,9 +66,9 @@ def simulate(simulation: Simulation, engine: Engine, start: datetime, end: datet
     clock = Clock(start)
     snapshots = snapshots or MemorySnapshotStore()
     cases: dict[str, dict[str, Any]] = dict(snapshots.load()["cases"])
-    ingest = Ingest(engine, snapshots, Discard(), clock=clock)
     taxonomy = load_taxonomy()
     calendar = calendar or WorkingCalendar()
+    ingest = Ingest(engine, snapshots, Discard(), clock=clock, rules=CaseRules(taxonomy, calendar))
     outcome = Outcome(start=start)
     next_escalation = start + ESCALATE_EVERY
     now = start

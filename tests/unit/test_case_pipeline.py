@@ -48,6 +48,9 @@ def test_a_report_opens_a_case_waiting_for_verification(ingest, engine):
     assert case_row(engine, report.id).step_started_at == report.ts
     assert audit(engine, report.id) == [("report", "P0001", {}, {"state": "reported", "version": 1})]
     assert ingest._snapshots.load()["cases"][report.id]["state"] == "reported"
+    # what a screen needs to list and colour it: the text, how it came, and the open step's clock
+    assert (view["text"], view["channel"], view["reported"]) == ("东门井盖缺失", report.channel.value, view["step_started"])
+    assert view["amber"] < view["deadline"] and view["deadline"] > view["reported"]
 
 
 def test_commands_move_a_case_and_each_leaves_an_audit_row(ingest, engine):

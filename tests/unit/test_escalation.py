@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.calendar import WorkingCalendar
-from feeds.escalation import OpenStep, deadline, due_level, escalations
+from feeds.escalation import OpenStep, deadline, due_level, escalations, with_clock
 from feeds.taxonomy import load
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -49,3 +49,25 @@ def test_escalation_goes_one_level_at_a_time_with_a_reason():
     [(case, reason)] = escalations(TAX, CAL, [open_case(), open_case(case_id="C2", level="street")], late)
     assert case.case_id == "C1"
     assert reason == "逾期 19 小时 未完成,自动升级至社区"  # late by clock time: Monday 15:00 to Tuesday 10:00
+
+
+def view_of(case: OpenStep) -> dict:
+    return {"id": case.case_id, "category": case.category, "urgent": case.urgent, "state": case.state,
+            "level": case.level, "version": case.version, "step_started": int(case.step_started_at.timestamp() * 1000),
+            "extended_hours": case.extended_hours}
+
+
+def test_a_case_view_carries_its_step_clock_in_working_time():
+    # handle within 4 working hours from Monday 09:00: amber after 3.2 h of work (12:00 + 0.2 h = 14:12),
+    # due at 15:00; the lunch break does not count
+    view = with_clock(TAX, CAL, view_of(open_case()))
+    ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
+    assert view["amber"] == ms(datetime(2026, 11, 23, 14, 12, tzinfo=CST))
+    assert view["deadline"] == ms(datetime(2026, 11, 23, 15, 0, tzinfo=CST))
+    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 11, tzinfo=CST)) == "green"
+    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 13, tzinfo=CST)) == "yellow"
+
+
+def test_a_finished_case_has_no_clock():
+    view = with_clock(TAX, CAL, view_of(open_case(state="closed")))
+    assert (view["deadline"], view["amber"]) == (None, None)
