@@ -12,6 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "camera_alerts": ("视频告警", "Camera alerts"),
     "rejected": ("拒收消息", "Rejected messages"),
     "territory": ("辖区概况", "Territory"),
+    "kpis": ("考核指标", "Key figures"),
     "grids": ("网格", "Grids"),
     "households": ("户数", "Households"),
     "population": ("人口", "Population"),

@@ -16,3 +16,4 @@ COUNT_INCIDENTS = "count-incidents"
 COUNT_ALERTS = "count-alerts"
 COUNT_REJECTED = "count-rejected"
 LIVE = "wall-live"  # the merged live view (counts, ticker items) written by the browser's socket glue
+KPI_PANEL = "wall-kpis"  # the KPI panel of the wall (left column)
