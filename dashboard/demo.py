@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
 from feeds.settings import Settings
-from feeds.store import migrate
+from sqlalchemy import select
+
+from feeds.store import CaseRow, make_engine, migrate
 
 
 @dataclass
@@ -35,8 +37,10 @@ class Stack:
 
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
-                quiet: bool = False) -> Stack:
-    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator)."""
+                quiet: bool = False, history_days: float = 0.0) -> Stack:
+    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator).
+    With `history_days`, a database with no cases yet first gets that many past days, simulated as fast
+    as possible through the pipeline, so the KPI panels and trends have something to show."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
@@ -55,6 +59,13 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
+        if history_days and not _has_cases(db_url):
+            if not quiet:
+                print(f"simulating the last {history_days:g} days into the new database first "
+                      f"(about {max(1, round(history_days * settings.grids / 700))} min)…", flush=True)
+            subprocess.run([sys.executable, "-m", "simulators", "--no-load-district", "--history-only",
+                            "--history-days", f"{history_days:g}"], env={**os.environ, **env},
+                           check=True, stdout=out, stderr=out)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
@@ -68,13 +79,27 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
     return Stack(url, redis_url, db_url, env, children, [note])
 
 
+def _has_cases(db_url: str) -> bool:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(CaseRow.id).limit(1)).first() is not None
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help="dashboard port (default 8050)")
     parser.add_argument("--grids", type=int, help="grids in the simulated district (default 96)")
     parser.add_argument("--seed", type=int, help="seed of the simulated district")
+    parser.add_argument("--history-days", type=float, default=7.0, metavar="DAYS",
+                        help="past days to simulate into a database that has no cases yet (default 7; 0: none)")
     args = parser.parse_args(argv)
-    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
+    history_days = args.history_days
+    if history_days < 0:
+        parser.error("--history-days must be 0 or more")
+    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None and k != "history_days"})
 
     stop = False
 
@@ -84,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    stack = start_stack(settings)
+    stack = start_stack(settings, history_days=history_days)
     try:
         print("\n".join([
             "",
