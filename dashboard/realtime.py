@@ -8,14 +8,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
-from flask_socketio import SocketIO
+import re
 
-from feeds.push import NAMESPACE
+from flask import Flask, jsonify, request
+from flask_socketio import SocketIO, join_room
+
+from feeds.push import NAMESPACE, room_of
 from feeds.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
 SNAPSHOT_PATH = "/api/live/snapshot"
+_DRILL_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _valid_drill(value: object) -> bool:
+    return isinstance(value, str) and _DRILL_ID.fullmatch(value) is not None
 
 
 def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: str | None = None) -> SocketIO:
@@ -23,11 +30,18 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth: Any = None) -> bool:
+        drill = auth.get("drill") if isinstance(auth, dict) else None
+        if drill is not None and not _valid_drill(drill):
+            return False
+        join_room(room_of(drill))  # a live screen hears live deltas only; a drill screen its drill's
         return True
 
     @server.get(SNAPSHOT_PATH)
     def _snapshot() -> Any:
-        response = jsonify(snapshots.load())
+        drill = request.args.get("drill")
+        if drill is not None and not _valid_drill(drill):
+            return jsonify({"error": f"not a drill id: {drill[:80]!r}"}), 400
+        response = jsonify((snapshots if drill is None else snapshots.for_drill(drill)).load())
         response.headers["Cache-Control"] = "no-store"
         return response
 
