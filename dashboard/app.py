@@ -51,12 +51,12 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         screen, and to look at and test the panel by itself."""
         lang = lang if lang in LANGS else "zh"
         board = boards.load()
-        return html.Div(className=f"wall kpi-screen lang-{lang}", children=[
-            dcc.Store(id=ids.KPI_BOARD, data=board),
-            html.Header(className="title-bar", children=[
-                html.Div(className="title", children=[html.Span(t("title", lang), className="title-text")])]),
-            html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
-        ])
+        return html.Div([dcc.Store(id=ids.KPI_BOARD, data=board), html.Div(
+            className=f"wall kpi-screen lang-{lang}", children=[
+                html.Header(className="title-bar", children=[
+                    html.Div(className="title", children=[html.Span(t("title", lang), className="title-text")])]),
+                html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
+            ])])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
