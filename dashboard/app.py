@@ -6,6 +6,7 @@ from typing import Any
 
 import dash
 from dash import Dash, dcc, html
+from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
@@ -13,17 +14,21 @@ from dashboard import ids, realtime
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
+from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.wall import wall_page
 from feeds.deadletters import list_dead_letters
+from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
 
 ASSETS = Path(__file__).parent / "assets"
+KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
 
 
-def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
+def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None = None,
                async_mode: str | None = None) -> tuple[Dash, SocketIO]:
+    boards = MemoryBoardStore() if boards is None else boards
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
 
@@ -31,19 +36,40 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             layers = load_map(conn)
-        return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
-                                                          stale_after_s=settings.stale_after_s,
-                                                          timezone=settings.timezone)])
+        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
+        return html.Div([dcc.Store(id=ids.LIVE), kpi_board,
+                         wall_page(layers, lang=lang, tile_url=settings.tile_url,
+                                   stale_after_s=settings.stale_after_s, timezone=settings.timezone)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             return dead_letters_page(list_dead_letters(conn, limit=200), lang, settings.timezone)
 
+    def kpis(lang: str = "zh", **_query: Any) -> html.Div:
+        """The KPI panel alone, where it stands on the wall (left column under the title bar): for a side
+        screen, and to look at and test the panel by itself."""
+        lang = lang if lang in LANGS else "zh"
+        board = boards.load()
+        return html.Div([dcc.Store(id=ids.KPI_BOARD, data=board), html.Div(
+            className=f"wall kpi-screen lang-{lang}", children=[
+                html.Header(className="title-bar", children=[
+                    html.Div(className="title", children=[html.Span(t("title", lang), className="title-text")])]),
+                html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
+            ])])
+
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
+    dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
     dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
+
+    @app.server.get(KPIS_PATH)
+    def _kpi_board() -> Any:
+        response = jsonify(boards.load())
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     return app, socketio

@@ -38,9 +38,9 @@ class Stack:
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
                 quiet: bool = False, history_days: float = 0.0) -> Stack:
-    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator).
-    With `history_days`, a database with no cases yet first gets that many past days, simulated as fast
-    as possible through the pipeline, so the KPI panels and trends have something to show."""
+    """Redis, the migrated database with the district, the ingest, the escalator, the KPI board and the dashboard
+    (and the simulator). With `history_days`, a database with no cases yet first gets that many past days,
+    simulated as fast as possible through the pipeline, so the KPI panels and trends have something to show."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
@@ -55,7 +55,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
                "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed),
                "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir),
-               "CC_STALE_AFTER_S": str(settings.stale_after_s)}
+               "CC_STALE_AFTER_S": str(settings.stale_after_s),
+               "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s)}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
@@ -68,6 +69,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                            check=True, stdout=out, stderr=out)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
+        children.add(spawn("kpiboard", "feeds.kpiboard", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  Simulated district    seed {settings.seed}, {settings.grids} grids",
             "  Ingest pipeline       python -m feeds.ingest",
             "  Escalation of overdue cases   python -m feeds.escalator",
+            f"  KPI board (every {settings.kpi_interval_s} s)   python -m feeds.kpiboard",
             "  Simulator             python -m simulators",
             f"  Wall screen           {stack.url}   (English: {stack.url}?lang=en)",
             "Press Ctrl-C to stop everything.",

@@ -42,6 +42,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "dl_payload": ("原始内容", "Payload"),
     "dl_none": ("没有待处理的拒收消息", "No dead letters waiting"),
     "weekdays": ("日一二三四五六", "SunMonTueWedThuFriSat"),
+    # the wall's KPI panel (dashboard/layouts/kpi_panel.py)
+    "kpi_today": ("今日", "Today"),
+    "kpi_month": ("本月", "This month"),
+    "kpi_yesterday": ("昨日同时", "Yesterday to this time"),
+    "kpi_last_month": ("上月同期", "Last month to this day"),
+    "kpi_discovery_timeliness": ("发现及时率", "Discovery timeliness"),
+    "kpi_discovery_accuracy": ("发现准确率", "Discovery accuracy"),
+    "kpi_coverage": ("发现覆盖率", "Patrol coverage"),
+    "kpi_verification_timeliness": ("核查及时率", "Verification timeliness"),
+    "kpi_closure": ("结案率", "Closure rate"),
+    "kpi_on_time_closure": ("按期结案率", "On-time closure"),
+    "kpi_same": ("持平", "no change"),
+    "kpi_points": ("个百分点", "points"),
+    "kpi_legend": ("▲▼ 今日较昨日同时,本月较上月同期(百分点)",
+                   "▲▼ today vs yesterday to this time, month vs last month to this day (points)"),
+    "kpi_computed_at": ("统计于 {time}", "Computed {time}"),
+    "kpi_waiting": ("指标计算中…", "Computing the figures…"),
+    "kpi_stale": ("指标已 {n}未更新", "Figures not updated for {n}"),
+    "kpi_no_value": ("无应计数(分母为 0)", "nothing due (denominator 0)"),
 }
 
 

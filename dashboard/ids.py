@@ -17,3 +17,9 @@ COUNT_ALERTS = "count-alerts"
 COUNT_REJECTED = "count-rejected"
 LIVE = "wall-live"  # the merged live view (counts, ticker items) written by the browser's socket glue
 KPI_PANEL = "wall-kpis"  # the KPI panel of the wall (left column)
+
+# the KPI panel (dashboard/layouts/kpi_panel.py, callbacks/kpis.py, assets/kpis.js)
+KPI_BOARD = "wall-kpi-board"  # the latest board: the page's at load, then each one pushed ("kpis")
+KPI_LANG = "wall-kpi-lang"  # the panel's language, for the callback that renders it
+KPI_BODY = "wall-kpi-body"  # the figures, re-rendered from the board
+KPI_STALE = "wall-kpi-stale"  # "not updated for …", written by assets/kpis.js when the board is old

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import base64
 import sys
 import tempfile
 import time
@@ -18,7 +19,9 @@ from feeds.services import free_port, headless_chromium  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
-PAGES = {"wall": "", "wall-en": "?lang=en", "dead-letters": "dead-letters"}
+PAGES = {"wall": "", "wall-en": "?lang=en", "dead-letters": "dead-letters", "kpi-panel": "kpis",
+         "kpi-panel-en": "kpis?lang=en"}
+COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 REFUSED = [  # a few refused messages, so the dead-letters page has something to show
     ("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "P0012", "lat": 91}'),
     ("cc.incident_report", b'{"kind": "incident_report", "description": "\xe4\xba\x95\xe7\x9b\x96", "urgent": "maybe"}'),
@@ -46,7 +49,14 @@ def main() -> None:
                     driver.get(stack.url + query)
                     time.sleep(6)
                     path = OUT / f"{name}-{width}x{height}.png"
-                    driver.save_screenshot(str(path))
+                    if name in COLUMN:
+                        right = driver.execute_script(
+                            "return document.getElementById('wall-kpis').getBoundingClientRect().right")
+                        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {
+                            "x": 0, "y": 0, "width": right + height / 60, "height": height, "scale": 1}})
+                        path.write_bytes(base64.b64decode(shot["data"]))
+                    else:
+                        driver.save_screenshot(str(path))
                     print(path)
         finally:
             driver.quit()
