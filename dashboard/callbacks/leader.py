@@ -2,8 +2,12 @@
 (dashboard.leader_presenters) and components (dashboard.layouts.leader). Nothing is computed here."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import gevent
+from gevent import monkey
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
 
@@ -12,11 +16,29 @@ from dashboard import ids
 from dashboard import leader_presenters as lp
 from dashboard.i18n import t
 from dashboard.layouts import leader as layout
-from feeds.figures import CHILD_LEVEL, area_directory, daily_series, leader_figures, monthly_assessment
-from feeds.kpis import KpiRules
+from feeds.figures import (
+    CHILD_LEVEL,
+    AreaEntry,
+    Assessment,
+    LeaderFigures,
+    area_directory,
+    daily_series,
+    leader_figures,
+    monthly_assessment,
+)
+from feeds.kpis import AreaFigures, KpiRules
 from feeds.taxonomy import load as load_taxonomy
 
+T = TypeVar("T")
 SOURCES = "command_centre"  # the key of the app's data sources in app.server.extensions
+
+
+def off_loop(work: Callable[[], T]) -> T:
+    """Run heavy figures on a real OS thread when the server runs under gevent, so that its loop keeps
+    serving pushes, other screens and static files meanwhile; directly otherwise."""
+    if monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(work)
+    return work()
 
 
 def _day(text: str | None) -> date | None:
@@ -70,9 +92,11 @@ def register(app: Dash) -> None:
         except ValueError as err:
             return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 5))
         previous = lp.previous_period(kind, period)
-        with engine.connect() as conn:
-            directory = area_directory(conn)
-            figures = leader_figures(conn, rules, area, period, previous, now)
+        def load() -> tuple[dict[str, AreaEntry], LeaderFigures]:
+            with engine.connect() as conn:
+                return area_directory(conn), leader_figures(conn, rules, area, period, previous, now)
+
+        directory, figures = off_loop(load)
         level = directory[area].level
         label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
             p=lp.period_label(previous, lang))
@@ -97,8 +121,11 @@ def register(app: Dash) -> None:
     def trends(area: str, viewport: int | None, lang: str) -> tuple[Any, Any]:
         now = datetime.now(UTC)
         days = lp.trend_days(now, zone)
-        with engine.connect() as conn:
-            series = daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
+        def load() -> list[tuple[date, AreaFigures]]:
+            with engine.connect() as conn:
+                return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
+
+        series = off_loop(load)
         font_px = lp.chart_font_px(viewport)
         return lp.rate_trend(series, lang, font_px), lp.load_trend(series, lang, font_px)
 
@@ -112,9 +139,11 @@ def register(app: Dash) -> None:
     )
     def download(_csv: int, _xlsx: int, month: str, lang: str) -> dict[str, Any]:
         year, mm = (int(x) for x in month.split("-"))
-        with engine.connect() as conn:
-            directory = area_directory(conn)
-            figures = monthly_assessment(conn, rules, year, mm, datetime.now(UTC))
+        def load() -> tuple[dict[str, AreaEntry], Assessment]:
+            with engine.connect() as conn:
+                return area_directory(conn), monthly_assessment(conn, rules, year, mm, datetime.now(UTC))
+
+        directory, figures = off_loop(load)
         tables = export.assessment_tables(figures, directory, taxonomy.departments, lang)
         title = export.period_line(figures, lang)
         name = f"assessment-{export.month_label(figures)}"
