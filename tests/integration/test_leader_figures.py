@@ -82,7 +82,7 @@ def test_the_monthly_assessment_export_carries_the_hand_computed_figures(distric
     # 核查 A, B twice, H, old, 5/5. 40 + 15 + 15 + 20 = 90 → A.
     assert people[0][:6] == ["1", "王伟", "GW-P0001", "90.0", "A", "是"]
     assert people[0][6:21] == ["100.0", "3", "3", "25.0", "1", "4", "75.0", "3", "4", "100.0", "5", "5",
-                               "14.3", "2", "14"]
+                               "3.3", "2", "60"]  # coverage: two of G1's two cells on one of 30 days
     # GW-P0002: valid 0/1 (C untrue), missed 0/1, 核实 C E F 3/3, no 核查: (0 + 20 + 20) / 80% = 50 → D
     assert people[1][:6] == ["2", "李娜", "GW-P0002", "50.0", "D", "是"]
     assert people[1][15:18] == ["—", "0", "0"]
