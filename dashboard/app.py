@@ -1,6 +1,7 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,16 @@ from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
 from dashboard import ids, realtime
+from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.wall import wall_page
 from feeds.deadletters import list_dead_letters
+from dashboard.layouts.leader import leader_page
+from dashboard.leader_presenters import district_code, recent_months
+from feeds.figures import area_directory
 from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
@@ -58,9 +63,19 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
                 html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
             ])])
 
+    def leader(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        with engine.connect() as conn:
+            directory = area_directory(conn)
+        district = district_code(directory)
+        months = recent_months(datetime.now(UTC), settings.working_calendar().zone)
+        return leader_page(directory[district].name, district, months, lang)
+
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
     dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))
+    dash.register_page("leader", path="/leader", layout=leader, title=t("lv_title"))
+    app.server.extensions[leader_callbacks.SOURCES] = {"engine": engine, "settings": settings}
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"

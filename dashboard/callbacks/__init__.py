@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dash import Dash
 
-from dashboard.callbacks import kpis, live
+from dashboard.callbacks import kpis, leader, live
 
 
 def register_all(app: Dash) -> None:
-    for module in (live, kpis):
+    for module in (live, kpis, leader):
         module.register(app)
