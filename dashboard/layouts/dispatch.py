@@ -44,7 +44,7 @@ def console_map(layers: Mapping[str, Any], tile_url: str | None) -> dl.MapContai
     base = [dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []
     return dl.MapContainer(
         id=ids.DISPATCH_MAP, bounds=map_bounds(dict(layers)) or DEFAULT_BOUNDS, preferCanvas=True,
-        attributionControl=False, zoomSnap=0.25, className="dispatch-map",
+        attributionControl=False, zoomSnap=0.25, trackViewport=False, className="dispatch-map",
         children=[
             *base,
             dl.GeoJSON(data=_collection(layers, "grid"), style=GRID_STYLE, interactive=False),
