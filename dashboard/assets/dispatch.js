@@ -119,7 +119,7 @@
     if (!window.io || !config() || !cc.maps["dispatch-map"]) { setTimeout(start, 50); return; }
     var map = cc.maps["dispatch-map"];
     if (window.ResizeObserver) {  // the map is laid out by the page's grid: follow its size
-      new ResizeObserver(function () { map.invalidateSize({ pan: false }); }).observe(map.getContainer());
+      new ResizeObserver(function () { map.invalidateSize(); }).observe(map.getContainer());
     }
     var socket = (desk.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
     socket.on("connect", function () {
