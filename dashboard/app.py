@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 from dashboard import ids, realtime
 from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
+from dashboard.callbacks.dispatch import CaseSource
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.kpi_panel import kpi_panel
+from dashboard.layouts.dispatch import dispatch_page
 from dashboard.layouts.wall import wall_page
 from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
@@ -26,6 +28,7 @@ from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
+from feeds.taxonomy import load as load_taxonomy
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -70,14 +73,23 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         district = district_code(directory)
         months = recent_months(datetime.now(UTC), settings.working_calendar().zone)
         return leader_page(directory[district].name, district, months, lang)
+    cases = CaseSource(engine, load_taxonomy(), settings.working_calendar(), settings.timezone)
+
+    def dispatch(lang: str = "zh", case: str | None = None, **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        with engine.connect() as conn:
+            layers, names = load_map(conn), cases.names(conn, lang)
+        return dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
+                             selected=case or None)
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
     dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))
     dash.register_page("leader", path="/leader", layout=leader, title=t("lv_title"))
     app.server.extensions[leader_callbacks.SOURCES] = {"engine": engine, "settings": settings}
+    dash.register_page("dispatch", path="/dispatch", layout=dispatch, title=t("dispatch"))
     app.layout = html.Div([dash.page_container], className="app-root")
-    register_all(app)
+    register_all(app, cases)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
 

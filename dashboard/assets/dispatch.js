@@ -1,0 +1,137 @@
+/* Dispatcher console glue (page /dispatch; does nothing on other pages).
+ *
+ * Its own Socket.IO client on namespace /live: every "delta" that changed cases (drill cases aside) bumps
+ * the Dash store "dispatch-changed" with the changed ids, at most once a second, so the queue and the open
+ * case are read again; a gap in the sequence, a reset or a reconnect asks for everything ({all: true}).
+ * A click on a queue row (or ↑/↓ in the queue) selects the case through the store "dispatch-selected".
+ * Field text never passes through here.
+ */
+(function () {
+  "use strict";
+  var cc = (window.cc = window.cc || {});
+  cc.maps = cc.maps || {};
+  if (window.L && !L.Map.ccDispatchHooked) {
+    L.Map.addInitHook(function () { cc.maps[this.getContainer().id] = this; });
+    L.Map.ccDispatchHooked = true;
+  }
+
+  var BUMP_EVERY_MS = 1000;
+  var LIGHT_COLOURS = { red: "#ef4444", yellow: "#f59e0b", green: "#22c55e", none: "#8fa6c8" };
+  function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
+
+  /* the queue's cases on the map: one GeoJSON layer, a canvas dot per case in its light's colour */
+  cc.dispatchDot = function (feature, latlng) {
+    return L.circleMarker(latlng, { radius: Math.max(4, rem() * 0.3), color: "#061226", weight: 1,
+      fillColor: LIGHT_COLOURS[feature.properties.light] || LIGHT_COLOURS.none, fillOpacity: 0.9, interactive: false });
+  };
+  var desk = (cc.dispatch = {
+    seq: null, connected: false, pending: {}, pendingAll: false, bumps: 0, lastBump: 0, timer: null, deltas: 0,
+  });
+
+  function setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
+  }
+  function config() {
+    if (!desk.config) {
+      var el = document.getElementById("dispatch-config");
+      if (!el) return null;
+      desk.config = JSON.parse(el.getAttribute("data-config"));
+    }
+    return desk.config;
+  }
+
+  /* ---- pushed changes → the store the callbacks listen to, throttled ---- */
+  function flush() {
+    desk.timer = null;
+    var ids = Object.keys(desk.pending);
+    if (!ids.length && !desk.pendingAll) return;
+    desk.bumps += 1;
+    desk.lastBump = Date.now();
+    setProps("dispatch-changed", { data: { n: desk.bumps, ids: ids, all: desk.pendingAll } });
+    desk.pending = {};
+    desk.pendingAll = false;
+  }
+  function bump(ids, all) {
+    ids.forEach(function (id) { desk.pending[id] = true; });
+    if (all) desk.pendingAll = true;
+    if (desk.timer) return;
+    var wait = Math.max(0, desk.lastBump + BUMP_EVERY_MS - Date.now());
+    desk.timer = setTimeout(flush, wait);
+  }
+  function onDelta(d) {
+    desk.deltas += 1;
+    var gap = desk.seq !== null && d.seq !== desk.seq + 1;
+    desk.seq = d.seq;
+    var changed = Object.keys(d.cases || {}).filter(function (id) {
+      var view = d.cases[id];
+      return view === null || !view.drill;  // null: it left the live view (closed, rejected, void)
+    });
+    if (gap) bump(changed, true);
+    else if (changed.length) bump(changed, false);
+  }
+  cc.dispatch.onDelta = onDelta;  // for tests that inject deltas
+
+  /* ---- selection: click a row, or ↑/↓ ---- */
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#dispatch-queue tr[data-case]")); }
+  function select(row) {
+    if (!row) return;
+    rows().forEach(function (r) { r.classList.toggle("selected", r === row); });
+    row.scrollIntoView({ block: "nearest" });
+    setProps("dispatch-selected", { data: row.getAttribute("data-case") });
+  }
+  document.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest("#dispatch-queue tr[data-case]");
+    if (row) select(row);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    var t = e.target, tag = t && t.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
+    var all = rows();
+    if (!all.length) return;
+    var at = all.findIndex(function (r) { return r.classList.contains("selected"); });
+    var next = at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1);
+    if (next >= 0 && next < all.length) { e.preventDefault(); select(all[next]); }
+  });
+
+  /* ---- title bar: clock in the command centre's zone, connection state. Written straight into their
+     elements (no callback ever renders them): a Dash prop update costs in proportion to the whole page,
+     and the queue makes this page large. ---- */
+  var zoned = null;
+  function tick() {
+    var c = config(), clock = document.getElementById("dispatch-clock");
+    var link = document.getElementById("dispatch-connection");
+    if (!c || !clock || !link) return;
+    if (!zoned) {
+      zoned = new Intl.DateTimeFormat("zh-CN", { timeZone: c.timezone || "Asia/Shanghai", hourCycle: "h23",
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    }
+    var p = {};
+    zoned.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
+    clock.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+    var state = desk.connected ? "connected" : (desk.everConnected ? "disconnected" : "connecting");
+    if (link.textContent !== c.text[state]) link.textContent = c.text[state];
+    link.className = "connection " + state;
+  }
+
+  function start() {
+    if (!/\/dispatch\/?$/.test(window.location.pathname)) return;  // another page
+    if (!window.io || !config() || !cc.maps["dispatch-map"]) { setTimeout(start, 50); return; }
+    var map = cc.maps["dispatch-map"];
+    if (window.ResizeObserver) {  // the map is laid out by the page's grid: follow its size
+      new ResizeObserver(function () { map.invalidateSize(); }).observe(map.getContainer());
+    }
+    var socket = (desk.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
+    socket.on("connect", function () {
+      desk.connected = true; desk.everConnected = true; desk.seq = null;
+      bump([], true);  // whatever changed while away
+      tick();
+    });
+    socket.on("disconnect", function () { desk.connected = false; tick(); });
+    socket.on("delta", onDelta);
+    setInterval(tick, 1000);
+    tick();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

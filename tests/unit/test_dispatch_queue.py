@@ -1,0 +1,141 @@
+"""The dispatcher's queue, pure: lights, countdowns in words, filter, search and order, and the rows."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from dash import html
+
+from dashboard.casequeue import Names, QueueFilter, countdown, light, select_cases, span
+from dashboard.layouts.dispatch import queue_dots, queue_summary, queue_table
+
+NOW = 1_800_000_000_000
+MIN = 60_000
+NAMES = Names(categories={"env.garbage": "暴露垃圾", "facility.manhole": "井盖缺失"},
+              grids={"G1": "云阳社区第1网格", "G2": "锦坪社区第5网格"},
+              departments={"sanitation": "环卫", "water": "水务"}, people={"GW-P0001": "彭梅立"})
+
+
+def case(cid: str, *, left_min: float | None = 120, amber_min: float | None = None, **fields) -> dict:
+    deadline = None if left_min is None else NOW + int(left_min * MIN)
+    amber = None if deadline is None else deadline - int((amber_min if amber_min is not None else 20) * MIN)
+    return {"id": cid, "category": "env.garbage", "urgent": False, "state": "reported", "version": 1,
+            "level": "grid", "department": None, "assignee": None, "lat": 30.69, "lon": 111.28, "grid": "G1",
+            "step_started": NOW - 10 * MIN, "extended_hours": 0.0, "text": "解放路口暴露垃圾", "channel": "patrol",
+            "reported": NOW - 10 * MIN, "reworks": 0, "drill": None, "deadline": deadline, "amber": amber, **fields}
+
+
+@pytest.mark.parametrize("left, expected", [(30, "green"), (10, "yellow"), (0, "red"), (-5, "red"), (None, None)])
+def test_the_light_is_green_before_amber_yellow_until_the_deadline_red_after(left, expected):
+    assert light(case("C", left_min=left), NOW) == expected
+
+
+@pytest.mark.parametrize("ms, zh, en", [
+    (45 * MIN, "45分", "45 min"), (125 * MIN, "2时05分", "2h 05m"), ((3 * 24 * 60 + 250) * MIN, "3天4时", "3d 4h"),
+    (59_999, "0分", "0 min"),
+])
+def test_spans_read_in_whole_minutes(ms, zh, en):
+    assert (span(ms, "zh"), span(ms, "en")) == (zh, en)
+
+
+def test_the_countdown_says_time_left_or_time_over():
+    assert countdown(case("C", left_min=45), NOW) == "剩余 45分"
+    assert countdown(case("C", left_min=0.5), NOW) == "剩余 1分"  # never "0 left" before the deadline
+    assert countdown(case("C", left_min=-125), NOW) == "超时 2时05分"
+    assert countdown(case("C", left_min=-125), NOW, "en") == "2h 05m over"
+    assert countdown(case("C", left_min=None), NOW) == ""
+
+
+def test_the_queue_puts_red_first_then_the_least_time_left():
+    views = [case("green-far", left_min=300), case("yellow", left_min=10), case("red-late", left_min=-60),
+             case("red-just", left_min=-1), case("no-clock", left_min=None, state="parked"),
+             case("green-near", left_min=60)]
+    order = [v["id"] for v in select_cases(views, QueueFilter(), NOW, NAMES)]
+    assert order == ["red-late", "red-just", "yellow", "green-near", "green-far", "no-clock"]
+
+
+def test_ended_cases_come_latest_first():
+    views = [case("a", left_min=None, state="closed", ended=NOW - 5 * MIN),
+             case("b", left_min=None, state="closed", ended=NOW - MIN)]
+    assert [v["id"] for v in select_cases(views, QueueFilter(), NOW, NAMES)] == ["b", "a"]
+
+
+def test_each_filter_keeps_only_what_it_names():
+    views = [case("dispatched", state="dispatched", department="sanitation"),
+             case("manhole", category="facility.manhole"), case("g2", grid="G2"), case("hotline", channel="hotline"),
+             case("urgent", urgent=True), case("late", left_min=-3)]
+    pick = lambda **f: {v["id"] for v in select_cases(views, QueueFilter.of(**f), NOW, NAMES)}  # noqa: E731
+    assert pick(states=["dispatched"]) == {"dispatched"}
+    assert pick(categories=["facility.manhole"]) == {"manhole"}
+    assert pick(grids=["G2"]) == {"g2"}
+    assert pick(channels=["hotline"]) == {"hotline"}
+    assert pick(urgent=True) == {"urgent"}
+    assert pick(overdue=True) == {"late"}
+    assert pick() == {v["id"] for v in views}  # nothing chosen: everything
+    assert pick(states=["reported"], grids=["G2"]) == {"g2"}  # filters combine
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("井盖", {"manhole"}),  # the category's name
+    ("锦坪", {"g2"}),  # the grid's name
+    ("环卫", {"dispatched"}),  # the department's name
+    ("彭梅立", {"assigned"}), ("gw-p0001", {"assigned"}),  # the assignee, by name or id, any case
+    ("东门  积水", {"text"}),  # every word, anywhere in the text
+    ("东门 井盖", set()),
+    ("C-ID-7", {"C-ID-7"}),
+])
+def test_the_search_looks_in_id_text_category_grid_department_and_assignee(query, expected):
+    views = [case("manhole", category="facility.manhole"), case("g2", grid="G2"),
+             case("dispatched", department="sanitation"), case("assigned", assignee="GW-P0001"),
+             case("text", text="东门路口积水约20厘米"), case("C-ID-7")]
+    assert {v["id"] for v in select_cases(views, QueueFilter.of(search=query), NOW, NAMES)} == expected
+
+
+def _texts(component) -> list[str]:
+    """Every string in a component tree, in order (what the page shows)."""
+    tree = json.loads(json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json()))
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, list):
+            for n in node:
+                walk(n)
+        elif isinstance(node, dict):
+            walk(node.get("props", {}).get("children"))
+    walk(tree)
+    return out
+
+
+def test_a_queue_row_shows_light_countdown_category_grid_step_department_source_and_time():
+    late = case("C1", left_min=-65, state="dispatched", department="sanitation", urgent=True, channel="hotline",
+                reported=int(datetime(2026, 11, 23, 1, 5, tzinfo=UTC).timestamp() * 1000))
+    table = queue_table([late], NOW, "zh", NAMES, "Asia/Shanghai", selected="C1")
+    [row] = table.children[1].children
+    assert row.className == "queue-row row-red urgent selected" and getattr(row, "data-case") == "C1"
+    assert row.children[0].className == "cell-clock lit lit-red"
+    assert _texts(row) == ["超时 1时05分", "暴露垃圾", "紧急", "解放路口暴露垃圾", "云阳社区第1网格", "处置中", "环卫",
+                           "12345热线", "11-23 09:05"]
+
+
+def test_field_text_stays_text_in_the_row():
+    hostile = '<img src=x onerror="alert(1)">'
+    [row] = queue_table([case("C", text=hostile)], NOW, "zh", NAMES).children[1].children
+    assert hostile in _texts(row)
+    assert not any(isinstance(c, html.Img) for c in row.children[1].children)
+
+
+def test_an_empty_queue_says_so_and_the_summary_counts_by_light():
+    assert _texts(queue_table([], NOW, "en", NAMES))[-1] == "No case matches"
+    views = [case("a", left_min=-1), case("b", left_min=5), case("c", left_min=300), case("d", left_min=None)]
+    assert _texts(html.Div(queue_summary(views, NOW, "zh"))) == ["共 4 件", "超时 1 · 临期 1 · 正常 1"]
+    assert _texts(html.Div(queue_summary(views, NOW, "en", limit=2)))[0] == "First 2 of 4"
+
+
+def test_the_map_dots_carry_each_case_and_its_light_worst_on_top():
+    dots = queue_dots([case("red", left_min=-1), case("green", left_min=300)], NOW)
+    assert [(f["properties"]["id"], f["properties"]["light"]) for f in dots["features"]] == [
+        ("green", "green"), ("red", "red")]
+    assert dots["features"][0]["geometry"]["coordinates"] == [111.28, 30.69]
