@@ -32,8 +32,9 @@ MAX_NOISE_ACCURACIES = 2.0  # a fix is never further than twice its reported acc
 # on duty (local time): the working day on weekdays, a duty round on weekends ("一日双巡" on workdays)
 WEEKDAY_SHIFTS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
 WEEKEND_SHIFTS = ((time(9, 0), time(11, 30)),)
-# one grid worker per community keeps the night watch (夜间巡防) as well, every night
-NIGHT_SHIFTS = ((time(0, 0), time(7, 0)), (time(19, 0), time(23, 59, 59)))
+# one grid worker per community keeps the night watch (夜间巡防) as well, every night, from 19:00 until the
+# morning round takes over (so a screen always shows somebody on patrol at dawn)
+NIGHT_STARTS = time(19, 0)
 OFFLINE_PROBABILITY = 0.03  # per patrol and day: the phone is off or out of signal for a while
 OFFLINE_MIN = (30.0, 120.0)
 
@@ -52,7 +53,7 @@ def shifts_on(day: date, night_watch: bool = False) -> tuple[tuple[datetime, dat
     """The on-duty periods of a local calendar day, as aware datetimes, in order."""
     periods = WEEKDAY_SHIFTS if day.weekday() < 5 else WEEKEND_SHIFTS
     if night_watch:
-        periods = (NIGHT_SHIFTS[0], *periods, NIGHT_SHIFTS[1])
+        periods = ((time(0, 0), periods[0][0]), *periods, (NIGHT_STARTS, time(23, 59, 59)))
     return tuple((datetime.combine(day, s, ZONE), datetime.combine(day, e, ZONE)) for s, e in periods)
 
 
