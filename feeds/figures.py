@@ -295,10 +295,18 @@ class LeaderFigures:
     departments: dict[str, DepartmentFigures]
 
 
+def same_point(period: Period, previous: Period, now: datetime) -> datetime:
+    """The moment in `previous` as far into it as `now` is into a running `period`, so that today so far is
+    compared with yesterday up to the same time, like the wall's KPI board does; the end of `previous` when
+    `period` is over."""
+    elapsed = period.as_of(now) - period.start
+    return min(previous.start + elapsed, previous.end) if period.as_of(now) < period.end else max(now, previous.end)
+
+
 def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Period, previous: Period,
                    now: datetime, *, drill_id: str | None = None) -> LeaderFigures:
-    """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period
-    and the one before), `area_table` (its sub-areas, its grids), `patroller_ranking` and `departments_in`,
+    """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period,
+    and for the one before as it stood at the same point in it), `area_table` (its sub-areas, its grids), `patroller_ranking` and `departments_in`,
     from the cases, cells and fixes of the span of both periods."""
     territory = load_territory(conn)
     grids = _area_grids(territory, area_code)
@@ -310,9 +318,9 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     clock = clock_for(rules.calendar, loaded, now)
     all_grids = grids if grids is not None else territory.grids_under(area_code)
 
-    def figures(p: Period) -> AreaFigures:
-        return area_figures(rules, relevant_to(loaded, p, now), p, now, grids=all_grids,
-                            include_ungridded=grids is None, coverage_of_grids=coverage_by_grid(cells, visits, p, now),
+    def figures(p: Period, at: datetime) -> AreaFigures:
+        return area_figures(rules, relevant_to(loaded, p, at), p, at, grids=all_grids,
+                            include_ungridded=grids is None, coverage_of_grids=coverage_by_grid(cells, visits, p, at),
                             drill_id=drill_id, clock=clock)
 
     def level_table(level: str) -> dict[str, AreaFigures]:
@@ -324,8 +332,8 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     people = load_patrollers(conn, territory, area_code)
     return LeaderFigures(
         area=area_code,
-        current=figures(period),
-        previous=figures(previous),
+        current=figures(period, now),
+        previous=figures(previous, same_point(period, previous, now)),
         children=level_table(child) if child else {},
         grids=level_table("grid"),
         patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits,

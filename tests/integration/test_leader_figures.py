@@ -21,6 +21,7 @@ from feeds.figures import (
     leader_figures,
     monthly_assessment,
     patroller_ranking,
+    same_point,
 )
 from feeds.kpis import Period, Rate
 from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
@@ -40,7 +41,8 @@ def test_one_load_gives_the_figures_of_the_panel_loaders(district):
     with district.connect() as conn:
         view = leader_figures(conn, RULES, "D", WEEK, LAST_WEEK, NOW)
         assert view.current == area_panel(conn, RULES, "D", WEEK, NOW)
-        assert view.previous == area_panel(conn, RULES, "D", LAST_WEEK, NOW)
+        # the week before as it stood at the same point in it (like the wall's board compares)
+        assert view.previous == area_panel(conn, RULES, "D", LAST_WEEK, same_point(WEEK, LAST_WEEK, NOW))
         assert view.children == {"S": area_table(conn, RULES, "street", WEEK, NOW)["S"]}
         assert view.grids == area_table(conn, RULES, "grid", WEEK, NOW)
         assert view.patrollers == patroller_ranking(conn, RULES, WEEK, NOW)
@@ -100,3 +102,16 @@ def test_the_monthly_assessment_export_carries_the_hand_computed_figures(distric
         xlsx = [[c.value for c in row] for row in book[table.name].iter_rows(min_row=3)]
         written = [["—" if c is None else c for c in row] for row in table.rows]
         assert xlsx == written
+
+
+def test_a_running_period_is_compared_with_the_same_point_of_the_one_before():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    cst = ZoneInfo("Asia/Shanghai")
+    today = Period.dates(datetime(2026, 11, 23).date(), datetime(2026, 11, 23).date(), cst)
+    yesterday = Period.dates(datetime(2026, 11, 22).date(), datetime(2026, 11, 22).date(), cst)
+    at = datetime(2026, 11, 23, 10, 30, tzinfo=cst)
+    assert same_point(today, yesterday, at) == datetime(2026, 11, 22, 10, 30, tzinfo=cst)
+    later = datetime(2026, 11, 25, 9, 0, tzinfo=cst)  # today is over: all of yesterday
+    assert same_point(today, yesterday, later) == later
