@@ -1,15 +1,17 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dash
+import redis
 from dash import Dash, dcc, html
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-from dashboard import ids, realtime
+from dashboard import auth, ids, realtime
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
@@ -23,7 +25,8 @@ ASSETS = Path(__file__).parent / "assets"
 
 
 def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
-               async_mode: str | None = None) -> tuple[Dash, SocketIO]:
+               async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
+               clock: Callable[[], float] | None = None) -> tuple[Dash, SocketIO]:
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
 
@@ -45,5 +48,8 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
-    socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
+    throttle = login_throttle or auth.LoginThrottle(redis.Redis.from_url(settings.redis_url),
+                                                    settings.login_attempts, settings.login_window_s)
+    auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
+    socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
     return app, socketio

@@ -17,3 +17,10 @@ COUNT_ALERTS = "count-alerts"
 COUNT_REJECTED = "count-rejected"
 LIVE = "wall-live"  # the merged live view (counts, ticker items) written by the browser's socket glue
 KPI_PANEL = "wall-kpis"  # the KPI panel of the wall (left column)
+
+# sign-in page (plain HTML served by dashboard/auth.py, not a Dash layout)
+LOGIN_FORM = "login-form"
+LOGIN_USERNAME = "login-username"
+LOGIN_PASSWORD = "login-password"
+LOGIN_SUBMIT = "login-submit"
+LOGIN_ERROR = "login-error"
