@@ -116,7 +116,7 @@ def main() -> None:
         district = build_district(settings.seed, settings.grids)
         publisher = Publisher(RedisBus(redis.Redis.from_url(stack.redis_url)), district.bounds, args.units, args.rate)
 
-        push = measure(stack.url, publisher, args.seconds)
+        push = measure(stack.kiosk_url, publisher, args.seconds)
         polled = measure(f"http://127.0.0.1:{poll_port}/", publisher, args.seconds)
     finally:
         stack.stop()

@@ -1,17 +1,19 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dash
+import redis
 from dash import Dash, dcc, html
 from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-from dashboard import ids, realtime
+from dashboard import auth, ids, realtime
 from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.dispatch import CaseSource
@@ -35,7 +37,8 @@ KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when 
 
 
 def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None = None,
-               async_mode: str | None = None) -> tuple[Dash, SocketIO]:
+               async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
+               clock: Callable[[], float] | None = None) -> tuple[Dash, SocketIO]:
     boards = MemoryBoardStore() if boards is None else boards
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
@@ -91,7 +94,10 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app, cases)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
-    socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
+    throttle = login_throttle or auth.LoginThrottle(redis.Redis.from_url(settings.redis_url),
+                                                    settings.login_attempts, settings.login_window_s)
+    auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
+    socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
 
     @app.server.get(KPIS_PATH)
     def _kpi_board() -> Any:

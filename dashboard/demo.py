@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
 from feeds.settings import Settings
 from sqlalchemy import select
 
+from dashboard.users import add_user, find_user
 from feeds.store import CaseRow, make_engine, migrate
+
+# the demo's users, one per role (README.md and the banner list them): user name, role, password, display name
+DEMO_USERS = (
+    ("dispatcher", "dispatcher", "dispatcher-demo", "座席员 王芳"),
+    ("leader", "leader", "leader-demo", "李主任"),
+    ("operator", "operator", "operator-demo", "运维 陈工"),
+    ("trainer", "trainer", "trainer-demo", "培训 赵老师"),
+    ("admin", "admin", "admin-demo", "管理员"),
+)
 
 
 @dataclass
@@ -31,6 +43,12 @@ class Stack:
     env: dict[str, str]
     children: Children = field(default_factory=Children)
     notes: list[str] = field(default_factory=list)
+    kiosk_token: str = ""
+
+    @property
+    def kiosk_url(self) -> str:
+        """The wall screen's address: it signs the browser in as the read-only kiosk."""
+        return f"{self.url}?kiosk={self.kiosk_token}"
 
     def stop(self) -> None:
         self.children.stop()
@@ -52,11 +70,15 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
             note = f"Redis (embedded)      {child.detail}"
         db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
         migrate(db_url)
+        add_demo_users(db_url, settings.password_hash_method)
+        secret_key = settings.secret_key or _kept_secret(settings.data_dir / "secret_key")
+        kiosk_token = settings.kiosk_token or _kept_secret(settings.data_dir / "kiosk_token")
         env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
                "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed),
                "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir),
                "CC_STALE_AFTER_S": str(settings.stale_after_s),
-               "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s)}
+               "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
+               "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
@@ -78,7 +100,27 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
     except BaseException:
         children.stop()
         raise
-    return Stack(url, redis_url, db_url, env, children, [note])
+    return Stack(url, redis_url, db_url, env, children, [note], kiosk_token)
+
+
+def _kept_secret(path: Path) -> str:
+    """A random secret kept in the data directory (readable by its owner only), made on first use."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def add_demo_users(db_url: str, method: str) -> None:
+    """The documented demo users, added when missing (a password changed since is left alone)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for username, role, password, display_name in DEMO_USERS:
+                if find_user(conn, username) is None:
+                    add_user(conn, username, role, password, method=method, display_name=display_name)
+    finally:
+        engine.dispose()
 
 
 def _has_cases(db_url: str) -> bool:
@@ -123,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             "  Escalation of overdue cases   python -m feeds.escalator",
             f"  KPI board (every {settings.kpi_interval_s} s)   python -m feeds.kpiboard",
             "  Simulator             python -m simulators",
-            f"  Wall screen           {stack.url}   (English: {stack.url}?lang=en)",
+            f"  Wall screen (kiosk)   {stack.kiosk_url}   (English: add &lang=en)",
+            f"  Sign in               {stack.url}login   demo users (user name / password):",
+            *(f"      {name:<11} {password:<16} {role}" for name, role, password, _ in DEMO_USERS),
+            f"  Add users             python -m dashboard.users add NAME --role ROLE   (CC_DATA_DIR={settings.data_dir})",
             "Press Ctrl-C to stop everything.",
             "",
         ]), flush=True)

@@ -263,6 +263,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "reject_untrue": ("不属实", "untrue"),
     "reject_out_of_scope": ("不属于受理范围", "out of scope"),
     "reject_duplicate": ("重复上报", "duplicate"),
+    # sign-in and refusals (dashboard/auth.py)
+    "login_title": ("登录", "Sign in"),
+    "login_username": ("用户名", "User name"),
+    "login_password": ("密码", "Password"),
+    "login_submit": ("登录", "Sign in"),
+    "login_failed": ("用户名或密码错误", "Wrong user name or password"),
+    "login_disabled": ("该账号已停用,请联系管理员", "This account is disabled; ask an administrator"),
+    "login_throttled": ("尝试次数过多,请稍后再试", "Too many attempts; try again later"),
+    "login_other": ("换个账号登录", "Sign in as someone else"),
+    "login_to_wall": ("返回大屏", "Back to the wall"),
+    "not_allowed": ("无权访问此页面", "You may not open this page"),
+    "not_allowed_hint": ("当前账号的角色不包含此页面。", "The role of this account does not include this page."),
+    "kiosk_refused": ("大屏令牌无效", "This wall-screen token is not valid"),
+    "kiosk_name": ("指挥大屏", "Wall screen"),
 }
 
 

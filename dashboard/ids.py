@@ -70,3 +70,9 @@ DISPATCH_DETAIL = "dispatch-detail"  # the selected case: header, fields, descri
 DISPATCH_ACTIONS = "dispatch-actions"  # the place of the case's action panel (reassign, escalate, verify…)
 DISPATCH_TRAIL = "dispatch-trail"  # the selected case's reports and timeline
 DISPATCH_LANG = "dispatch-lang"  # the page's language, for the callbacks
+# sign-in page (plain HTML served by dashboard/auth.py, not a Dash layout)
+LOGIN_FORM = "login-form"
+LOGIN_USERNAME = "login-username"
+LOGIN_PASSWORD = "login-password"
+LOGIN_SUBMIT = "login-submit"
+LOGIN_ERROR = "login-error"

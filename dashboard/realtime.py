@@ -6,9 +6,9 @@ delivers to its own connected screens. A screen loads the snapshot over HTTP, th
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, jsonify, request
 from flask_socketio import SocketIO, join_room
@@ -25,11 +25,17 @@ def _valid_drill(value: object) -> bool:
     return isinstance(value, str) and _DRILL_ID.fullmatch(value) is not None
 
 
-def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: str | None = None) -> SocketIO:
+def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: str | None = None, *,
+           may_connect: Callable[[Any], bool]) -> SocketIO:
+    """`may_connect(auth)` decides, in the handshake's request context, whether a screen may connect
+    (dashboard.auth.may_connect: a session that may see the wall); the HTTP routes here are guarded by
+    the path policy (dashboard/access.py)."""
     socketio = SocketIO(server, message_queue=redis_url, async_mode=async_mode, logger=False, engineio_logger=False)
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth: Any = None) -> bool:
+        if not may_connect(auth):
+            return False
         drill = auth.get("drill") if isinstance(auth, dict) else None
         if drill is not None and not _valid_drill(drill):
             return False
@@ -45,7 +51,7 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @server.get("/api/health")
+    @server.get("/api/health")  # open for monitoring (the policy says so): sequence, time, patrol count
     def _health() -> Any:
         snap = snapshots.load()
         return jsonify({"seq": snap["seq"], "at": snap["at"], "patrols": len(snap["patrols"])})

@@ -14,7 +14,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.demo import start_stack  # noqa: E402
+from dashboard.demo import DEMO_USERS, start_stack  # noqa: E402
 from feeds.services import free_port, headless_chromium  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 
@@ -42,6 +42,10 @@ def main() -> None:
         time.sleep(25)  # let the district fill with patrols, incidents and alerts
         driver = headless_chromium()
         try:
+            admin = next(u for u in DEMO_USERS if u[1] == "admin")  # sees every page
+            driver.get(stack.url + "login")
+            driver.find_element("id", "login-username").send_keys(admin[0])
+            driver.find_element("id", "login-password").send_keys(admin[2] + "\n")
             for (width, height) in SIZES:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     # reports and ~100 citizen and hotline reports a day (shared/kpi.md, "Realistic levels")
     problems_per_10k_day: float = Field(default=40.0, ge=0)
 
+    # sign-in (docs/security.md): the session cookie's signing key, one shift and an idle timeout,
+    # failed sign-ins allowed per window, and the token that signs a wall screen in as a read-only kiosk
+    secret_key: str | None = Field(default=None, repr=False)
+    session_hours: float = Field(default=8.0, gt=0)
+    session_idle_minutes: float = Field(default=60.0, gt=0)
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=300, ge=1)
+    kiosk_token: str | None = Field(default=None, min_length=16, repr=False)
+    password_hash_method: str = "scrypt:32768:8:1"  # werkzeug.security method string
+
     def working_calendar(self) -> WorkingCalendar:
         """The calendar of these settings; ValueError says what is wrong with them."""
         return parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays, self.timezone)

@@ -235,6 +235,18 @@ class DeadLetter(Base):
     redriven_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when an operator sent it through again
 
 
+class UserRow(Base):
+    """A person who signs in to the screens: a role (dashboard/auth.py) and a salted password hash."""
+
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 _TABLE_OF: dict[str, Any] = {
     "patrol_position": PatrolFix.__table__,
     "incident_report": IncidentRow.__table__,

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from selenium.webdriver.common.by import By
 
-from dashboard.demo import start_stack
+from dashboard import ids
+from dashboard.access import Role
+from dashboard.demo import DEMO_USERS, start_stack
 from feeds.bus import RedisBus
 from feeds.services import free_port
 from feeds.settings import Settings
 from simulators.geography import District, build_district
+from tests.waiting import wait_until
 
 SEED, GRIDS = 3, 12
 
@@ -22,15 +26,30 @@ class LiveStack:
     bus: RedisBus
     district: District
     db_url: str
+    kiosk_token: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, browser_factory) -> Iterator[LiveStack]:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(), seed=SEED, grids=GRIDS,
-                        push_window_ms=20, stale_after_s=3, redis_url=None, database_url=None)
+                        push_window_ms=20, stale_after_s=3, redis_url=None, database_url=None,
+                        password_hash_method="pbkdf2:sha256:1000")  # the demo users, hashed fast for tests
     running = start_stack(settings, simulate=False, quiet=True)
     try:
         yield LiveStack(running.url, RedisBus(redis.Redis.from_url(running.redis_url)), build_district(SEED, GRIDS),
-                        running.db_url)
+                        running.db_url, running.kiosk_token)
     finally:
         running.stop()
+
+
+def sign_in(driver, stack: LiveStack, role: Role, path: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Sign the browser in as the demo user of `role` (the kiosk by its token), then open `path`."""
+    if role is Role.KIOSK:
+        driver.get(f"{stack.url}{path}{'&' if '?' in path else '?'}kiosk={stack.kiosk_token}")
+        return
+    username, _, password, _ = next(u for u in DEMO_USERS if u[1] == role.value)
+    driver.get(f"{stack.url}login?next=/{path}")
+    driver.find_element(By.ID, ids.LOGIN_USERNAME).send_keys(username)
+    driver.find_element(By.ID, ids.LOGIN_PASSWORD).send_keys(password)
+    driver.find_element(By.ID, ids.LOGIN_SUBMIT).click()
+    wait_until(lambda: "/login" not in driver.current_url, 10, f"{role} to be signed in")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
+from dashboard.access import Role
 from feeds.bus import publish_messages
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def wall(stack, browser_factory):
     driver = browser_factory(1920, 1080)
-    driver.get(stack.url)
+    sign_in(driver, stack, Role.KIOSK)
     wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null"), 30,
                "the wall to load its snapshot")
     wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "实时连接", 10, "the connection")
@@ -105,7 +107,7 @@ def test_a_silent_feed_is_shown_as_stale_and_recovers(stack, wall):
 
 def test_the_wall_in_english(stack, browser_factory):
     driver = browser_factory(1920, 1080)
-    driver.get(stack.url + "?lang=en")
+    sign_in(driver, stack, Role.KIOSK, "?lang=en")
     wait_until(lambda: "Grid Governance Command Centre" in driver.find_element(By.TAG_NAME, "body").text, 30,
                "the English title")
     wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "Live", 10, "the connection")
@@ -114,6 +116,7 @@ def test_the_wall_in_english(stack, browser_factory):
 def test_the_dead_letters_page_lists_what_was_refused_as_plain_text(stack, browser_factory):
     stack.bus.publish("cc.incident_report", b'{"kind": "incident_report", "description": "<b id=injected>x</b>"}')
     driver = browser_factory(1920, 1080)
+    sign_in(driver, stack, Role.OPERATOR)
 
     def listed():
         driver.get(stack.url + "dead-letters")
@@ -131,7 +134,7 @@ def test_the_clock_shows_the_command_centres_time_whatever_the_screens_zone(stac
 
     driver = browser_factory(1920, 1080)
     driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
-    driver.get(stack.url)
+    sign_in(driver, stack, Role.KIOSK)
 
     def shown():
         found = driver.find_elements(By.ID, "wall-clock")

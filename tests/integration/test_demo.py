@@ -63,6 +63,8 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
         banner = "".join(lines)
         redis_url = re.search(r"redis://127\.0\.0\.1:\d+/0", banner).group(0)
         assert f"http://127.0.0.1:{port}/" in banner and "cc.sqlite" in banner
+        kiosk = (tmp_path / "data" / "kiosk_token").read_text().strip()
+        assert f"http://127.0.0.1:{port}/?kiosk={kiosk}" in banner and "dispatcher-demo" in banner
 
         def health():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as r:
