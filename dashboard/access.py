@@ -87,7 +87,8 @@ POLICY: tuple[Rule, ...] = (
     # HTTP API: anything under /api/ that is not listed here is refused
     Rule("/api/live/snapshot", P.VIEW_WALL),
     Rule("/api/health", Access.PUBLIC, "open for monitoring: sequence, time and patrol count only"),
-    Rule("/api/patrols/", P.VIEW_DISPATCH, "a patrol's trail"),
+    Rule("/api/patrols/", P.VIEW_WALL, "a patrol's trail of the last hour, drawn on the wall's map"),
+    Rule("/api/kpis", P.VIEW_WALL, "the latest KPI board"),
     # signing in and out
     Rule("/login", Access.PUBLIC),
     Rule("/logout", Access.PUBLIC),

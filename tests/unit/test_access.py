@@ -22,7 +22,8 @@ PATHS: dict[str, set[Role | None]] = {
     "/drill": {T, A},
     "/api/live/snapshot": EVERYONE,
     "/api/health": EVERYONE | {None},
-    "/api/patrols/P0001/trail": {D, OP, A, L},
+    "/api/patrols/P0001/trail": EVERYONE,  # the wall draws it, kiosk included
+    "/api/kpis": EVERYONE,
     "/api/cases": set(),  # not in the policy: refused to everyone
     "/api/live/snapshotx": set(),
     "/dispatcher": set(),  # no prefix match for pages
