@@ -32,13 +32,13 @@ def _rate_cell(value: str, detail: str) -> html.Td:
 
 
 def kpi_card(card: Card) -> html.Div:
-    return html.Div(className=f"kpi-card kpi-{card.key}", id=f"kpi-{card.key}", title=card.hint, children=[
-        html.Div(card.label, className="kpi-label"),
-        html.Div([card.value, *([html.Span(card.unit, className="kpi-unit")] if card.unit else [])],
-                 className="kpi-value"),
-        html.Div(className="kpi-foot", children=[
-            html.Span(card.detail, className="kpi-detail"),
-            html.Span(card.change.text, className=f"kpi-change change-{card.change.tone}"),
+    return html.Div(className=f"lv-kpi-card lv-kpi-{card.key}", id=f"lv-kpi-{card.key}", title=card.hint, children=[
+        html.Div(card.label, className="lv-kpi-label"),
+        html.Div([card.value, *([html.Span(card.unit, className="lv-kpi-unit")] if card.unit else [])],
+                 className="lv-kpi-value"),
+        html.Div(className="lv-kpi-foot", children=[
+            html.Span(card.detail, className="lv-kpi-detail"),
+            html.Span(card.change.text, className=f"lv-kpi-change change-{card.change.tone}"),
         ]),
     ])
 
@@ -46,9 +46,9 @@ def kpi_card(card: Card) -> html.Div:
 def kpi_panel(cards: Sequence[Card], lang: str) -> list[html.Div]:
     """The cards in three groups: the four rates, closure and handling, workload and speed."""
     return [
-        html.Div(className=f"kpi-group kpi-group-{group}", children=[
+        html.Div(className=f"lv-kpi-group lv-kpi-group-{group}", children=[
             html.H3(t(label, lang)),
-            html.Div(className="kpi-row", children=[kpi_card(c) for c in cards if c.group == group]),
+            html.Div(className="lv-kpi-row", children=[kpi_card(c) for c in cards if c.group == group]),
         ])
         for group, label in GROUPS
     ]

@@ -9,6 +9,8 @@ from selenium.webdriver.common.keys import Keys
 from feeds.bus import publish_messages
 from tests import factories
 from tests.waiting import wait_until
+from dashboard.access import Role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +41,7 @@ def cases(stack):
 @pytest.fixture(scope="module")
 def console(stack, cases, browser_factory):
     driver = browser_factory(1920, 1080)
-    driver.get(stack.url + "dispatch")
+    sign_in(driver, stack, Role.DISPATCHER, "dispatch")
     wait_until(lambda: driver.execute_script("return !!(window.cc && cc.dispatch && cc.dispatch.connected)"), 30,
                "the console's live connection")
     wait_until(lambda: {cases[k].id for k in ("manhole", "garbage", "hostile")} <= set(_queue_ids(driver)), 30,

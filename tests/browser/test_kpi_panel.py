@@ -10,6 +10,8 @@ import pytest
 from feeds.kpiboard import EVENT, RATES
 from feeds.push import SocketIOPusher
 from tests.waiting import wait_until
+from dashboard.access import Role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +21,7 @@ BOARD = "return cc.kpi && cc.kpi.board"
 @pytest.fixture(scope="module")
 def panel(stack, browser_factory):
     driver = browser_factory(1920, 1080)
-    driver.get(stack.url + "kpis")
+    sign_in(driver, stack, Role.KIOSK, "kpis")
     wait_until(lambda: driver.execute_script(BOARD), 30, "the first KPI board")
     return driver
 

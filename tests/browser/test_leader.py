@@ -13,6 +13,8 @@ from simulators.fast import simulate
 from simulators.runner import Simulation, utcnow
 from tests.browser.conftest import SEED
 from tests.waiting import wait_until
+from dashboard.access import Role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +29,7 @@ def leader(stack, browser_factory):
     finally:
         engine.dispose()
     driver = browser_factory(1920, 1080)
-    driver.get(stack.url + "leader")
+    sign_in(driver, stack, Role.LEADER, "leader")
     return driver
 
 
@@ -37,7 +39,7 @@ def _crumbs(driver) -> list[str]:
 
 
 def _value(driver, key) -> str:
-    found = driver.find_elements(By.CSS_SELECTOR, f"#kpi-{key} .kpi-value")
+    found = driver.find_elements(By.CSS_SELECTOR, f"#lv-kpi-{key} .lv-kpi-value")
     return found[0].text if found else ""
 
 
@@ -51,7 +53,7 @@ def _drill_into_first_row(driver, depth: int) -> None:
 def test_the_cards_show_figures_with_their_counts(leader):
     wait_until(lambda: re.fullmatch(r"\d[\d,]*", _value(leader, "open")), 60, "the open-cases card")
     assert re.fullmatch(r"\d+\.\d%", _value(leader, "discovery_accuracy"))
-    detail = leader.find_element(By.CSS_SELECTOR, "#kpi-discovery_accuracy .kpi-detail").text
+    detail = leader.find_element(By.CSS_SELECTOR, "#lv-kpi-discovery_accuracy .lv-kpi-detail").text
     numerator, denominator = (int(x.replace(",", "")) for x in detail.split("/"))
     assert 0 < numerator <= denominator
     assert leader.find_elements(By.CSS_SELECTOR, ".patroller-row.top-three")

@@ -107,7 +107,7 @@ def test_nothing_due_is_a_dash_never_zero_or_hundred():
     assert _card(cards, "closure").detail == "0/0"
     assert _card(cards, "open").value == "0" and _card(cards, "open").change.tone == "flat"
     tree = html.Div(kpi_panel(cards, "zh"))
-    values = [c.children[0] for c in _by_class(tree, "kpi-value")]
+    values = [c.children[0] for c in _by_class(tree, "lv-kpi-value")]
     assert values.count("—") == 11 and "0%" not in values and "100.0%" not in values
 
 
@@ -129,7 +129,7 @@ def test_cards_show_numerator_denominator_and_change():
     english = lp.kpi_cards(now, before, "en")
     assert _card(english, "closure").label == "Closure rate" and _card(english, "closure").change.text == "+25.0 pp"
     tree = html.Div(kpi_panel(cards, "zh"))
-    card = next(c for c in _walk(tree) if getattr(c, "id", None) == "kpi-closure")
+    card = next(c for c in _walk(tree) if getattr(c, "id", None) == "lv-kpi-closure")
     assert "75.0%" in _texts(card) and "3/4" in _texts(card) and card.title  # the tooltip says what is counted
 
 
