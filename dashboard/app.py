@@ -9,12 +9,13 @@ from dash import Dash, dcc, html
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-from dashboard import ids, realtime
+from dashboard import ids, realtime, wallapi
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.wall import wall_page
 from feeds.deadletters import list_dead_letters
+from feeds.gridcard import camera_points
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
@@ -30,10 +31,10 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     def wall(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
-            layers = load_map(conn)
+            layers, cameras = load_map(conn), camera_points(conn)
         return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
                                                           stale_after_s=settings.stale_after_s,
-                                                          timezone=settings.timezone)])
+                                                          timezone=settings.timezone, cameras=cameras)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
@@ -45,5 +46,6 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
+    wallapi.attach(app.server, engine, settings)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
     return app, socketio

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dash import Dash
 
-from dashboard.callbacks import live
+from dashboard.callbacks import live, map_layers
 
 
 def register_all(app: Dash) -> None:
-    for module in (live,):
+    for module in (live, map_layers):
         module.register(app)
