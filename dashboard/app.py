@@ -14,11 +14,10 @@ from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.wall import wall_page
+from dashboard.territory import TerritoryCache
 from feeds.deadletters import list_dead_letters
-from feeds.gridcard import camera_points
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
-from feeds.store import load_map
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -28,13 +27,15 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
 
+    territory = TerritoryCache(engine)
+
     def wall(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
-        with engine.connect() as conn:
-            layers, cameras = load_map(conn), camera_points(conn)
-        return html.Div([dcc.Store(id=ids.LIVE), wall_page(layers, lang=lang, tile_url=settings.tile_url,
+        found = territory.get()
+        return html.Div([dcc.Store(id=ids.LIVE), wall_page(found.name, found.bounds, lang=lang,
+                                                          tile_url=settings.tile_url,
                                                           stale_after_s=settings.stale_after_s,
-                                                          timezone=settings.timezone, cameras=cameras)])
+                                                          timezone=settings.timezone)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
@@ -46,6 +47,6 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
-    wallapi.attach(app.server, engine, settings)
+    wallapi.attach(app.server, engine, settings, territory)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
     return app, socketio

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
@@ -35,8 +35,10 @@ class Stack:
 
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
-                quiet: bool = False) -> Stack:
-    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator)."""
+                quiet: bool = False, prepare: Callable[[str, str], None] | None = None) -> Stack:
+    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator).
+    `prepare(redis_url, db_url)` runs once the district is in the database, before the ingest starts
+    (a benchmark fills the database and the live snapshot there)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
@@ -55,6 +57,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
+        if prepare:
+            prepare(redis_url, db_url)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from sqlalchemy.engine import Engine
 
 from dashboard.i18n import LANGS
 from dashboard.presenters import grid_card_view, trail_view
+from dashboard.territory import TerritoryCache
 from feeds.gridcard import grid_facts
 from feeds.kpis import KpiRules
 from feeds.settings import Settings
@@ -17,16 +18,21 @@ from feeds.trails import trail
 
 GRID_PATH = "/api/wall/grid/<code>"
 TRAIL_PATH = "/api/wall/trail/<unit>"
+TERRITORY_PATH = "/api/wall/territory"
 TRAIL_SPAN = timedelta(hours=1)
 
 
-def attach(server: Flask, engine: Engine, settings: Settings) -> None:
+def attach(server: Flask, engine: Engine, settings: Settings, territory: TerritoryCache) -> None:
     rules = KpiRules(load_taxonomy(), settings.working_calendar())
 
     def _json(data: Any) -> Any:
         response = jsonify(data)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    @server.get(TERRITORY_PATH)
+    def _territory() -> Any:
+        return Response(territory.get().body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     @server.get(GRID_PATH)
     def _grid(code: str) -> Any:

@@ -34,7 +34,8 @@
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
     receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
     patrolDots: null, caseMarks: null, cameraMarks: null, layers: null, gridStyle: {},
-    selectedGrid: null, card: null, selectedUnit: null, trail: null, shown: null, interactiveAt: null,
+    selectedGrid: null, card: null, selectedUnit: null, trail: null, shown: null,
+    startedAt: null, snapshotAt: null, territoryAt: null, interactiveAt: null,  // performance.now() of the first load's steps
   });
 
   function config() {
@@ -42,21 +43,30 @@
       var el = document.getElementById("wall-config");
       if (!el) return null;
       cc.config = JSON.parse(el.getAttribute("data-config"));
-      cc.config.gridByCode = {};
-      cc.config.grids.forEach(function (g) { cc.config.gridByCode[g.code] = g; });
-      cc.config.cameraById = {};
-      cc.config.cameras.forEach(function (c) { cc.config.cameraById[c.id] = c; });
       cc.config.shapeOf = {};
       cc.config.groups.forEach(function (g) { cc.config.shapeOf[g.code] = g.shape; });
     }
     return cc.config;
   }
+  // the territory (grids, cameras, roads, outlines), fetched once from /api/wall/territory
+  var territory = (cc.territory = { grids: [], cameras: [], gridByCode: {}, cameraById: {}, roads: {}, outlines: {} });
   function text(key) { var c = config(); return (c && c.text[key]) || key; }
   function onDutyMs() { var c = config(); return (c && c.onDutyMs) || 300000; }
+  function setText(id, text, className) {  // a leaf span no callback owns: written directly, only on change
+    var el = document.getElementById(id);
+    if (!el) return;
+    if (el.textContent !== text) el.textContent = text;
+    if (className !== undefined && el.className !== className) el.className = className;
+  }
   function setProps(id, props) {
     if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
   }
-  function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
+  var remPx = null;
+  function rem() {  // the root font size, read once per window size (getComputedStyle is not free)
+    if (remPx === null) remPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 18;
+    return remPx;
+  }
+  window.addEventListener("resize", function () { remPx = null; });
 
   /* ---- what a case shows: live (not a drill), its light, its countdown ---- */
   function isLive(c) { return !c.drill; }
@@ -75,10 +85,14 @@
     var left = c.deadline - now;
     return (left >= 0 ? text("time_left") : text("overdue_by")).replace("{t}", hms(left));
   }
-  function urgentFirst(now) {  // open live cases with a clock, least time left first (the overdue lead)
-    return Object.keys(live.cases).map(function (id) { return live.cases[id]; })
-      .filter(function (c) { return isLive(c) && c.deadline !== null && c.deadline !== undefined; })
-      .sort(function (a, b) { return (a.deadline - b.deadline) || (a.id < b.id ? -1 : 1); });
+  var queueOrder = null;  // open live cases with a clock by deadline; deadlines do not move with time
+  function urgentFirst() {  // least time left first (the overdue lead); recomputed only when cases change
+    if (queueOrder === null) {
+      queueOrder = Object.keys(live.cases).map(function (id) { return live.cases[id]; })
+        .filter(function (c) { return isLive(c) && c.deadline !== null && c.deadline !== undefined; })
+        .sort(function (a, b) { return (a.deadline - b.deadline) || (a.id < b.id ? -1 : 1); });
+    }
+    return queueOrder;
   }
   cc.urgentFirst = urgentFirst;
 
@@ -156,8 +170,8 @@
         var self = this;
         requestAnimationFrame(function () { self.pending = false; self.draw(); });
       },
-      sprite: function (key, dpr) {  // drawn once per kind and size, blitted for every point
-        var r = this.style.radius(), id = key + "@" + r + "@" + dpr, s = this.sprites[id];
+      sprite: function (key, dpr, r) {  // drawn once per kind and size, blitted for every point
+        var id = key + "@" + r + "@" + dpr, s = this.sprites[id];
         if (s) return s;
         var line = this.style.line, half = Math.ceil((r * 1.25 + line) * dpr) + 1, c = document.createElement("canvas");
         c.width = c.height = 2 * half;
@@ -173,13 +187,15 @@
         var map = this._map;
         if (!map) return;
         var ctx = this.canvas.getContext("2d"), dpr = window.devicePixelRatio || 1, origin = this.origin;
+        var r = this.style.radius(), sprites = {};
         ctx.setTransform(1, 0, 0, 1, 0, 0);
         ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
         var order = this.style.order;
         var ids = Object.keys(this.points);
         if (order) { var pts = this.points; ids.sort(function (a, b) { return order(pts[a].key) - order(pts[b].key); }); }
         for (var i = 0; i < ids.length; i++) {
-          var p = this.points[ids[i]], s = this.sprite(p.key, dpr), q = map.latLngToLayerPoint(p.ll);
+          var p = this.points[ids[i]], s = sprites[p.key] || (sprites[p.key] = this.sprite(p.key, dpr, r));
+          var q = map.latLngToLayerPoint(p.ll);
           ctx.drawImage(s.canvas, Math.round((q.x - origin.x) * dpr) - s.half, Math.round((q.y - origin.y) * dpr) - s.half);
         }
       },
@@ -197,8 +213,8 @@
     return s;
   }
   function gridLayer(map) {
-    var c = config(), renderer = L.canvas({ pane: "cc-grids", padding: 0.1 }), byCode = {};
-    var group = L.geoJSON({ type: "FeatureCollection", features: c.grids.map(function (g) {
+    var renderer = L.canvas({ pane: "cc-grids", padding: 0.1 }), byCode = {};
+    var group = L.geoJSON({ type: "FeatureCollection", features: territory.grids.map(function (g) {
       return { type: "Feature", geometry: g.geometry, properties: { code: g.code } };
     }) }, {
       renderer: renderer, interactive: false, style: function () { return gridStyle(0, 0, false); },
@@ -216,9 +232,9 @@
     return inside;
   }
   function gridAt(latlng) {
-    var c = config(), polys;
-    for (var i = 0; i < c.grids.length; i++) {
-      var g = c.grids[i];
+    var polys;
+    for (var i = 0; i < territory.grids.length; i++) {
+      var g = territory.grids[i];
       polys = g.geometry.type === "Polygon" ? [g.geometry.coordinates] : g.geometry.coordinates;
       for (var j = 0; j < polys.length; j++) {
         if (inRing(latlng.lat, latlng.lng, polys[j][0])) return g.code;
@@ -228,7 +244,7 @@
   }
 
   /* ---- map layers ---- */
-  var PANES = { "cc-grids": 380, "cc-cameras": 440, "cc-cases": 450, "cc-trail": 455, "cc-patrols": 460, "cc-events": 470 };
+  var PANES = { "cc-grids": 380, "cc-roads": 400, "cc-outlines": 420, "cc-cameras": 440, "cc-cases": 450, "cc-trail": 455, "cc-patrols": 460, "cc-events": 470 };
   var TOGGLED = { grids: ["cc-grids"], cases: ["cc-cases"], patrols: ["cc-patrols", "cc-trail"],
                   cameras: ["cc-cameras", "cc-events"], roads: ["cc-roads"] };
   function layers(map) {
@@ -236,10 +252,10 @@
     Object.keys(PANES).forEach(function (name) {
       if (!map.getPane(name)) map.createPane(name).style.zIndex = String(PANES[name]);
     });
-    var Glyphs = makeGlyphs(), c = config();
+    var Glyphs = makeGlyphs();
     live.layers = {
       map: map,
-      grids: gridLayer(map),
+      grids: { byCode: {} },  // drawn when the territory has come
       svg: L.svg({ pane: "cc-events", padding: 0.2 }),
       trailRenderer: L.canvas({ pane: "cc-trail", padding: 0.2 }),
       cameras: new Glyphs({
@@ -257,12 +273,41 @@
       }).addTo(map),
       events: L.layerGroup().addTo(map),
     };
-    c.cameras.forEach(function (cam) { live.layers.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
     live.patrolDots = live.layers.patrols; live.caseMarks = live.layers.cases; live.cameraMarks = live.layers.cameras;
     live.gridStyle = {};
     if (live.shown) showLayers(live.shown);
     map.on("click", onMapClick);
     return live.layers;
+  }
+
+  /* ---- the territory: roads and outlines (no tile server), grids, cameras; drawn once ---- */
+  var ROADS = { local: { color: "#1d3c66", weight: 2, opacity: 0.9 }, arterial: { color: "#35598a", weight: 5, opacity: 0.9 } };
+  var OUTLINES = { community: { color: "#4f86c6", weight: 2, fill: false }, district: { color: "#7cc4ff", weight: 3, fill: false } };
+  function drawTerritory(map, t) {
+    var lyr = layers(map), k = rem() / 18;  // line weights are for a 1080-line screen: scaled with it
+    territory.grids = t.grids; territory.cameras = t.cameras;
+    t.grids.forEach(function (g) { territory.gridByCode[g.code] = g; });
+    t.cameras.forEach(function (c) { territory.cameraById[c.id] = c; });
+    [["cc-roads", ROADS, t.roads], ["cc-outlines", OUTLINES, t.outlines]].forEach(function (spec) {
+      var renderer = L.canvas({ pane: spec[0], padding: 0.1 });
+      Object.keys(spec[1]).forEach(function (name) {
+        if (!spec[2][name]) return;
+        var style = Object.assign({}, spec[1][name], { weight: spec[1][name].weight * k });
+        L.geoJSON(spec[2][name], { renderer: renderer, interactive: false, style: function () { return style; } }).addTo(map);
+      });
+    });
+    lyr.grids = gridLayer(map);
+    t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
+    live.gridStyle = {};
+    live.territoryAt = performance.now();
+    drawCases(Date.now());
+    scheduleRender();
+  }
+  function loadTerritory(map) {
+    fetch("/api/wall/territory", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); })
+      .then(function (t) { drawTerritory(map, t); })
+      .catch(function () { setTimeout(function () { loadTerritory(map); }, 2000); });
   }
 
   function showLayers(names) {
@@ -295,14 +340,19 @@
     if (casesTimer) return;
     casesTimer = setTimeout(function () { casesTimer = null; drawCases(Date.now()); }, CASES_EVERY_MS);
   }
+  var nextTurn = Infinity;  // the next moment a case's light turns (amber or deadline passing)
   function drawCases(now) {
     var lyr = live.layers, c = config();
     if (!lyr || !c) return;
     var perGrid = {}, keep = {};
+    queueOrder = null;
+    nextTurn = Infinity;
     Object.keys(live.cases).forEach(function (id) {
       var k = live.cases[id];
       if (!isLive(k)) return;
       var lt = light(k, now), group = (k.category || "").split(".")[0];
+      if (lt === "green" && k.amber < nextTurn) nextTurn = k.amber;
+      else if (lt === "amber" && k.deadline < nextTurn) nextTurn = k.deadline;
       keep[id] = true;
       lyr.cases.set(id, k.lat, k.lon, lt + ":" + (c.shapeOf[group] || "circle"));
       if (k.grid) {
@@ -324,10 +374,10 @@
   }
 
   function flashCameras(alerts) {
-    var lyr = live.layers, c = config();
+    var lyr = live.layers;
     if (!lyr) return;
     alerts.forEach(function (a) {
-      var cam = c.cameraById[a.camera] || a;
+      var cam = territory.cameraById[a.camera] || a;
       var m = L.circleMarker([cam.lat, cam.lon], {
         renderer: lyr.svg, pane: "cc-events", radius: rem() * 0.7, color: "#e9d5ff", weight: 3, fillColor: "#a78bfa",
         fillOpacity: 0.6, className: "camera-flash", interactive: false,
@@ -431,6 +481,7 @@
       Object.keys(live.patrols).forEach(function (id) { lyr.patrols.set(id, live.patrols[id].lat, live.patrols[id].lon); });
       drawCases(now);
     }
+    if (live.snapshotAt === null) live.snapshotAt = performance.now();
     scheduleRender();
   }
 
@@ -465,7 +516,7 @@
     live.dataAt = d.at;
     live.receivedAt = now;
     live.deltas += 1;
-    if (changed.length) scheduleCases();
+    if (changed.length) { queueOrder = null; scheduleCases(); }
     if (sent.length) recordLatency(sent);
     scheduleRender();
   }
@@ -525,7 +576,7 @@
     return Math.max(1, Math.floor(h / (rowRem * rem())));
   }
   function queueRow(k, now) {
-    var c = config(), g = c.gridByCode[k.grid];
+    var c = config(), g = territory.gridByCode[k.grid];
     return { id: k.id, light: light(k, now), category: c.categories[k.category] || k.category, urgent: !!k.urgent,
              grid: g ? g.name : (k.grid || ""), step: c.steps[k.state] || k.state, countdown: countdown(k, now) };
   }
@@ -543,9 +594,9 @@
       it.isNew = now - seen[it.id] < NEW_FOR_MS;
     });
     firstSeen = seen;
-    var queue = urgentFirst(now), open = 0, overdue = 0;
+    var queue = urgentFirst(), open = 0, overdue = 0;
     Object.keys(live.cases).forEach(function (id) { if (isLive(live.cases[id])) open += 1; });
-    queue.forEach(function (k) { if (k.deadline <= now) overdue += 1; });
+    while (overdue < queue.length && queue[overdue].deadline <= now) overdue += 1;  // sorted by deadline
     var view = { onDuty: Object.keys(live.patrols).length, openCases: open, overdue: overdue, items: items,
                  queue: queue.slice(0, fits("wall-queue", 4.2)).map(function (k) { return queueRow(k, now); }) };
     var key = JSON.stringify(view);
@@ -558,12 +609,12 @@
     var card = live.card;
     if (!card) return;
     var now = Date.now();
-    var inGrid = urgentFirst(now).filter(function (k) { return k.grid === card.code; });
+    var inGrid = urgentFirst().filter(function (k) { return k.grid === card.code; });
     var unclocked = Object.keys(live.cases).filter(function (id) {
       var k = live.cases[id];
       return isLive(k) && k.grid === card.code && (k.deadline === null || k.deadline === undefined);
     }).length;
-    var g = config().gridByCode[card.code] || {};
+    var g = territory.gridByCode[card.code] || {};
     var head = el("Div", { className: "card-head" }, [
       el("Div", { className: "card-title" }, [el("Span", { className: "card-name" }, card.name || g.name || card.code),
                                               el("Span", { className: "card-community" }, card.community || g.community || "")]),
@@ -618,48 +669,35 @@
     var now = new Date(), z = inZone(now.getTime());
     var wd = WEEKDAYS.indexOf(z.weekday), days = text("weekdays");
     var day = c.lang === "zh" ? "星期" + days.charAt(wd) : days.substr(wd * 3, 3);
-    setProps("wall-date", { children: z.year + "-" + z.month + "-" + z.day + " " + day });
-    setProps("wall-clock", { children: z.hour + ":" + z.minute + ":" + z.second });
-    setProps("wall-connection", {
-      children: live.connected ? text("connected") : text("disconnected"),
-      className: "connection " + (live.connected ? "connected" : "disconnected"),
-    });
+    setText("wall-date", z.year + "-" + z.month + "-" + z.day + " " + day);
+    setText("wall-clock", z.hour + ":" + z.minute + ":" + z.second);
+    setText("wall-connection", live.connected ? text("connected") : text("disconnected"),
+            "connection " + (live.connected ? "connected" : "disconnected"));
     var last = Math.max(live.receivedAt, live.dataAt);
-    if (!last) { setProps("wall-data-age", { children: text("no_data"), className: "data-age stale" }); return; }
+    if (!last) { setText("wall-data-age", text("no_data"), "data-age stale"); return; }
     var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
     if (age * 1000 >= (c.staleAfterMs || 30000)) {
       var span = age >= 120 ? text("minutes").replace("{n}", Math.floor(age / 60)) : text("seconds").replace("{n}", age);
-      setProps("wall-data-age", { children: text("stale").replace("{n}", span), className: "data-age stale" });
+      setText("wall-data-age", text("stale").replace("{n}", span), "data-age stale");
     } else {
-      setProps("wall-data-age", { children: text("updated_ago").replace("{n}", age), className: "data-age" });
+      setText("wall-data-age", text("updated_ago").replace("{n}", age), "data-age");
     }
   }
   function everySecond() {
     var now = Date.now();
     tick();
     dropStalePatrols(now);
-    drawCases(now);  // lights turn with time, not only with deltas
+    if (now >= nextTurn) drawCases(now);  // lights turn with time, not only with deltas
     pushView();
     renderCard();
-  }
-
-  /* Base-map line weights are given in CSS pixels for a 1080-line screen; scale them with the screen
-     (rem) so a 4K wall shows the same lines, not hairlines. */
-  function scaleLine(layer) {
-    var k = rem() / 18;
-    var o = layer.options;
-    if (Math.abs(k - 1) < 0.05 || layer.ccScaled || !layer.setStyle || !o || o.ccLive || !o.weight) return;
-    if (layer.feature && layer.feature.properties && config().gridByCode[layer.feature.properties.code]) return;
-    layer.setStyle({ weight: o.weight * k });
-    layer.ccScaled = true;
   }
 
   /* ---- start once the page, the map and the socket client are there ---- */
   function start() {
     if (!window.io || !cc.maps[MAP_ID] || !config()) { setTimeout(start, 50); return; }
+    live.startedAt = performance.now();
     layers(cc.maps[MAP_ID]);
-    cc.maps[MAP_ID].eachLayer(scaleLine);
-    cc.maps[MAP_ID].on("layeradd", function (e) { scaleLine(e.layer); });
+    loadTerritory(cc.maps[MAP_ID]);
     var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
     socket.on("connect", function () { live.connected = true; loadSnapshot(); tick(); });
     socket.on("disconnect", function () { live.connected = false; tick(); });
@@ -684,7 +722,7 @@
         var rows = (view.items || []).map(function (it) {
           var incident = it.type === "incident";
           var what = incident ? (c.categories[it.category] || it.category) : (c.alertClasses[it["class"]] || it["class"]);
-          var g = incident && it.grid ? c.gridByCode[it.grid] : null;
+          var g = incident && it.grid ? territory.gridByCode[it.grid] : null;
           var where = incident ? (c.channels[it.channel] || it.channel) + (it.grid ? " · " + (g ? g.name : it.grid) : "")
                                : text("camera") + " " + it.camera + " · " + text("confidence") + " " + Math.round(it.confidence * 100) + "%";
           var badges = [el("Span", { className: "tag tag-" + it.type }, what)];
@@ -706,7 +744,7 @@
           ]);
         });
         if (!queue.length) queue = [el("Li", { className: "queue-empty" }, text("queue_empty"))];
-        if (live.seq !== null && live.interactiveAt === null) {
+        if (live.seq !== null && live.territoryAt !== null && live.interactiveAt === null) {
           requestAnimationFrame(function () { if (live.interactiveAt === null) live.interactiveAt = performance.now(); });
         }
         return [rows, queue, grouped(view.onDuty), grouped(view.openCases), grouped(view.overdue)];

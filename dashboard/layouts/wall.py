@@ -1,10 +1,9 @@
 """The wall screen (大屏): title bar; the KPI panel on the left, the district map in the centre, live counts,
-the urgent queue and the ticker on the right. Kiosk: no scrolling. The live layers of the map (grid colours,
-cases, patrols, cameras, trails) are drawn by assets/wall.js from the page config."""
+the urgent queue and the ticker on the right. Kiosk: no scrolling. Everything on the map (roads, grid colours,
+cases, patrols, cameras, trails) is drawn by assets/wall.js."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import dash_leaflet as dl
 from dash import dcc, html
@@ -12,53 +11,29 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import LANGS, bundle, t
 from dashboard.layouts.kpi_panel import kpi_panel
-from dashboard.presenters import grid_shapes, map_bounds, step_labels, territory_summary
+from dashboard.presenters import step_labels
 from feeds.categories import ALERT_CLASSES, CATEGORIES, CHANNELS, labels
 from feeds.taxonomy import load as load_taxonomy
 
-# Base map drawn without a tile server: roads, then community and district outlines (the grids themselves
-# are drawn, coloured by their cases, by the map script).
-COMMUNITY_STYLE = {"color": "#4f86c6", "weight": 2, "fill": False}
-DISTRICT_STYLE = {"color": "#7cc4ff", "weight": 3, "fill": False}
-ROAD_STYLES = {
-    "local": {"color": "#1d3c66", "weight": 2, "opacity": 0.9},
-    "arterial": {"color": "#35598a", "weight": 5, "opacity": 0.9},
-}
 DEFAULT_BOUNDS = [[30.68, 111.27], [30.70, 111.30]]
 # one marker shape per case class (the colour is the SLA light); the script draws the same shapes
 SHAPES = ("circle", "square", "triangle", "diamond", "down", "pentagon", "hexagon", "star")
 LAYERS = ("grids", "cases", "patrols", "cameras", "roads")
-# map panes, bottom to top (the script adds its own: grids 380, cameras 440, cases 450, trail 455, patrols 460)
-ROAD_PANE, OUTLINE_PANE = "cc-roads", "cc-outlines"
 
 
-def _empty(features: dict[str, Any] | None) -> dict[str, Any]:
-    return features or {"type": "FeatureCollection", "features": []}
-
-
-def district_map(layers: dict[str, Any], tile_url: str | None) -> dl.MapContainer:
-    base = [dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []
-    roads = [dl.GeoJSON(id=f"layer-{kind}", data=_empty(layers.get(kind)), style=style, interactive=False)
-             for kind, style in ROAD_STYLES.items()]
+def district_map(bounds: list[list[float]] | None, tile_url: str | None) -> dl.MapContainer:
+    """The map frame. Everything on it is drawn by the map script from /api/wall/territory and the live
+    state: no tile server needed (a configured intranet tile server goes underneath)."""
     return dl.MapContainer(
         id=ids.MAP,
-        bounds=map_bounds(layers) or DEFAULT_BOUNDS,
+        bounds=bounds or DEFAULT_BOUNDS,
         preferCanvas=True,
         zoomControl=False,
         attributionControl=False,
         zoomSnap=0.25,
         trackViewport=False,
         className="wall-map",
-        children=[
-            *base,
-            dl.Pane(name=ROAD_PANE, style={"zIndex": 400}, children=roads),
-            dl.Pane(name=OUTLINE_PANE, style={"zIndex": 420}, children=[
-                dl.GeoJSON(id="layer-community", data=_empty(layers.get("community")), style=COMMUNITY_STYLE,
-                           interactive=False),
-                dl.GeoJSON(id="layer-district", data=_empty(layers.get("district")), style=DISTRICT_STYLE,
-                           interactive=False),
-            ]),
-        ],
+        children=[dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else [],
     )
 
 
@@ -126,11 +101,11 @@ def layer_toggles(lang: str) -> dcc.Checklist:
                          value=list(LAYERS))
 
 
-def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None = None,
-              stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai", on_duty_s: float = 300.0,
-              cameras: list[dict[str, Any]] | None = None) -> html.Div:
-    """The whole wall screen as a component tree: a pure function of the territory and the language."""
-    summary = territory_summary(layers)
+def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
+              tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
+              on_duty_s: float = 300.0) -> html.Div:
+    """The whole wall screen as a component tree: a pure function of the district's name and extent and
+    the language (the territory itself comes to the map script over HTTP)."""
     config = {
         "lang": lang,
         "text": bundle(lang),
@@ -139,19 +114,17 @@ def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None 
         "channels": labels(CHANNELS, lang),
         "steps": step_labels(lang),
         "groups": category_groups(lang),
-        "grids": grid_shapes(layers),
-        "cameras": cameras or [],
         "staleAfterMs": int(stale_after_s * 1000),
         "onDutyMs": int(on_duty_s * 1000),
         "timezone": timezone,
     }
     return html.Div(id=ids.WALL, className=f"wall lang-{lang}", children=[
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
-        title_bar(summary["name"], lang),
+        title_bar(district_name, lang),
         html.Main(className="wall-body", children=[
             kpi_panel(lang),
             html.Section(className="panel panel-map", children=[
-                district_map(layers, tile_url),
+                district_map(bounds, tile_url),
                 layer_toggles(lang),
                 map_legend(lang),
                 html.Div(id=ids.TRAIL_INFO, className="trail-info hidden"),

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def wall(stack, browser_factory):
     driver = browser_factory(1920, 1080)
     driver.get(stack.url)
-    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null"), 30,
+    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"), 30,
                "the wall to load its snapshot")
     wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "实时连接", 10, "the connection")
     return driver

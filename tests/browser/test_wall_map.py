@@ -27,7 +27,7 @@ def _js(driver, script, *args):
 def _open(browser_factory, url, width=1920, height=1080):
     driver = browser_factory(width, height)
     driver.get(url)
-    wait_until(lambda: _js(driver, "!!(window.cc && cc.live && cc.live.seq !== null && cc.live.layers)"), 30,
+    wait_until(lambda: _js(driver, "!!(window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null)"), 30,
                "the wall to load its snapshot")
     return driver
 

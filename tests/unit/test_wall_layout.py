@@ -3,7 +3,8 @@ import json
 from dash import html
 
 from dashboard import ids
-from dashboard.layouts.wall import wall_page
+from dashboard.layouts.wall import wall_page as _wall_page
+from dashboard.territory import map_payload
 from dashboard.presenters import big_number, map_bounds, territory_summary
 
 SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
@@ -22,6 +23,10 @@ LAYERS = {
     "district": _fc(_area("D01", "临湾区", 0, 0)),
     "grid": _fc(_area("G1", "一网格", 320, 900), _area("G2", "二网格", 1_380, 4_100)),
 }
+
+
+def wall_page(layers, **kw):
+    return _wall_page(territory_summary(layers)["name"], map_bounds(layers), **kw)
 
 
 def _walk(component):
@@ -98,16 +103,21 @@ def test_every_map_layer_can_be_toggled_and_starts_shown():
     assert [o["label"] for o in toggles.options][:2] == ["网格", "案件"]
 
 
-def test_the_map_script_gets_the_grids_cameras_and_marker_shapes():
+def test_the_map_script_gets_the_grids_cameras_roads_and_outlines():
     layers = {**LAYERS, "community": _fc({"type": "Feature", "geometry": SQUARE,
                                           "properties": {"code": "C1", "name": "东湖社区"}})}
     layers["grid"]["features"][0]["properties"]["parent"] = "C1"
-    config = _config(wall_page(layers, cameras=[{"id": "CAM1", "lat": 30.69, "lon": 111.28, "grid": "G1"}],
-                               on_duty_s=120))
-    assert [(g["code"], g["name"], g["community"]) for g in config["grids"]] == [("G1", "一网格", "东湖社区"),
-                                                                                 ("G2", "二网格", None)]
-    assert config["grids"][0]["geometry"] == SQUARE
-    assert config["cameras"][0]["id"] == "CAM1" and config["onDutyMs"] == 120_000
+    payload = map_payload(layers, [{"id": "CAM1", "lat": 30.69, "lon": 111.28, "grid": "G1"}])
+    assert [(g["code"], g["name"], g["community"]) for g in payload["grids"]] == [("G1", "一网格", "东湖社区"),
+                                                                                  ("G2", "二网格", None)]
+    assert payload["grids"][0]["geometry"] == SQUARE and payload["cameras"][0]["id"] == "CAM1"
+    assert payload["outlines"]["district"] == LAYERS["district"]
+    assert payload["roads"]["arterial"] == {"type": "FeatureCollection", "features": []}  # none in this district
+
+
+def test_the_map_script_gets_marker_shapes_and_the_on_duty_window():
+    config = _config(wall_page(LAYERS, on_duty_s=120))
+    assert config["onDutyMs"] == 120_000
     shapes = [g["shape"] for g in config["groups"]]
     assert len(set(shapes)) == len(shapes) and config["groups"][0] == {"code": "env", "label": "市容环境", "shape": "circle"}
 
@@ -128,4 +138,4 @@ def test_an_empty_district_still_renders():
     page = wall_page({})
     assert isinstance(page, html.Div)
     assert _by_id(page, ids.MAP).bounds  # a default view, not a crash
-    assert _config(page)["grids"] == []
+    assert map_payload({}, [])["grids"] == []
