@@ -297,6 +297,12 @@
       });
     });
     lyr.grids = gridLayer(map);
+    // fit the district to the map as it is now (the map was first fitted before the page had its final size)
+    var extent = lyr.grids.getBounds();
+    if (extent.isValid()) {
+      map.invalidateSize(false);
+      map.fitBounds(extent, { padding: [rem(), rem()], animate: false });
+    }
     t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
     live.gridStyle = {};
     live.territoryAt = performance.now();
@@ -699,7 +705,15 @@
     layers(cc.maps[MAP_ID]);
     loadTerritory(cc.maps[MAP_ID]);
     var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
-    socket.on("connect", function () { live.connected = true; loadSnapshot(); tick(); });
+    // the snapshot is fetched at once, not after the socket's handshake; on a reconnect it is fetched again
+    // (deltas missed while away would otherwise show as a gap at the next one)
+    loadSnapshot();
+    socket.on("connect", function () {
+      live.connected = true;
+      if (live.everConnected) loadSnapshot();
+      live.everConnected = true;
+      tick();
+    });
     socket.on("disconnect", function () { live.connected = false; tick(); });
     socket.on("delta", onDelta);
     setInterval(everySecond, 1000);
