@@ -301,7 +301,8 @@
     var extent = lyr.grids.getBounds();
     if (extent.isValid()) {
       map.invalidateSize(false);
-      map.fitBounds(extent, { padding: [rem(), rem()], animate: false });
+      // clear of the layer toggles (top right) and the legend (bottom)
+      map.fitBounds(extent, { paddingTopLeft: [rem(), rem()], paddingBottomRight: [rem() * 8, rem() * 6], animate: false });
     }
     t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
     live.gridStyle = {};
@@ -593,7 +594,7 @@
     var now = Date.now();
     var items = live.incidents.map(function (i) { return Object.assign({ type: "incident" }, i); })
       .concat(live.alerts.map(function (a) { return Object.assign({ type: "alert" }, a); }))
-      .sort(function (a, b) { return b.at - a.at; }).slice(0, fits("wall-ticker", 4.6));
+      .sort(function (a, b) { return b.at - a.at; }).slice(0, fits("wall-ticker", 5.6));
     var seen = {};
     items.forEach(function (it) {
       seen[it.id] = firstSeen[it.id] || 0;

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -98,6 +99,17 @@ def _grid_fill(driver, code):
     return _js(driver, "cc.live.layers.grids.byCode[arguments[0]].options.fillColor", code)
 
 
+def _press(driver, selector):
+    """Click a button of a panel that is redrawn every second (retrying when it was redrawn under us)."""
+    def pressed():
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait_until(pressed, 5, f"a click on {selector}")
+
+
 def _click_at(driver, lat, lon):
     x, y = _js(driver, "(() => { const p = cc.maps['wall-map'].latLngToContainerPoint([arguments[0], arguments[1]]);"
                        " return [p.x, p.y]; })()", lat, lon)
@@ -161,7 +173,7 @@ def test_clicking_a_grid_opens_its_card_with_people_cases_coverage_and_assets(st
     assert re.search(rf"\b{cameras}\s*摄像头", text) and "井盖" in text and "消火栓" in text and "路灯" in text
     assert re.search(r"超时 0:0[34]:\d\d", text)  # its open case, live
     assert _js(wall, "cc.live.layers.grids.byCode[arguments[0]].options.weight", grid.code) > 2  # outlined
-    card.find_element(By.CSS_SELECTOR, ".grid-card-close").click()
+    _press(wall, "#wall-grid-card .grid-card-close")
     wait_until(lambda: "hidden" in card.get_attribute("class"), 5, "the card to close")
 
 
@@ -228,5 +240,5 @@ def test_clicking_a_patrol_draws_its_last_hour_and_the_trail_grows(stack, wall):
     publish_messages(stack.bus, [factories.position("TRAIL-1", lat=lat + 0.0012, lon=lon - 0.003,
                                                     at=factories.now())])
     wait_until(lambda: _js(wall, "cc.live.trail.getLatLngs().length") == 6, 10, "the trail to grow")
-    info.find_element(By.CSS_SELECTOR, ".trail-close").click()
+    _press(wall, "#wall-trail-info .trail-close")
     wait_until(lambda: _js(wall, "cc.live.trail === null"), 5, "the trail cleared")
