@@ -9,6 +9,7 @@ import sys  # noqa: E402
 import redis  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
+from feeds.kpiboard import RedisBoardStore  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 from feeds.snapshots import RedisSnapshotStore  # noqa: E402
 from feeds.store import make_engine  # noqa: E402
@@ -22,7 +23,8 @@ def main() -> None:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
     client = redis.Redis.from_url(settings.redis_url)
     app, socketio = create_app(settings, engine=make_engine(settings.db_url),
-                               snapshots=RedisSnapshotStore(client, settings.recent_items), async_mode="gevent")
+                               snapshots=RedisSnapshotStore(client, settings.recent_items),
+                               boards=RedisBoardStore(client), async_mode="gevent")
     logging.getLogger(__name__).info("serving on http://%s:%d", settings.host, settings.port)
     socketio.run(app.server, host=settings.host, port=settings.port, log_output=False)
 

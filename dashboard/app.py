@@ -1,29 +1,39 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import Dash, dcc, html
+from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
 from dashboard import ids, realtime, wallapi
+from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
+from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.wall import wall_page
 from dashboard.territory import TerritoryCache
 from feeds.deadletters import list_dead_letters
+from dashboard.layouts.leader import leader_page
+from dashboard.leader_presenters import district_code, recent_months
+from feeds.figures import area_directory
+from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 
 ASSETS = Path(__file__).parent / "assets"
+KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
 
 
-def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
+def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None = None,
                async_mode: str | None = None) -> tuple[Dash, SocketIO]:
+    boards = MemoryBoardStore() if boards is None else boards
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
 
@@ -32,21 +42,51 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore,
     def wall(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         found = territory.get()
-        return html.Div([dcc.Store(id=ids.LIVE), wall_page(found.name, found.bounds, lang=lang,
-                                                          tile_url=settings.tile_url,
-                                                          stale_after_s=settings.stale_after_s,
-                                                          timezone=settings.timezone)])
+        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
+        return html.Div([dcc.Store(id=ids.LIVE), kpi_board,
+                         wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
+                                   stale_after_s=settings.stale_after_s, timezone=settings.timezone)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             return dead_letters_page(list_dead_letters(conn, limit=200), lang, settings.timezone)
 
+    def kpis(lang: str = "zh", **_query: Any) -> html.Div:
+        """The KPI panel alone, where it stands on the wall (left column under the title bar): for a side
+        screen, and to look at and test the panel by itself."""
+        lang = lang if lang in LANGS else "zh"
+        board = boards.load()
+        return html.Div([dcc.Store(id=ids.KPI_BOARD, data=board), html.Div(
+            className=f"wall kpi-screen lang-{lang}", children=[
+                html.Header(className="title-bar", children=[
+                    html.Div(className="title", children=[html.Span(t("title", lang), className="title-text")])]),
+                html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
+            ])])
+
+    def leader(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        with engine.connect() as conn:
+            directory = area_directory(conn)
+        district = district_code(directory)
+        months = recent_months(datetime.now(UTC), settings.working_calendar().zone)
+        return leader_page(directory[district].name, district, months, lang)
+
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
+    dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
     dash.register_page("dead-letters", path="/dead-letters", layout=dead_letters, title=t("dead_letters"))
+    dash.register_page("leader", path="/leader", layout=leader, title=t("lv_title"))
+    app.server.extensions[leader_callbacks.SOURCES] = {"engine": engine, "settings": settings}
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
     wallapi.attach(app.server, engine, settings, territory)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode)
+
+    @app.server.get(KPIS_PATH)
+    def _kpi_board() -> Any:
+        response = jsonify(boards.load())
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     return app, socketio

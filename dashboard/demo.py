@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
 from feeds.settings import Settings
-from feeds.store import migrate
+from sqlalchemy import select
+
+from feeds.store import CaseRow, make_engine, migrate
 
 
 @dataclass
@@ -35,10 +37,13 @@ class Stack:
 
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
-                quiet: bool = False, prepare: Callable[[str, str], None] | None = None) -> Stack:
-    """Redis, the migrated database with the district, the ingest and the dashboard (and the simulator).
-    `prepare(redis_url, db_url)` runs once the district is in the database, before the ingest starts
-    (a benchmark fills the database and the live snapshot there)."""
+                quiet: bool = False, history_days: float = 0.0,
+                prepare: Callable[[str, str], None] | None = None) -> Stack:
+    """Redis, the migrated database with the district, the ingest, the escalator, the KPI board and the dashboard
+    (and the simulator). With `history_days`, a database with no cases yet first gets that many past days,
+    simulated as fast as possible through the pipeline, so the KPI panels and trends have something to show.
+    `prepare(redis_url, db_url)` runs once the district (and history) is in the database, before the ingest
+    starts (a benchmark fills the database and the live snapshot there)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
@@ -53,14 +58,23 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
                "CC_HOST": settings.host, "CC_GRIDS": str(settings.grids), "CC_SEED": str(settings.seed),
                "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir),
-               "CC_STALE_AFTER_S": str(settings.stale_after_s)}
+               "CC_STALE_AFTER_S": str(settings.stale_after_s),
+               "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s)}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
+        if history_days and not _has_cases(db_url):
+            if not quiet:
+                print(f"simulating the last {history_days:g} days into the new database first "
+                      f"(about {max(1, round(history_days * settings.grids / 700))} min)…", flush=True)
+            subprocess.run([sys.executable, "-m", "simulators", "--no-load-district", "--history-only",
+                            "--history-days", f"{history_days:g}"], env={**os.environ, **env},
+                           check=True, stdout=out, stderr=out)
         if prepare:
             prepare(redis_url, db_url)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
+        children.add(spawn("kpiboard", "feeds.kpiboard", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
@@ -72,13 +86,27 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
     return Stack(url, redis_url, db_url, env, children, [note])
 
 
+def _has_cases(db_url: str) -> bool:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(CaseRow.id).limit(1)).first() is not None
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help="dashboard port (default 8050)")
     parser.add_argument("--grids", type=int, help="grids in the simulated district (default 96)")
     parser.add_argument("--seed", type=int, help="seed of the simulated district")
+    parser.add_argument("--history-days", type=float, default=7.0, metavar="DAYS",
+                        help="past days to simulate into a database that has no cases yet (default 7; 0: none)")
     args = parser.parse_args(argv)
-    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
+    history_days = args.history_days
+    if history_days < 0:
+        parser.error("--history-days must be 0 or more")
+    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None and k != "history_days"})
 
     stop = False
 
@@ -88,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    stack = start_stack(settings)
+    stack = start_stack(settings, history_days=history_days)
     try:
         print("\n".join([
             "",
@@ -98,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  Simulated district    seed {settings.seed}, {settings.grids} grids",
             "  Ingest pipeline       python -m feeds.ingest",
             "  Escalation of overdue cases   python -m feeds.escalator",
+            f"  KPI board (every {settings.kpi_interval_s} s)   python -m feeds.kpiboard",
             "  Simulator             python -m simulators",
             f"  Wall screen           {stack.url}   (English: {stack.url}?lang=en)",
             "Press Ctrl-C to stop everything.",

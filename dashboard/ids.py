@@ -20,3 +20,32 @@ GRID_CARD = "wall-grid-card"  # the card of a clicked grid (drawn by the map scr
 TRAIL_INFO = "wall-trail-info"  # which patrol's trail is drawn
 LAYER_TOGGLES = "wall-layers"
 LANG_SWITCH = "wall-lang"
+
+# the KPI panel (dashboard/layouts/kpi_panel.py, callbacks/kpis.py, assets/kpis.js)
+KPI_BOARD = "wall-kpi-board"  # the latest board: the page's at load, then each one pushed ("kpis")
+KPI_LANG = "wall-kpi-lang"  # the panel's language, for the callback that renders it
+KPI_BODY = "wall-kpi-body"  # the figures, re-rendered from the board
+KPI_STALE = "wall-kpi-stale"  # "not updated for …", written by assets/kpis.js when the board is old
+
+# leader page (/leader)
+LEADER = "leader"
+LEADER_LANG = "leader-lang"  # the page's language, for the callbacks
+LEADER_AREA = "leader-area"  # the area drilled into (its code)
+LEADER_VIEWPORT = "leader-viewport"  # the window's height in px, to size chart fonts like the page's rem
+LEADER_PERIOD = "leader-period"  # today / week / month / custom
+LEADER_RANGE = "leader-range"  # the custom range's days
+LEADER_PERIOD_LABEL = "leader-period-label"
+LEADER_BREADCRUMB = "leader-breadcrumb"
+LEADER_CARDS = "leader-cards"
+LEADER_SUBAREAS = "leader-subareas"
+LEADER_PATROLLERS = "leader-patrollers"
+LEADER_DEPARTMENTS = "leader-departments"
+LEADER_GRIDS = "leader-grids"
+LEADER_TREND_RATES = "leader-trend-rates"
+LEADER_TREND_LOAD = "leader-trend-load"
+LEADER_EXPORT_MONTH = "leader-export-month"
+LEADER_EXPORT_CSV = "leader-export-csv"
+LEADER_EXPORT_XLSX = "leader-export-xlsx"
+LEADER_DOWNLOAD = "leader-download"
+LEADER_SUBAREA_ROW = "leader-subarea-row"  # pattern-matching type: {"type": LEADER_SUBAREA_ROW, "code": …}
+LEADER_CRUMB = "leader-crumb"  # pattern-matching type: {"type": LEADER_CRUMB, "code": …}

@@ -8,15 +8,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
-from flask import Flask, Response, jsonify
-from flask_socketio import SocketIO
+import re
 
-from feeds.push import NAMESPACE
+import orjson
+
+from flask import Flask, Response, jsonify, request
+from flask_socketio import SocketIO, join_room
+
+from feeds.push import NAMESPACE, room_of
 from feeds.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
 SNAPSHOT_PATH = "/api/live/snapshot"
+_DRILL_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _valid_drill(value: object) -> bool:
+    return isinstance(value, str) and _DRILL_ID.fullmatch(value) is not None
 
 
 def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: str | None = None) -> SocketIO:
@@ -24,13 +32,20 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth: Any = None) -> bool:
+        drill = auth.get("drill") if isinstance(auth, dict) else None
+        if drill is not None and not _valid_drill(drill):
+            return False
+        join_room(room_of(drill))  # a live screen hears live deltas only; a drill screen its drill's
         return True
 
     @server.get(SNAPSHOT_PATH)
     def _snapshot() -> Any:
+        drill = request.args.get("drill")
+        if drill is not None and not _valid_drill(drill):
+            return jsonify({"error": f"not a drill id: {drill[:80]!r}"}), 400
         # orjson: a city's snapshot (thousands of open cases) encodes in milliseconds, not a second
-        return Response(orjson.dumps(snapshots.load()), mimetype="application/json",
-                        headers={"Cache-Control": "no-store"})
+        return Response(orjson.dumps((snapshots if drill is None else snapshots.for_drill(drill)).load()),
+                        mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     @server.get("/api/health")
     def _health() -> Any:

@@ -8,6 +8,7 @@ wall looks as it does in the daytime. "wall-card" shows a grid's card and a patr
 """
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -29,7 +30,9 @@ from feeds.settings import Settings  # noqa: E402
 from simulators.geography import build_district  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
-PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters"}
+PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
+         "kpi-panel-en": "kpis?lang=en"}
+COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
 OPEN_CARD = "cc.selectGrid(cc.territory.grids[Math.floor(cc.territory.grids.length / 2)].code);" \
             "cc.selectUnit(Object.keys(cc.live.patrols).sort()[0]);"
@@ -72,7 +75,14 @@ def main() -> None:
                         driver.execute_script(OPEN_CARD)
                         time.sleep(3)
                     path = OUT / f"{name}-{width}x{height}.png"
-                    driver.save_screenshot(str(path))
+                    if name in COLUMN:
+                        right = driver.execute_script(
+                            "return document.getElementById('wall-kpis').getBoundingClientRect().right")
+                        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {
+                            "x": 0, "y": 0, "width": right + height / 60, "height": height, "scale": 1}})
+                        path.write_bytes(base64.b64decode(shot["data"]))
+                    else:
+                        driver.save_screenshot(str(path))
                     print(path)
         finally:
             driver.quit()

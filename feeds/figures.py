@@ -8,9 +8,11 @@ figure counts for the period falls on or after its start, so older finished case
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import shapely
 from sqlalchemy import ColumnElement, or_, select
@@ -34,9 +36,11 @@ from feeds.kpis import (
     area_figures,
     case_facts,
     cell_visits,
+    clock_for,
     coverage_by_grid,
     department_figures,
     figures_by_area,
+    in_scope,
     rank_patrollers,
 )
 from feeds.store import Area, CaseAudit, CaseRow, IncidentRow, PatrolFix, Person
@@ -195,3 +199,169 @@ def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: da
     visits: Iterable[CellVisit] = (load_visits(conn, cells, period, now, units=units, drill_id=drill_id)
                                    if cells else ())
     return rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits, drill_id=drill_id)
+
+
+# ---------------------------------------------------------------------------------------------- leader page
+
+
+def span_of(periods: Collection[Period]) -> Period:
+    """The one period covering all of `periods` (their earliest start to their latest end)."""
+    if not periods:
+        raise ValueError("no periods to span")
+    first = min(periods, key=lambda p: p.start)
+    return Period(first.start, max(p.end for p in periods), first.zone)
+
+
+def relevant_to(cases: Iterable[CaseFacts], period: Period, now: datetime) -> list[CaseFacts]:
+    """The cases `load_cases` would load for `period` alone, out of those loaded for a longer span: reported
+    before its `as_of`, and not finished before it starts."""
+    as_of = period.as_of(now)
+    return [c for c in cases if c.reported_at < as_of and (c.finished_at is None or c.finished_at >= period.start)]
+
+
+def area_panels(conn: Connection, rules: KpiRules, area_code: str, periods: Sequence[Period], now: datetime, *,
+                drill_id: str | None = None, with_coverage: bool = True) -> list[AreaFigures]:
+    """`area_panel` for several periods of one area (a period and the one before it, the days of a trend),
+    loading the cases, cells and fixes once for the span of all of them."""
+    if not periods:
+        return []
+    territory = load_territory(conn)
+    grids = _area_grids(territory, area_code)
+    span = span_of(periods)
+    cases = load_cases(conn, span, now, grids=grids, drill_id=drill_id)
+    cells = load_cells(conn, grids) if with_coverage else None
+    visits = load_visits(conn, cells, span, now, drill_id=drill_id) if cells is not None else set()
+    clock = clock_for(rules.calendar, in_scope(cases, drill_id), now)
+    all_grids = grids if grids is not None else territory.grids_under(area_code)
+    out = []
+    for period in periods:
+        covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+        out.append(area_figures(rules, relevant_to(cases, period, now), period, now, grids=all_grids, include_ungridded=grids is None,
+                                coverage_of_grids=covered, drill_id=drill_id, clock=clock))
+    return out
+
+
+def daily_series(conn: Connection, rules: KpiRules, area_code: str, last_day: date, days: int, now: datetime, *,
+                 zone: ZoneInfo | None = None, drill_id: str | None = None,
+                 with_coverage: bool = True) -> list[tuple[date, AreaFigures]]:
+    """The figures of an area for each of the `days` local days ending with `last_day` (a 30-day trend)."""
+    if days < 1:
+        raise ValueError(f"a series needs at least one day, not {days}")
+    zone = zone or rules.calendar.zone
+    dates = [last_day - timedelta(days=days - 1 - k) for k in range(days)]
+    periods = [Period.dates(d, d, zone) for d in dates]
+    return list(zip(dates, area_panels(conn, rules, area_code, periods, now, drill_id=drill_id,
+                                       with_coverage=with_coverage)))
+
+
+def departments_in(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,
+                   drill_id: str | None = None) -> dict[str, DepartmentFigures]:
+    """`departments_panel` for the cases of one area (the district: all of them)."""
+    grids = _area_grids(load_territory(conn), area_code)
+    return department_figures(rules, load_cases(conn, period, now, grids=grids, drill_id=drill_id), period, now,
+                              drill_id=drill_id)
+
+
+@dataclass(frozen=True)
+class AreaEntry:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+def area_directory(conn: Connection) -> dict[str, AreaEntry]:
+    """Names, levels and parents of the areas above the patrol cells (for breadcrumbs and tables)."""
+    rows = conn.execute(select(AREAS.c.code, AREAS.c.name, AREAS.c.level, AREAS.c.parent_code)
+                        .where(AREAS.c.level != "cell").order_by(AREAS.c.code))
+    return {code: AreaEntry(code, name, level, parent) for code, name, level, parent in rows}
+
+
+CHILD_LEVEL = {"district": "street", "street": "community", "community": "grid"}
+
+
+@dataclass(frozen=True)
+class LeaderFigures:
+    """What the leader page shows for one area and period: the figures, those of the period before, the
+    sub-areas one level down, the grids under it, its patrollers ranked, the departments on its cases, and a
+    daily series of its figures."""
+
+    area: str
+    current: AreaFigures
+    previous: AreaFigures
+    children: dict[str, AreaFigures]
+    grids: dict[str, AreaFigures]
+    patrollers: list[Ranked]
+    departments: dict[str, DepartmentFigures]
+
+
+def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Period, previous: Period,
+                   now: datetime, *, drill_id: str | None = None) -> LeaderFigures:
+    """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period
+    and the one before), `area_table` (its sub-areas, its grids), `patroller_ranking` and `departments_in`,
+    from the cases, cells and fixes of the span of both periods."""
+    territory = load_territory(conn)
+    grids = _area_grids(territory, area_code)
+    span = span_of([period, previous])
+    loaded = in_scope(load_cases(conn, span, now, grids=grids, drill_id=drill_id), drill_id)
+    cases = relevant_to(loaded, period, now)
+    cells = load_cells(conn, grids)
+    visits = load_visits(conn, cells, span, now, drill_id=drill_id)
+    clock = clock_for(rules.calendar, loaded, now)
+    all_grids = grids if grids is not None else territory.grids_under(area_code)
+
+    def figures(p: Period) -> AreaFigures:
+        return area_figures(rules, relevant_to(loaded, p, now), p, now, grids=all_grids,
+                            include_ungridded=grids is None, coverage_of_grids=coverage_by_grid(cells, visits, p, now),
+                            drill_id=drill_id, clock=clock)
+
+    def level_table(level: str) -> dict[str, AreaFigures]:
+        table = figures_by_area(rules, cases, territory, level, period, now, cells=cells, visits=visits,
+                                drill_id=drill_id)
+        return {c: f for c, f in table.items() if area_code in territory.chain(c)}
+
+    child = CHILD_LEVEL.get(territory.level.get(area_code, ""))
+    people = load_patrollers(conn, territory, area_code)
+    return LeaderFigures(
+        area=area_code,
+        current=figures(period),
+        previous=figures(previous),
+        children=level_table(child) if child else {},
+        grids=level_table("grid"),
+        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits,
+                                   drill_id=drill_id),
+        departments=department_figures(rules, cases, period, now, drill_id=drill_id),
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The monthly assessment (月度考核): patrollers ranked, every area of every level scored, departments."""
+
+    period: Period
+    patrollers: list[Ranked]
+    areas: dict[str, dict[str, AreaFigures]]  # level (street, community, grid) -> code -> figures
+    departments: dict[str, DepartmentFigures]
+
+
+ASSESSED_LEVELS = ("street", "community", "grid")
+
+
+def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int, now: datetime, *,
+                       drill_id: str | None = None) -> Assessment:
+    """The figures of `patroller_ranking`, `area_table` (streets, communities, grids) and `departments_panel`
+    for one calendar month, from one load of its cases, cells and fixes."""
+    period = Period.month(year, month, rules.calendar.zone)
+    territory = load_territory(conn)
+    cases = in_scope(load_cases(conn, period, now, drill_id=drill_id), drill_id)
+    cells = load_cells(conn)
+    visits = load_visits(conn, cells, period, now, drill_id=drill_id)
+    people = load_patrollers(conn, territory)
+    return Assessment(
+        period=period,
+        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits,
+                                   drill_id=drill_id),
+        areas={level: figures_by_area(rules, cases, territory, level, period, now, cells=cells, visits=visits,
+                                      drill_id=drill_id) for level in ASSESSED_LEVELS},
+        departments=department_figures(rules, cases, period, now, drill_id=drill_id),
+    )

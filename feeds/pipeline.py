@@ -24,10 +24,10 @@ from feeds.bus import Subscription
 from feeds.calendar import WorkingCalendar
 from feeds.casebook import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
 from feeds.escalation import with_clock
-from feeds.push import DELTA_EVENT, Pusher
+from feeds.push import DELTA_EVENT, Pusher, room_of
 from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
-from feeds.state import Delta, batch_delta
+from feeds.state import Delta, batch_delta, by_drill
 from feeds.store import write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
@@ -136,6 +136,21 @@ def settle_heap() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+@dataclass
+class _Scope:
+    """The live state of the live situation or of one drill: where it is kept, its sequence number, and the
+    newest fix of each unit on its screens."""
+
+    store: SnapshotStore
+    seq: int
+    known_fix: dict[str, int]
+
+    @classmethod
+    def of(cls, store: SnapshotStore) -> _Scope:
+        snap = store.load()
+        return cls(store, snap["seq"], {unit: p["fix"] for unit, p in snap["patrols"].items()})
+
+
 class Ingest:
     """Collects messages for at most one window, then persists, applies and pushes them as one delta."""
 
@@ -159,9 +174,8 @@ class Ingest:
         self._bounds = bounds
         self._future_tolerance_s = future_tolerance_s
         self._clock = clock
-        snap = snapshots.load()
-        self.seq = snap["seq"]
-        self._known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
+        self._scopes: dict[str | None, _Scope] = {None: _Scope.of(snapshots)}
+        self.drill_deltas: dict[str, Delta] = {}  # the drills' deltas of the last flush, by drill id
         self._pending: list[FeedMessage] = []
         self._rejected: list[Rejection] = []
         self._unacked: list[Any] = []  # deliveries to acknowledge once the batch is committed
@@ -212,15 +226,37 @@ class Ingest:
         self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh) - len(written.refused),
                           rejected=len(self._rejected))
         delta = None
-        if fresh or self._rejected:
-            delta = batch_delta(self.seq + 1, at, fresh, len(self._rejected), self._known_fix, written.cases)
-            self._snapshots.save(delta)
-            self.seq = delta["seq"]
-            self._known_fix.update({unit: p["fix"] for unit, p in delta["patrols"].items()})
-            self._pusher.push(DELTA_EVENT, delta)
+        self.drill_deltas = {}
+        groups = by_drill(fresh, written.cases) if fresh or written.cases else {}
+        if self._rejected and None not in groups:
+            groups[None] = ([], {})
+        for drill_id, (messages, cases) in groups.items():
+            scope = self._scope(drill_id)
+            pushed = batch_delta(scope.seq + 1, at, messages, len(self._rejected) if drill_id is None else 0,
+                                 scope.known_fix, cases)
+            scope.store.save(pushed)
+            scope.seq = pushed["seq"]
+            scope.known_fix.update({unit: p["fix"] for unit, p in pushed["patrols"].items()})
+            self._pusher.push(DELTA_EVENT, pushed, room_of(drill_id))
+            if drill_id is None:
+                delta = pushed
+            else:
+                self.drill_deltas[drill_id] = pushed
         self._pending, self._rejected = [], []
         self._last_flush = time.monotonic()
         return delta
+
+    @property
+    def seq(self) -> int:
+        """The sequence number of the live state."""
+        return self._scopes[None].seq
+
+    def _scope(self, drill_id: str | None) -> _Scope:
+        scope = self._scopes.get(drill_id)
+        if scope is None:
+            assert drill_id is not None
+            scope = self._scopes[drill_id] = _Scope.of(self._snapshots.for_drill(drill_id))
+        return scope
 
     def _write_one_by_one(self, at: datetime) -> Written:
         """A batch the database refused: write each message alone; dead-letter those it refuses, with why."""

@@ -5,10 +5,16 @@ from typing import Any, Protocol
 
 NAMESPACE = "/live"
 DELTA_EVENT = "delta"
+LIVE_ROOM = "live"  # screens of the live situation; each drill's screens are in room drill:<id>
+
+
+def room_of(drill_id: str | None) -> str:
+    return LIVE_ROOM if drill_id is None else f"drill:{drill_id}"
 
 
 class Pusher(Protocol):
-    def push(self, event: str, data: Any) -> None: ...
+    def push(self, event: str, data: Any, room: str | None = None) -> None:
+        """Emit to the screens in `room`, or to every screen when None."""
 
 
 class SocketIOPusher:
@@ -19,8 +25,8 @@ class SocketIOPusher:
 
         self._sio = SocketIO(message_queue=redis_url)
 
-    def push(self, event: str, data: Any) -> None:
-        self._sio.emit(event, data, namespace=NAMESPACE)
+    def push(self, event: str, data: Any, room: str | None = None) -> None:
+        self._sio.emit(event, data, namespace=NAMESPACE, to=room)
 
 
 class RecordingPusher:
@@ -28,6 +34,8 @@ class RecordingPusher:
 
     def __init__(self) -> None:
         self.pushed: list[tuple[str, Any]] = []
+        self.rooms: list[str | None] = []  # the room of each push, in order
 
-    def push(self, event: str, data: Any) -> None:
+    def push(self, event: str, data: Any, room: str | None = None) -> None:
         self.pushed.append((event, data))
+        self.rooms.append(room)

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
     stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
     escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked
+    kpi_interval_s: int = Field(default=30, ge=1)  # how often the wall's KPI board is computed and pushed
 
     # the working calendar that turns time limits into deadlines
     work_periods: str = "08:30-12:00,14:00-18:00"

@@ -18,11 +18,15 @@ class SnapshotStore(Protocol):
     def save(self, delta: Delta) -> None:
         """Record one delta (the next in sequence) atomically."""
 
+    def for_drill(self, drill_id: str) -> SnapshotStore:
+        """The store of one drill's live state, apart from the live one."""
+
 
 class MemorySnapshotStore:
     def __init__(self, recent: int = 30) -> None:
         self.recent = recent
         self.snapshot = empty_snapshot()
+        self._drills: dict[str, MemorySnapshotStore] = {}
 
     def load(self) -> Snapshot:
         return self.snapshot
@@ -30,45 +34,57 @@ class MemorySnapshotStore:
     def save(self, delta: Delta) -> None:
         self.snapshot = apply_delta(self.snapshot, delta, self.recent)
 
+    def for_drill(self, drill_id: str) -> MemorySnapshotStore:
+        return self._drills.setdefault(drill_id, MemorySnapshotStore(self.recent))
+
+
+def drill_prefix(drill_id: str) -> str:
+    return f"cc:drill:{drill_id}:"
+
 
 class RedisSnapshotStore:
-    """The snapshot as a few Redis keys, written in one MULTI/EXEC per delta and read in one."""
+    """The snapshot as a few Redis keys, written in one MULTI/EXEC per delta and read in one. The live
+    state's keys start with `cc:live:`; each drill's with `cc:drill:<id>:`."""
 
-    def __init__(self, client: redis.Redis, recent: int = 30) -> None:
+    def __init__(self, client: redis.Redis, recent: int = 30, prefix: str = PREFIX) -> None:
         self._r = client
         self.recent = recent
+        self.prefix = prefix
+
+    def for_drill(self, drill_id: str) -> RedisSnapshotStore:
+        return RedisSnapshotStore(self._r, self.recent, drill_prefix(drill_id))
 
     def save(self, delta: Delta) -> None:
         p = self._r.pipeline(transaction=True)
-        p.set(PREFIX + "seq", delta["seq"])
-        p.set(PREFIX + "at", delta["at"])
+        p.set(self.prefix + "seq", delta["seq"])
+        p.set(self.prefix + "at", delta["at"])
         if delta["patrols"]:
-            p.hset(PREFIX + "patrols", mapping=_encoded(delta["patrols"]))
+            p.hset(self.prefix + "patrols", mapping=_encoded(delta["patrols"]))
         for key in ("incidents", "alerts"):
             items = delta[key]  # type: ignore[literal-required]
             if items:
-                p.lpush(PREFIX + key, *[json.dumps(i, ensure_ascii=False) for i in reversed(items)])
-                p.ltrim(PREFIX + key, 0, self.recent - 1)
+                p.lpush(self.prefix + key, *[json.dumps(i, ensure_ascii=False) for i in reversed(items)])
+                p.ltrim(self.prefix + key, 0, self.recent - 1)
         opened = {k: json.dumps(v, ensure_ascii=False) for k, v in delta["cases"].items() if v is not None}
         if opened:
-            p.hset(PREFIX + "cases", mapping=opened)
+            p.hset(self.prefix + "cases", mapping=opened)
         gone = [k for k, v in delta["cases"].items() if v is None]
         if gone:
-            p.hdel(PREFIX + "cases", *gone)
+            p.hdel(self.prefix + "cases", *gone)
         for name, inc in delta["counts"].items():
             if inc:
-                p.hincrby(PREFIX + "counts", name, inc)
+                p.hincrby(self.prefix + "counts", name, inc)
         p.execute()
 
     def load(self) -> Snapshot:
         p = self._r.pipeline(transaction=True)
-        p.get(PREFIX + "seq")
-        p.get(PREFIX + "at")
-        p.hgetall(PREFIX + "patrols")
-        p.lrange(PREFIX + "incidents", 0, self.recent - 1)
-        p.lrange(PREFIX + "alerts", 0, self.recent - 1)
-        p.hgetall(PREFIX + "counts")
-        p.hgetall(PREFIX + "cases")
+        p.get(self.prefix + "seq")
+        p.get(self.prefix + "at")
+        p.hgetall(self.prefix + "patrols")
+        p.lrange(self.prefix + "incidents", 0, self.recent - 1)
+        p.lrange(self.prefix + "alerts", 0, self.recent - 1)
+        p.hgetall(self.prefix + "counts")
+        p.hgetall(self.prefix + "cases")
         seq, at, patrols, incidents, alerts, counts, cases = p.execute()
         stored = {_s(k): int(v) for k, v in counts.items()}
         return Snapshot(
@@ -82,7 +98,7 @@ class RedisSnapshotStore:
         )
 
     def clear(self) -> None:
-        self._r.delete(*[PREFIX + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")])
+        self._r.delete(*[self.prefix + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")])
 
 
 def _encoded(views: dict[str, dict[str, Any]]) -> dict[str, str]:

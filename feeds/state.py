@@ -36,6 +36,7 @@ class Delta(TypedDict):
     cases: dict[str, dict[str, Any] | None]  # changed cases; None: it left the live view (closed, rejected, void)
 
 
+_SHOWN = (PatrolPosition, IncidentReport, CameraAlert)
 FINAL_STATES = frozenset(state.value for state in FINAL)
 
 
@@ -97,6 +98,19 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
     changed = {cid: (None if view["state"] in FINAL_STATES else view) for cid, view in (cases or {}).items()}
     return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
                  counts=counts, cases=changed)
+
+
+def by_drill(messages: Iterable[FeedMessage], cases: dict[str, dict[str, Any]]
+             ) -> dict[str | None, tuple[list[FeedMessage], dict[str, dict[str, Any]]]]:
+    """A batch split by the drill it belongs to (None: live), so that each drill has a live state of its own
+    and live screens never see drill traffic. A case belongs to the drill that opened it, whoever acts on it."""
+    out: dict[str | None, tuple[list[FeedMessage], dict[str, dict[str, Any]]]] = {}
+    for m in messages:
+        if isinstance(m, _SHOWN):  # a command shows only through the case it changed
+            out.setdefault(m.drill_id, ([], {}))[0].append(m)
+    for cid, view in cases.items():
+        out.setdefault(view.get("drill"), ([], {}))[1][cid] = view
+    return out
 
 
 def apply_delta(snap: Snapshot, delta: Delta, recent: int) -> Snapshot:

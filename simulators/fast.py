@@ -33,7 +33,7 @@ ESCALATE_EVERY = timedelta(minutes=15)
 class Discard:
     """A pusher for runs that no screen watches."""
 
-    def push(self, event: str, data: Any) -> None:
+    def push(self, event: str, data: Any, room: str | None = None) -> None:
         pass
 
 
@@ -65,7 +65,8 @@ def simulate(simulation: Simulation, engine: Engine, start: datetime, end: datet
         raise ValueError("a fast run keeps its own clock: build the simulation with speed 1")
     clock = Clock(start)
     snapshots = snapshots or MemorySnapshotStore()
-    cases: dict[str, dict[str, Any]] = dict(snapshots.load()["cases"])
+    scope = snapshots if simulation.drill_id is None else snapshots.for_drill(simulation.drill_id)
+    cases: dict[str, dict[str, Any]] = dict(scope.load()["cases"])
     taxonomy = load_taxonomy()
     calendar = calendar or WorkingCalendar()
     ingest = Ingest(engine, snapshots, Discard(), clock=clock, rules=CaseRules(taxonomy, calendar))
@@ -81,6 +82,8 @@ def simulate(simulation: Simulation, engine: Engine, start: datetime, end: datet
             next_escalation = now + ESCALATE_EVERY
         _receive(ingest, messages)
         delta = ingest.flush()
+        if simulation.drill_id is not None:  # every message of a drill run is the drill's
+            delta = ingest.drill_deltas.get(simulation.drill_id)
         if delta is not None:
             for case_id, view in delta["cases"].items():
                 if view is None:

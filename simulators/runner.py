@@ -345,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     bus = producer_bus(client, settings.bus, settings.stream_maxlen)
     snapshots = RedisSnapshotStore(client, settings.recent_items)
+    if drill_id is not None:  # the drill's cases live apart from the live ones
+        snapshots = snapshots.for_drill(drill_id)
     totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
                  cases=lambda: snapshots.load()["cases"])
     log.info("stopped; published %s", _counts(totals))

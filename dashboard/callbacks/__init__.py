@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dash import Dash
 
-from dashboard.callbacks import live, map_layers
+from dashboard.callbacks import kpis, leader, live, map_layers
 
 
 def register_all(app: Dash) -> None:
-    for module in (live, map_layers):
+    for module in (live, map_layers, kpis, leader):
         module.register(app)

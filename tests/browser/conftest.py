@@ -21,6 +21,7 @@ class LiveStack:
     url: str
     bus: RedisBus
     district: District
+    db_url: str
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, browser_factory) -> Iterator
                         push_window_ms=20, stale_after_s=3, redis_url=None, database_url=None)
     running = start_stack(settings, simulate=False, quiet=True)
     try:
-        yield LiveStack(running.url, RedisBus(redis.Redis.from_url(running.redis_url)), build_district(SEED, GRIDS))
+        yield LiveStack(running.url, RedisBus(redis.Redis.from_url(running.redis_url)), build_district(SEED, GRIDS),
+                        running.db_url)
     finally:
         running.stop()

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -53,7 +54,8 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CC_REDIS_URL", "DATABASE_URL", "CC_DATABASE_URL"}}
     env.update({"CC_DATA_DIR": str(tmp_path / "data"), "CC_PATROL_INTERVAL_S": "0.5"})
-    demo = subprocess.Popen([sys.executable, "-m", "dashboard.demo", "--port", str(port), "--grids", "12"],
+    demo = subprocess.Popen([sys.executable, "-m", "dashboard.demo", "--port", str(port), "--grids", "12",
+                             "--history-days", "0.5"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
@@ -68,6 +70,9 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
 
         live = wait_until(lambda: health()["patrols"] >= 1 and health(), 30, "patrols in the live snapshot")
         assert live["seq"] >= 1
+        # a new database starts with the past half day simulated into it, so the panels are not empty
+        with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
+            assert db.execute("SELECT count(*) FROM cases").fetchone()[0] > 0
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)

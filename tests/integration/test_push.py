@@ -31,8 +31,13 @@ def screen(redis_server):
     client = socketio_client.Client()
     client.on(DELTA_EVENT, received.append, namespace=NAMESPACE)
     wait_until(lambda: _try_connect(client, port), 10, "the Socket.IO server")
+    server.config["TEST_PORT"] = port
     yield server, received
     client.disconnect()  # the server thread is a daemon and ends with the test run
+
+
+def screen_port(server) -> int:
+    return server.config["TEST_PORT"]
 
 
 def _try_connect(client, port) -> bool:
@@ -71,3 +76,33 @@ def test_a_new_screen_loads_the_snapshot_with_its_sequence(screen, redis_client)
     body = server.test_client().get(realtime.SNAPSHOT_PATH)
     assert body.status_code == 200 and body.headers["Cache-Control"] == "no-store"
     assert body.json["seq"] == 1 and set(body.json["patrols"]) == {"P1"}
+
+
+def test_a_drill_screen_hears_its_drill_and_a_live_screen_never_does(screen, engine, redis_server, redis_client):
+    server, live_received = screen
+    live_received.clear()
+    drill_received: list[dict] = []
+    drill_client = socketio_client.Client()
+    drill_client.on(DELTA_EVENT, drill_received.append, namespace=NAMESPACE)
+    port = screen_port(server)
+    drill_client.connect(f"http://127.0.0.1:{port}", namespaces=[NAMESPACE], transports=["websocket"],
+                         auth={"drill": "typhoon-t1"}, wait_timeout=5)
+    ingest = Ingest(engine, RedisSnapshotStore(redis_client), SocketIOPusher(redis_server), window_s=0.01)
+    subscription = RedisBus(redis_client).subscribe(FEED_CHANNELS)
+    stop = threading.Event()
+    loop = threading.Thread(target=ingest.run, args=(subscription, stop), daemon=True)
+    loop.start()
+    try:
+        publish_messages(RedisBus(redis_client), [factories.incident("台风倒树", drill_id="typhoon-t1"),
+                                                  factories.incident("井盖缺失")])
+        wait_until(lambda: drill_received and any(d["incidents"] for d in live_received), 10,
+                   "both screens' deltas")
+    finally:
+        stop.set()
+        loop.join(5)
+        drill_client.disconnect()
+    assert [i["text"] for d in drill_received for i in d["incidents"]] == ["台风倒树"]
+    assert [i["text"] for d in live_received for i in d["incidents"]] == ["井盖缺失"]
+    body = server.test_client().get(realtime.SNAPSHOT_PATH + "?drill=typhoon-t1").json
+    assert [i["text"] for i in body["incidents"]] == ["台风倒树"]
+    assert server.test_client().get(realtime.SNAPSHOT_PATH + "?drill=<script>").status_code == 400

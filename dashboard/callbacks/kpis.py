@@ -1,0 +1,21 @@
+"""The wall's KPI panel: each board (loaded with the page, then pushed as "kpis" and put into the store by
+assets/kpis.js) is rendered on the server with the same pure layout as the first paint. A board comes every
+kpi_interval_s seconds, so one small round trip per screen per board is nothing, and the formatting lives in
+one place (dashboard/kpi_view.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State
+
+from dashboard import ids
+from dashboard.i18n import LANGS
+from dashboard.layouts.kpi_panel import kpi_body
+
+
+def render(board: dict[str, Any] | None, lang: str | None) -> list[Any]:
+    return kpi_body(board, lang if lang in LANGS else "zh")
+
+
+def register(app: Dash) -> None:
+    app.callback(Output(ids.KPI_BODY, "children"), Input(ids.KPI_BOARD, "data"), State(ids.KPI_LANG, "data"))(render)

@@ -1,0 +1,152 @@
+"""The leader page's callbacks: load the figures (feeds.figures), turn them into view models
+(dashboard.leader_presenters) and components (dashboard.layouts.leader). Nothing is computed here."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import gevent
+from gevent import monkey
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+
+from dashboard import assessment as export
+from dashboard import ids
+from dashboard import leader_presenters as lp
+from dashboard.i18n import t
+from dashboard.layouts import leader as layout
+from feeds.figures import (
+    CHILD_LEVEL,
+    AreaEntry,
+    Assessment,
+    LeaderFigures,
+    area_directory,
+    daily_series,
+    leader_figures,
+    monthly_assessment,
+)
+from feeds.kpis import AreaFigures, KpiRules
+from feeds.taxonomy import load as load_taxonomy
+
+T = TypeVar("T")
+SOURCES = "command_centre"  # the key of the app's data sources in app.server.extensions
+
+
+def off_loop(work: Callable[[], T]) -> T:
+    """Run heavy figures on a real OS thread when the server runs under gevent, so that its loop keeps
+    serving pushes, other screens and static files meanwhile; directly otherwise."""
+    if monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(work)
+    return work()
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def register(app: Dash) -> None:
+    sources = app.server.extensions[SOURCES]
+    engine, settings = sources["engine"], sources["settings"]
+    taxonomy = load_taxonomy()
+    rules = KpiRules(taxonomy, settings.working_calendar())
+    zone = rules.calendar.zone
+
+    app.clientside_callback("function(lang) { return window.innerHeight; }",
+                            Output(ids.LEADER_VIEWPORT, "data"), Input(ids.LEADER_LANG, "data"))
+
+    @app.callback(Output(ids.LEADER_RANGE, "style"), Input(ids.LEADER_PERIOD, "value"))
+    def custom_range(kind: str) -> dict[str, str]:
+        return {} if kind == "custom" else {"display": "none"}
+
+    @app.callback(
+        Output(ids.LEADER_AREA, "data"),
+        Input({"type": ids.LEADER_SUBAREA_ROW, "code": ALL}, "n_clicks"),
+        Input({"type": ids.LEADER_CRUMB, "code": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def drill(_rows: list[int], _crumbs: list[int]) -> Any:
+        """A click on a sub-area drills into it; a click on the breadcrumb goes back up."""
+        if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return no_update  # rows and crumbs drawn anew, not clicked
+        return ctx.triggered_id["code"]
+
+    @app.callback(
+        Output(ids.LEADER_BREADCRUMB, "children"),
+        Output(ids.LEADER_PERIOD_LABEL, "children"),
+        Output(ids.LEADER_CARDS, "children"),
+        Output(ids.LEADER_SUBAREAS, "children"),
+        Output(ids.LEADER_PATROLLERS, "children"),
+        Output(ids.LEADER_DEPARTMENTS, "children"),
+        Output(ids.LEADER_GRIDS, "children"),
+        Input(ids.LEADER_AREA, "data"),
+        Input(ids.LEADER_PERIOD, "value"),
+        Input(ids.LEADER_RANGE, "start_date"),
+        Input(ids.LEADER_RANGE, "end_date"),
+        State(ids.LEADER_LANG, "data"),
+    )
+    def render(area: str, kind: str, first: str | None, last: str | None, lang: str) -> tuple[Any, ...]:
+        now = datetime.now(UTC)
+        try:
+            period = lp.period_for(kind, now, zone, _day(first), _day(last))
+        except ValueError as err:
+            return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 5))
+        previous = lp.previous_period(kind, period)
+        def load() -> tuple[dict[str, AreaEntry], LeaderFigures]:
+            with engine.connect() as conn:
+                return area_directory(conn), leader_figures(conn, rules, area, period, previous, now)
+
+        directory, figures = off_loop(load)
+        level = directory[area].level
+        label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
+            p=lp.period_label(previous, lang))
+        return (
+            layout.breadcrumb(lp.area_trail(directory, area), lang),
+            label,
+            layout.kpi_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
+            layout.subarea_table(lp.area_rows(figures.children, directory), lang, lowest=level not in CHILD_LEVEL),
+            layout.patroller_table(lp.patroller_rows(figures.patrollers), lang),
+            layout.department_table(lp.department_rows(figures.departments, taxonomy.departments, lang), lang),
+            layout.grid_table(lp.area_rows(figures.grids, directory, by_score=True), lang),
+        )
+
+    @app.callback(
+        Output(ids.LEADER_TREND_RATES, "figure"),
+        Output(ids.LEADER_TREND_LOAD, "figure"),
+        Input(ids.LEADER_AREA, "data"),
+        Input(ids.LEADER_VIEWPORT, "data"),
+        State(ids.LEADER_LANG, "data"),
+        prevent_initial_call=True,  # the window's height, written once the page is up, starts it
+    )
+    def trends(area: str, viewport: int | None, lang: str) -> tuple[Any, Any]:
+        now = datetime.now(UTC)
+        days = lp.trend_days(now, zone)
+        def load() -> list[tuple[date, AreaFigures]]:
+            with engine.connect() as conn:
+                return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
+
+        series = off_loop(load)
+        font_px = lp.chart_font_px(viewport)
+        return lp.rate_trend(series, lang, font_px), lp.load_trend(series, lang, font_px)
+
+    @app.callback(
+        Output(ids.LEADER_DOWNLOAD, "data"),
+        Input(ids.LEADER_EXPORT_CSV, "n_clicks"),
+        Input(ids.LEADER_EXPORT_XLSX, "n_clicks"),
+        State(ids.LEADER_EXPORT_MONTH, "value"),
+        State(ids.LEADER_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def download(_csv: int, _xlsx: int, month: str, lang: str) -> dict[str, Any]:
+        year, mm = (int(x) for x in month.split("-"))
+        def load() -> tuple[dict[str, AreaEntry], Assessment]:
+            with engine.connect() as conn:
+                return area_directory(conn), monthly_assessment(conn, rules, year, mm, datetime.now(UTC))
+
+        directory, figures = off_loop(load)
+        tables = export.assessment_tables(figures, directory, taxonomy.departments, lang)
+        title = export.period_line(figures, lang)
+        name = f"assessment-{export.month_label(figures)}"
+        if ctx.triggered_id == ids.LEADER_EXPORT_XLSX:
+            return dcc.send_bytes(export.to_xlsx(tables, title), f"{name}.xlsx")
+        return dcc.send_bytes(export.to_csv(tables, title), f"{name}.csv")

@@ -1,0 +1,102 @@
+"""The leader page's loaders and the monthly assessment export against the hand-computed scenario of
+test_figures (SQLite and PostgreSQL): one load gives the same figures as the panel loaders, a drill's data
+never enters, and the CSV and XLSX carry the numbers worked out by hand."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.assessment import assessment_tables, to_csv, to_xlsx
+from feeds.figures import (
+    area_directory,
+    area_panel,
+    area_table,
+    daily_series,
+    departments_in,
+    departments_panel,
+    leader_figures,
+    monthly_assessment,
+    patroller_ranking,
+)
+from feeds.kpis import Period, Rate
+from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
+
+pytestmark = pytest.mark.integration
+LAST_WEEK = Period.dates(MON - timedelta(days=7), MON - timedelta(days=1))
+
+
+@pytest.fixture
+def district(engine):
+    with engine.begin() as conn:
+        _scenario(conn)
+    return engine
+
+
+def test_one_load_gives_the_figures_of_the_panel_loaders(district):
+    with district.connect() as conn:
+        view = leader_figures(conn, RULES, "D", WEEK, LAST_WEEK, NOW)
+        assert view.current == area_panel(conn, RULES, "D", WEEK, NOW)
+        assert view.previous == area_panel(conn, RULES, "D", LAST_WEEK, NOW)
+        assert view.children == {"S": area_table(conn, RULES, "street", WEEK, NOW)["S"]}
+        assert view.grids == area_table(conn, RULES, "grid", WEEK, NOW)
+        assert view.patrollers == patroller_ranking(conn, RULES, WEEK, NOW)
+        assert view.departments == departments_panel(conn, RULES, WEEK, NOW)
+        community = leader_figures(conn, RULES, "C", WEEK, LAST_WEEK, NOW)
+        assert community.current == area_panel(conn, RULES, "C", WEEK, NOW)
+        assert set(community.children) == {"G1", "G2"}
+        grid = leader_figures(conn, RULES, "G2", WEEK, LAST_WEEK, NOW)
+        assert grid.children == {} and set(grid.grids) == {"G2"}
+        assert [r.person.id for r in grid.patrollers] == ["GW-P0002"]
+        assert grid.departments == departments_in(conn, RULES, "G2", WEEK, NOW) == {}
+    assert view.previous.closure == Rate(1, 1)  # the week before: only the old case, closed early
+    assert view.current.discovery_accuracy.numerator == 4 and view.current.discovery_accuracy.denominator == 6
+
+
+def test_each_day_of_a_series_is_that_day_s_panel(district):
+    with district.connect() as conn:
+        series = daily_series(conn, RULES, "D", MON + timedelta(days=6), 7, NOW)
+        assert [d for d, _ in series] == [MON + timedelta(days=k) for k in range(7)]
+        for day, figures in series:
+            assert figures == area_panel(conn, RULES, "D", Period.dates(day, day), NOW), day
+    monday = series[0][1]
+    assert (monday.discovery_accuracy.numerator, monday.discovery_accuracy.denominator) == (2, 3)  # A, B registered; C untrue
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8").lstrip("\ufeff"))))
+
+
+def test_the_monthly_assessment_export_carries_the_hand_computed_figures(district):
+    with district.connect() as conn:
+        month = monthly_assessment(conn, RULES, 2026, 11, NOW)
+        directory = area_directory(conn)
+    tables = assessment_tables(month, directory, RULES.taxonomy.departments, "zh")
+    rows = _csv_rows(to_csv(tables, "2026-11"))
+    people = rows[rows.index(["巡查员考核"]) + 2:]
+    # GW-P0001 in November: valid reports A, H and the old case 3/3 (the drill's rejected report is not
+    # counted, or it would be 3/4); missed: B of A B H old, 1/4; 核实 A, H, old on time, B late, 3/4;
+    # 核查 A, B twice, H, old, 5/5. 40 + 15 + 15 + 20 = 90 → A.
+    assert people[0][:6] == ["1", "王伟", "GW-P0001", "90.0", "A", "是"]
+    assert people[0][6:21] == ["100.0", "3", "3", "25.0", "1", "4", "75.0", "3", "4", "100.0", "5", "5",
+                               "3.3", "2", "60"]  # coverage: two of G1's two cells on one of 30 days
+    # GW-P0002: valid 0/1 (C untrue), missed 0/1, 核实 C E F 3/3, no 核查: (0 + 20 + 20) / 80% = 50 → D
+    assert people[1][:6] == ["2", "李娜", "GW-P0002", "50.0", "D", "是"]
+    assert people[1][15:18] == ["—", "0", "0"]
+    areas = rows[rows.index(["区域考核"]) + 2:]
+    g1 = next(r for r in areas if r[1] == "G1")
+    # G1: A B H old registered, B citizen-first 1/4; four cases → 75; closure A H old of A B H old 3/4
+    # score (75 × 10% + 75 × 20% + 75 × 30% + 75 × 40%) = 75 → B
+    assert g1[:11] == ["网格", "G1", "G1", "75.0", "B", "25.0", "1", "4", "75.0", "75.0", "3"]
+    depts = rows[rows.index(["部门考核"]) + 2:]
+    assert depts[0][:8] == ["urban_mgmt", "城管执法", "66.7", "2", "3", "50.0", "1", "2"]
+    book = load_workbook(io.BytesIO(to_xlsx(tables, "2026-11")))
+    sheet = book["巡查员考核"]
+    assert [c.value for c in sheet[3]][:9] == [1, "王伟", "GW-P0001", 90.0, "A", "是", 100.0, 3, 3]
+    for table in tables:  # the same cells in both files
+        xlsx = [[c.value for c in row] for row in book[table.name].iter_rows(min_row=3)]
+        written = [["—" if c is None else c for c in row] for row in table.rows]
+        assert xlsx == written
