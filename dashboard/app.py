@@ -13,7 +13,7 @@ from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-from dashboard import auth, ids, realtime
+from dashboard import auth, ids, realtime, wallapi
 from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.dispatch import CaseSource
@@ -22,6 +22,7 @@ from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.dispatch import dispatch_page
 from dashboard.layouts.wall import wall_page
+from dashboard.territory import TerritoryCache
 from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
 from dashboard.leader_presenters import district_code, recent_months
@@ -43,13 +44,14 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
 
+    territory = TerritoryCache(engine)
+
     def wall(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
-        with engine.connect() as conn:
-            layers = load_map(conn)
+        found = territory.get()
         kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
         return html.Div([dcc.Store(id=ids.LIVE), kpi_board,
-                         wall_page(layers, lang=lang, tile_url=settings.tile_url,
+                         wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
                                    stale_after_s=settings.stale_after_s, timezone=settings.timezone)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
@@ -97,6 +99,7 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     throttle = login_throttle or auth.LoginThrottle(redis.Redis.from_url(settings.redis_url),
                                                     settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
+    wallapi.attach(app.server, engine, settings, territory)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
 
     @app.server.get(KPIS_PATH)

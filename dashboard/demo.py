@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,10 +55,13 @@ class Stack:
 
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
-                quiet: bool = False, history_days: float = 0.0) -> Stack:
+                quiet: bool = False, history_days: float = 0.0,
+                prepare: Callable[[str, str], None] | None = None) -> Stack:
     """Redis, the migrated database with the district, the ingest, the escalator, the KPI board and the dashboard
     (and the simulator). With `history_days`, a database with no cases yet first gets that many past days,
-    simulated as fast as possible through the pipeline, so the KPI panels and trends have something to show."""
+    simulated as fast as possible through the pipeline, so the KPI panels and trends have something to show.
+    `prepare(redis_url, db_url)` runs once the district (and history) is in the database, before the ingest
+    starts (a benchmark fills the database and the live snapshot there)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
     try:
@@ -89,6 +92,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
             subprocess.run([sys.executable, "-m", "simulators", "--no-load-district", "--history-only",
                             "--history-days", f"{history_days:g}"], env={**os.environ, **env},
                            check=True, stdout=out, stderr=out)
+        if prepare:
+            prepare(redis_url, db_url)
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
         children.add(spawn("kpiboard", "feeds.kpiboard", env, quiet=quiet))

@@ -12,11 +12,14 @@ PAGE_CONFIG = "wall-config"  # the page's static data for the browser script (la
 
 COUNT_PATROLS = "count-patrols"
 COUNT_OPEN_CASES = "count-open-cases"
-COUNT_INCIDENTS = "count-incidents"
-COUNT_ALERTS = "count-alerts"
-COUNT_REJECTED = "count-rejected"
 LIVE = "wall-live"  # the merged live view (counts, ticker items) written by the browser's socket glue
 KPI_PANEL = "wall-kpis"  # the KPI panel of the wall (left column)
+COUNT_OVERDUE = "count-overdue"
+QUEUE = "wall-queue"  # the most urgent open cases with their SLA countdowns
+GRID_CARD = "wall-grid-card"  # the card of a clicked grid (drawn by the map script)
+TRAIL_INFO = "wall-trail-info"  # which patrol's trail is drawn
+LAYER_TOGGLES = "wall-layers"
+LANG_SWITCH = "wall-lang"
 
 # the KPI panel (dashboard/layouts/kpi_panel.py, callbacks/kpis.py, assets/kpis.js)
 KPI_BOARD = "wall-kpi-board"  # the latest board: the page's at load, then each one pushed ("kpis")

@@ -5,6 +5,9 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from dashboard.i18n import TEXT, t
+from feeds.cases import OPEN_STEP, CaseState
+
 
 def territory_summary(layers: dict[str, Any]) -> dict[str, Any]:
     """District name and totals from the map layers (empty district → zeros, name None)."""
@@ -32,3 +35,42 @@ def map_bounds(layers: dict[str, Any]) -> list[list[float]] | None:
 def big_number(n: int) -> str:
     """1234567 → '1,234,567' (grouped so a leader reads it at a glance)."""
     return f"{n:,}"
+
+
+def grid_shapes(layers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The grids for the wall map script: code, name, community name and geometry, nothing else."""
+    communities = {f["properties"]["code"]: f["properties"]["name"]
+                   for f in layers.get("community", {}).get("features", [])}
+    return [{"code": f["properties"]["code"], "name": f["properties"]["name"],
+             "community": communities.get(f["properties"].get("parent") or ""), "geometry": f["geometry"]}
+            for f in layers.get("grid", {}).get("features", [])]
+
+
+def step_labels(lang: str) -> dict[str, str]:
+    """Open case state → the label of the step it waits for (待核实, 处置中, …)."""
+    out = {state.value: t(f"step_{step}", lang) for state, step in OPEN_STEP.items()}
+    out[CaseState.PARKED.value] = t("step_parked", lang)
+    return out
+
+
+def grid_card_view(facts: Any, lang: str) -> dict[str, Any]:
+    """The grid card as labelled text (feeds.gridcard.GridFacts in; JSON-ready strings out)."""
+    def role(r: str) -> str:
+        return t(f"role_{r}", lang) if f"role_{r}" in TEXT else r
+
+    return {
+        "code": facts.code,
+        "name": facts.name,
+        "community": facts.community or "",
+        "people": [{"role": role(r), "name": name} for r, name in facts.people],
+        "coverage": str(facts.coverage),
+        "assets": [{"kind": t(f"asset_{kind}", lang), "count": big_number(n)} for kind, n in facts.assets.items()],
+        "households": big_number(facts.households),
+        "population": big_number(facts.population),
+    }
+
+
+def trail_view(trail: Any) -> dict[str, Any]:
+    """A patrol's trail for the map script (feeds.trails.Trail in)."""
+    return {"unit": trail.unit, "person": trail.person, "points": [list(p) for p in trail.points]}
+

@@ -1,10 +1,16 @@
 """Screenshots of every page at 1920×1080 and 3840×2160, from a running simulated district.
 
     .venv/bin/python docs/screenshots.py      (writes docs/screenshots/*.png)
+
+The district gets half a day of history first (open cases with every light), and every grid worker a
+position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
+wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
 """
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -14,14 +20,22 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import threading  # noqa: E402
+
+from bench.latency import Publisher  # noqa: E402
 from dashboard.demo import DEMO_USERS, start_stack  # noqa: E402
+from feeds.bus import RedisBus  # noqa: E402
 from feeds.services import free_port, headless_chromium  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
+from simulators.geography import build_district  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
-PAGES = {"wall": "", "wall-en": "?lang=en", "dead-letters": "dead-letters", "kpi-panel": "kpis",
+PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
          "kpi-panel-en": "kpis?lang=en"}
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
+# on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
+OPEN_CARD = "cc.selectGrid(cc.territory.grids[Math.floor(cc.territory.grids.length / 2)].code);" \
+            "cc.selectUnit(Object.keys(cc.live.patrols).sort()[0]);"
 REFUSED = [  # a few refused messages, so the dead-letters page has something to show
     ("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "P0012", "lat": 91}'),
     ("cc.incident_report", b'{"kind": "incident_report", "description": "\xe4\xba\x95\xe7\x9b\x96", "urgent": "maybe"}'),
@@ -33,8 +47,17 @@ SIZES = [(1920, 1080), (3840, 2160)]
 def main() -> None:
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-shots-")), port=free_port(), redis_url=None,
                         database_url=None, patrol_interval_s=1.0)
-    stack = start_stack(settings, simulator_args=["--problems-per-10k-day", "1500"],
-                        quiet=True)
+    def history(redis_url: str, db_url: str) -> None:  # before the ingest starts, as the simulator asks
+        env = {**os.environ, "CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_SEED": str(settings.seed),
+               "CC_GRIDS": str(settings.grids), "CC_PROBLEMS_PER_10K_DAY": "1500"}
+        subprocess.run([sys.executable, "-m", "simulators", "--no-load-district", "--history-days", "0.5",
+                        "--history-only"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    stack = start_stack(settings, simulator_args=["--problems-per-10k-day", "1500"], quiet=True, prepare=history)
+    district = build_district(settings.seed, settings.grids)
+    day_shift = Publisher(RedisBus(redis.Redis.from_url(stack.redis_url)), district.bounds,
+                          len(district.grid_areas()), len(district.grid_areas()))
+    threading.Thread(target=day_shift.run, daemon=True).start()
     try:
         client = redis.Redis.from_url(stack.redis_url)
         for channel, payload in REFUSED:
@@ -52,6 +75,9 @@ def main() -> None:
                 for name, query in PAGES.items():
                     driver.get(stack.url + query)
                     time.sleep(6)
+                    if name == "wall-card":
+                        driver.execute_script(OPEN_CARD)
+                        time.sleep(3)
                     path = OUT / f"{name}-{width}x{height}.png"
                     if name in COLUMN:
                         right = driver.execute_script(
@@ -65,6 +91,7 @@ def main() -> None:
         finally:
             driver.quit()
     finally:
+        day_shift.stop.set()
         stack.stop()
 
 

@@ -1,9 +1,11 @@
 /* Wall screen live layer.
  *
  * Socket.IO deltas (namespace /live, event "delta") are applied in sequence on top of a snapshot loaded
- * over HTTP; a gap or a reset in the sequence reloads the snapshot. Patrol markers are canvas circle
- * markers moved in place (setLatLng), never rebuilt. The merged view (figures, ticker) goes into the
- * Dash store "wall-live" at most twice a second; window.dash_clientside.cc.renderLive draws it.
+ * over HTTP; a gap or a reset in the sequence reloads the snapshot. Live markers (patrols, cases, cameras)
+ * are drawn on canvases of their own and moved in place, never rebuilt; grids are recoloured only where
+ * their colour changes. The merged view (counts, urgent queue, ticker) goes into the Dash store "wall-live"
+ * at most twice a second; window.dash_clientside.cc.renderLive draws it. The grid card and the trail of a
+ * selected patrol are fetched over HTTP on a click. Cases of a drill never show here.
  * Field text is untrusted: it only ever reaches the page as text (React children, textContent).
  */
 (function () {
@@ -18,17 +20,22 @@
   }
 
   var MAP_ID = "wall-map";
-  var ON_DUTY_MS = 5 * 60 * 1000;
   var RENDER_EVERY_MS = 500;
+  var CASES_EVERY_MS = 250;  // case markers and grid colours follow case changes at most this often
   var MAX_LATENCIES = 200000;
   var NEW_FOR_MS = 5000;  // a new ticker item stands out this long
+  var FLASH_MS = 8000;  // a camera flashes this long after an alert
+  var TRAIL_MS = 60 * 60 * 1000;
+  var LIGHTS = { green: "#22c55e", amber: "#f59e0b", red: "#ef4444", none: "#8fa6c8" };
 
   var firstSeen = {};  // ticker item id -> when a delta brought it (items from a snapshot are not new)
   var live = (cc.live = {
     seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [], cases: {},
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
     receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
-    patrolDots: null, incidentMarkers: {}, alertMarkers: {}, layers: null,
+    patrolDots: null, caseMarks: null, cameraMarks: null, layers: null, gridStyle: {},
+    selectedGrid: null, card: null, selectedUnit: null, trail: null, shown: null,
+    startedAt: null, snapshotAt: null, territoryAt: null, interactiveAt: null,  // performance.now() of the first load's steps
   });
 
   function config() {
@@ -36,21 +43,90 @@
       var el = document.getElementById("wall-config");
       if (!el) return null;
       cc.config = JSON.parse(el.getAttribute("data-config"));
+      cc.config.shapeOf = {};
+      cc.config.groups.forEach(function (g) { cc.config.shapeOf[g.code] = g.shape; });
     }
     return cc.config;
   }
+  // the territory (grids, cameras, roads, outlines), fetched once from /api/wall/territory
+  var territory = (cc.territory = { grids: [], cameras: [], gridByCode: {}, cameraById: {}, roads: {}, outlines: {} });
   function text(key) { var c = config(); return (c && c.text[key]) || key; }
+  function onDutyMs() { var c = config(); return (c && c.onDutyMs) || 300000; }
+  function setText(id, text, className) {  // a leaf span no callback owns: written directly, only on change
+    var el = document.getElementById(id);
+    if (!el) return;
+    if (el.textContent !== text) el.textContent = text;
+    if (className !== undefined && el.className !== className) el.className = className;
+  }
   function setProps(id, props) {
     if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
   }
-  function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
+  var remPx = null;
+  function rem() {  // the root font size, read once per window size (getComputedStyle is not free)
+    if (remPx === null) remPx = parseFloat(getComputedStyle(document.documentElement).fontSize) || 18;
+    return remPx;
+  }
+  window.addEventListener("resize", function () { remPx = null; });
 
-  /* ---- patrols: one canvas layer, every unit a dot moved in place; one path per frame for all dots ---- */
-  function makePatrolDots() {
+  /* ---- what a case shows: live (not a drill), its light, its countdown ---- */
+  function isLive(c) { return !c.drill; }
+  function light(c, now) {
+    if (c.deadline === null || c.deadline === undefined) return "none";
+    if (now < c.amber) return "green";
+    return now < c.deadline ? "amber" : "red";
+  }
+  function hms(ms) {
+    var s = Math.floor(Math.abs(ms) / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    s = s % 60;
+    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function countdown(c, now) {
+    if (c.deadline === null || c.deadline === undefined) return text("no_clock");
+    var left = c.deadline - now;
+    return (left >= 0 ? text("time_left") : text("overdue_by")).replace("{t}", hms(left));
+  }
+  var queueOrder = null;  // open live cases with a clock by deadline; deadlines do not move with time
+  function urgentFirst() {  // least time left first (the overdue lead); recomputed only when cases change
+    if (queueOrder === null) {
+      queueOrder = Object.keys(live.cases).map(function (id) { return live.cases[id]; })
+        .filter(function (c) { return isLive(c) && c.deadline !== null && c.deadline !== undefined; })
+        .sort(function (a, b) { return (a.deadline - b.deadline) || (a.id < b.id ? -1 : 1); });
+    }
+    return queueOrder;
+  }
+  cc.urgentFirst = urgentFirst;
+
+  /* ---- marker shapes, drawn on canvas (the legend draws the same ones in CSS) ---- */
+  function shapePath(ctx, shape, x, y, r) {
+    var pts = null, i, a;
+    ctx.beginPath();
+    if (shape === "square") { ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7); return; }
+    if (shape === "triangle") pts = [[0, -1.1], [0.95, 0.65], [-0.95, 0.65]];
+    else if (shape === "down") pts = [[0, 1.1], [0.95, -0.65], [-0.95, -0.65]];
+    else if (shape === "diamond") pts = [[0, -1.15], [1.15, 0], [0, 1.15], [-1.15, 0]];
+    else if (shape === "pentagon" || shape === "hexagon") {
+      var n = shape === "pentagon" ? 5 : 6;
+      pts = [];
+      for (i = 0; i < n; i++) { a = -Math.PI / 2 + (2 * Math.PI * i) / n; pts.push([Math.cos(a), Math.sin(a)]); }
+    } else if (shape === "star") {
+      pts = [];
+      for (i = 0; i < 10; i++) {
+        a = -Math.PI / 2 + (Math.PI * i) / 5;
+        var k = i % 2 ? 0.5 : 1.2;
+        pts.push([Math.cos(a) * k, Math.sin(a) * k]);
+      }
+    }
+    if (!pts) { ctx.arc(x, y, r, 0, 2 * Math.PI); return; }
+    pts.forEach(function (p, j) { if (j) ctx.lineTo(x + p[0] * r, y + p[1] * r); else ctx.moveTo(x + p[0] * r, y + p[1] * r); });
+    ctx.closePath();
+  }
+
+  /* ---- a canvas layer of glyphs moved in place: one sprite per kind of glyph, blitted per point ---- */
+  function makeGlyphs() {
     return L.Layer.extend({
-      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; },
+      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; this.sprites = {}; },
       onAdd: function (map) {
-        this.canvas = L.DomUtil.create("canvas", "cc-patrol-dots leaflet-zoom-hide");
+        this.canvas = L.DomUtil.create("canvas", "cc-glyphs leaflet-zoom-hide");
         this.getPane().appendChild(this.canvas);
         map.on("moveend zoomend resize viewreset", this.reset, this);
         this.reset();
@@ -59,11 +135,26 @@
         map.off("moveend zoomend resize viewreset", this.reset, this);
         L.DomUtil.remove(this.canvas);
       },
-      set: function (id, lat, lon) { this.points[id] = L.latLng(lat, lon); this.redraw(); },
-      remove: function (id) { delete this.points[id]; this.redraw(); },
+      set: function (id, lat, lon, key) {
+        var p = this.points[id];
+        if (p && p.ll.lat === lat && p.ll.lng === lon && p.key === key) return;
+        this.points[id] = { ll: L.latLng(lat, lon), key: key || "" };
+        this.redraw();
+      },
+      remove: function (id) { if (this.has(id)) { delete this.points[id]; this.redraw(); } },
       has: function (id) { return Object.prototype.hasOwnProperty.call(this.points, id); },
-      get: function (id) { return this.points[id]; },
+      get: function (id) { return this.points[id] ? this.points[id].ll : null; },
+      keyOf: function (id) { return this.points[id] ? this.points[id].key : null; },
       size: function () { return Object.keys(this.points).length; },
+      nearest: function (containerPoint, within) {  // the id of the glyph nearest a click, if close enough
+        var best = null, bestD = within * within, map = this._map;
+        for (var id in this.points) {
+          var p = map.latLngToContainerPoint(this.points[id].ll), dx = p.x - containerPoint.x, dy = p.y - containerPoint.y;
+          var d = dx * dx + dy * dy;
+          if (d <= bestD) { bestD = d; best = id; }
+        }
+        return best;
+      },
       reset: function () {
         if (!this._map) return;
         var size = this._map.getSize(), dpr = window.devicePixelRatio || 1;
@@ -79,96 +170,312 @@
         var self = this;
         requestAnimationFrame(function () { self.pending = false; self.draw(); });
       },
-      sprite: function (dpr) {  // the dot, drawn once, blitted for every unit (cheap without a GPU)
-        var r = this.style.radius(), key = r + "@" + dpr;
-        if (this.spriteKey === key) return this.spriteCanvas;
-        var half = Math.ceil((r + this.style.line) * dpr), c = document.createElement("canvas");
+      sprite: function (key, dpr, r) {  // drawn once per kind and size, blitted for every point
+        var id = key + "@" + r + "@" + dpr, s = this.sprites[id];
+        if (s) return s;
+        var line = this.style.line, half = Math.ceil((r * 1.25 + line) * dpr) + 1, c = document.createElement("canvas");
         c.width = c.height = 2 * half;
         var ctx = c.getContext("2d");
-        ctx.beginPath(); ctx.arc(half, half, r * dpr, 0, 2 * Math.PI);
-        ctx.fillStyle = this.style.fill; ctx.fill();
-        ctx.lineWidth = this.style.line * dpr; ctx.strokeStyle = this.style.edge; ctx.stroke();
-        this.spriteKey = key; this.spriteCanvas = c; this.spriteHalf = half;
-        return c;
+        var look = this.style.look(key);
+        shapePath(ctx, look.shape, half, half, r * dpr);
+        ctx.fillStyle = look.fill; ctx.fill();
+        ctx.lineWidth = line * dpr; ctx.strokeStyle = look.edge; ctx.stroke();
+        s = this.sprites[id] = { canvas: c, half: half };
+        return s;
       },
       draw: function () {
-        var map = this._map, ctx = this.canvas.getContext("2d"), dpr = window.devicePixelRatio || 1;
-        var sprite = this.sprite(dpr), half = this.spriteHalf, origin = this.origin;
+        var map = this._map;
+        if (!map) return;
+        var ctx = this.canvas.getContext("2d"), dpr = window.devicePixelRatio || 1, origin = this.origin;
+        var r = this.style.radius(), sprites = {};
         ctx.setTransform(1, 0, 0, 1, 0, 0);
         ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-        for (var id in this.points) {
-          var p = map.latLngToLayerPoint(this.points[id]);
-          ctx.drawImage(sprite, Math.round((p.x - origin.x) * dpr) - half, Math.round((p.y - origin.y) * dpr) - half);
+        var order = this.style.order;
+        var ids = Object.keys(this.points);
+        if (order) { var pts = this.points; ids.sort(function (a, b) { return order(pts[a].key) - order(pts[b].key); }); }
+        for (var i = 0; i < ids.length; i++) {
+          var p = this.points[ids[i]], s = sprites[p.key] || (sprites[p.key] = this.sprite(p.key, dpr, r));
+          var q = map.latLngToLayerPoint(p.ll);
+          ctx.drawImage(s.canvas, Math.round((q.x - origin.x) * dpr) - s.half, Math.round((q.y - origin.y) * dpr) - s.half);
         }
       },
     });
   }
 
-  /* ---- map layers, moved in place ---- */
+  /* ---- grids: one canvas polygon per grid, coloured by its open and overdue cases ---- */
+  var GRID_BASE = { color: "#2b5c9e", weight: 1, fillColor: "#0e2a52", fillOpacity: 0.35 };
+  function gridStyle(open, overdue, selected) {
+    var k = rem() / 18, s;
+    if (overdue) s = { color: "#2b5c9e", weight: k, fillColor: "#ef4444", fillOpacity: Math.min(0.3 + 0.1 * overdue, 0.7) };
+    else if (open) s = { color: "#2b5c9e", weight: k, fillColor: "#2f80d0", fillOpacity: Math.min(0.3 + 0.08 * open, 0.65) };
+    else s = Object.assign({}, GRID_BASE, { weight: k });
+    if (selected) { s.color = "#e6eefc"; s.weight = 3 * k; }
+    return s;
+  }
+  function gridLayer(map) {
+    var renderer = L.canvas({ pane: "cc-grids", padding: 0.1 }), byCode = {};
+    var group = L.geoJSON({ type: "FeatureCollection", features: territory.grids.map(function (g) {
+      return { type: "Feature", geometry: g.geometry, properties: { code: g.code } };
+    }) }, {
+      renderer: renderer, interactive: false, style: function () { return gridStyle(0, 0, false); },
+      onEachFeature: function (f, layer) { byCode[f.properties.code] = layer; },
+    });
+    group.byCode = byCode;
+    return group.addTo(map);
+  }
+  function inRing(lat, lon, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function gridAt(latlng) {
+    var polys;
+    for (var i = 0; i < territory.grids.length; i++) {
+      var g = territory.grids[i];
+      polys = g.geometry.type === "Polygon" ? [g.geometry.coordinates] : g.geometry.coordinates;
+      for (var j = 0; j < polys.length; j++) {
+        if (inRing(latlng.lat, latlng.lng, polys[j][0])) return g.code;
+      }
+    }
+    return null;
+  }
+
+  /* ---- map layers ---- */
+  var PANES = { "cc-grids": 380, "cc-roads": 400, "cc-outlines": 420, "cc-cameras": 440, "cc-cases": 450, "cc-trail": 455, "cc-patrols": 460, "cc-events": 470 };
+  var TOGGLED = { grids: ["cc-grids"], cases: ["cc-cases"], patrols: ["cc-patrols", "cc-trail"],
+                  cameras: ["cc-cameras", "cc-events"], roads: ["cc-roads"] };
   function layers(map) {
     if (live.layers && live.layers.map === map) return live.layers;
-    // live layers get panes of their own: moving a patrol redraws only the patrol canvas, never the
-    // base map (grids, roads, outlines) beneath it
-    ["cc-patrols", "cc-events"].forEach(function (name, i) {
-      if (!map.getPane(name)) map.createPane(name).style.zIndex = String(450 + i * 10);
+    Object.keys(PANES).forEach(function (name) {
+      if (!map.getPane(name)) map.createPane(name).style.zIndex = String(PANES[name]);
     });
-    var PatrolDots = makePatrolDots();
+    var Glyphs = makeGlyphs();
     live.layers = {
       map: map,
+      grids: { byCode: {} },  // drawn when the territory has come
       svg: L.svg({ pane: "cc-events", padding: 0.2 }),
-      patrols: new PatrolDots({
-        pane: "cc-patrols", fill: "#38bdf8", edge: "#061226", line: 1,
-        radius: function () { return Math.max(3, rem() * 0.3); },
+      trailRenderer: L.canvas({ pane: "cc-trail", padding: 0.2 }),
+      cameras: new Glyphs({
+        pane: "cc-cameras", line: 1, radius: function () { return Math.max(2.5, rem() * 0.22); },
+        look: function () { return { shape: "square", fill: "#a78bfa", edge: "#061226" }; },
       }).addTo(map),
-      incidents: L.layerGroup().addTo(map),
-      alerts: L.layerGroup().addTo(map),
+      cases: new Glyphs({
+        pane: "cc-cases", line: 1.5, radius: function () { return Math.max(4, rem() * 0.38); },
+        look: function (key) { var p = key.split(":"); return { shape: p[1], fill: LIGHTS[p[0]], edge: "#061226" }; },
+        order: function (key) { return { none: 0, green: 1, amber: 2, red: 3 }[key.split(":")[0]]; },  // red on top
+      }).addTo(map),
+      patrols: new Glyphs({
+        pane: "cc-patrols", line: 1, radius: function () { return Math.max(3, rem() * 0.3); },
+        look: function () { return { shape: "circle", fill: "#38bdf8", edge: "#061226" }; },
+      }).addTo(map),
+      events: L.layerGroup().addTo(map),
     };
-    live.patrolDots = live.layers.patrols; live.incidentMarkers = {}; live.alertMarkers = {};
+    live.patrolDots = live.layers.patrols; live.caseMarks = live.layers.cases; live.cameraMarks = live.layers.cameras;
+    live.gridStyle = {};
+    if (live.shown) showLayers(live.shown);
+    map.on("click", onMapClick);
     return live.layers;
   }
 
-  function upsertPatrol(lyr, id, p) { lyr.patrols.set(id, p.lat, p.lon); }
-
-  function label(lines) {  // a tooltip built from text nodes only
-    var div = document.createElement("div");
-    lines.forEach(function (line) { var p = document.createElement("div"); p.textContent = line; div.appendChild(p); });
-    return div;
-  }
-
-  function syncPoints(lyr, group, store, items, options, describe) {
-    var keep = {};
-    items.forEach(function (it) {
-      keep[it.id] = true;
-      if (store[it.id]) return;
-      var m = L.circleMarker([it.lat, it.lon], Object.assign({ renderer: lyr.svg, pane: "cc-events", ccLive: true },
-                                                             options(it)));
-      m.bindTooltip(label(describe(it)), { direction: "top" });
-      m.addTo(group);
-      store[it.id] = m;
+  /* ---- the territory: roads and outlines (no tile server), grids, cameras; drawn once ---- */
+  var ROADS = { local: { color: "#1d3c66", weight: 2, opacity: 0.9 }, arterial: { color: "#35598a", weight: 5, opacity: 0.9 } };
+  var OUTLINES = { community: { color: "#4f86c6", weight: 2, fill: false }, district: { color: "#7cc4ff", weight: 3, fill: false } };
+  function drawTerritory(map, t) {
+    var lyr = layers(map), k = rem() / 18;  // line weights are for a 1080-line screen: scaled with it
+    territory.grids = t.grids; territory.cameras = t.cameras;
+    t.grids.forEach(function (g) { territory.gridByCode[g.code] = g; });
+    t.cameras.forEach(function (c) { territory.cameraById[c.id] = c; });
+    [["cc-roads", ROADS, t.roads], ["cc-outlines", OUTLINES, t.outlines]].forEach(function (spec) {
+      var renderer = L.canvas({ pane: spec[0], padding: 0.1 });
+      Object.keys(spec[1]).forEach(function (name) {
+        if (!spec[2][name]) return;
+        var style = Object.assign({}, spec[1][name], { weight: spec[1][name].weight * k });
+        L.geoJSON(spec[2][name], { renderer: renderer, interactive: false, style: function () { return style; } }).addTo(map);
+      });
     });
-    Object.keys(store).forEach(function (id) {
-      if (!keep[id]) { group.removeLayer(store[id]); delete store[id]; }
+    lyr.grids = gridLayer(map);
+    // fit the district to the map as it is now (the map was first fitted before the page had its final size)
+    var extent = lyr.grids.getBounds();
+    if (extent.isValid()) {
+      map.invalidateSize(false);
+      // clear of the layer toggles (top right) and the legend (bottom)
+      map.fitBounds(extent, { paddingTopLeft: [rem(), rem()], paddingBottomRight: [rem() * 8, rem() * 6], animate: false });
+    }
+    t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
+    live.gridStyle = {};
+    live.territoryAt = performance.now();
+    drawCases(Date.now());
+    scheduleRender();
+  }
+  function loadTerritory(map) {
+    fetch("/api/wall/territory", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); })
+      .then(function (t) { drawTerritory(map, t); })
+      .catch(function () { setTimeout(function () { loadTerritory(map); }, 2000); });
+  }
+
+  function showLayers(names) {
+    live.shown = names;
+    var map = cc.maps[MAP_ID];
+    if (!map) return;
+    Object.keys(TOGGLED).forEach(function (name) {
+      TOGGLED[name].forEach(function (pane) {
+        var el = map.getPane(pane);
+        if (el) el.style.display = names.indexOf(name) >= 0 ? "" : "none";
+      });
     });
   }
 
-  function drawPoints(lyr, fresh) {
-    var c = config() || { categories: {}, alertClasses: {} };
-    var r = rem();
-    syncPoints(lyr, lyr.incidents, live.incidentMarkers, live.incidents, function (it) {
-      return { radius: r * (it.urgent ? 0.6 : 0.45), color: "#ffffff", weight: 2, fillColor: "#f472b6",
-               fillOpacity: 0.9, className: fresh[it.id] ? "marker-new" : "" };
-    }, function (it) { return [c.categories[it.category] || it.category, it.text]; });
-    syncPoints(lyr, lyr.alerts, live.alertMarkers, live.alerts, function (it) {
-      return { radius: r * 0.45, color: "#ffffff", weight: 2, fillColor: "#a78bfa", fillOpacity: 0.9,
-               className: fresh[it.id] ? "marker-new" : "" };
-    }, function (it) { return [c.alertClasses[it["class"]] || it["class"], it.camera]; });
+  /* ---- patrols: only units on duty (a fix in the last few minutes) are counted and drawn ---- */
+  function onDuty(p, now) { return now - p.fix < onDutyMs(); }
+  function dropStalePatrols(now) {
+    var lyr = live.layers;
+    Object.keys(live.patrols).forEach(function (id) {
+      if (!onDuty(live.patrols[id], now)) {
+        delete live.patrols[id];
+        if (lyr) lyr.patrols.remove(id);
+      }
+    });
   }
+
+  /* ---- cases: markers by light and class, grids by open and overdue ---- */
+  var casesTimer = null;
+  function scheduleCases() {
+    if (casesTimer) return;
+    casesTimer = setTimeout(function () { casesTimer = null; drawCases(Date.now()); }, CASES_EVERY_MS);
+  }
+  var nextTurn = Infinity;  // the next moment a case's light turns (amber or deadline passing)
+  function drawCases(now) {
+    var lyr = live.layers, c = config();
+    if (!lyr || !c) return;
+    var perGrid = {}, keep = {};
+    queueOrder = null;
+    nextTurn = Infinity;
+    Object.keys(live.cases).forEach(function (id) {
+      var k = live.cases[id];
+      if (!isLive(k)) return;
+      var lt = light(k, now), group = (k.category || "").split(".")[0];
+      if (lt === "green" && k.amber < nextTurn) nextTurn = k.amber;
+      else if (lt === "amber" && k.deadline < nextTurn) nextTurn = k.deadline;
+      keep[id] = true;
+      lyr.cases.set(id, k.lat, k.lon, lt + ":" + (c.shapeOf[group] || "circle"));
+      if (k.grid) {
+        var g = perGrid[k.grid] || (perGrid[k.grid] = { open: 0, overdue: 0 });
+        g.open += 1;
+        if (lt === "red") g.overdue += 1;
+      }
+    });
+    Object.keys(lyr.cases.points).forEach(function (id) { if (!keep[id]) lyr.cases.remove(id); });
+    Object.keys(lyr.grids.byCode).forEach(function (code) {
+      var g = perGrid[code] || { open: 0, overdue: 0 };
+      var sel = code === live.selectedGrid;
+      var key = g.open + "/" + g.overdue + "/" + sel;
+      if (live.gridStyle[code] === key) return;
+      live.gridStyle[code] = key;
+      lyr.grids.byCode[code].setStyle(gridStyle(g.open, g.overdue, sel));
+      lyr.grids.byCode[code].ccCounts = g;
+    });
+  }
+
+  function flashCameras(alerts) {
+    var lyr = live.layers;
+    if (!lyr) return;
+    alerts.forEach(function (a) {
+      var cam = territory.cameraById[a.camera] || a;
+      var m = L.circleMarker([cam.lat, cam.lon], {
+        renderer: lyr.svg, pane: "cc-events", radius: rem() * 0.7, color: "#e9d5ff", weight: 3, fillColor: "#a78bfa",
+        fillOpacity: 0.6, className: "camera-flash", interactive: false,
+      }).addTo(lyr.events);
+      setTimeout(function () { lyr.events.removeLayer(m); }, FLASH_MS);
+    });
+  }
+
+  /* ---- clicks: a patrol dot → its trail; a grid → its card ---- */
+  function onMapClick(e) {
+    var lyr = live.layers;
+    var shown = live.shown || ["patrols", "grids"];
+    var unit = shown.indexOf("patrols") >= 0 ? lyr.patrols.nearest(e.containerPoint, rem() * 0.8) : null;
+    if (unit) { selectUnit(unit); return; }
+    var code = gridAt(e.latlng);
+    if (code) selectGrid(code);
+  }
+
+  function selectGrid(code) {
+    var c = config();
+    live.selectedGrid = code;
+    live.card = { code: code, loading: true };
+    drawCases(Date.now());
+    renderCard();
+    fetch("/api/wall/grid/" + encodeURIComponent(code) + "?lang=" + c.lang, { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("grid " + r.status); return r.json(); })
+      .then(function (facts) { if (live.selectedGrid === code) { live.card = facts; renderCard(); } })
+      .catch(function () { if (live.selectedGrid === code) { live.card = { code: code, failed: true }; renderCard(); } });
+  }
+  function closeCard() {
+    live.selectedGrid = null; live.card = null;
+    drawCases(Date.now());
+    setProps("wall-grid-card", { className: "grid-card hidden", children: [] });
+  }
+  cc.selectGrid = selectGrid; cc.closeCard = closeCard;
+
+  function selectUnit(unit) {
+    var lyr = live.layers;
+    if (live.trail) { live.trail.remove(); live.trail = null; }
+    live.selectedUnit = unit;
+    live.trailInfo = { unit: unit, person: null, points: 0 };
+    live.trail = L.polyline([], { renderer: lyr.trailRenderer, pane: "cc-trail", color: "#fde047",
+                                  weight: Math.max(2, rem() * 0.2), opacity: 0.9, interactive: false }).addTo(lyr.map);
+    var p = live.patrols[unit];
+    if (p) live.trail.addLatLng([p.lat, p.lon]);
+    renderTrailInfo();
+    fetch("/api/wall/trail/" + encodeURIComponent(unit), { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("trail " + r.status); return r.json(); })
+      .then(function (t) {
+        if (live.selectedUnit !== unit || !live.trail) return;
+        var pts = t.points.map(function (q) { return [q[0], q[1]]; });
+        var now = live.patrols[unit];  // a live fix newer than the stored ones stays at the end
+        if (now && (!t.points.length || now.fix > t.points[t.points.length - 1][2])) pts.push([now.lat, now.lon]);
+        live.trail.setLatLngs(pts);
+        live.trailInfo = { unit: unit, person: t.person, points: pts.length };
+        renderTrailInfo();
+      })
+      .catch(function () {});
+  }
+  function clearTrail() {
+    if (live.trail) live.trail.remove();
+    live.trail = null; live.selectedUnit = null; live.trailInfo = null;
+    setProps("wall-trail-info", { className: "trail-info hidden", children: [] });
+  }
+  cc.selectUnit = selectUnit; cc.clearTrail = clearTrail;
+
+  function renderTrailInfo() {
+    var t = live.trailInfo;
+    if (!t) return;
+    var who = t.person ? t.person + " (" + t.unit + ")" : t.unit;
+    setProps("wall-trail-info", { className: "trail-info", children: [
+      el("Span", { className: "trail-swatch" }, null),
+      el("Span", { className: "trail-title" }, text("trail_title").replace("{who}", who)),
+      el("Span", { className: "trail-points" }, text("trail_points").replace("{n}", t.points)),
+      el("Button", { className: "trail-close", title: text("close") }, "×"),
+    ] });
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t || !t.closest) return;
+    if (t.closest(".grid-card-close")) closeCard();
+    else if (t.closest(".trail-close")) clearTrail();
+  });
 
   /* ---- snapshot + ordered deltas ---- */
   function resetTo(snap) {
-    var map = cc.maps[MAP_ID];
+    var map = cc.maps[MAP_ID], now = Date.now();
     live.seq = snap.seq;
-    live.patrols = snap.patrols;
+    live.patrols = {};
+    Object.keys(snap.patrols).forEach(function (id) { if (onDuty(snap.patrols[id], now)) live.patrols[id] = snap.patrols[id]; });
     live.incidents = snap.incidents;
     live.alerts = snap.alerts;
     live.counts = snap.counts;
@@ -177,44 +484,46 @@
     live.snapshots += 1;
     if (map) {
       var lyr = layers(map);
-      Object.keys(lyr.patrols.points).forEach(function (id) { if (!snap.patrols[id]) lyr.patrols.remove(id); });
-      Object.keys(snap.patrols).forEach(function (id) { upsertPatrol(lyr, id, snap.patrols[id]); });
-      drawPoints(lyr, {});
+      Object.keys(lyr.patrols.points).forEach(function (id) { if (!live.patrols[id]) lyr.patrols.remove(id); });
+      Object.keys(live.patrols).forEach(function (id) { lyr.patrols.set(id, live.patrols[id].lat, live.patrols[id].lon); });
+      drawCases(now);
     }
+    if (live.snapshotAt === null) live.snapshotAt = performance.now();
     scheduleRender();
   }
 
   function applyDelta(d) {
     var map = cc.maps[MAP_ID];
     var lyr = map ? layers(map) : null;
-    var sent = [];
+    var sent = [], now = Date.now();
     Object.keys(d.patrols).forEach(function (id) {
       var p = d.patrols[id];
+      if (!onDuty(p, now)) return;  // a late fix of a unit gone off duty is no live position
       live.patrols[id] = p;
-      if (lyr) upsertPatrol(lyr, id, p);
+      if (lyr) lyr.patrols.set(id, p.lat, p.lon);
+      if (id === live.selectedUnit && live.trail) {
+        live.trail.addLatLng([p.lat, p.lon]);
+        if (live.trailInfo) live.trailInfo.points += 1;
+      }
       sent.push(p.sent);
     });
-    var fresh = {};
-    var now = Date.now();
     d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = now; });
     var recent = Math.max(live.incidents.length, live.alerts.length, 30);
-    if (d.incidents.length) {
-      live.incidents = d.incidents.concat(live.incidents).slice(0, recent);
-      d.incidents.forEach(function (i) { fresh[i.id] = true; });
-    }
+    if (d.incidents.length) live.incidents = d.incidents.concat(live.incidents).slice(0, recent);
     if (d.alerts.length) {
       live.alerts = d.alerts.concat(live.alerts).slice(0, recent);
-      d.alerts.forEach(function (a) { fresh[a.id] = true; });
+      flashCameras(d.alerts);
     }
     Object.keys(d.counts).forEach(function (k) { live.counts[k] = (live.counts[k] || 0) + d.counts[k]; });
-    Object.keys(d.cases || {}).forEach(function (id) {  // null: the case left the live view (closed, rejected, void)
+    var changed = Object.keys(d.cases || {});
+    changed.forEach(function (id) {  // null: the case left the live view (closed, rejected, void)
       if (d.cases[id] === null) delete live.cases[id]; else live.cases[id] = d.cases[id];
     });
     live.seq = d.seq;
     live.dataAt = d.at;
-    live.receivedAt = Date.now();
+    live.receivedAt = now;
     live.deltas += 1;
-    if (lyr && (d.incidents.length || d.alerts.length)) drawPoints(lyr, fresh);
+    if (changed.length) { queueOrder = null; scheduleCases(); }
     if (sent.length) recordLatency(sent);
     scheduleRender();
   }
@@ -261,34 +570,90 @@
   }
   cc.onDelta = onDelta;  // for tests that inject deltas
 
-  /* ---- figures, ticker, clock, connection, data age ---- */
+  /* ---- counts, queue, ticker, grid card, clock, connection, data age ---- */
   var renderTimer = null;
   function scheduleRender() {
     if (renderTimer) return;
     renderTimer = setTimeout(function () { renderTimer = null; pushView(); }, RENDER_EVERY_MS);
   }
 
+  function fits(id, rowRem) {  // how many rows of rowRem height the list with this id holds
+    var el = document.getElementById(id);
+    var h = el ? el.clientHeight : 0;
+    return Math.max(1, Math.floor(h / (rowRem * rem())));
+  }
+  function queueRow(k, now) {
+    var c = config(), g = territory.gridByCode[k.grid];
+    return { id: k.id, light: light(k, now), category: c.categories[k.category] || k.category, urgent: !!k.urgent,
+             grid: g ? g.name : (k.grid || ""), step: c.steps[k.state] || k.state, countdown: countdown(k, now) };
+  }
+
   var lastView = "";
   function pushView() {  // only when what the screen shows has changed
+    if (live.seq === null) return;
     var now = Date.now();
-    var onDuty = 0;
-    Object.keys(live.patrols).forEach(function (id) { if (now - live.patrols[id].fix < ON_DUTY_MS) onDuty += 1; });
     var items = live.incidents.map(function (i) { return Object.assign({ type: "incident" }, i); })
       .concat(live.alerts.map(function (a) { return Object.assign({ type: "alert" }, a); }))
-      .sort(function (a, b) { return b.at - a.at; }).slice(0, 30);
+      .sort(function (a, b) { return b.at - a.at; }).slice(0, fits("wall-ticker", 5.6));
     var seen = {};
     items.forEach(function (it) {
       seen[it.id] = firstSeen[it.id] || 0;
       it.isNew = now - seen[it.id] < NEW_FOR_MS;
     });
     firstSeen = seen;
-    var c = live.counts;
-    var view = { onDuty: onDuty, openCases: Object.keys(live.cases).length,
-                 counts: { incidents: c.incidents, alerts: c.alerts, rejected: c.rejected }, items: items };
+    var queue = urgentFirst(), open = 0, overdue = 0;
+    Object.keys(live.cases).forEach(function (id) { if (isLive(live.cases[id])) open += 1; });
+    while (overdue < queue.length && queue[overdue].deadline <= now) overdue += 1;  // sorted by deadline
+    var view = { onDuty: Object.keys(live.patrols).length, openCases: open, overdue: overdue, items: items,
+                 queue: queue.slice(0, fits("wall-queue", 4.2)).map(function (k) { return queueRow(k, now); }) };
     var key = JSON.stringify(view);
     if (key === lastView) return;
     lastView = key;
     setProps("wall-live", { data: view });
+  }
+
+  function renderCard() {
+    var card = live.card;
+    if (!card) return;
+    var now = Date.now();
+    var inGrid = urgentFirst().filter(function (k) { return k.grid === card.code; });
+    var unclocked = Object.keys(live.cases).filter(function (id) {
+      var k = live.cases[id];
+      return isLive(k) && k.grid === card.code && (k.deadline === null || k.deadline === undefined);
+    }).length;
+    var g = territory.gridByCode[card.code] || {};
+    var head = el("Div", { className: "card-head" }, [
+      el("Div", { className: "card-title" }, [el("Span", { className: "card-name" }, card.name || g.name || card.code),
+                                              el("Span", { className: "card-community" }, card.community || g.community || "")]),
+      el("Button", { className: "grid-card-close", title: text("close") }, "×"),
+    ]);
+    var body = [];
+    if (card.loading || card.failed) body.push(el("Div", { className: "card-note" }, card.failed ? "—" : text("card_loading")));
+    else {
+      body.push(el("Div", { className: "card-figures" }, [
+        el("Div", { className: "card-figure" }, [el("Div", { className: "card-value" }, card.coverage),
+                                                 el("Div", { className: "card-label" }, text("card_coverage"))]),
+        el("Div", { className: "card-figure" }, [el("Div", { className: "card-value card-open" }, String(inGrid.length + unclocked)),
+                                                 el("Div", { className: "card-label" }, text("card_cases"))]),
+      ]));
+      body.push(el("H3", {}, text("card_people")));
+      body.push(el("Ul", { className: "card-people" }, card.people.length ? card.people.map(function (p, i) {
+        return el("Li", { key: "p" + i }, [el("Span", { className: "card-role" }, p.role), el("Span", { className: "card-person" }, p.name)]);
+      }) : [el("Li", { className: "card-note" }, text("card_none"))]));
+      body.push(el("H3", {}, text("card_assets")));
+      body.push(el("Ul", { className: "card-assets" }, card.assets.map(function (a, i) {
+        return el("Li", { key: "a" + i }, [el("Span", { className: "card-count" }, a.count), el("Span", {}, a.kind)]);
+      })));
+    }
+    body.push(el("H3", {}, text("card_cases")));
+    body.push(el("Ul", { className: "card-cases" }, inGrid.length ? inGrid.slice(0, 4).map(function (k) {
+      var r = queueRow(k, now);
+      return el("Li", { key: k.id, className: "light-" + r.light }, [
+        el("Span", { className: "card-case-what" }, r.category + " · " + r.step),
+        el("Span", { className: "card-case-clock" }, r.countdown),
+      ]);
+    }) : [el("Li", { className: "card-note" }, text("card_none"))]));
+    setProps("wall-grid-card", { className: "grid-card", children: [head].concat(body) });
   }
 
   var zoned = null;
@@ -311,50 +676,54 @@
     var now = new Date(), z = inZone(now.getTime());
     var wd = WEEKDAYS.indexOf(z.weekday), days = text("weekdays");
     var day = c.lang === "zh" ? "星期" + days.charAt(wd) : days.substr(wd * 3, 3);
-    setProps("wall-date", { children: z.year + "-" + z.month + "-" + z.day + " " + day });
-    setProps("wall-clock", { children: z.hour + ":" + z.minute + ":" + z.second });
-    setProps("wall-connection", {
-      children: live.connected ? text("connected") : text("disconnected"),
-      className: "connection " + (live.connected ? "connected" : "disconnected"),
-    });
+    setText("wall-date", z.year + "-" + z.month + "-" + z.day + " " + day);
+    setText("wall-clock", z.hour + ":" + z.minute + ":" + z.second);
+    setText("wall-connection", live.connected ? text("connected") : text("disconnected"),
+            "connection " + (live.connected ? "connected" : "disconnected"));
     var last = Math.max(live.receivedAt, live.dataAt);
-    if (!last) { setProps("wall-data-age", { children: text("no_data"), className: "data-age stale" }); return; }
+    if (!last) { setText("wall-data-age", text("no_data"), "data-age stale"); return; }
     var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
     if (age * 1000 >= (c.staleAfterMs || 30000)) {
       var span = age >= 120 ? text("minutes").replace("{n}", Math.floor(age / 60)) : text("seconds").replace("{n}", age);
-      setProps("wall-data-age", { children: text("stale").replace("{n}", span), className: "data-age stale" });
+      setText("wall-data-age", text("stale").replace("{n}", span), "data-age stale");
     } else {
-      setProps("wall-data-age", { children: text("updated_ago").replace("{n}", age), className: "data-age" });
+      setText("wall-data-age", text("updated_ago").replace("{n}", age), "data-age");
     }
   }
-
-  /* Base-map line weights are given in CSS pixels for a 1080-line screen; scale them with the screen
-     (rem) so a 4K wall shows the same lines, not hairlines. */
-  function scaleLine(layer) {
-    var k = rem() / 18;
-    var o = layer.options;
-    if (Math.abs(k - 1) < 0.05 || layer.ccScaled || !layer.setStyle || !o || o.ccLive || !o.weight) return;
-    layer.setStyle({ weight: o.weight * k });
-    layer.ccScaled = true;
+  function everySecond() {
+    var now = Date.now();
+    tick();
+    dropStalePatrols(now);
+    if (now >= nextTurn) drawCases(now);  // lights turn with time, not only with deltas
+    pushView();
+    renderCard();
   }
 
   /* ---- start once the page, the map and the socket client are there ---- */
   function start() {
     if (!window.io || !cc.maps[MAP_ID] || !config()) { setTimeout(start, 50); return; }
+    live.startedAt = performance.now();
     layers(cc.maps[MAP_ID]);
-    cc.maps[MAP_ID].eachLayer(scaleLine);
-    cc.maps[MAP_ID].on("layeradd", function (e) { scaleLine(e.layer); });
+    loadTerritory(cc.maps[MAP_ID]);
     var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
-    socket.on("connect", function () { live.connected = true; loadSnapshot(); tick(); });
+    // the snapshot is fetched at once, not after the socket's handshake; on a reconnect it is fetched again
+    // (deltas missed while away would otherwise show as a gap at the next one)
+    loadSnapshot();
+    socket.on("connect", function () {
+      live.connected = true;
+      if (live.everConnected) loadSnapshot();
+      live.everConnected = true;
+      tick();
+    });
     socket.on("disconnect", function () { live.connected = false; tick(); });
     socket.on("delta", onDelta);
-    setInterval(function () { tick(); pushView(); }, 1000);
+    setInterval(everySecond, 1000);
     tick();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  /* ---- clientside renderer of the merged view (registered in dashboard/callbacks/live.py) ---- */
+  /* ---- clientside renderers (registered in dashboard/callbacks/live.py and map_layers.py) ---- */
   function el(type, props, children) {
     return { type: type, namespace: "dash_html_components", props: Object.assign({ children: children }, props || {}) };
   }
@@ -368,20 +737,36 @@
         var rows = (view.items || []).map(function (it) {
           var incident = it.type === "incident";
           var what = incident ? (c.categories[it.category] || it.category) : (c.alertClasses[it["class"]] || it["class"]);
-          var where = incident ? (c.channels[it.channel] || it.channel) + (it.grid ? " · " + it.grid : "")
+          var g = incident && it.grid ? territory.gridByCode[it.grid] : null;
+          var where = incident ? (c.channels[it.channel] || it.channel) + (it.grid ? " · " + (g ? g.name : it.grid) : "")
                                : text("camera") + " " + it.camera + " · " + text("confidence") + " " + Math.round(it.confidence * 100) + "%";
           var badges = [el("Span", { className: "tag tag-" + it.type }, what)];
           if (it.urgent) badges.push(el("Span", { className: "tag tag-urgent" }, text("urgent")));
           return el("Li", { key: it.id, className: "ticker-item ticker-" + it.type + (it.urgent ? " urgent" : "") + (it.isNew ? " ticker-new" : "") }, [
             el("Div", { className: "ticker-head" }, [el("Span", { className: "ticker-time" }, clock(it.at))].concat(badges)),
-            incident ? el("Div", { className: "ticker-text" }, it.text) : null,
-            el("Div", { className: "ticker-where" }, where),
+            el("Div", { className: "ticker-text" }, incident ? it.text : where),
+            incident ? el("Div", { className: "ticker-where" }, where) : el("Div", { className: "ticker-where" }, ""),
           ]);
         });
         if (!rows.length) rows = [el("Li", { className: "ticker-empty" }, text("ticker_empty"))];
-        var n = view.counts || {};
-        return [rows, grouped(view.onDuty), grouped(view.openCases), grouped(n.incidents), grouped(n.alerts),
-                grouped(n.rejected)];
+        var queue = (view.queue || []).map(function (r) {
+          var head = [el("Span", { className: "queue-what" }, r.category)];
+          if (r.urgent) head.push(el("Span", { className: "tag tag-urgent" }, text("urgent")));
+          return el("Li", { key: r.id, className: "queue-item light-" + r.light }, [
+            el("Div", { className: "queue-head" }, [el("Div", { className: "queue-title" }, head),
+                                                   el("Span", { className: "queue-clock" }, r.countdown)]),
+            el("Div", { className: "queue-where" }, r.grid + " · " + r.step),
+          ]);
+        });
+        if (!queue.length) queue = [el("Li", { className: "queue-empty" }, text("queue_empty"))];
+        if (live.seq !== null && live.territoryAt !== null && live.interactiveAt === null) {
+          requestAnimationFrame(function () { if (live.interactiveAt === null) live.interactiveAt = performance.now(); });
+        }
+        return [rows, queue, grouped(view.onDuty), grouped(view.openCases), grouped(view.overdue)];
+      },
+      showLayers: function (names) {
+        showLayers(names || []);
+        return "layer-toggles";
       },
     },
   });

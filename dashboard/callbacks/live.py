@@ -1,5 +1,6 @@
 """Live wall rendering: the socket glue (assets/wall.js) writes the merged live view into a Store;
-a clientside function renders the figures and the ticker from it. No server round trip per update."""
+a clientside function renders the counts, the urgent queue and the ticker from it. No server round trip
+per update."""
 from __future__ import annotations
 
 from dash import ClientsideFunction, Dash, Input, Output
@@ -11,11 +12,10 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="cc", function_name="renderLive"),
         Output(ids.TICKER, "children"),
+        Output(ids.QUEUE, "children"),
         Output(ids.COUNT_PATROLS, "children"),
         Output(ids.COUNT_OPEN_CASES, "children"),
-        Output(ids.COUNT_INCIDENTS, "children"),
-        Output(ids.COUNT_ALERTS, "children"),
-        Output(ids.COUNT_REJECTED, "children"),
+        Output(ids.COUNT_OVERDUE, "children"),
         Input(ids.LIVE, "data"),
         prevent_initial_call=True,
     )

@@ -1,69 +1,53 @@
-"""The wall screen (大屏): title bar, live figures, the district map and the live ticker. Kiosk: no scrolling."""
+"""The wall screen (大屏): title bar; the KPI panel on the left, the district map in the centre, live counts,
+the urgent queue and the ticker on the right. Kiosk: no scrolling. Everything on the map (roads, grid colours,
+cases, patrols, cameras, trails) is drawn by assets/wall.js."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
-from dashboard.i18n import bundle, t
-from dashboard.presenters import big_number, map_bounds, territory_summary
+from dashboard.i18n import LANGS, bundle, t
+from dashboard.layouts.kpi_panel import kpi_panel
+from dashboard.presenters import step_labels
 from feeds.categories import ALERT_CLASSES, CATEGORIES, CHANNELS, labels
+from feeds.taxonomy import load as load_taxonomy
 
-# Base map drawn without a tile server: thin grid lines, brighter community and district outlines.
-GRID_STYLE = {"color": "#2b5c9e", "weight": 1, "fillColor": "#0e2a52", "fillOpacity": 0.35}
-COMMUNITY_STYLE = {"color": "#4f86c6", "weight": 2, "fill": False}
-DISTRICT_STYLE = {"color": "#7cc4ff", "weight": 3, "fill": False}
-ROAD_STYLES = {
-    "local": {"color": "#1d3c66", "weight": 2, "opacity": 0.9},
-    "arterial": {"color": "#35598a", "weight": 5, "opacity": 0.9},
-}
 DEFAULT_BOUNDS = [[30.68, 111.27], [30.70, 111.30]]
+# one marker shape per case class (the colour is the SLA light); the script draws the same shapes
+SHAPES = ("circle", "square", "triangle", "diamond", "down", "pentagon", "hexagon", "star")
+LAYERS = ("grids", "cases", "patrols", "cameras", "roads")
 
 
-def _empty(features: dict[str, Any] | None) -> dict[str, Any]:
-    return features or {"type": "FeatureCollection", "features": []}
-
-
-def district_map(layers: dict[str, Any], tile_url: str | None) -> dl.MapContainer:
-    base = [dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []
-    roads = [dl.GeoJSON(id=f"layer-{kind}", data=_empty(layers.get(kind)), style=style, interactive=False)
-             for kind, style in ROAD_STYLES.items()]
+def district_map(bounds: list[list[float]] | None, tile_url: str | None) -> dl.MapContainer:
+    """The map frame. Everything on it is drawn by the map script from /api/wall/territory and the live
+    state: no tile server needed (a configured intranet tile server goes underneath)."""
     return dl.MapContainer(
         id=ids.MAP,
-        bounds=map_bounds(layers) or DEFAULT_BOUNDS,
+        bounds=bounds or DEFAULT_BOUNDS,
         preferCanvas=True,
         zoomControl=False,
         attributionControl=False,
         zoomSnap=0.25,
         trackViewport=False,
         className="wall-map",
-        children=[
-            *base,
-            dl.GeoJSON(id="layer-grid", data=_empty(layers.get("grid")), style=GRID_STYLE, interactive=False),
-            *roads,
-            dl.GeoJSON(id="layer-community", data=_empty(layers.get("community")), style=COMMUNITY_STYLE,
-                       interactive=False),
-            dl.GeoJSON(id="layer-district", data=_empty(layers.get("district")), style=DISTRICT_STYLE,
-                       interactive=False),
-        ],
+        children=[dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else [],
     )
 
 
-def _figure(label: str, value_id: str, hint: str | None = None) -> html.Div:
-    return html.Div(className="figure", children=[
-        html.Div(label, className="figure-label"),
-        html.Div("—", id=value_id, className="figure-value"),
-        *([html.Div(hint, className="figure-hint")] if hint else []),
+def _count(label: str, value_id: str, tone: str = "") -> html.Div:
+    return html.Div(className=f"count {tone}".strip(), children=[
+        html.Div("—", id=value_id, className="count-value"),
+        html.Div(label, className="count-label"),
     ])
 
 
-def _static_figure(label: str, value: str) -> html.Div:
-    return html.Div(className="figure figure-small", children=[
-        html.Div(label, className="figure-label"),
-        html.Div(value, className="figure-value"),
+def language_switch(lang: str) -> html.Nav:
+    return html.Nav(id=ids.LANG_SWITCH, className="lang-switch", children=[
+        html.A(t(f"lang_{code}", lang), href=f"/?lang={code}",
+               className="lang-option" + (" active" if code == lang else "")) for code in LANGS
     ])
 
 
@@ -80,50 +64,81 @@ def title_bar(district_name: str | None, lang: str) -> html.Header:
         html.Div(className="title-status", children=[
             html.Span(t("connecting", lang), id=ids.CONNECTION, className="connection connecting"),
             html.Span(t("no_data", lang), id=ids.DATA_AGE, className="data-age"),
+            language_switch(lang),
         ]),
     ])
 
 
-def wall_page(layers: dict[str, Any], *, lang: str = "zh", tile_url: str | None = None,
-              stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai") -> html.Div:
-    """The whole wall screen as a component tree: a pure function of the territory and the language."""
-    summary = territory_summary(layers)
+def category_groups(lang: str) -> list[dict[str, str]]:
+    """The case classes (环境卫生, 市政设施, …) with the marker shape of each."""
+    classes = load_taxonomy().classes
+    return [{"code": code, "label": c["zh"] if lang == "zh" else c["en"], "shape": SHAPES[i % len(SHAPES)]}
+            for i, (code, c) in enumerate(classes.items())]
+
+
+def map_legend(lang: str) -> html.Div:
+    def light(tone: str) -> html.Span:
+        return html.Span([html.I(className=f"swatch light-{tone}"), t(f"legend_{tone}", lang)])
+
+    return html.Div(className="legend", children=[
+        html.Div(className="legend-row", children=[
+            light("green"), light("amber"), light("red"),
+            html.Span([html.I(className="swatch grid-open"), t("legend_grid_open", lang)]),
+            html.Span([html.I(className="swatch grid-overdue"), t("legend_grid_overdue", lang)]),
+            html.Span([html.I(className="dot dot-patrol"), t("legend_patrol", lang)]),
+            html.Span([html.I(className="dot dot-camera"), t("legend_camera", lang)]),
+        ]),
+        html.Div(className="legend-row", children=[
+            html.Span([html.I(className=f"shape shape-{g['shape']}"), g["label"]]) for g in category_groups(lang)
+        ]),
+    ])
+
+
+def layer_toggles(lang: str) -> dcc.Checklist:
+    return dcc.Checklist(id=ids.LAYER_TOGGLES, className="layer-toggles", inputClassName="layer-check",
+                         labelClassName="layer-option",
+                         options=[{"label": t(f"layer_{name}", lang), "value": name} for name in LAYERS],
+                         value=list(LAYERS))
+
+
+def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
+              tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
+              on_duty_s: float = 300.0) -> html.Div:
+    """The whole wall screen as a component tree: a pure function of the district's name and extent and
+    the language (the territory itself comes to the map script over HTTP)."""
     config = {
         "lang": lang,
         "text": bundle(lang),
         "categories": labels(CATEGORIES, lang),
         "alertClasses": labels(ALERT_CLASSES, lang),
         "channels": labels(CHANNELS, lang),
+        "steps": step_labels(lang),
+        "groups": category_groups(lang),
         "staleAfterMs": int(stale_after_s * 1000),
+        "onDutyMs": int(on_duty_s * 1000),
         "timezone": timezone,
     }
     return html.Div(id=ids.WALL, className=f"wall lang-{lang}", children=[
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
-        title_bar(summary["name"], lang),
+        title_bar(district_name, lang),
         html.Main(className="wall-body", children=[
-            html.Section(className="panel panel-left", children=[
-                html.H2(t("live_situation", lang)),
-                _figure(t("patrols_on_duty", lang), ids.COUNT_PATROLS),
-                _figure(t("open_cases", lang), ids.COUNT_OPEN_CASES),
-                _figure(t("incidents", lang), ids.COUNT_INCIDENTS),
-                _figure(t("camera_alerts", lang), ids.COUNT_ALERTS),
-                _figure(t("rejected", lang), ids.COUNT_REJECTED),
-                html.H2(t("territory", lang)),
-                html.Div(className="figure-row", children=[
-                    _static_figure(t("grids", lang), big_number(summary["grids"])),
-                    _static_figure(t("households", lang), big_number(summary["households"])),
-                    _static_figure(t("population", lang), big_number(summary["population"])),
-                ]),
-            ]),
+            kpi_panel(lang),
             html.Section(className="panel panel-map", children=[
-                district_map(layers, tile_url),
-                html.Div(className="legend", children=[
-                    html.Span([html.I(className="dot dot-patrol"), t("legend_patrol", lang)]),
-                    html.Span([html.I(className="dot dot-incident"), t("legend_incident", lang)]),
-                    html.Span([html.I(className="dot dot-alert"), t("legend_alert", lang)]),
-                ]),
+                district_map(bounds, tile_url),
+                layer_toggles(lang),
+                map_legend(lang),
+                html.Div(id=ids.TRAIL_INFO, className="trail-info hidden"),
+                html.Aside(id=ids.GRID_CARD, className="grid-card hidden"),
             ]),
             html.Section(className="panel panel-right", children=[
+                html.Div(className="counts", children=[
+                    _count(t("patrols_on_duty", lang), ids.COUNT_PATROLS),
+                    _count(t("open_cases", lang), ids.COUNT_OPEN_CASES),
+                    _count(t("overdue_cases", lang), ids.COUNT_OVERDUE, "count-red"),
+                ]),
+                html.H2(t("urgent_queue", lang)),
+                html.Ol(id=ids.QUEUE, className="queue",
+                        children=[html.Li(t("queue_empty", lang), className="queue-empty")]),
                 html.H2(t("ticker", lang)),
                 html.Ul(id=ids.TICKER, className="ticker",
                         children=[html.Li(t("ticker_empty", lang), className="ticker-empty")]),

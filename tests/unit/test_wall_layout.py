@@ -3,7 +3,8 @@ import json
 from dash import html
 
 from dashboard import ids
-from dashboard.layouts.wall import wall_page
+from dashboard.layouts.wall import wall_page as _wall_page
+from dashboard.territory import map_payload
 from dashboard.presenters import big_number, map_bounds, territory_summary
 
 SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
@@ -22,6 +23,10 @@ LAYERS = {
     "district": _fc(_area("D01", "临湾区", 0, 0)),
     "grid": _fc(_area("G1", "一网格", 320, 900), _area("G2", "二网格", 1_380, 4_100)),
 }
+
+
+def wall_page(layers, **kw):
+    return _wall_page(territory_summary(layers)["name"], map_bounds(layers), **kw)
 
 
 def _walk(component):
@@ -57,37 +62,80 @@ def test_big_numbers_are_grouped():
     assert big_number(95958) == "95,958"
 
 
+def _config(page):
+    return json.loads(_by_id(page, ids.PAGE_CONFIG).to_plotly_json()["props"]["data-config"])
+
+
 def test_the_wall_speaks_chinese_first():
     page = wall_page(LAYERS)
     texts = _texts(page)
     assert "网格化治理指挥中心" in texts and "临湾区" in texts
-    assert "实时态势" in texts and "实时事件" in texts and "1,700" in texts
-    config = json.loads(_by_id(page, ids.PAGE_CONFIG).to_plotly_json()["props"]["data-config"])
+    assert "紧急待办" in texts and "实时事件" in texts and "超时案件" in texts
+    config = _config(page)
     assert config["lang"] == "zh" and config["categories"]["env.garbage"] == "暴露垃圾"
+    assert config["steps"]["dispatched"] == "处置中" and config["steps"]["parked"] == "挂账"
 
 
 def test_the_wall_in_english():
-    texts = _texts(wall_page(LAYERS, lang="en"))
-    assert "Grid Governance Command Centre" in texts and "Live events" in texts
+    page = wall_page(LAYERS, lang="en")
+    texts = _texts(page)
+    assert "Grid Governance Command Centre" in texts and "Live events" in texts and "Most urgent" in texts
+    assert _config(page)["steps"]["reported"] == "Verify"
+
+
+def test_three_columns_kpis_left_map_centre_queue_and_ticker_right():
+    body = next(c for c in _walk(wall_page(LAYERS)) if getattr(c, "className", None) == "wall-body")
+    left, centre, right = body.children
+    assert left.id == ids.KPI_PANEL
+    assert {ids.MAP, ids.GRID_CARD, ids.TRAIL_INFO, ids.LAYER_TOGGLES} <= {getattr(c, "id", None) for c in _walk(centre)}
+    inside = [getattr(c, "id", None) for c in _walk(right)]
+    assert inside.index(ids.COUNT_PATROLS) < inside.index(ids.QUEUE) < inside.index(ids.TICKER)
+
+
+def test_the_title_bar_switches_language_and_marks_the_current_one():
+    links = _by_id(wall_page(LAYERS, lang="en"), ids.LANG_SWITCH).children
+    assert [(a.href, "active" in a.className) for a in links] == [("/?lang=zh", False), ("/?lang=en", True)]
+
+
+def test_every_map_layer_can_be_toggled_and_starts_shown():
+    toggles = _by_id(wall_page(LAYERS), ids.LAYER_TOGGLES)
+    assert toggles.value == [o["value"] for o in toggles.options] == ["grids", "cases", "patrols", "cameras", "roads"]
+    assert [o["label"] for o in toggles.options][:2] == ["网格", "案件"]
+
+
+def test_the_map_script_gets_the_grids_cameras_roads_and_outlines():
+    layers = {**LAYERS, "community": _fc({"type": "Feature", "geometry": SQUARE,
+                                          "properties": {"code": "C1", "name": "东湖社区"}})}
+    layers["grid"]["features"][0]["properties"]["parent"] = "C1"
+    payload = map_payload(layers, [{"id": "CAM1", "lat": 30.69, "lon": 111.28, "grid": "G1"}])
+    assert [(g["code"], g["name"], g["community"]) for g in payload["grids"]] == [("G1", "一网格", "东湖社区"),
+                                                                                  ("G2", "二网格", None)]
+    assert payload["grids"][0]["geometry"] == SQUARE and payload["cameras"][0]["id"] == "CAM1"
+    assert payload["outlines"]["district"] == LAYERS["district"]
+    assert payload["roads"]["arterial"] == {"type": "FeatureCollection", "features": []}  # none in this district
+
+
+def test_the_map_script_gets_marker_shapes_and_the_on_duty_window():
+    config = _config(wall_page(LAYERS, on_duty_s=120))
+    assert config["onDutyMs"] == 120_000
+    shapes = [g["shape"] for g in config["groups"]]
+    assert len(set(shapes)) == len(shapes) and config["groups"][0] == {"code": "env", "label": "市容环境", "shape": "circle"}
 
 
 def test_live_figures_start_as_a_dash_not_a_zero():
     page = wall_page(LAYERS)
-    for cid in (ids.COUNT_PATROLS, ids.COUNT_OPEN_CASES, ids.COUNT_INCIDENTS, ids.COUNT_ALERTS, ids.COUNT_REJECTED):
+    for cid in (ids.COUNT_PATROLS, ids.COUNT_OPEN_CASES, ids.COUNT_OVERDUE):
         assert _by_id(page, cid).children == "—"
 
 
 def test_the_map_needs_no_tile_server_unless_one_is_configured():
-    import dash_leaflet as dl
-
     layers_of = lambda page: [type(c).__name__ for c in _by_id(page, ids.MAP).children]  # noqa: E731
     assert "TileLayer" not in layers_of(wall_page(LAYERS))
     assert layers_of(wall_page(LAYERS, tile_url="http://tiles.local/{z}/{x}/{y}.png"))[0] == "TileLayer"
-    grid_layer = _by_id(wall_page(LAYERS), "layer-grid")
-    assert isinstance(grid_layer, dl.GeoJSON) and len(grid_layer.data["features"]) == 2
 
 
 def test_an_empty_district_still_renders():
     page = wall_page({})
     assert isinstance(page, html.Div)
     assert _by_id(page, ids.MAP).bounds  # a default view, not a crash
+    assert map_payload({}, [])["grids"] == []

@@ -1,0 +1,201 @@
+"""The wall screen at city size: time to interactive and publish → paint latency while live.
+
+    .venv/bin/python -m bench.wall [--grids 1100] [--cases 100000] [--open 5000] [--units 1000] [--loads 3]
+
+Builds a city-size database (the simulated district at --grids, its furnishings, --cases case rows of the
+last 90 days inserted in bulk, --open of them open, also in the live snapshot), starts Redis, the ingest and
+the dashboard, publishes --units patrols at 1 Hz through the real ingest, and opens the wall in headless
+Chromium --loads times: navigation → interactive (map drawn, snapshot applied, figures shown), read from
+the page's own performance clock. Then measures publish → paint of the patrol fixes while live (as
+bench/latency.py does) and the two click endpoints (grid card, a patrol's last hour).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import redis
+
+from bench.latency import Publisher
+from dashboard.demo import start_stack
+from feeds.bus import RedisBus
+from feeds.casebook import case_view
+from feeds.cases import OPEN_STEP
+from feeds.escalation import with_clock
+from feeds.services import free_port, headless_chromium
+from feeds.settings import Settings
+from feeds.snapshots import RedisSnapshotStore
+from feeds.state import COUNTERS, Delta, ms
+from feeds.store import CaseRow, make_engine
+from feeds.taxonomy import load as load_taxonomy
+from simulators.geography import build_district
+
+OPEN_STATES = [state.value for state in OPEN_STEP]
+CHANNELS = ("patrol", "citizen", "camera", "hotline")
+
+
+def case_rows(district: Any, total: int, open_: int, now: datetime, seed: int = 11) -> list[dict[str, Any]]:
+    """`total` case rows over the last 90 days, the newest `open_` of them still open."""
+    rng = random.Random(seed)
+    categories = list(load_taxonomy().categories.values())
+    grids = [(g.code, g.geometry.representative_point()) for g in district.grid_areas()]
+    rows = []
+    for n in range(total):
+        cat = rng.choice(categories)
+        code, point = rng.choice(grids)
+        age = timedelta(days=90) * (n / total) if n >= open_ else timedelta(hours=rng.uniform(0, 72))
+        reported = now - age
+        state = rng.choice(OPEN_STATES) if n < open_ else "closed"
+        step_started = reported + (now - reported) * rng.uniform(0, 0.9) if n < open_ else reported + timedelta(hours=4)
+        rows.append({"id": f"bench-case-{n:06d}", "category": cat.code, "urgent": rng.random() < 0.05, "state": state,
+                     "level": "grid", "department": cat.department, "assignee": None, "version": 3,
+                     "step_started_at": step_started, "extended_hours": 0.0, "reworks": 0, "parked_from": None,
+                     "reject_reason": None, "channel": rng.choice(CHANNELS), "lat": point.y + rng.uniform(-2e-4, 2e-4),
+                     "lon": point.x + rng.uniform(-2e-4, 2e-4), "grid_code": code, "description": f"{cat.zh} 第{n}号",
+                     "occurred_at": None, "reported_at": reported, "drill_id": None, "last_command": None})
+    return rows
+
+
+def fill(district: Any, settings: Settings, total: int, open_: int, figures: dict[str, float]):  # type: ignore[no-untyped-def]
+    """The `prepare` step of the stack: case rows into the database, the open ones into the live snapshot."""
+    def prepare(redis_url: str, db_url: str) -> None:
+        began = time.perf_counter()
+        now = datetime.now(UTC)
+        rows = case_rows(district, total, open_, now)
+        engine = make_engine(db_url)
+        with engine.begin() as conn:
+            for start in range(0, len(rows), 5000):
+                conn.execute(CaseRow.__table__.insert(), rows[start:start + 5000])
+        engine.dispose()
+        taxonomy, calendar = load_taxonomy(), settings.working_calendar()
+        views = {r["id"]: with_clock(taxonomy, calendar, case_view(r)) for r in rows[:open_]}
+        store = RedisSnapshotStore(redis.Redis.from_url(redis_url), settings.recent_items)
+        seq = store.load()["seq"]
+        store.save(Delta(seq=seq + 1, at=ms(now), patrols={}, incidents=[], alerts=[],
+                         counts=dict.fromkeys(COUNTERS, 0), cases=views))
+        figures["fill_s"] = time.perf_counter() - began
+    return prepare
+
+
+INTERACTIVE = "return window.cc && cc.live && cc.live.interactiveAt"
+
+
+def time_to_interactive(url: str, loads: int) -> list[float]:
+    """Navigation → interactive in ms, per load, each in a fresh browser (no cache)."""
+    out = []
+    for _ in range(loads):
+        driver = headless_chromium()
+        try:
+            driver.get(url)
+            deadline = time.time() + 60
+            while not driver.execute_script(INTERACTIVE):
+                if time.time() > deadline:
+                    raise RuntimeError("the wall did not become interactive in 60 s")
+                time.sleep(0.05)
+            out.append(float(driver.execute_script(INTERACTIVE)))
+            shown = driver.execute_script(
+                "return [Object.keys(cc.live.layers.grids.byCode).length, cc.live.caseMarks.size(),"
+                " document.getElementById('count-open-cases').textContent]")
+            print(f"  load: interactive at {out[-1]:.0f} ms; grids drawn {shown[0]}, case markers {shown[1]}, "
+                  f"open cases shown {shown[2]}", flush=True)
+        finally:
+            driver.quit()
+    return out
+
+
+def live_latency(url: str, seconds: float, warmup: float = 5.0) -> dict[str, float]:
+    driver = headless_chromium()
+    try:
+        driver.get(url)
+        deadline = time.time() + 60
+        while not driver.execute_script(INTERACTIVE):
+            if time.time() > deadline:
+                raise RuntimeError("the wall did not become interactive in 60 s")
+            time.sleep(0.1)
+        time.sleep(warmup)
+        driver.execute_script("cc.live.latencies = []; cc.live.painted = []")
+        time.sleep(seconds)
+        lat = np.array(driver.execute_script("return cc.live.latencies"), dtype=float)
+        painted = np.array(driver.execute_script("return cc.live.painted"), dtype=float)
+        on_duty = driver.execute_script("return Object.keys(cc.live.patrols).length")
+    finally:
+        driver.quit()
+    if lat.size == 0:
+        raise RuntimeError("no fix was painted")
+    if lat.min() < 0:
+        raise RuntimeError(f"negative latency {lat.min()} ms: clocks are not comparable")
+    p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+    a50, a95 = np.percentile(painted, [50, 95])
+    return {"p50": p50, "p95": p95, "p99": p99, "a50": a50, "a95": a95, "painted": lat.size, "on_duty": on_duty}
+
+
+def timed_get(url: str, times: int = 3) -> float:
+    best = float("inf")
+    for _ in range(times):
+        began = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as r:
+            r.read()
+        best = min(best, time.perf_counter() - began)
+    return best * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grids", type=int, default=1100)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--open", type=int, default=5000, help="of the cases, how many are open")
+    parser.add_argument("--units", type=int, default=1000, help="patrols, each publishing once a second")
+    parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0, help="publish → paint measured this long")
+    args = parser.parse_args()
+
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="cc-bench-wall-")), port=free_port(), seed=7,
+                        grids=args.grids, push_window_ms=15, redis_url=None, database_url=None)
+    district = build_district(settings.seed, settings.grids)
+    figures: dict[str, float] = {}
+    began = time.perf_counter()
+    stack = start_stack(settings, simulate=False, quiet=True,
+                        prepare=fill(district, settings, args.cases, args.open, figures))
+    setup_s = time.perf_counter() - began
+    try:
+        publisher = Publisher(RedisBus(redis.Redis.from_url(stack.redis_url)), district.bounds, args.units, args.units)
+        thread = threading.Thread(target=publisher.run, daemon=True)
+        thread.start()
+        time.sleep(5)  # every unit on duty before the wall opens
+        print(f"wall at {args.grids} grids, {args.cases:,} cases ({args.open:,} open), {args.units} patrols at 1 Hz",
+              flush=True)
+        tti = time_to_interactive(stack.url, args.loads)
+        live = live_latency(stack.url, args.seconds)
+        grid = district.grid_areas()[len(district.grid_areas()) // 2].code
+        card_ms = timed_get(f"{stack.url}api/wall/grid/{grid}")
+        trail_ms = timed_get(f"{stack.url}api/wall/trail/U00010")
+        publisher.stop.set()
+        thread.join()
+        snapshot_kb = len(urllib.request.urlopen(f"{stack.url}api/live/snapshot", timeout=60).read()) / 1024
+    finally:
+        stack.stop()
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    print(f"\n{os.cpu_count()} cores ({cpu}); setup {setup_s:.0f} s (cases and snapshot {figures['fill_s']:.1f} s)")
+    print("time to interactive (navigation → map drawn, snapshot applied, figures shown): "
+          + ", ".join(f"{t / 1000:.2f} s" for t in tti) + f"   (target ≤ 3 s; snapshot {snapshot_kb:,.0f} KiB)")
+    print(f"publish → paint while live, {live['painted']:,.0f} fixes painted, {live['on_duty']} patrols on the wall: "
+          f"p50 {live['p50']:.0f} ms, p95 {live['p95']:.0f} ms, p99 {live['p99']:.0f} ms "
+          f"(after paint p50 {live['a50']:.0f} ms, p95 {live['a95']:.0f} ms)")
+    print(f"click endpoints (best of 3): grid card {card_ms:.0f} ms, a patrol's last hour {trail_ms:.0f} ms")
+    print("command: .venv/bin/python -m bench.wall " + " ".join(
+        f"--{k} {v}" for k, v in vars(args).items()))
+
+
+if __name__ == "__main__":
+    main()
