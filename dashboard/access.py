@@ -87,7 +87,7 @@ POLICY: tuple[Rule, ...] = (
     # HTTP API: anything under /api/ that is not listed here is refused
     Rule("/api/live/snapshot", P.VIEW_WALL),
     Rule("/api/health", Access.PUBLIC, "open for monitoring: sequence, time and patrol count only"),
-    Rule("/api/patrols/", P.VIEW_WALL, "a patrol's trail of the last hour, drawn on the wall's map"),
+    Rule("/api/wall/", P.VIEW_WALL, "the wall map's territory, grid cards and patrol trails"),
     Rule("/api/kpis", P.VIEW_WALL, "the latest KPI board"),
     # signing in and out
     Rule("/login", Access.PUBLIC),

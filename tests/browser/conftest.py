@@ -29,7 +29,7 @@ class LiveStack:
     kiosk_token: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, browser_factory) -> Iterator[LiveStack]:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(), seed=SEED, grids=GRIDS,
                         push_window_ms=20, stale_after_s=3, redis_url=None, database_url=None,

@@ -13,7 +13,8 @@ from selenium.webdriver.common.by import By
 from feeds.bus import publish_messages
 from simulators.furnishings import build_furnishings
 from tests import factories
-from tests.browser.conftest import SEED
+from dashboard.access import Role
+from tests.browser.conftest import SEED, sign_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -25,9 +26,9 @@ def _js(driver, script, *args):
     return driver.execute_script("return " + script, *args)
 
 
-def _open(browser_factory, url, width=1920, height=1080):
+def _open(browser_factory, stack, path="", width=1920, height=1080):
     driver = browser_factory(width, height)
-    driver.get(url)
+    sign_in(driver, stack, Role.KIOSK, path)
     wait_until(lambda: _js(driver, "!!(window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null)"), 30,
                "the wall to load its snapshot")
     return driver
@@ -35,7 +36,7 @@ def _open(browser_factory, url, width=1920, height=1080):
 
 @pytest.fixture(scope="module")
 def wall(stack, browser_factory):
-    return _open(browser_factory, stack.url)
+    return _open(browser_factory, stack)
 
 
 def _grids(stack):
@@ -195,7 +196,7 @@ def test_layers_can_be_hidden_and_shown_again(wall):
 
 
 def test_the_language_switch_in_the_title_bar(stack, browser_factory):
-    driver = _open(browser_factory, stack.url)
+    driver = _open(browser_factory, stack)
     driver.find_element(By.CSS_SELECTOR, "#wall-lang a[href='/?lang=en']").click()
     wait_until(lambda: "Most urgent" in driver.find_element(By.TAG_NAME, "body").text, 20, "the English wall")
     assert "Patrols on duty" in driver.find_element(By.CLASS_NAME, "counts").text

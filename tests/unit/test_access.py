@@ -22,7 +22,9 @@ PATHS: dict[str, set[Role | None]] = {
     "/drill": {T, A},
     "/api/live/snapshot": EVERYONE,
     "/api/health": EVERYONE | {None},
-    "/api/patrols/P0001/trail": EVERYONE,  # the wall draws it, kiosk included
+    "/api/wall/trail/P0001": EVERYONE,  # the wall draws it, kiosk included
+    "/api/wall/grid/G001": EVERYONE,
+    "/api/patrols/P0001/trail": set(),
     "/api/kpis": EVERYONE,
     "/api/cases": set(),  # not in the policy: refused to everyone
     "/api/live/snapshotx": set(),
@@ -66,7 +68,7 @@ def test_the_leader_reads_and_acts_on_nothing_and_the_kiosk_reads_the_wall_only(
 
 def test_the_most_specific_rule_wins_and_unknown_paths_have_none():
     assert rule_for("/api/health").need is Access.PUBLIC
-    assert rule_for("/api/patrols/x/trail").path == "/api/patrols/"
+    assert rule_for("/api/wall/trail/x").path == "/api/wall/"
     assert rule_for("/api/other") is None and rule_for("") is None
 
 
