@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshots.py      (writes docs/screenshots/*.png)
 
-The district gets half a day of history first (open cases with every light), and every grid worker a
+Also the dispatcher console and the leader page. The district gets half a day of history first (open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
 wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
 """
@@ -31,7 +31,8 @@ from simulators.geography import build_district  # noqa: E402
 
 OUT = Path(__file__).parent / "screenshots"
 PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
-         "kpi-panel-en": "kpis?lang=en"}
+         "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader"}
+SLOW = {"leader": 40}  # seconds to wait for a page whose figures take long to load
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
 OPEN_CARD = "cc.selectGrid(cc.territory.grids[Math.floor(cc.territory.grids.length / 2)].code);" \
@@ -74,7 +75,7 @@ def main() -> None:
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
                 for name, query in PAGES.items():
                     driver.get(stack.url + query)
-                    time.sleep(6)
+                    time.sleep(SLOW.get(name, 6))
                     if name == "wall-card":
                         driver.execute_script(OPEN_CARD)
                         time.sleep(3)
