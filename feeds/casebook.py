@@ -66,7 +66,8 @@ MERGE_WINDOW = timedelta(hours=24)
 _OPEN = [state.value for state in OPEN_STEP]
 
 
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance on the ground, flat-earth (exact to well under 1% over a district)."""
     x = (lon2 - lon1) * 111_320 * cos(radians((lat1 + lat2) / 2))
     y = (lat2 - lat1) * 110_540
     return hypot(x, y)
@@ -122,7 +123,7 @@ def _open_duplicate(conn: Connection, r: Sighting, opened: list[dict[str, Any]])
         CASES.c.category == r.category, CASES.c.state.in_(_OPEN), CASES.c.reported_at >= r.ts - MERGE_WINDOW,
         CASES.c.lat.between(r.lat - dlat, r.lat + dlat), CASES.c.lon.between(r.lon - dlon, r.lon + dlon),
         CASES.c.drill_id.is_(None) if r.drill_id is None else CASES.c.drill_id == r.drill_id)).all()
-    near = [(_metres(r.lat, r.lon, lat, lon), cid) for cid, lat, lon in candidates]
+    near = [(metres(r.lat, r.lon, lat, lon), cid) for cid, lat, lon in candidates]
     near = [(d, cid) for d, cid in near if d <= MERGE_RADIUS_M]
     return min(near)[1] if near else None
 

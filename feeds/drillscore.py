@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
 
+from feeds.casebook import metres
 from feeds.escalation import SYSTEM
 from feeds.kpis import Rate
-from feeds.suggestions import metres
 
 ARRIVE_M = 50.0
 MEASURES = ("dispatch", "arrive", "close")  # the scenario targets are <measure>_min

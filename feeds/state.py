@@ -14,6 +14,7 @@ from feeds.cases import FINAL
 from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition
 
 COUNTERS = ("fixes", "incidents", "alerts", "rejected")
+ON_DUTY_S = 300.0  # a unit heard from within this long is on duty: drawn, counted and suggested
 
 
 class Snapshot(TypedDict):

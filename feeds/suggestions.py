@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from math import cos, hypot, radians
 from typing import Any
 
-ON_DUTY_MS = 5 * 60 * 1000  # a unit heard from within this long is on duty (as on the wall)
+from feeds.casebook import metres
+from feeds.state import ON_DUTY_S
+
+ON_DUTY_MS = int(ON_DUTY_S * 1000)
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,6 @@ class Suggestion:
     distance_m: float | None = None  # from the case, for people whose unit is on duty
     load: int | None = None  # open cases assigned to them now
     seen_s: float | None = None  # seconds since their unit's last fix
-
-
-def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Distance on the ground, flat-earth (exact to well under 1% over a district)."""
-    return hypot((lon2 - lon1) * 111_320 * cos(radians((lat1 + lat2) / 2)), (lat2 - lat1) * 110_540)
 
 
 def loads(open_cases: Iterable[Mapping[str, Any]]) -> Counter[str]:

@@ -13,6 +13,7 @@ from dashboard.i18n import LANGS, bundle, t
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.presenters import step_labels
 from feeds.categories import ALERT_CLASSES, CATEGORIES, CHANNELS, labels
+from feeds.state import ON_DUTY_S
 from feeds.taxonomy import load as load_taxonomy
 
 DEFAULT_BOUNDS = [[30.68, 111.27], [30.70, 111.30]]
@@ -103,7 +104,7 @@ def layer_toggles(lang: str) -> dcc.Checklist:
 
 def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
               tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
-              on_duty_s: float = 300.0) -> html.Div:
+              on_duty_s: float = ON_DUTY_S) -> html.Div:
     """The whole wall screen as a component tree: a pure function of the district's name and extent and
     the language (the territory itself comes to the map script over HTTP)."""
     config = {
