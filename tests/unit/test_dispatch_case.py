@@ -2,7 +2,6 @@
 pipeline), told in words; the detail and the map focus as component trees."""
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,26 +19,14 @@ from feeds.snapshots import MemorySnapshotStore
 from feeds.store import Area, Person
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
+from tests.components import shown_texts
 
 NAMES = Names(categories={"env.garbage": "暴露垃圾"}, grids={"D01-S01-C01-G001": "云阳社区第1网格"},
               departments={"sanitation": "环卫", "urban_mgmt": "城管执法"},
               people={"GW-P0001": "彭梅立", "P0001": "彭梅立", "DS03": "沈萍"})
 
 
-def _texts(component) -> list[str]:
-    tree = json.loads(json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json()))
-    out: list[str] = []
 
-    def walk(node):
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, list):
-            for n in node:
-                walk(n)
-        elif isinstance(node, dict):
-            walk(node.get("props", {}).get("children"))
-    walk(tree)
-    return out
 
 
 def test_who_acted_reads_as_a_name_a_department_a_channel_or_the_system():
@@ -115,9 +102,9 @@ def test_the_timeline_is_the_audit_trail_of_commands_sent_through_the_pipeline(i
     assert rows[4].changes == ["状态:待派遣 → 处置中", "部门:— → 环卫"] and rows[4].why == "派环卫"
     assert rows[5].changes == ["状态:处置中 → 待派遣", "部门:环卫 → —"]
 
-    page = _texts(_div(case_trail(file, "zh", names)))
+    page = shown_texts(_div(case_trail(file, "zh", names)))
     assert page[0] == "上报记录 2 条" and "全程记录" in page and "非本部门职责" in page
-    header = _texts(_div(case_header(file, int(datetime.now(UTC).timestamp() * 1000), "zh", names)))
+    header = shown_texts(_div(case_header(file, int(datetime.now(UTC).timestamp() * 1000), "zh", names)))
     assert header[:3] == ["暴露垃圾", "紧急", "待派遣"] and header[3].startswith(("剩余", "超时"))
     assert "云阳社区第1网格" in header and "东门垃圾满溢" in header
 
@@ -154,5 +141,5 @@ def test_the_map_focuses_on_the_selected_case_with_its_marker():
 
 
 def test_with_no_case_chosen_the_detail_says_what_to_do():
-    assert _texts(_div(no_case("zh"))) == ["在左侧队列中选择一件案件"]
-    assert "X-1" in _texts(_div(no_case("en", "X-1")))[0]
+    assert shown_texts(_div(no_case("zh"))) == ["在左侧队列中选择一件案件"]
+    assert "X-1" in shown_texts(_div(no_case("en", "X-1")))[0]

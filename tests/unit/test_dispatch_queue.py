@@ -1,7 +1,6 @@
 """The dispatcher's queue, pure: lights, countdowns in words, filter, search and order, and the rows."""
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +8,7 @@ from dash import html
 
 from dashboard.casequeue import Names, QueueFilter, countdown, light, select_cases, span
 from dashboard.layouts.dispatch import queue_dots, queue_summary, queue_table
+from tests.components import shown_texts
 
 NOW = 1_800_000_000_000
 MIN = 60_000
@@ -92,21 +92,7 @@ def test_the_search_looks_in_id_text_category_grid_department_and_assignee(query
     assert {v["id"] for v in select_cases(views, QueueFilter.of(search=query), NOW, NAMES)} == expected
 
 
-def _texts(component) -> list[str]:
-    """Every string in a component tree, in order (what the page shows)."""
-    tree = json.loads(json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json()))
-    out: list[str] = []
 
-    def walk(node):
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, list):
-            for n in node:
-                walk(n)
-        elif isinstance(node, dict):
-            walk(node.get("props", {}).get("children"))
-    walk(tree)
-    return out
 
 
 def test_a_queue_row_shows_light_countdown_category_grid_step_department_source_and_time():
@@ -116,22 +102,22 @@ def test_a_queue_row_shows_light_countdown_category_grid_step_department_source_
     [row] = table.children[1].children
     assert row.className == "queue-row row-red urgent selected" and getattr(row, "data-case") == "C1"
     assert row.children[0].className == "cell-clock lit lit-red"
-    assert _texts(row) == ["超时 1时05分", "暴露垃圾", "紧急", "解放路口暴露垃圾", "云阳社区第1网格", "处置中", "环卫",
+    assert shown_texts(row) == ["超时 1时05分", "暴露垃圾", "紧急", "解放路口暴露垃圾", "云阳社区第1网格", "处置中", "环卫",
                            "12345热线", "11-23 09:05"]
 
 
 def test_field_text_stays_text_in_the_row():
     hostile = '<img src=x onerror="alert(1)">'
     [row] = queue_table([case("C", text=hostile)], NOW, "zh", NAMES).children[1].children
-    assert hostile in _texts(row)
+    assert hostile in shown_texts(row)
     assert not any(isinstance(c, html.Img) for c in row.children[1].children)
 
 
 def test_an_empty_queue_says_so_and_the_summary_counts_by_light():
-    assert _texts(queue_table([], NOW, "en", NAMES))[-1] == "No case matches"
+    assert shown_texts(queue_table([], NOW, "en", NAMES))[-1] == "No case matches"
     views = [case("a", left_min=-1), case("b", left_min=5), case("c", left_min=300), case("d", left_min=None)]
-    assert _texts(html.Div(queue_summary(views, NOW, "zh"))) == ["共 4 件", "超时 1 · 临期 1 · 正常 1"]
-    assert _texts(html.Div(queue_summary(views, NOW, "en", limit=2)))[0] == "First 2 of 4"
+    assert shown_texts(html.Div(queue_summary(views, NOW, "zh"))) == ["共 4 件", "超时 1 · 临期 1 · 正常 1"]
+    assert shown_texts(html.Div(queue_summary(views, NOW, "en", limit=2)))[0] == "First 2 of 4"
 
 
 def test_the_map_dots_carry_each_case_and_its_light_worst_on_top():

@@ -17,6 +17,7 @@ from feeds.calendar import WorkingCalendar
 from feeds.kpiboard import RATES, comparison_periods, kpi_board, same_time_last_month
 from feeds.kpis import CaseFacts, CaseRecord, KpiRules, Period, TrailEvent, area_figures, case_facts
 from feeds.taxonomy import load
+from tests.components import walk, with_class
 
 CST = ZoneInfo("Asia/Shanghai")
 RULES = KpiRules(load(), WorkingCalendar())
@@ -141,43 +142,35 @@ def test_rows_show_today_and_this_month_with_their_numbers():
     assert "0 / 0 = — (无应计数(分母为 0))" in cover.title
 
 
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, (list, tuple)):
-        for c in children:
-            yield from _walk(c)
-    elif children is not None and not isinstance(children, str):
-        yield from _walk(children)
 
 
-def _classed(tree, name):
-    return [c for c in _walk(tree) if name in (getattr(c, "className", None) or "").split()]
+
+
 
 
 def test_the_panel_as_a_component_tree():
     panel = kpi_panel("zh", board())
     assert isinstance(panel, html.Section) and panel.id == ids.KPI_PANEL and "panel-left" in panel.className
-    assert [c.data for c in _walk(panel) if isinstance(c, dcc.Store)] == ["zh"]
-    rows_ = _classed(panel, "kpi-row")
+    assert [c.data for c in walk(panel) if isinstance(c, dcc.Store)] == ["zh"]
+    rows_ = with_class(panel, "kpi-row")
     assert [getattr(r, "data-rate") for r in rows_] == list(RATES)
     assert [r.children[0].children for r in rows_] == ["发现及时率", "发现准确率", "发现覆盖率", "核查及时率", "结案率",
                                                        "按期结案率"]
-    closure_today, closure_month = _classed(rows_[4], "kpi-cell")
-    assert [c.children for c in _classed(closure_today, "kpi-num")] == ["50.0"]
-    assert [c.children for c in _classed(closure_today, "kpi-ratio")] == ["1 / 2"]
+    closure_today, closure_month = with_class(rows_[4], "kpi-cell")
+    assert [c.children for c in with_class(closure_today, "kpi-num")] == ["50.0"]
+    assert [c.children for c in with_class(closure_today, "kpi-ratio")] == ["1 / 2"]
     assert "1 / 2 = 50.0%" in closure_today.title and "kpi-month" in closure_month.className
-    assert [c.children for c in _classed(panel, "kpi-time")] == ["统计于 15:00:00"]
+    assert [c.children for c in with_class(panel, "kpi-time")] == ["统计于 15:00:00"]
 
 
 def test_the_panel_before_any_board_and_in_english():
     waiting = kpi_panel("en")
-    assert all(c.children == "—" for c in _classed(waiting, "kpi-num"))
-    assert len(_classed(waiting, "kpi-num")) == 12
-    assert [c.children for c in _classed(waiting, "kpi-time")] == ["Computing the figures…"]
+    assert all(c.children == "—" for c in with_class(waiting, "kpi-num"))
+    assert len(with_class(waiting, "kpi-num")) == 12
+    assert [c.children for c in with_class(waiting, "kpi-time")] == ["Computing the figures…"]
     english = render(board(), "en")
-    labels = [c.children for tree in english for c in _classed(tree, "kpi-label")]
+    labels = [c.children for tree in english for c in with_class(tree, "kpi-label")]
     assert labels[0] == "Discovery timeliness" and labels[-1] == "On-time closure"
-    assert [c.children for tree in english for c in _classed(tree, "kpi-time")] == ["Computed 15:00:00"]
+    assert [c.children for tree in english for c in with_class(tree, "kpi-time")] == ["Computed 15:00:00"]
     unknown = render(board(), "fr")  # an unknown language falls back to zh-CN
-    assert [c.children for tree in unknown for c in _classed(tree, "kpi-label")][0] == "发现及时率"
+    assert [c.children for tree in unknown for c in with_class(tree, "kpi-label")][0] == "发现及时率"

@@ -18,6 +18,7 @@ from dashboard.layouts.leader import breadcrumb, department_table, kpi_panel, le
 from feeds.figures import AreaEntry
 from feeds.kpis import NO_RATE, AreaFigures, DepartmentFigures, Mean, Patroller, PatrollerFigures, Period, Rate, \
     Ranked, Verification
+from tests.components import walk, with_class
 
 CST = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=CST)  # a Wednesday
@@ -31,19 +32,12 @@ def figures(**over) -> AreaFigures:
     return AreaFigures(**{**base, **over})
 
 
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, (list, tuple)):
-        for c in children:
-            yield from _walk(c)
-    elif children is not None and not isinstance(children, str):
-        yield from _walk(children)
+
 
 
 def _texts(tree) -> list[str]:
     out = []
-    for c in _walk(tree):
+    for c in walk(tree):
         kids = getattr(c, "children", None)
         if isinstance(kids, str):
             out.append(kids)
@@ -52,8 +46,7 @@ def _texts(tree) -> list[str]:
     return out
 
 
-def _by_class(tree, name):
-    return [c for c in _walk(tree) if name in (getattr(c, "className", None) or "").split()]
+
 
 
 def _card(cards, key):
@@ -107,7 +100,7 @@ def test_nothing_due_is_a_dash_never_zero_or_hundred():
     assert _card(cards, "closure").detail == "0/0"
     assert _card(cards, "open").value == "0" and _card(cards, "open").change.tone == "flat"
     tree = html.Div(kpi_panel(cards, "zh"))
-    values = [c.children[0] for c in _by_class(tree, "lv-kpi-value")]
+    values = [c.children[0] for c in with_class(tree, "lv-kpi-value")]
     assert values.count("—") == 11 and "0%" not in values and "100.0%" not in values
 
 
@@ -129,7 +122,7 @@ def test_cards_show_numerator_denominator_and_change():
     english = lp.kpi_cards(now, before, "en")
     assert _card(english, "closure").label == "Closure rate" and _card(english, "closure").change.text == "+25.0 pp"
     tree = html.Div(kpi_panel(cards, "zh"))
-    card = next(c for c in _walk(tree) if getattr(c, "id", None) == "lv-kpi-closure")
+    card = next(c for c in walk(tree) if getattr(c, "id", None) == "lv-kpi-closure")
     assert "75.0%" in _texts(card) and "3/4" in _texts(card) and card.title  # the tooltip says what is counted
 
 
@@ -161,7 +154,7 @@ def test_subarea_rows_drill_by_code_and_grids_rank_by_score():
     rows = lp.area_rows(table, DIRECTORY)
     assert [r.code for r in rows] == ["G1", "G2"]
     tree = subarea_table(rows, "zh")
-    clickable = [c for c in _walk(tree) if isinstance(getattr(c, "id", None), dict)]
+    clickable = [c for c in walk(tree) if isinstance(getattr(c, "id", None), dict)]
     assert [c.id for c in clickable] == [{"type": ids.LEADER_SUBAREA_ROW, "code": "G1"},
                                          {"type": ids.LEADER_SUBAREA_ROW, "code": "G2"}]
     ranked = lp.area_rows(table, DIRECTORY, by_score=True)
@@ -182,7 +175,7 @@ def test_patroller_ranking_highlights_the_top_three_and_leaves_the_unscored_unra
     assert [(r.rank, r.score, r.grade) for r in rows] == [("1", "100.0", "A"), ("2", "50.0", "D"), ("4", "0.0", "E"),
                                                            ("—", "—", "—")]
     tree = patroller_table(rows, "zh")
-    top = _by_class(tree, "top-three")
+    top = with_class(tree, "top-three")
     assert [t.title for t in top] == ["P1", "P2"]
     assert "1/2" in _texts(tree) and "0/0" in _texts(tree)
 
@@ -203,9 +196,9 @@ def test_the_page_shell_in_both_languages():
     page = leader_page("临湾区", "D", [date(2026, 11, 1), date(2026, 10, 1)])
     texts = _texts(page)
     assert "领导驾驶舱" in texts and "临湾区" in texts and "导出 CSV" in texts
-    store = next(c for c in _walk(page) if getattr(c, "id", None) == ids.LEADER_AREA)
+    store = next(c for c in walk(page) if getattr(c, "id", None) == ids.LEADER_AREA)
     assert store.data == "D"
-    month = next(c for c in _walk(page) if getattr(c, "id", None) == ids.LEADER_EXPORT_MONTH)
+    month = next(c for c in walk(page) if getattr(c, "id", None) == ids.LEADER_EXPORT_MONTH)
     assert month.value == "2026-11"
     assert "Leader view" in _texts(leader_page("临湾区", "D", [date(2026, 11, 1)], "en"))
 

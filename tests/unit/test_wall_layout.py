@@ -6,6 +6,7 @@ from dashboard import ids
 from dashboard.layouts.wall import wall_page as _wall_page
 from dashboard.territory import map_payload
 from dashboard.presenters import big_number, map_bounds, territory_summary
+from tests.components import by_id, walk
 
 SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
 
@@ -29,23 +30,15 @@ def wall_page(layers, **kw):
     return _wall_page(territory_summary(layers)["name"], map_bounds(layers), **kw)
 
 
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, (list, tuple)):
-        for c in children:
-            yield from _walk(c)
-    elif children is not None and not isinstance(children, str):
-        yield from _walk(children)
 
 
-def _by_id(tree, cid):
-    return next(c for c in _walk(tree) if getattr(c, "id", None) == cid)
+
+
 
 
 def _texts(tree):
-    return [c for c in _walk(tree) if isinstance(c, str)] + [
-        c.children for c in _walk(tree) if isinstance(getattr(c, "children", None), str)]
+    return [c for c in walk(tree) if isinstance(c, str)] + [
+        c.children for c in walk(tree) if isinstance(getattr(c, "children", None), str)]
 
 
 def test_territory_figures_add_up_the_grids():
@@ -63,7 +56,7 @@ def test_big_numbers_are_grouped():
 
 
 def _config(page):
-    return json.loads(_by_id(page, ids.PAGE_CONFIG).to_plotly_json()["props"]["data-config"])
+    return json.loads(by_id(page, ids.PAGE_CONFIG).to_plotly_json()["props"]["data-config"])
 
 
 def test_the_wall_speaks_chinese_first():
@@ -84,21 +77,21 @@ def test_the_wall_in_english():
 
 
 def test_three_columns_kpis_left_map_centre_queue_and_ticker_right():
-    body = next(c for c in _walk(wall_page(LAYERS)) if getattr(c, "className", None) == "wall-body")
+    body = next(c for c in walk(wall_page(LAYERS)) if getattr(c, "className", None) == "wall-body")
     left, centre, right = body.children
     assert left.id == ids.KPI_PANEL
-    assert {ids.MAP, ids.GRID_CARD, ids.TRAIL_INFO, ids.LAYER_TOGGLES} <= {getattr(c, "id", None) for c in _walk(centre)}
-    inside = [getattr(c, "id", None) for c in _walk(right)]
+    assert {ids.MAP, ids.GRID_CARD, ids.TRAIL_INFO, ids.LAYER_TOGGLES} <= {getattr(c, "id", None) for c in walk(centre)}
+    inside = [getattr(c, "id", None) for c in walk(right)]
     assert inside.index(ids.COUNT_PATROLS) < inside.index(ids.QUEUE) < inside.index(ids.TICKER)
 
 
 def test_the_title_bar_switches_language_and_marks_the_current_one():
-    links = _by_id(wall_page(LAYERS, lang="en"), ids.LANG_SWITCH).children
+    links = by_id(wall_page(LAYERS, lang="en"), ids.LANG_SWITCH).children
     assert [(a.href, "active" in a.className) for a in links] == [("/?lang=zh", False), ("/?lang=en", True)]
 
 
 def test_every_map_layer_can_be_toggled_and_starts_shown():
-    toggles = _by_id(wall_page(LAYERS), ids.LAYER_TOGGLES)
+    toggles = by_id(wall_page(LAYERS), ids.LAYER_TOGGLES)
     assert toggles.value == [o["value"] for o in toggles.options] == ["grids", "cases", "patrols", "cameras", "roads"]
     assert [o["label"] for o in toggles.options][:2] == ["网格", "案件"]
 
@@ -125,11 +118,11 @@ def test_the_map_script_gets_marker_shapes_and_the_on_duty_window():
 def test_live_figures_start_as_a_dash_not_a_zero():
     page = wall_page(LAYERS)
     for cid in (ids.COUNT_PATROLS, ids.COUNT_OPEN_CASES, ids.COUNT_OVERDUE):
-        assert _by_id(page, cid).children == "—"
+        assert by_id(page, cid).children == "—"
 
 
 def test_the_map_needs_no_tile_server_unless_one_is_configured():
-    layers_of = lambda page: [type(c).__name__ for c in _by_id(page, ids.MAP).children]  # noqa: E731
+    layers_of = lambda page: [type(c).__name__ for c in by_id(page, ids.MAP).children]  # noqa: E731
     assert "TileLayer" not in layers_of(wall_page(LAYERS))
     assert layers_of(wall_page(LAYERS, tile_url="http://tiles.local/{z}/{x}/{y}.png"))[0] == "TileLayer"
 
@@ -137,5 +130,5 @@ def test_the_map_needs_no_tile_server_unless_one_is_configured():
 def test_an_empty_district_still_renders():
     page = wall_page({})
     assert isinstance(page, html.Div)
-    assert _by_id(page, ids.MAP).bounds  # a default view, not a crash
+    assert by_id(page, ids.MAP).bounds  # a default view, not a crash
     assert map_payload({}, [])["grids"] == []
