@@ -5,7 +5,7 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, PatrolPosition
+from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, PatrolPosition, encode
 
 _ids = itertools.count(1)
 CENTRE = (30.6920, 111.2865)
@@ -47,3 +47,10 @@ def command(case_id: str, action: str, version: int, by: str = "dispatcher-1", r
     return CaseCommand(**_common("case_command", at, {
         "case_id": case_id, "action": action, "by": by, "reason": reason, "expected_version": version,
         "department": None, "assignee": None, "reject_reason": None, "hours": None, **fields}))
+
+
+def send(ingest: Any, *messages: Any) -> Any:
+    """Hand messages to an ingest as its subscription would, then flush: the live delta (None: none)."""
+    for m in messages:
+        ingest.receive(f"cc.{m.kind}", encode(m))
+    return ingest.flush()

@@ -6,21 +6,15 @@ from sqlalchemy import select
 
 from feeds.pipeline import Ingest
 from feeds.push import RecordingPusher
-from feeds.schemas import encode
 from feeds.snapshots import MemorySnapshotStore
 from feeds.store import Area, Asset, CaseAudit, CaseRow, DeadLetter
 from tests import factories
+from tests.factories import send
 
 
 @pytest.fixture
 def ingest(engine):
     return Ingest(engine, MemorySnapshotStore(), RecordingPusher())
-
-
-def send(ingest, *messages):
-    for m in messages:
-        ingest.receive(f"cc.{m.kind}", encode(m))
-    return ingest.flush()
 
 
 def audit(engine, case_id):

@@ -14,12 +14,12 @@ from feeds.calendar import WorkingCalendar
 from feeds.casefile import TrailEntry, actor_names, case_file, ended_case_views, grid_names, open_case_views
 from feeds.pipeline import Ingest
 from feeds.push import RecordingPusher
-from feeds.schemas import encode
 from feeds.snapshots import MemorySnapshotStore
 from feeds.store import Area, Person
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
 from tests.components import shown_texts
+from tests.factories import send
 
 NAMES = Names(categories={"env.garbage": "暴露垃圾"}, grids={"D01-S01-C01-G001": "云阳社区第1网格"},
               departments={"sanitation": "环卫", "urban_mgmt": "城管执法"},
@@ -59,12 +59,6 @@ def test_trail_rows_tell_who_what_when_why_in_the_command_centres_zone():
 @pytest.fixture
 def ingest(engine):
     return Ingest(engine, MemorySnapshotStore(), RecordingPusher())
-
-
-def send(ingest, *messages):
-    for m in messages:
-        ingest.receive(f"cc.{m.kind}", encode(m))
-    return ingest.flush()
 
 
 def test_the_timeline_is_the_audit_trail_of_commands_sent_through_the_pipeline(ingest, engine):

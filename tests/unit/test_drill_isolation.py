@@ -3,9 +3,9 @@ import pytest
 
 from feeds.pipeline import Ingest
 from feeds.push import RecordingPusher
-from feeds.schemas import encode
 from feeds.snapshots import MemorySnapshotStore
 from tests import factories
+from tests.factories import send
 
 DRILL = "market-fire-d1"
 
@@ -18,12 +18,6 @@ def pusher():
 @pytest.fixture
 def ingest(engine, pusher):
     return Ingest(engine, MemorySnapshotStore(), pusher)
-
-
-def send(ingest, *messages):
-    for m in messages:
-        ingest.receive(f"cc.{m.kind}", encode(m))
-    return ingest.flush()
 
 
 def test_one_batch_with_live_and_drill_traffic_makes_one_delta_for_each(ingest, pusher):
