@@ -6,7 +6,7 @@ with the deltas N+1..M applied equals the snapshot at M.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -101,10 +101,12 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
                  counts=counts, cases=changed)
 
 
-def by_drill(messages: Iterable[FeedMessage], cases: dict[str, dict[str, Any]]
+def by_drill(messages: Sequence[FeedMessage], cases: dict[str, dict[str, Any]]
              ) -> dict[str | None, tuple[list[FeedMessage], dict[str, dict[str, Any]]]]:
     """A batch split by the drill it belongs to (None: live), so that each drill has a live state of its own
     and live screens never see drill traffic. A case belongs to the drill that opened it, whoever acts on it."""
+    if not any(m.drill_id for m in messages) and not any(v.get("drill") for v in cases.values()):
+        return {None: (messages, cases)}  # the usual batch: all live, split at no cost (a command shows nothing)
     out: dict[str | None, tuple[list[FeedMessage], dict[str, dict[str, Any]]]] = {}
     for m in messages:
         if isinstance(m, _SHOWN):  # a command shows only through the case it changed
