@@ -109,6 +109,14 @@ class WorkingCalendar:
         """The moment the light turns yellow: 80% of the limit used."""
         return self.deadline(start, Limit(limit.amount * AMBER_SHARE, limit.unit))
 
+    def step_clock(self, start: datetime, limit: Limit) -> tuple[datetime, datetime]:
+        """(amber, deadline) in one walk of the calendar: the deadline is the rest of the limit after amber."""
+        amber = self.amber_at(start, limit)
+        if limit.unit is LimitUnit.CALENDAR_HOURS:
+            return amber, start + timedelta(hours=limit.amount)
+        hours = limit.amount * (self.hours_per_day if limit.unit is LimitUnit.WORKING_DAYS else 1)
+        return amber, self.add_working(amber, timedelta(hours=hours * (1 - AMBER_SHARE)))
+
     def used(self, start: datetime, limit: Limit, now: datetime) -> float:
         """The share of the limit used by `now` (1.0 at the deadline)."""
         if limit.unit is LimitUnit.CALENDAR_HOURS:

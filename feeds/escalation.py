@@ -61,8 +61,8 @@ def with_clock(taxonomy: Taxonomy, calendar: WorkingCalendar, view: dict[str, An
     limit = step_limit(taxonomy, calendar, case)
     if limit is None:
         return {**view, "deadline": None, "amber": None}
-    return {**view, "deadline": ms(calendar.deadline(case.step_started_at, limit)),
-            "amber": ms(calendar.amber_at(case.step_started_at, limit))}
+    amber, due = calendar.step_clock(case.step_started_at, limit)
+    return {**view, "deadline": ms(due), "amber": ms(amber)}
 
 
 def due_level(taxonomy: Taxonomy, calendar: WorkingCalendar, case: OpenStep, now: datetime) -> str:
