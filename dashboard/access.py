@@ -12,7 +12,7 @@ from enum import StrEnum
 class Role(StrEnum):
     DISPATCHER = "dispatcher"  # 座席员: acts on cases
     LEADER = "leader"  # 领导: reads everything a case touches, acts on nothing
-    OPERATOR = "operator"  # 运维: the feeds, the dead letters
+    OPERATOR = "operator"  # 值班操作员: reassigns and acts on cases like a dispatcher; the feeds, the dead letters
     TRAINER = "trainer"  # 培训: runs drills, nothing live
     ADMIN = "admin"  # 管理员: manages users, sees every screen
     KIOSK = "kiosk"  # the wall screen itself, signed in by token: reads the wall and nothing else
@@ -43,7 +43,7 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DISPATCHER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.ACT_ON_CASES}),
     Role.LEADER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH}),
-    Role.OPERATOR: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.VIEW_DEAD_LETTERS,
+    Role.OPERATOR: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.ACT_ON_CASES, P.VIEW_DEAD_LETTERS,
                               P.REDRIVE_DEAD_LETTERS}),
     Role.TRAINER: frozenset({P.VIEW_WALL, P.RUN_DRILLS}),
     Role.ADMIN: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.VIEW_DEAD_LETTERS,

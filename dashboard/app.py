@@ -16,7 +16,9 @@ from sqlalchemy.engine import Engine
 from dashboard import auth, ids, realtime, wallapi
 from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
+from dashboard.callbacks.case_actions import ActionDesk
 from dashboard.callbacks.dispatch import CaseSource
+from dashboard.casedesk import CaseDesk
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.kpi_panel import kpi_panel
@@ -27,11 +29,13 @@ from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
 from dashboard.leader_presenters import district_code, recent_months
 from feeds.figures import area_directory
+from feeds.bus import StreamBus
 from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
 from feeds.taxonomy import load as load_taxonomy
+from feeds.verdicts import RedisVerdicts
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -39,7 +43,7 @@ KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when 
 
 def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None = None,
                async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
-               clock: Callable[[], float] | None = None) -> tuple[Dash, SocketIO]:
+               clock: Callable[[], float] | None = None, desk: CaseDesk | None = None) -> tuple[Dash, SocketIO]:
     boards = MemoryBoardStore() if boards is None else boards
     app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                update_title=None, suppress_callback_exceptions=True)
@@ -94,10 +98,11 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     app.server.extensions[leader_callbacks.SOURCES] = {"engine": engine, "settings": settings}
     dash.register_page("dispatch", path="/dispatch", layout=dispatch, title=t("dispatch"))
     app.layout = html.Div([dash.page_container], className="app-root")
-    register_all(app, cases)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
-    throttle = login_throttle or auth.LoginThrottle(redis.Redis.from_url(settings.redis_url),
-                                                    settings.login_attempts, settings.login_window_s)
+    client = redis.Redis.from_url(settings.redis_url)
+    desk = desk or CaseDesk(StreamBus(client), RedisVerdicts(client), settings.command_timeout_s)
+    register_all(app, ActionDesk(cases, snapshots, desk))
+    throttle = login_throttle or auth.LoginThrottle(client, settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
     wallapi.attach(app.server, engine, settings, territory)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)

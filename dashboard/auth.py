@@ -157,12 +157,20 @@ def _refused(who: Identity | None, what: str, why: str) -> None:
     log.warning("refused %s to %s from %s: %s", what, _who(who), request.remote_addr, why)
 
 
-def require(permission: Permission) -> Identity:
-    """In a Dash callback (or any request): the signed-in identity when it has the permission; otherwise the
-    refusal is logged and PreventUpdate raised, so the callback changes nothing."""
+def permitted(permission: Permission) -> Identity | None:
+    """In a Dash callback (or any request): the signed-in identity when it has the permission; otherwise None,
+    and the refusal is logged."""
     who = current_identity()
     if who is None or not who.can(permission):
         _refused(who, f"callback {request.path}", f"needs {permission}")
+        return None
+    return who
+
+
+def require(permission: Permission) -> Identity:
+    """`permitted`, for a callback that shows nothing on refusal: PreventUpdate, so it changes nothing."""
+    who = permitted(permission)
+    if who is None:
         raise PreventUpdate
     return who
 

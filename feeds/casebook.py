@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from feeds.cases import OPEN_STEP, Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, act
+from feeds.cases import (OPEN_STEP, Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, VersionConflict,
+                         act)
 from feeds.categories import ALERT_CLASSES
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
 from feeds.state import ms
 from feeds.store import Asset, CaseAudit, CaseReport, CaseRow
 from feeds.taxonomy import Taxonomy
+from feeds.verdicts import Outcome, Verdict
 
 CASES = CaseRow.__table__
 AUDIT = CaseAudit.__table__
@@ -35,6 +37,7 @@ class CaseChanges:
     applied: set[str]  # ids of the commands that changed a case
     refused: list[Rejection]
     replayed: int  # commands already applied before (ignored)
+    verdicts: list[Verdict]  # one per command, for the screen that sent it
 
 
 def to_case(row: Any) -> Case:
@@ -170,7 +173,7 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
     once, guarded by the version it had when read (a concurrent writer makes that update miss: its
     commands are refused, nothing is overwritten), and all audit rows in one insert."""
     if not commands:
-        return CaseChanges({}, set(), [], 0)
+        return CaseChanges({}, set(), [], 0, [])
     ids = [c.id for c in commands]
     known = set(conn.execute(select(AUDIT.c.command_id).where(AUDIT.c.command_id.in_(ids))).scalars())
     rows = {r.id: r for r in conn.execute(select(CASES).where(CASES.c.id.in_({c.case_id for c in commands})))}
@@ -178,22 +181,31 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
     current: dict[str, Case] = {cid: to_case(r) for cid, r in rows.items()}
     done: dict[str, list[tuple[CaseCommand, AuditEntry]]] = {}
     refused: list[Rejection] = []
+    verdicts: list[Verdict] = []
+
+    def refuse(cmd: CaseCommand, reason: str, outcome: Outcome = Outcome.REFUSED) -> None:
+        refused.append(_refusal(cmd, reason))
+        verdicts.append(Verdict(cmd.id, cmd.case_id, outcome, reason))
+
     replayed = 0
     for cmd in commands:
         if cmd.id in known:
             replayed += 1
+            verdicts.append(Verdict(cmd.id, cmd.case_id, Outcome.REPLAYED, "already applied"))
             continue
         case = current.get(cmd.case_id)
         if case is None:
-            refused.append(_refusal(cmd, f"no case {cmd.case_id}"))
+            refuse(cmd, f"no case {cmd.case_id}")
             continue
         try:
             action = Action(ActionKind(cmd.action), cmd.by, cmd.reason, cmd.expected_version, cmd.department,
                             cmd.assignee, cmd.reject_reason, cmd.hours)
             current[case.id], entry = act(case, action, at)
-        except ValueError as err:  # IllegalAction, VersionConflict, or an unknown action
-            refused.append(_refusal(cmd, str(err) if isinstance(err, IllegalAction)
-                                    else f"unknown action {cmd.action!r}"))
+        except VersionConflict as err:
+            refuse(cmd, str(err), Outcome.CONFLICT)
+            continue
+        except ValueError as err:  # IllegalAction, or an unknown action
+            refuse(cmd, str(err) if isinstance(err, IllegalAction) else f"unknown action {cmd.action!r}")
             continue
         known.add(cmd.id)
         done.setdefault(case.id, []).append((cmd, entry))
@@ -213,14 +225,18 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
         written = {cid for cid, command_id in found if last[cid] == command_id}
     for case_id, steps in done.items():
         if case_id not in written:
-            refused.extend(_refusal(cmd, f"case {case_id} was changed by someone else meanwhile") for cmd, _ in steps)
+            for cmd, _ in steps:
+                refuse(cmd, f"case {case_id} was changed by someone else meanwhile", Outcome.CONFLICT)
             continue
         audit_rows.extend(_audit_row(entry, cmd.id) for cmd, entry in steps)
         applied.update(cmd.id for cmd, _ in steps)
+        first_version = read_version[case_id]
+        verdicts.extend(Verdict(cmd.id, case_id, Outcome.APPLIED, version=first_version + n)
+                        for n, (cmd, _) in enumerate(steps, start=1))
         views[case_id] = case_view({**rows[case_id]._mapping, **values[case_id]})
     if audit_rows:
         conn.execute(AUDIT.insert(), audit_rows)
-    return CaseChanges(views, applied, refused, replayed)
+    return CaseChanges(views, applied, refused, replayed, verdicts)
 
 
 def _values(case: Case) -> dict[str, Any]:

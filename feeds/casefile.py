@@ -19,7 +19,8 @@ from feeds.casebook import case_view
 from feeds.cases import FINAL, OPEN_STEP, CaseState
 from feeds.escalation import with_clock
 from feeds.state import ms
-from feeds.store import Area, Asset, CaseAudit, CaseReport, CaseRow, IncidentRow, Person
+from feeds.store import Area, Asset, CaseAudit, CaseReport, CaseRow, IncidentRow, Person, UserRow
+from feeds.suggestions import Person as SuggestedPerson
 from feeds.taxonomy import Taxonomy
 
 CASES = CaseRow.__table__
@@ -116,4 +117,37 @@ def actor_names(conn: Connection) -> dict[str, str]:
         if unit:
             names.setdefault(unit, name)
     names.update(conn.execute(select(assets.c.id, assets.c.name).where(assets.c.kind == "camera")).all())
+    users = UserRow.__table__  # the people at the screens, by the user name their commands carry
+    for username, display_name in conn.execute(select(users.c.username, users.c.display_name)):
+        names.setdefault(username, display_name)
     return names
+
+
+# ---- for the action panel: the case as it is now, its last change, who holds open cases, who can take one
+
+
+def case_now(conn: Connection, case_id: str) -> dict[str, Any] | None:
+    """The case's view as it is in the database (a drill's case too: its screens act on it), no clock."""
+    row = conn.execute(select(CASES).where(CASES.c.id == case_id)).first()
+    return None if row is None else case_view(row._mapping)
+
+
+def last_change(conn: Connection, case_id: str) -> TrailEntry | None:
+    """The newest row of the case's audit trail: who changed it last, how, when."""
+    a = conn.execute(select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.id.desc()).limit(1)).first()
+    return None if a is None else TrailEntry(a.action, a.by, a.reason, a.at, json.loads(a.before), json.loads(a.after))
+
+
+def open_holders(conn: Connection, drill_id: str | None) -> list[dict[str, Any]]:
+    """Who holds each open case of the live situation (or of one drill): assignee and department."""
+    scope = CASES.c.drill_id.is_(None) if drill_id is None else CASES.c.drill_id == drill_id
+    rows = conn.execute(select(CASES.c.assignee, CASES.c.department).where(CASES.c.state.in_(OPEN_STATES), scope))
+    return [{"assignee": assignee, "department": department} for assignee, department in rows]
+
+
+def field_people(conn: Connection) -> list[SuggestedPerson]:
+    """Everyone in the field who can take a case: grid workers and patrollers, with the unit they carry."""
+    people = Person.__table__
+    rows = conn.execute(select(people.c.id, people.c.name, people.c.role, people.c.area_code, people.c.unit_id)
+                        .where(people.c.unit_id.is_not(None)))
+    return [SuggestedPerson(pid, name, role, area, unit) for pid, name, role, area, unit in rows]

@@ -19,6 +19,7 @@ from feeds.schemas import FEED_CHANNELS
 from feeds.settings import Settings
 from feeds.snapshots import RedisSnapshotStore
 from feeds.store import Area, make_engine
+from feeds.verdicts import RedisVerdicts
 
 log = logging.getLogger("feeds.ingest")
 
@@ -47,7 +48,7 @@ def main() -> None:
     bounds = district_bounds(engine)
     ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items), SocketIOPusher(settings.redis_url),
                     window_s=settings.push_window_ms / 1000, bounds=bounds,
-                    future_tolerance_s=settings.future_tolerance_s, rules=rules)
+                    future_tolerance_s=settings.future_tolerance_s, rules=rules, verdicts=RedisVerdicts(client))
     settle_heap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -31,6 +31,7 @@ from feeds.state import Delta, batch_delta, by_drill
 from feeds.store import write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
+from feeds.verdicts import Outcome, Verdict, VerdictBoard
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Written:
     new_ids: set[str]
     cases: dict[str, dict[str, Any]]
     refused: list[Rejection]
+    verdicts: list[Verdict] = field(default_factory=list)  # on each command, for the screen that sent it
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _persist(conn: Connection, messages: list[FeedMessage], at: datetime, rules:
     changes = apply_commands(conn, commands, at)
     cases.update(changes.views)
     clocked = {cid: with_clock(rules.taxonomy, rules.calendar, view) for cid, view in cases.items()}
-    return Written(new_ids | changes.applied, clocked, changes.refused)
+    return Written(new_ids | changes.applied, clocked, changes.refused, changes.verdicts)
 
 
 def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None) -> str | None:
@@ -165,8 +167,10 @@ class Ingest:
         future_tolerance_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
         rules: CaseRules | None = None,
+        verdicts: VerdictBoard | None = None,
     ) -> None:
         self._rules = rules or CaseRules()
+        self._verdicts = verdicts
         self._engine = engine
         self._snapshots = snapshots
         self._pusher = pusher
@@ -242,6 +246,8 @@ class Ingest:
                 delta = pushed
             else:
                 self.drill_deltas[drill_id] = pushed
+        if written.verdicts and self._verdicts is not None:  # after the push: others know before the sender
+            self._verdicts.post(written.verdicts)
         self._pending, self._rejected = [], []
         self._last_flush = time.monotonic()
         return delta
@@ -268,11 +274,14 @@ class Ingest:
                 total.new_ids |= one.new_ids
                 total.cases.update(one.cases)
                 total.refused.extend(one.refused)
+                total.verdicts.extend(one.verdicts)
             except DBAPIError as err:
                 if isinstance(err, OperationalError):
                     raise
                 reason = f"the database refused it: {str(err.orig).strip().splitlines()[0]}"
                 total.refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
+                if isinstance(m, CaseCommand):
+                    total.verdicts.append(Verdict(m.id, m.case_id, Outcome.REFUSED, reason))
         with self._engine.begin() as conn:
             write_batch(conn, [], self._rejected + total.refused, at)
         return total

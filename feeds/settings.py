@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     push_window_ms: int = Field(default=15, ge=5, le=2000)
     recent_items: int = Field(default=30, ge=1, le=500)  # incidents / alerts kept in the live snapshot
     future_tolerance_s: float = 5.0  # messages stamped further ahead than this are rejected
+    command_timeout_s: float = Field(default=5.0, gt=0, le=60)  # a screen waits this long for a command's verdict
 
     # the simulated district and its feeds
     seed: int = 7

@@ -77,7 +77,8 @@
     if (!row) return;
     rows().forEach(function (r) { r.classList.toggle("selected", r === row); });
     row.scrollIntoView({ block: "nearest" });
-    setProps("dispatch-selected", { data: row.getAttribute("data-case") });
+    desk.selectedCase = row.getAttribute("data-case");
+    setProps("dispatch-selected", { data: desk.selectedCase });
   }
   document.addEventListener("click", function (e) {
     var row = e.target.closest && e.target.closest("#dispatch-queue tr[data-case]");
@@ -93,6 +94,94 @@
     var next = at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1);
     if (next >= 0 && next < all.length) { e.preventDefault(); select(all[next]); }
   });
+
+  /* ---- the action panel: buttons and keys choose an action (store "act-choice"), ready-made reasons fill
+     the reason box, Ctrl+Enter confirms, Esc cancels, U undoes while the undo lasts ---- */
+  var choices = 0;
+  function selectedCase() {
+    var row = document.querySelector("#dispatch-queue tr.selected[data-case]");
+    return row ? row.getAttribute("data-case") : null;
+  }
+  function choose(button) {
+    if (!button) return;
+    var chosen = button.getAttribute("data-case") || desk.selectedCase || selectedCase();
+    choices += 1;
+    setProps("act-choice", { data: { case: chosen, action: button.getAttribute("data-action"), n: choices } });
+    focusForm(0);
+  }
+  function focusForm(tries) {  /* once the form is open: the first choice it asks for, else the reason */
+    var form = document.getElementById("act-form");
+    if (form && !form.hidden) {
+      var first = form.querySelector(".act-row:not([hidden]) input, #act-reason");
+      if (first) first.focus();
+      return;
+    }
+    if (tries < 40) setTimeout(function () { focusForm(tries + 1); }, 50);
+  }
+  function visible(id) {
+    var el = document.getElementById(id);
+    return el && !el.hidden && !el.disabled ? el : null;
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("#act-buttons [data-action]");
+    if (button) { choose(button); return; }
+    var quick = e.target.closest && e.target.closest("#act-quick [data-reason]");
+    if (quick) {
+      setProps("act-reason", { value: quick.getAttribute("data-reason") });
+      var box = document.getElementById("act-reason");
+      if (box) box.focus();
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target, tag = t && t.tagName;
+    var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable);
+    var form = document.getElementById("act-form");
+    var open = form && !form.hidden;
+    if (open && e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      var confirm = visible("act-confirm");
+      if (confirm) { e.preventDefault(); confirm.click(); }
+      return;
+    }
+    if (open && e.key === "Escape") { e.preventDefault(); var c = visible("act-cancel"); if (c) c.click(); return; }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    var key = e.key.toLowerCase();
+    if (key === "n") { e.preventDefault(); selectNextUrgent(); return; }
+    if (key === "u") { var undo = visible("act-undo"); if (undo) { e.preventDefault(); undo.click(); } return; }
+    if (key === "a") {
+      var main = document.querySelector("#act-buttons .act-main") || document.querySelector("#act-buttons [data-action]");
+      if (main) { e.preventDefault(); main.focus(); }
+      return;
+    }
+    if (/^[1-9]$/.test(e.key)) {
+      var buttons = document.querySelectorAll("#act-buttons [data-action]");
+      var b = buttons[parseInt(e.key, 10) - 1];
+      if (b) { e.preventDefault(); choose(b); }
+    }
+  });
+  /* the next case after the selected one that needs someone now (overdue, due soon or urgent), round the queue */
+  function selectNextUrgent() {
+    var all = rows();
+    if (!all.length) return;
+    var at = all.findIndex(function (r) { return r.classList.contains("selected"); });
+    for (var i = 1; i <= all.length; i++) {
+      var r = all[(at + i + all.length) % all.length];
+      if (r.classList.contains("row-red") || r.classList.contains("row-yellow") || r.classList.contains("urgent")) {
+        select(r);
+        return;
+      }
+    }
+    select(all[(at + 1) % all.length]);
+  }
+  cc.dispatch.nextUrgent = selectNextUrgent;
+  function undoTick() {
+    var undo = document.getElementById("act-undo"), mark = document.querySelector("#act-result [data-until]");
+    if (!undo || undo.hidden) return;
+    var left = mark ? Math.ceil((parseInt(mark.getAttribute("data-until"), 10) - Date.now()) / 1000) : 0;
+    if (!undo.getAttribute("data-label")) undo.setAttribute("data-label", undo.textContent);
+    if (left <= 0) { undo.hidden = true; undo.removeAttribute("data-label"); return; }
+    undo.textContent = undo.getAttribute("data-label") + " (" + left + ")";
+  }
+  setInterval(undoTick, 250);
 
   /* ---- title bar: clock in the command centre's zone, connection state. Written straight into their
      elements (no callback ever renders them): a Dash prop update costs in proportion to the whole page,

@@ -1,13 +1,15 @@
-"""Callbacks, one module per concern, each with register(app); those that read cases also get their source."""
+"""Callbacks, one module per concern, each with register(app); those that read or act on cases also get
+their source."""
 from __future__ import annotations
 
 from dash import Dash
 
-from dashboard.callbacks import dispatch, kpis, leader, live, map_layers
-from dashboard.callbacks.dispatch import CaseSource
+from dashboard.callbacks import case_actions, dispatch, kpis, leader, live, map_layers
+from dashboard.callbacks.case_actions import ActionDesk
 
 
-def register_all(app: Dash, cases: CaseSource) -> None:
+def register_all(app: Dash, actions: ActionDesk) -> None:
     for module in (live, map_layers, kpis, leader):
         module.register(app)
-    dispatch.register(app, cases)
+    dispatch.register(app, actions.cases)
+    case_actions.register(app, actions)

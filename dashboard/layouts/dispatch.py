@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.casequeue import Names, countdown, light
 from dashboard.casetrail import coded, trail_rows, value_words
 from dashboard.i18n import t
+from dashboard.layouts.case_actions import action_panel
 from dashboard.presenters import map_bounds
 from feeds.casefile import OPEN_STATES, CaseFile, ReportLink
 from feeds.categories import CHANNELS, labels
@@ -291,9 +292,8 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
                 html.Div(console_map(layers, tile_url), className="dispatch-map-frame"),
                 html.Div(className="case-pane", children=[
                     html.Div(no_case(lang), id=ids.DISPATCH_DETAIL, className="case-detail"),
-                    # the case's action panel (reassign, escalate, verify, close, reject…) goes here, between
-                    # what the case is and what happened to it
-                    html.Div(id=ids.DISPATCH_ACTIONS, className="case-actions"),
+                    # what can be done to it, between what the case is and what happened to it
+                    html.Div(action_panel(lang), id=ids.DISPATCH_ACTIONS, className="case-actions"),
                     html.Div(id=ids.DISPATCH_TRAIL, className="case-trail"),
                 ]),
             ]),

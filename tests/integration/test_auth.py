@@ -281,7 +281,7 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_require_lets_a_dispatcher_act_and_refuses_everyone_else(fresh, caplog):
+def test_require_lets_dispatchers_and_operators_act_and_refuses_everyone_else(fresh, caplog):
     caplog.set_level(logging.WARNING, logger="dashboard.auth")
 
     @auth.requires(Permission.ACT_ON_CASES)
@@ -292,9 +292,9 @@ def test_require_lets_a_dispatcher_act_and_refuses_everyone_else(fresh, caplog):
         c = sign_in(fresh, who)
         with c:  # the request context of this client's next request, with its session
             c.get("/api/health")
-            if who is Role.DISPATCHER:
-                assert reassign("C-1") == "dispatcher reassigned C-1"
-                assert auth.require(Permission.ACT_ON_CASES).display_name == "dispatcher 张"
+            if who in (Role.DISPATCHER, Role.OPERATOR):
+                assert reassign("C-1") == f"{who.value} reassigned C-1"
+                assert auth.require(Permission.ACT_ON_CASES).display_name == f"{who.value} 张"
             else:
                 with pytest.raises(PreventUpdate):
                     reassign("C-1")

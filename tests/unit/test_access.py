@@ -38,7 +38,7 @@ PATHS: dict[str, set[Role | None]] = {
 }
 
 ACTIONS: dict[Permission, set[Role]] = {
-    Permission.ACT_ON_CASES: {D},
+    Permission.ACT_ON_CASES: {D, OP},
     Permission.RUN_DRILLS: {T, A},
     Permission.MANAGE_USERS: {A},
     Permission.REDRIVE_DEAD_LETTERS: {OP, A},

@@ -8,6 +8,7 @@ from feeds.pipeline import Ingest
 from feeds.push import RecordingPusher
 from feeds.snapshots import MemorySnapshotStore
 from feeds.store import Area, Asset, CaseAudit, CaseRow, DeadLetter
+from feeds.verdicts import MemoryVerdicts, Outcome
 from tests import factories
 from tests.factories import send
 
@@ -235,3 +236,55 @@ def test_a_camera_alert_opens_a_case_to_confirm_in_its_cameras_grid(ingest, engi
     assert row.channel == "camera" and row.occurred_at == smoke.started_at and "烟火" in row.description
     assert set(delta["cases"]) == {smoke.id}  # the repeat is merged into it; an unmapped class opens nothing
     assert [a for a, *_ in audit(engine, smoke.id)] == ["report", "merge"]
+
+
+# ---- verdicts: the answer a screen waits for after sending a command
+
+
+@pytest.fixture
+def answered(engine):
+    """An ingest that posts verdicts, with the pushes and the verdicts in one record to check their order."""
+    events: list[str] = []
+
+    class Pusher(RecordingPusher):
+        def push(self, event, data, room=None):
+            events.append("push")
+            super().push(event, data, room)
+
+    class Verdicts(MemoryVerdicts):
+        def post(self, verdicts):
+            events.append("verdicts")
+            super().post(verdicts)
+
+    verdicts = Verdicts()
+    return Ingest(engine, MemorySnapshotStore(), Pusher(), verdicts=verdicts), verdicts, events
+
+
+def test_every_command_gets_a_verdict_after_every_screen_was_told(answered, engine):
+    ingest, verdicts, events = answered
+    report = factories.incident()
+    send(ingest, report)
+    events.clear()
+    ok = factories.command(report.id, "verify", 1)
+    late = factories.command(report.id, "verify", 1, by="dispatcher-2")  # saw version 1 too: a conflict
+    wrong = factories.command(report.id, "close", 2)  # a verified case cannot be closed
+    nobody = factories.command("no-such-case", "verify", 1)
+    send(ingest, ok, late, wrong, nobody)
+    assert events == ["push", "verdicts"]  # the sender hears after the other screens were pushed the change
+    got = {v.command_id: v for v in verdicts.posted}
+    assert (got[ok.id].outcome, got[ok.id].version) == (Outcome.APPLIED, 2)
+    assert got[late.id].outcome is Outcome.CONFLICT and "version 2, verified" in got[late.id].reason
+    assert got[wrong.id].outcome is Outcome.REFUSED and "cannot close a case that is verified" in got[wrong.id].reason
+    assert got[nobody.id].outcome is Outcome.REFUSED and "no case no-such-case" in got[nobody.id].reason
+    send(ingest, ok)  # sent again (a screen retrying): applied once, answered again
+    assert verdicts.wait(ok.id, 0.1).outcome is Outcome.REPLAYED
+    assert [a for a, *_ in audit(engine, report.id)] == ["report", "verify"]
+
+
+def test_steps_in_one_batch_get_the_versions_they_made(answered):
+    ingest, verdicts, _ = answered
+    report = factories.incident()
+    send(ingest, report)
+    first, second = factories.command(report.id, "verify", 1), factories.command(report.id, "register", 2)
+    send(ingest, first, second)
+    assert (verdicts.wait(first.id, 0.1).version, verdicts.wait(second.id, 0.1).version) == (2, 3)
