@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from dashboard import ids
 from dashboard.access import Role
 from dashboard.demo import DEMO_USERS, start_stack
-from feeds.bus import RedisBus
+from feeds.bus import RedisBus, StreamBus
 from feeds.services import free_port
 from feeds.settings import Settings
 from simulators.geography import District, build_district
@@ -24,6 +24,7 @@ SEED, GRIDS = 3, 12
 class LiveStack:
     url: str
     bus: RedisBus
+    streams: StreamBus  # durable: what is published before the ingest listens is still read
     district: District
     db_url: str
     kiosk_token: str
@@ -36,7 +37,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, browser_factory) -> Iterator
                         password_hash_method="pbkdf2:sha256:1000")  # the demo users, hashed fast for tests
     running = start_stack(settings, simulate=False, quiet=True)
     try:
-        yield LiveStack(running.url, RedisBus(redis.Redis.from_url(running.redis_url)), build_district(SEED, GRIDS),
+        client = redis.Redis.from_url(running.redis_url)
+        yield LiveStack(running.url, RedisBus(client), StreamBus(client), build_district(SEED, GRIDS),
                         running.db_url, running.kiosk_token)
     finally:
         running.stop()
