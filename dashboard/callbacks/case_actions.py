@@ -95,9 +95,9 @@ def register(app: Dash, source: ActionDesk) -> None:
     )
     def _panel(selected: str | None, choice: dict[str, Any] | None, _cancel: Any, _done: Any,
                changed: dict[str, Any] | None, seen_data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
-        trigger = ctx.triggered_id
+        fired = {key.split(".")[0] for key in ctx.triggered_prop_ids}  # several at once: a verdict and its push
         form_open = bool(seen_data and seen_data.get("action") and seen_data.get("case_id") == selected)
-        if trigger == ids.DISPATCH_CHANGED and (not concerns(changed, selected) or form_open):
+        if fired == {ids.DISPATCH_CHANGED} and (not concerns(changed, selected) or form_open):
             raise PreventUpdate  # an open form keeps what the person saw: a change since shows as a conflict
         if not selected:
             return _closed([], None)
@@ -110,7 +110,8 @@ def register(app: Dash, source: ActionDesk) -> None:
         if who is None or not who.can(Permission.ACT_ON_CASES):
             return _closed(read_only(lang), None)
         actions = available(seen)
-        chosen = choice.get("action") if (trigger == ids.ACT_CHOICE and choice
+        closing = {ids.DISPATCH_SELECTED, ids.ACT_CANCEL, ids.ACT_DONE}
+        chosen = choice.get("action") if (ids.ACT_CHOICE in fired and not fired & closing and choice
                                           and choice.get("case") == selected) else None
         if chosen not in {a.value for a in actions}:
             return _closed(action_buttons(seen.case_id, actions, primary(seen), None, lang, seen.level),

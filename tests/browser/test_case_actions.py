@@ -95,6 +95,8 @@ def test_a_dispatcher_verifies_and_reassigns_by_click_and_another_screen_follows
     desk.find_element(By.ID, "act-confirm").click()
     wait_until(lambda: "已执行" in result(desk), 15, "the verdict")
     assert case_row(db, case_id).state == "verified"
+    wait_until(lambda: not desk.find_element(By.ID, "act-form").is_displayed(), 15, "the form closed")
+    wait_until(lambda: "register" in buttons(desk), 15, "the next step's button")
     wait_until(lambda: "待立案" in watcher.find_element(By.ID, "dispatch-detail").text, 15,
                "the other screen showing the case verified")
     assert trail(db, case_id)[-1][:2] == ("verify", "dispatcher")
