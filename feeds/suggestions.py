@@ -47,7 +47,8 @@ def suggestions(case: Mapping[str, Any], people: Iterable[Person], patrols: Mapp
                 open_cases: Sequence[Mapping[str, Any]], department: tuple[str, str] | None, now_ms: int, *,
                 nearest: int = 3, on_duty_ms: int = ON_DUTY_MS) -> list[Suggestion]:
     """The grid worker of the case's grid, the `nearest` patrols on duty, then the routing table's
-    department (code, name). The person the case is already with is left out."""
+    department (code, name). Whoever the case is already with is left out: the person, or the department
+    when no person holds it."""
     held = loads(open_cases)
     current = case.get("assignee")
 
@@ -73,7 +74,7 @@ def suggestions(case: Mapping[str, Any], people: Iterable[Person], patrols: Mapp
             near.append((distance, p.id, p, seen))
     for distance, _, p, seen in sorted(near)[:nearest]:
         out.append(Suggestion("patrol", p.id, p.name, distance, held[p.id], seen))
-    if department is not None:
+    if department is not None and not (department[0] == case.get("department") and not current):
         code, name = department
         out.append(Suggestion("department", code, name, load=sum(1 for c in open_cases if c.get("department") == code)))
     return out
