@@ -20,9 +20,11 @@
   function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
 
   /* the queue's cases on the map: one GeoJSON layer, a canvas dot per case in its light's colour */
-  cc.dispatchDot = function (feature, latlng) {
-    return L.circleMarker(latlng, { radius: Math.max(4, rem() * 0.3), color: "#061226", weight: 1,
-      fillColor: LIGHT_COLOURS[feature.properties.light] || LIGHT_COLOURS.none, fillOpacity: 0.9, interactive: false });
+  cc.dispatchDot = function (feature, latlng) {  /* a click on a dot selects its case, as a click on its row */
+    var dot = L.circleMarker(latlng, { radius: Math.max(5, rem() * 0.35), color: "#061226", weight: 1,
+      fillColor: LIGHT_COLOURS[feature.properties.light] || LIGHT_COLOURS.none, fillOpacity: 0.9, bubblingMouseEvents: false });
+    dot.on("click", function () { selectCase(feature.properties.id); });
+    return dot;
   };
   var desk = (cc.dispatch = {
     seq: null, connected: false, pending: {}, pendingAll: false, bumps: 0, lastBump: 0, timer: null, deltas: 0,
@@ -80,6 +82,14 @@
     desk.selectedCase = row.getAttribute("data-case");
     setProps("dispatch-selected", { data: desk.selectedCase });
   }
+  function selectCase(id) {
+    var row = rows().filter(function (r) { return r.getAttribute("data-case") === id; })[0];
+    if (row) { select(row); return; }
+    rows().forEach(function (r) { r.classList.remove("selected"); });
+    desk.selectedCase = id;
+    setProps("dispatch-selected", { data: id });
+  }
+  cc.dispatch.selectCase = selectCase;
   document.addEventListener("click", function (e) {
     var row = e.target.closest && e.target.closest("#dispatch-queue tr[data-case]");
     if (row) select(row);

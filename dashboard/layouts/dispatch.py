@@ -53,8 +53,7 @@ def console_map(layers: Mapping[str, Any], tile_url: str | None) -> dl.MapContai
               for kind, style in ROAD_STYLES.items()],
             dl.GeoJSON(data=_collection(layers, "community"), style=COMMUNITY_STYLE, interactive=False),
             dl.GeoJSON(data=_collection(layers, "district"), style=DISTRICT_STYLE, interactive=False),
-            dl.GeoJSON(id=ids.DISPATCH_QUEUE_DOTS, data=queue_dots([], 0), pointToLayer={"variable": "cc.dispatchDot"},
-                       interactive=False),
+            dl.GeoJSON(id=ids.DISPATCH_QUEUE_DOTS, data=queue_dots([], 0), pointToLayer={"variable": "cc.dispatchDot"}),
             dl.LayerGroup(id=ids.DISPATCH_FOCUS),
         ],
     )

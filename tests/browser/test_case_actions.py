@@ -62,7 +62,7 @@ def open_console(browser_factory, stack, role: Role, case_id: str, credentials=N
         driver.find_element(By.ID, "login-submit").click()
         wait_until(lambda: "/login" not in driver.current_url, 10, "the second dispatcher signed in")
     else:
-        sign_in(driver, stack, role, f"dispatch?case={case_id}")
+        sign_in(driver, stack, role, f"dispatch?case={case_id}" if case_id else "dispatch")
     wait_until(lambda: driver.execute_script("return !!(window.cc && cc.dispatch && cc.dispatch.connected)"), 30,
                "the console's live connection")
     return driver
@@ -181,3 +181,20 @@ def test_a_leader_reads_the_case_but_is_offered_no_action(stack, db, browser_fac
     leader = open_console(browser_factory, stack, Role.LEADER, case_id)
     wait_until(lambda: "只能查看" in leader.find_element(By.ID, "act-buttons").text, 15, "the read-only note")
     assert buttons(leader) == []
+
+
+def test_a_click_on_a_case_on_the_map_selects_it_and_opens_its_actions(stack, db, browser_factory):
+    case_id = new_case(stack, db, "河堤护栏缺失", 0.006)
+    desk = open_console(browser_factory, stack, Role.DISPATCHER, "")
+    where = """
+        var map = cc.maps['dispatch-map'], found = null;
+        map.eachLayer(function (l) { if (l.feature && l.feature.properties.id === arguments[0]) found = l; });
+        if (!found) return null;
+        map.setView(found.getLatLng(), 17, {animate: false});
+        var p = map.latLngToContainerPoint(found.getLatLng()), size = map.getSize();
+        return [p.x - size.x / 2, p.y - size.y / 2];
+    """.replace("arguments[0]", json.dumps(case_id))
+    offset = wait_until(lambda: desk.execute_script(where), 15, "the case's dot on the map")
+    ActionChains(desk).move_to_element_with_offset(desk.find_element(By.ID, "dispatch-map"), *offset).click().perform()
+    wait_until(lambda: "verify" in buttons(desk), 15, "the case's actions after the click on the map")
+    assert case_id in desk.find_element(By.ID, "dispatch-detail").text
