@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import auth, ids, realtime, wallapi
 from dashboard.callbacks import leader as leader_callbacks
+from dashboard.callbacks import drill as drill_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.dispatch import CaseSource
 from dashboard.i18n import LANGS, t
@@ -32,6 +33,12 @@ from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
 from feeds.taxonomy import load as load_taxonomy
+# ---- drills ----
+from dashboard import drillreport
+from dashboard.drill_presenters import status_view
+from dashboard.layouts.drill import drill_page
+from feeds.categories import CATEGORIES, labels
+from feeds.drills import DrillDeskClient
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -96,6 +103,21 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     app.layout = html.Div([dash.page_container], className="app-root")
     register_all(app, cases)
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
+    drills = drill_callbacks.DrillSource(DrillDeskClient(redis.Redis.from_url(settings.redis_url)), engine, settings,
+                                         load_taxonomy())
+
+    def drill(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        try:
+            scenarios, status = drills.desk.scenarios(), drills.desk.status()
+        except redis.RedisError:
+            scenarios, status = [], None
+        return drill_page(scenarios, labels(CATEGORIES, lang), lang,
+                          status_view(status, int(datetime.now(UTC).timestamp() * 1000), lang, settings.timezone))
+
+    dash.register_page("drill", path="/drill", layout=drill, title=t("dr_title"))
+    drill_callbacks.register(app, drills)
+    drillreport.attach(app.server, engine, settings, drills.desk)
     throttle = login_throttle or auth.LoginThrottle(redis.Redis.from_url(settings.redis_url),
                                                     settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
