@@ -1,6 +1,7 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,9 +37,9 @@ from feeds.taxonomy import load as load_taxonomy
 # ---- drills ----
 from dashboard import drillreport
 from dashboard.drill_presenters import status_view
-from dashboard.layouts.drill import drill_page
+from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
 from feeds.categories import CATEGORIES, labels
-from feeds.drills import DrillDeskClient
+from feeds.drills import DrillDeskClient, drill_record
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -53,13 +54,14 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     territory = TerritoryCache(engine)
 
-    def wall(lang: str = "zh", **_query: Any) -> html.Div:
+    def wall(lang: str = "zh", drill: str | None = None, replay: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         found = territory.get()
         kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
-        return html.Div([dcc.Store(id=ids.LIVE), kpi_board,
-                         wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
-                                   stale_after_s=settings.stale_after_s, timezone=settings.timezone)])
+        page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone)
+        scoped = _drill_screen(page, drill, replay, lang)
+        return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
@@ -91,8 +93,10 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             layers, names = load_map(conn), cases.names(conn, lang)
-        return dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
+        page = dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
                              selected=case or None)
+        scoped = _drill_screen(page, _query.get("drill"), None, lang)
+        return html.Div([dcc.Store(id=ids.DISPATCH_DRILL, data=_query.get("drill") if scoped else None), scoped or page])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
@@ -105,6 +109,28 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
     drills = drill_callbacks.DrillSource(DrillDeskClient(redis.Redis.from_url(settings.redis_url)), engine, settings,
                                          load_taxonomy())
+
+    def _drill_screen(page: html.Div, drill: str | None, replay: str | None, lang: str) -> html.Div | None:
+        """A screen opened in a drill (or replaying one): the striped banner on top, the drill in its config."""
+        shown = drill or replay
+        if not shown or not realtime.valid_drill(shown):
+            return None
+        with engine.connect() as conn:
+            record = drill_record(conn, shown)
+        if record is None:
+            return None
+        page.className = f"{page.className} in-drill"
+        config = getattr(page.children[0], "data-config", None) if page.children else None
+        if config is not None:  # the page's script joins the drill's room and loads the drill's snapshot
+            data = json.loads(config)
+            data.update({"drill": drill, "replay": replay})
+            setattr(page.children[0], "data-config", json.dumps(data, ensure_ascii=False))
+        body = next((c for c in page.children if getattr(c, "className", "") == "wall-body"), None)
+        if body is not None:  # the wall: the drill's own figures, not the live ones
+            body.children[0] = drill_wall_figures(shown, lang)
+        title = record.zh if lang == "zh" else record.en
+        return html.Div(className="drill-screen", **{"data-drill": shown}, children=[
+            drill_banner(title, lang, replay=replay is not None), page])
 
     def drill(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"

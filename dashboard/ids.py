@@ -109,3 +109,6 @@ DRILL_PAST = "drill-past"  # past drills with their report and replay links
 DRILL_BANNER = "drill-banner"  # the striped 演练 DRILL bar on a screen in a drill (or 回放 REPLAY)
 DRILL_BANNER_CLOCK = "drill-banner-clock"
 DISPATCH_DRILL = "dispatch-drill"  # the drill the dispatcher console shows (None: live)
+DRILL_WALL_KPIS = "drill-wall-kpis"  # a drill wall's figures (the drill's own, in place of the live KPI panel)
+DRILL_WALL_TICK = "drill-wall-tick"
+DRILL_WALL_ID = "drill-wall-id"

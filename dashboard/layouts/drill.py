@@ -19,12 +19,23 @@ FIGURES_EVERY_MS = 5000
 
 def drill_banner(title: str, lang: str, *, replay: bool = False) -> html.Div:
     """The bar across the top of a screen in a drill (or a replay): unmistakable from across the room."""
-    return html.Div(id=ids.DRILL_BANNER, className="drill-banner" + (" replay" if replay else ""), children=[
+    states = {f"data-{s}": t(f"dr_state_{s}", lang) for s in ("running", "paused", "ended")}
+    return html.Div(id=ids.DRILL_BANNER, className="drill-banner" + (" replay" if replay else ""), **states, children=[
         html.Span(f"{t('rp_banner' if replay else 'dr_banner', 'zh')} {t('rp_banner' if replay else 'dr_banner', 'en')}",
                   className="drill-banner-word"),
         html.Span(title, className="drill-banner-title"),
         html.Span("--:--:--", id=ids.DRILL_BANNER_CLOCK, className="drill-banner-clock"),
         html.Span(t("dr_banner_note", lang) if not replay else "", className="drill-banner-note"),
+    ])
+
+
+def drill_wall_figures(drill_id: str, lang: str) -> html.Section:
+    """The left column of a wall in a drill: the drill's own figures (callbacks/drill.py fills them)."""
+    return html.Section(className="panel drill-wall-kpis", children=[
+        dcc.Store(id=ids.DRILL_WALL_ID, data=drill_id),
+        dcc.Interval(id=ids.DRILL_WALL_TICK, interval=FIGURES_EVERY_MS),
+        html.H2(t("dr_kpis", lang)),
+        html.Div(id=ids.DRILL_WALL_KPIS, className="dr-figures dr-figures-column"),
     ])
 
 
