@@ -54,13 +54,13 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     territory = TerritoryCache(engine)
 
-    def wall(lang: str = "zh", drill: str | None = None, replay: str | None = None, **_query: Any) -> html.Div:
+    def wall(lang: str = "zh", drill: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         found = territory.get()
         kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
         page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
                          stale_after_s=settings.stale_after_s, timezone=settings.timezone)
-        scoped = _drill_screen(page, drill, replay, lang)
+        scoped = _drill_screen(page, drill, lang)
         return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
             layers, names = load_map(conn), cases.names(conn, lang)
         page = dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
                              selected=case or None)
-        scoped = _drill_screen(page, _query.get("drill"), None, lang)
+        scoped = _drill_screen(page, _query.get("drill"), lang)
         return html.Div([dcc.Store(id=ids.DISPATCH_DRILL, data=_query.get("drill") if scoped else None), scoped or page])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
@@ -110,9 +110,9 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     drills = drill_callbacks.DrillSource(DrillDeskClient(redis.Redis.from_url(settings.redis_url)), engine, settings,
                                          load_taxonomy())
 
-    def _drill_screen(page: html.Div, drill: str | None, replay: str | None, lang: str) -> html.Div | None:
-        """A screen opened in a drill (or replaying one): the striped banner on top, the drill in its config."""
-        shown = drill or replay
+    def _drill_screen(page: html.Div, drill: str | None, lang: str) -> html.Div | None:
+        """A screen opened in a drill: the striped banner on top, the drill in its config."""
+        shown = drill
         if not shown or not realtime.valid_drill(shown):
             return None
         with engine.connect() as conn:
@@ -123,14 +123,14 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         config = getattr(page.children[0], "data-config", None) if page.children else None
         if config is not None:  # the page's script joins the drill's room and loads the drill's snapshot
             data = json.loads(config)
-            data.update({"drill": drill, "replay": replay})
+            data["drill"] = drill
             setattr(page.children[0], "data-config", json.dumps(data, ensure_ascii=False))
         body = next((c for c in page.children if getattr(c, "className", "") == "wall-body"), None)
         if body is not None:  # the wall: the drill's own figures, not the live ones
             body.children[0] = drill_wall_figures(shown, lang)
         title = record.zh if lang == "zh" else record.en
         return html.Div(className="drill-screen", **{"data-drill": shown}, children=[
-            drill_banner(title, lang, replay=replay is not None), page])
+            drill_banner(title, lang), page])
 
     def drill(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"

@@ -173,7 +173,6 @@ class PastDrill:
     by: str
     report: str
     xlsx: str
-    replay: str
     wall: str
     dispatch: str
 
@@ -186,9 +185,7 @@ def past_rows(records: Sequence[DrillRecord], lang: str, zone: str) -> list[Past
     amp = "&lang=en" if lang == "en" else ""
     out = []
     for r in records:
-        end = r.ended_at.isoformat() if r.ended_at else ""
-        replay = f"/?replay={r.id}{amp}" if end else ""
         out.append(PastDrill(r.id, r.zh if lang == "zh" else r.en, at(r.started_at), at(r.ended_at), r.started_by,
-                             f"/drill/report/{r.id}{q}", f"/drill/report/{r.id}.xlsx{q}", replay,
+                             f"/drill/report/{r.id}{q}", f"/drill/report/{r.id}.xlsx{q}",
                              f"/?drill={r.id}{amp}", f"/dispatch?drill={r.id}{amp}"))
     return out

@@ -1,6 +1,6 @@
 """The trainer console (应急演练控制台, /drill): pick a scenario and a speed, start, pause, resume, stop,
 inject an event; the drill's clock and progress; its own figures and its score against the targets; past
-drills with their reports and replays. Pure functions of data; callbacks/drill.py fills and drives them.
+drills with their reports. Pure functions of data; callbacks/drill.py fills and drives them.
 Also the striped 演练 DRILL banner a screen in a drill shows."""
 from __future__ import annotations
 
@@ -149,8 +149,6 @@ def past_list(rows: Sequence[PastDrill], lang: str) -> list[html.Li]:
                  html.A(t("dr_xlsx_link", lang), href=r.xlsx),
                  html.A(t("dr_wall_link", lang), href=r.wall, target="_blank"),
                  html.A(t("dr_dispatch_link", lang), href=r.dispatch, target="_blank")]
-        if r.replay:
-            links.append(html.A(t("dr_replay_link", lang), href=r.replay, target="_blank"))
         out.append(html.Li(className="dr-past-item", children=[
             html.Div(className="dr-past-head", children=[html.Span(r.title, className="dr-past-title"),
                                                          html.Span(f"{r.started} – {r.ended}", className="dr-sub")]),
