@@ -89,6 +89,9 @@ POLICY: tuple[Rule, ...] = (
     Rule("/api/health", Access.PUBLIC, "open for monitoring: sequence, time and patrol count only"),
     Rule("/api/wall/", P.VIEW_WALL, "the wall map's territory, grid cards and patrol trails"),
     Rule("/api/kpis", P.VIEW_WALL, "the latest KPI board"),
+    # drills: the after-action report (HTML, XLSX) and a drill's status for the banner of its screens
+    Rule("/drill/report/", P.RUN_DRILLS, "a drill's after-action report, HTML and XLSX"),
+    Rule("/api/drills/", P.VIEW_WALL, "a drill's status, for the banner of its screens"),
     # signing in and out
     Rule("/login", Access.PUBLIC),
     Rule("/logout", Access.PUBLIC),

@@ -1,6 +1,7 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import auth, ids, realtime, wallapi
 from dashboard.callbacks import leader as leader_callbacks
+from dashboard.callbacks import drill as drill_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.case_actions import ActionDesk
 from dashboard.callbacks.dispatch import CaseSource
@@ -36,6 +38,12 @@ from feeds.snapshots import SnapshotStore
 from feeds.store import load_map
 from feeds.taxonomy import load as load_taxonomy
 from feeds.verdicts import RedisVerdicts
+# ---- drills ----
+from dashboard import drillreport
+from dashboard.drill_presenters import status_view
+from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
+from feeds.categories import CATEGORIES, labels
+from feeds.drills import DrillDeskClient, drill_record
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -50,13 +58,14 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     territory = TerritoryCache(engine)
 
-    def wall(lang: str = "zh", **_query: Any) -> html.Div:
+    def wall(lang: str = "zh", drill: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         found = territory.get()
         kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
-        return html.Div([dcc.Store(id=ids.LIVE), kpi_board,
-                         wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
-                                   stale_after_s=settings.stale_after_s, timezone=settings.timezone)])
+        page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone)
+        scoped = _drill_screen(page, drill, lang)
+        return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
@@ -88,8 +97,10 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             layers, names = load_map(conn), cases.names(conn, lang)
-        return dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
+        page = dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
                              selected=case or None)
+        scoped = _drill_screen(page, _query.get("drill"), lang)
+        return html.Div([dcc.Store(id=ids.DISPATCH_DRILL, data=_query.get("drill") if scoped else None), scoped or page])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
@@ -102,6 +113,42 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     client = redis.Redis.from_url(settings.redis_url)
     desk = desk or CaseDesk(StreamBus(client), RedisVerdicts(client), settings.command_timeout_s)
     register_all(app, ActionDesk(cases, snapshots, desk))
+    drills = drill_callbacks.DrillSource(DrillDeskClient(client), engine, settings, load_taxonomy())
+
+    def _drill_screen(page: html.Div, drill: str | None, lang: str) -> html.Div | None:
+        """A screen opened in a drill: the striped banner on top, the drill in its config."""
+        shown = drill
+        if not shown or not realtime.valid_drill(shown):
+            return None
+        with engine.connect() as conn:
+            record = drill_record(conn, shown)
+        if record is None:
+            return None
+        page.className = f"{page.className} in-drill"
+        config = getattr(page.children[0], "data-config", None) if page.children else None
+        if config is not None:  # the page's script joins the drill's room and loads the drill's snapshot
+            data = json.loads(config)
+            data["drill"] = drill
+            setattr(page.children[0], "data-config", json.dumps(data, ensure_ascii=False))
+        body = next((c for c in page.children if getattr(c, "className", "") == "wall-body"), None)
+        if body is not None:  # the wall: the drill's own figures, not the live ones
+            body.children[0] = drill_wall_figures(shown, lang)
+        title = record.zh if lang == "zh" else record.en
+        return html.Div(className="drill-screen", **{"data-drill": shown}, children=[
+            drill_banner(title, lang), page])
+
+    def drill(lang: str = "zh", **_query: Any) -> html.Div:
+        lang = lang if lang in LANGS else "zh"
+        try:
+            scenarios, status = drills.desk.scenarios(), drills.desk.status()
+        except redis.RedisError:
+            scenarios, status = [], None
+        return drill_page(scenarios, labels(CATEGORIES, lang), lang,
+                          status_view(status, int(datetime.now(UTC).timestamp() * 1000), lang, settings.timezone))
+
+    dash.register_page("drill", path="/drill", layout=drill, title=t("dr_title"))
+    drill_callbacks.register(app, drills)
+    drillreport.attach(app.server, engine, settings, drills.desk)
     throttle = login_throttle or auth.LoginThrottle(client, settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
     wallapi.attach(app.server, engine, settings, territory)

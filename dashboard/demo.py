@@ -97,6 +97,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         children.add(spawn("ingest", "feeds.ingest", env, quiet=quiet))
         children.add(spawn("escalator", "feeds.escalator", env, quiet=quiet))
         children.add(spawn("kpiboard", "feeds.kpiboard", env, quiet=quiet))
+        children.add(spawn("drilldesk", "simulators.drilldesk", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             "  Escalation of overdue cases   python -m feeds.escalator",
             f"  KPI board (every {settings.kpi_interval_s} s)   python -m feeds.kpiboard",
             "  Simulator             python -m simulators",
+            "  Drill desk            python -m simulators.drilldesk   (trainer console: /drill)",
             f"  Wall screen (kiosk)   {stack.kiosk_url}   (English: add &lang=en)",
             f"  Sign in               {stack.url}login   demo users (user name / password):",
             *(f"      {name:<11} {password:<16} {role}" for name, role, password, _ in DEMO_USERS),

@@ -23,8 +23,11 @@ SNAPSHOT_PATH = "/api/live/snapshot"
 _DRILL_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
-def _valid_drill(value: object) -> bool:
+def valid_drill(value: object) -> bool:
     return isinstance(value, str) and _DRILL_ID.fullmatch(value) is not None
+
+
+_valid_drill = valid_drill
 
 
 def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: str | None = None, *,

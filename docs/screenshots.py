@@ -25,6 +25,7 @@ import threading  # noqa: E402
 from bench.latency import Publisher  # noqa: E402
 from dashboard.demo import DEMO_USERS, start_stack  # noqa: E402
 from feeds.bus import RedisBus  # noqa: E402
+from feeds.drills import DrillControl, DrillDeskClient  # noqa: E402
 from feeds.services import free_port, headless_chromium  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 from simulators.geography import build_district  # noqa: E402
@@ -63,7 +64,12 @@ def main() -> None:
         client = redis.Redis.from_url(stack.redis_url)
         for channel, payload in REFUSED:
             client.publish(channel, payload)
+        drills = DrillDeskClient(client)  # a drill at 30×, for the console and the screens in the drill
+        drills.send(DrillControl(action="start", by="trainer", scenario="market-fire", speed=30))
         time.sleep(25)  # let the district fill with patrols, incidents and alerts
+        drill = drills.status().id
+        PAGES.update({"drill-console": "drill", "drill-console-en": "drill?lang=en", "drill-wall": f"?drill={drill}",
+                      "drill-dispatch": f"dispatch?drill={drill}"})
         driver = headless_chromium()
         try:
             admin = next(u for u in DEMO_USERS if u[1] == "admin")  # sees every page

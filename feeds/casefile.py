@@ -2,7 +2,7 @@
 case's file (the case, the reports merged into it, its audit trail), and the names that go with codes.
 
 Reads only; every view carries its open step's clock (deadline, amber) like the live view does. Drill cases
-stay out: they belong to the trainer's screen, not to live dispatch.
+stay out of live dispatch; a console opened in a drill (`drill_id`) reads that drill's cases only.
 """
 from __future__ import annotations
 
@@ -68,24 +68,32 @@ def _clocked(taxonomy: Taxonomy, calendar: WorkingCalendar, row: Any) -> dict[st
     return with_clock(taxonomy, calendar, view)
 
 
-def open_case_views(conn: Connection, taxonomy: Taxonomy, calendar: WorkingCalendar) -> list[dict[str, Any]]:
-    """Every open live case (parked ones included), with its step clock."""
-    rows = conn.execute(select(CASES).where(CASES.c.state.in_(OPEN_STATES), CASES.c.drill_id.is_(None)))
+def _scope(drill_id: str | None) -> Any:
+    """Live cases (drill_id None), or the cases of one drill: never both."""
+    return CASES.c.drill_id.is_(None) if drill_id is None else CASES.c.drill_id == drill_id
+
+
+def open_case_views(conn: Connection, taxonomy: Taxonomy, calendar: WorkingCalendar, *,
+                    drill_id: str | None = None) -> list[dict[str, Any]]:
+    """Every open live case (parked ones included), with its step clock; or those of one drill."""
+    rows = conn.execute(select(CASES).where(CASES.c.state.in_(OPEN_STATES), _scope(drill_id)))
     return [_clocked(taxonomy, calendar, row) for row in rows]
 
 
-def ended_case_views(conn: Connection, since: datetime) -> list[dict[str, Any]]:
+def ended_case_views(conn: Connection, since: datetime, *, drill_id: str | None = None) -> list[dict[str, Any]]:
     """Live cases that ended (closed, rejected, void) since `since`, each with `ended` (epoch ms)."""
     ended = (select(AUDIT.c.case_id, AUDIT.c.at).where(AUDIT.c.action.in_(ENDING_ACTIONS), AUDIT.c.at >= since)
              .subquery())
     rows = conn.execute(select(CASES, ended.c.at.label("ended_at")).join(ended, ended.c.case_id == CASES.c.id)
-                        .where(CASES.c.state.in_(ENDED_STATES), CASES.c.drill_id.is_(None)))
+                        .where(CASES.c.state.in_(ENDED_STATES), _scope(drill_id)))
     return [{**case_view(row._mapping), "deadline": None, "amber": None, "ended": ms(row.ended_at)} for row in rows]
 
 
-def case_file(conn: Connection, case_id: str, taxonomy: Taxonomy, calendar: WorkingCalendar) -> CaseFile | None:
-    """The case as it is, its reports and its whole audit trail; None when there is no such live case."""
-    row = conn.execute(select(CASES).where(CASES.c.id == case_id, CASES.c.drill_id.is_(None))).first()
+def case_file(conn: Connection, case_id: str, taxonomy: Taxonomy, calendar: WorkingCalendar, *,
+              drill_id: str | None = None) -> CaseFile | None:
+    """The case as it is, its reports and its whole audit trail; None when there is no such live case (or no
+    such case in the drill `drill_id`)."""
+    row = conn.execute(select(CASES).where(CASES.c.id == case_id, _scope(drill_id))).first()
     if row is None:
         return None
     view = _clocked(taxonomy, calendar, row) if row.state not in ENDED_STATES else {

@@ -247,6 +247,24 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class DrillRow(Base):
+    """A drill (应急演练): its scenario and targets, who started and ended it when, and its clock (feeds/drills.py)."""
+
+    __tablename__ = "drills"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(64))
+    title_zh: Mapped[str] = mapped_column(String(100))
+    title_en: Mapped[str] = mapped_column(String(100))
+    targets: Mapped[str] = mapped_column(Text)  # JSON: {"dispatch_min": 5, ...}
+    duration_min: Mapped[float] = mapped_column(Float)
+    starts_at: Mapped[str] = mapped_column(String(5))  # the scenario's local time at drill minute 0
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    started_by: Mapped[str] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    clock: Mapped[str] = mapped_column(Text)  # JSON: [[wall ms, drill ms, speed], ...]
+
+
 _TABLE_OF: dict[str, Any] = {
     "patrol_position": PatrolFix.__table__,
     "incident_report": IncidentRow.__table__,

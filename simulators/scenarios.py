@@ -133,14 +133,32 @@ class Script:
         mx, my = mx + MARKET_OFFSET_M * rng.choice((-1, 1)), my + MARKET_OFFSET_M * rng.choice((-1, 1))
         market = next((g for g in grids if shapely.contains_xy(g.geometry, *frame.to_lonlat(mx, my))), centre[0])
         self.market = frame.to_lonlat(mx, my)
-        pools = {"riverside": riverside, "centre": centre, "market": [market], "any": grids}
+        self._rng, self._market_xy = rng, (mx, my)
+        self._pools = {"riverside": riverside, "centre": centre, "market": [market], "any": grids}
         planned = []
         for event in scenario.events:
-            for _ in range(event.count):
-                at = start + timedelta(minutes=event.at_min + rng.uniform(0, event.spread_min))
-                spot = ((mx + rng.uniform(-5, 5), my + rng.uniform(-5, 5)) if event.where == "market" else None)
-                planned.append(Planned(at, event, rng.choice(pools[event.where]), spot))
+            planned.extend(self._lay_out(event, start, event.at_min))
         self._planned = sorted(planned, key=lambda p: p.at)
+
+    def _lay_out(self, event: Event, origin: datetime, at_min: float) -> list[Planned]:
+        rng, (mx, my) = self._rng, self._market_xy
+        out = []
+        for _ in range(event.count):
+            at = origin + timedelta(minutes=at_min + rng.uniform(0, event.spread_min))
+            spot = ((mx + rng.uniform(-5, 5), my + rng.uniform(-5, 5)) if event.where == "market" else None)
+            out.append(Planned(at, event, rng.choice(self._pools[event.where]), spot))
+        return out
+
+    def add(self, event: Event, at: datetime) -> int:
+        """An extra event a trainer injects during the drill, arising from `at` (simulated time): the
+        number of problems it adds."""
+        added = self._lay_out(event, at, 0.0)
+        self._planned = sorted(self._planned + added, key=lambda p: p.at)
+        return len(added)
+
+    @property
+    def remaining(self) -> int:
+        return len(self._planned)
 
     @property
     def end(self) -> datetime:

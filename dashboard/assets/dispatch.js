@@ -16,6 +16,8 @@
   }
 
   var BUMP_EVERY_MS = 1000;
+  // drills: a console opened with ?drill=<id> joins that drill's room and follows its cases only
+  var DRILL = new URLSearchParams(window.location.search).get("drill") || null;
   var LIGHT_COLOURS = { red: "#ef4444", yellow: "#f59e0b", green: "#22c55e", none: "#8fa6c8" };
   function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
 
@@ -66,7 +68,7 @@
     desk.seq = d.seq;
     var changed = Object.keys(d.cases || {}).filter(function (id) {
       var view = d.cases[id];
-      return view === null || !view.drill;  // null: it left the live view (closed, rejected, void)
+      return view === null || (view.drill || null) === DRILL;  // null: it left the view (closed, rejected, void)
     });
     if (gap) bump(changed, true);
     else if (changed.length) bump(changed, false);
@@ -220,7 +222,8 @@
     if (window.ResizeObserver) {  // the map is laid out by the page's grid: follow its size
       new ResizeObserver(function () { map.invalidateSize(); }).observe(map.getContainer());
     }
-    var socket = (desk.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
+    var socket = (desk.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
+                                              auth: DRILL ? { drill: DRILL } : {} }));
     socket.on("connect", function () {
       desk.connected = true; desk.everConnected = true; desk.seq = null;
       bump([], true);  // whatever changed while away

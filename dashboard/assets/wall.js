@@ -5,7 +5,8 @@
  * are drawn on canvases of their own and moved in place, never rebuilt; grids are recoloured only where
  * their colour changes. The merged view (counts, urgent queue, ticker) goes into the Dash store "wall-live"
  * at most twice a second; window.dash_clientside.cc.renderLive draws it. The grid card and the trail of a
- * selected patrol are fetched over HTTP on a click. Cases of a drill never show here.
+ * selected patrol are fetched over HTTP on a click. Cases of a drill never show on a live wall; a wall opened
+ * with ?drill=<id> joins that drill's room, loads its snapshot, and shows its cases only.
  * Field text is untrusted: it only ever reaches the page as text (React children, textContent).
  */
 (function () {
@@ -69,7 +70,9 @@
   window.addEventListener("resize", function () { remPx = null; });
 
   /* ---- what a case shows: live (not a drill), its light, its countdown ---- */
-  function isLive(c) { return !c.drill; }
+  // drills: a wall opened with ?drill=<id> shows that drill's cases only (its own room and snapshot)
+  function drillId() { var c = config(); return (c && c.drill) || null; }
+  function isLive(c) { return (c.drill || null) === drillId(); }
   function light(c, now) {
     if (c.deadline === null || c.deadline === undefined) return "none";
     if (now < c.amber) return "green";
@@ -547,7 +550,7 @@
   function loadSnapshot() {
     if (live.loading) return;
     live.loading = true;
-    fetch("/api/live/snapshot", { cache: "no-store" })
+    fetch("/api/live/snapshot" + (drillId() ? "?drill=" + encodeURIComponent(drillId()) : ""), { cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error("snapshot " + r.status); return r.json(); })
       .then(function (snap) {
         live.loading = false;
@@ -705,7 +708,8 @@
     live.startedAt = performance.now();
     layers(cc.maps[MAP_ID]);
     loadTerritory(cc.maps[MAP_ID]);
-    var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000 }));
+    var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
+                                            auth: drillId() ? { drill: drillId() } : {} }));
     // the snapshot is fetched at once, not after the socket's handshake; on a reconnect it is fetched again
     // (deltas missed while away would otherwise show as a gap at the next one)
     loadSnapshot();

@@ -69,17 +69,18 @@ def register(app: Dash, source: CaseSource) -> None:
         Input(ids.DISPATCH_TICK, "n_intervals"),
         State(ids.DISPATCH_SELECTED, "data"),
         State(ids.DISPATCH_LANG, "data"),
+        State(ids.DISPATCH_DRILL, "data"),  # drills: the console opened in a drill lists its cases only
     )
     def _queue(search: str | None, scope: str, states: list[str] | None, categories: list[str] | None,
                grids: list[str] | None, sources: list[str] | None, flags: list[str] | None, _changed: Any,
-               _tick: Any, selected: str | None, lang: str) -> tuple[Any, Any, Any]:
+               _tick: Any, selected: str | None, lang: str, drill: str | None = None) -> tuple[Any, Any, Any]:
         now_ms = _now_ms()
         ended = scope == "ended"
         flags = flags or []
         with source.engine.connect() as conn:
             names = source.names(conn, lang)
-            views = (ended_case_views(conn, source.start_of_today(datetime.now(UTC))) if ended
-                     else open_case_views(conn, source.taxonomy, source.calendar))
+            views = (ended_case_views(conn, source.start_of_today(datetime.now(UTC)), drill_id=drill) if ended
+                     else open_case_views(conn, source.taxonomy, source.calendar, drill_id=drill))
         # the step chips name open steps: for cases that ended they do not apply, nor does "overdue"
         chosen = QueueFilter.of(None if ended else states, categories, grids, sources,
                                 "overdue" in flags and not ended, "urgent" in flags, search)
@@ -96,14 +97,16 @@ def register(app: Dash, source: CaseSource) -> None:
         Input(ids.DISPATCH_CHANGED, "data"),
         Input(ids.DISPATCH_TICK, "n_intervals"),
         State(ids.DISPATCH_LANG, "data"),
+        State(ids.DISPATCH_DRILL, "data"),
     )
-    def _case(selected: str | None, changed: dict[str, Any] | None, _tick: Any, lang: str) -> tuple[Any, ...]:
+    def _case(selected: str | None, changed: dict[str, Any] | None, _tick: Any, lang: str,
+              drill: str | None = None) -> tuple[Any, ...]:
         if ctx.triggered_id == ids.DISPATCH_CHANGED and not concerns(changed, selected):
             raise PreventUpdate
         if not selected:
             return no_case(lang), [], [], no_update
         with source.engine.connect() as conn:
-            file = case_file(conn, selected, source.taxonomy, source.calendar)
+            file = case_file(conn, selected, source.taxonomy, source.calendar, drill_id=drill)
             names = source.names(conn, lang) if file else None
         if file is None or names is None:
             return no_case(lang, selected), [], [], no_update

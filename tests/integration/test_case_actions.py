@@ -10,7 +10,6 @@ import threading
 from dataclasses import asdict
 
 import pytest
-import redis
 from sqlalchemy import select
 
 from dashboard import ids
