@@ -35,7 +35,7 @@ from feeds.store import CaseRow
 from simulators.geography import build_district
 
 # installed in every watching page: when a pushed delta carries the case at a version, and (on a console)
-# when the case's detail was first redrawn after it
+# when the case's detail first changed after it (the console writes a pushed change in place at once)
 WATCH = """
 window.__seen = {}; window.__shown = {};
 var caseId = arguments[0];
@@ -177,7 +177,8 @@ def main() -> None:
         wait_for(lambda: actor.find_elements(By.CSS_SELECTOR, "#act-buttons [data-action='reassign']"), 20,
                  "the reassign button")
         actor.set_script_timeout(30)
-        pushed, shown, verdicts = [], [], []
+        pushed: dict[str, list[float]] = {"console": [], "wall": []}
+        shown, verdicts = [], []
         for _ in range(args.rounds):
             got = actor.execute_async_script(CLICK)
             if not got or got.get("failed"):
@@ -186,7 +187,7 @@ def main() -> None:
             for kind, d in watchers:
                 seen = wait_for(lambda d=d: d.execute_script("return window.__seen[arguments[0]]", version), 10,
                                 f"the push on a {kind}")
-                pushed.append(seen - got["clicked"])
+                pushed[kind].append(seen - got["clicked"])
                 if kind == "console":
                     at = wait_for(lambda d=d: d.execute_script("return window.__shown[arguments[0]]", version), 10,
                                   "the console showing it", lambda d=d: d.execute_script(
@@ -197,7 +198,9 @@ def main() -> None:
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"click → other screens, {args.rounds} reassignments, {args.consoles} consoles + 1 wall watching, "
               f"{args.units} patrols at 1 Hz meanwhile ({platform.node()}, load average {load})")
-        print(summary("click → pushed to the other pages", pushed))
+        print(summary("click → pushed to all other pages", pushed["console"] + pushed["wall"]))
+        print(summary("click → pushed to the other consoles", pushed["console"]))
+        print(summary("click → pushed to the wall", pushed["wall"]))
         print(summary("click → shown on the other consoles", shown))
         print(summary("click → the actor's own verdict", verdicts))
         print("reproduce: .venv/bin/python -m bench.reassign " + " ".join(

@@ -70,8 +70,38 @@
       var view = d.cases[id];
       return view === null || (view.drill || null) === DRILL;  // null: it left the view (closed, rejected, void)
     });
+    changed.forEach(function (id) { if (d.cases[id]) showChange(d.cases[id]); });
     if (gap) bump(changed, true);
     else if (changed.length) bump(changed, false);
+  }
+
+  /* A pushed change shown at once where the case is on screen (its queue row, its detail), marked for a
+     moment; the re-read that follows redraws the rest (countdown, timeline, order). Text only. */
+  function showChange(view) {
+    var c = config();
+    if (!c || !c.states) return;
+    var dept = view.department ? (c.departments[view.department] || view.department) : "—";
+    var who = view.assignee ? (c.people[view.assignee] ? c.people[view.assignee] + " (" + view.assignee + ")"
+                                                        : view.assignee) : "—";
+    var state = c.states[view.state] || view.state;
+    function put(el, text) {
+      if (!el || el.textContent === text) return;
+      el.textContent = text;
+      el.classList.remove("just-changed");
+      void el.offsetWidth;  // restart the mark's animation
+      el.classList.add("just-changed");
+    }
+    rows().forEach(function (r) {
+      if (r.getAttribute("data-case") !== view.id) return;
+      put(r.querySelector(".cell-state"), state);
+      put(r.querySelector(".cell-department"), dept);
+    });
+    var head = document.querySelector("#dispatch-detail .detail-state[data-case]");
+    if (!head || head.getAttribute("data-case") !== view.id) return;
+    put(head, state);
+    put(document.querySelector("#dispatch-detail .field-department dd"), dept);
+    put(document.querySelector("#dispatch-detail .field-assignee dd"), who);
+    put(document.querySelector("#dispatch-detail .field-level dd"), c.levels[view.level] || view.level);
   }
   cc.dispatch.onDelta = onDelta;  // for tests that inject deltas
 

@@ -22,6 +22,7 @@ from dashboard.i18n import t
 from dashboard.layouts.case_actions import action_panel
 from dashboard.presenters import map_bounds
 from feeds.casefile import OPEN_STATES, CaseFile, ReportLink
+from feeds.cases import LEVELS
 from feeds.categories import CHANNELS, labels
 
 QUEUE_LIMIT = 80  # rows drawn at once (the worst first); the filters and the search narrow the rest
@@ -200,7 +201,7 @@ def case_header(file: CaseFile, now_ms: int, lang: str, names: Names, timezone: 
             html.Span(names.categories.get(v["category"], v["category"]), className="detail-category")]
     if v.get("urgent"):
         head.append(html.Span(t("urgent", lang), className="tag tag-urgent"))
-    head += [html.Span(coded("state", v["state"], lang), className="detail-state"),
+    head += [html.Span(coded("state", v["state"], lang), className="detail-state", **{"data-case": v["id"]}),
              html.Span(countdown(v, now_ms, lang), className=f"detail-countdown countdown-{lit or 'none'}")]
     grid = v.get("grid")
     fields = [
@@ -209,9 +210,10 @@ def case_header(file: CaseFile, now_ms: int, lang: str, names: Names, timezone: 
         _field(t("cd_source", lang), channel_label(v.get("channel"), lang)),
         _field(t("cd_reported", lang), _stamp(v["reported"], zone)),
         _field(t("cd_deadline", lang), _stamp(v["deadline"], zone) if v.get("deadline") else "—"),
-        _field(t("cd_level", lang), coded("level", v["level"], lang)),
-        _field(t("cd_department", lang), value_words("department", v.get("department"), names, lang)),
-        _field(t("cd_assignee", lang), value_words("assignee", v.get("assignee"), names, lang)),
+        _field(t("cd_level", lang), coded("level", v["level"], lang), "field-level"),
+        _field(t("cd_department", lang), value_words("department", v.get("department"), names, lang),
+               "field-department"),
+        _field(t("cd_assignee", lang), value_words("assignee", v.get("assignee"), names, lang), "field-assignee"),
     ]
     if v.get("reworks"):
         fields.append(_field(t("cd_reworks", lang), t("cd_times", lang).format(n=v["reworks"])))
@@ -268,7 +270,11 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
                   timezone: str = "Asia/Shanghai", selected: str | None = None) -> html.Div:
     """The whole console as a component tree; the queue and the detail are filled by callbacks."""
     config = {"lang": lang, "timezone": timezone,
-              "text": {k: t(k, lang) for k in ("connecting", "connected", "disconnected")}}
+              "text": {k: t(k, lang) for k in ("connecting", "connected", "disconnected")},
+              # to show a pushed change at once, before the server's re-read brings the rest
+              "states": {s: coded("state", s, lang) for s in (*OPEN_STATES, "closed", "rejected", "void")},
+              "levels": {lv: coded("level", lv, lang) for lv in LEVELS},
+              "departments": dict(names.departments), "people": dict(names.people)}
     return html.Div(id=ids.DISPATCH, className=f"dispatch lang-{lang}", children=[
         html.Div(id=ids.DISPATCH_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
         dcc.Store(id=ids.DISPATCH_LANG, data=lang),
