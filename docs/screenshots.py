@@ -2,7 +2,8 @@
 
     .venv/bin/python docs/screenshots.py      (writes docs/screenshots/*.png)
 
-Also the dispatcher console and the leader page. The district gets half a day of history first (open cases with every light), and every grid worker a
+Also the dispatcher console (and, signed in as a dispatcher, a case's reassignment form: "dispatch-act") and
+the leader page. The district gets half a day of history first (open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
 wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
 """
@@ -97,9 +98,45 @@ def main() -> None:
                     print(path)
         finally:
             driver.quit()
+        shoot_actions(stack.url)
     finally:
         day_shift.stop.set()
         stack.stop()
+
+
+# the dispatcher console as a dispatcher sees it: a case being handled, its reassignment form open
+OPEN_REASSIGN = """
+var rows = Array.from(document.querySelectorAll('#dispatch-queue tr[data-case]'));
+var row = rows.find(r => r.querySelector('.cell-state').textContent === arguments[0]) || rows[0];
+row.click();
+"""
+
+
+def shoot_actions(url: str) -> None:
+    driver = headless_chromium()
+    try:
+        dispatcher = next(u for u in DEMO_USERS if u[1] == "dispatcher")
+        driver.get(url + "login")
+        driver.find_element("id", "login-username").send_keys(dispatcher[0])
+        driver.find_element("id", "login-password").send_keys(dispatcher[2] + "\n")
+        for (width, height) in SIZES:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            driver.get(url + "dispatch")
+            time.sleep(6)
+            driver.execute_script(OPEN_REASSIGN, "处置中")
+            time.sleep(2)
+            driver.execute_script("var b = document.querySelector(\"#act-buttons [data-action='reassign']\")"
+                                  " || document.querySelector('#act-buttons [data-action]'); b && b.click();")
+            time.sleep(2)
+            driver.execute_script("var l = document.querySelector('#act-target label'); l && l.click();"
+                                  "var q = document.querySelector('#act-quick [data-reason]'); q && q.click();")
+            time.sleep(1)
+            path = OUT / f"dispatch-act-{width}x{height}.png"
+            driver.save_screenshot(str(path))
+            print(path)
+    finally:
+        driver.quit()
 
 
 if __name__ == "__main__":
