@@ -153,9 +153,12 @@
   }
   function focusForm(tries) {  /* once the form is open: the first choice it asks for, else the reason */
     var form = document.getElementById("act-form");
-    if (form && !form.hidden) {
+    if (form && !form.hidden) {  /* all of the form in view (its confirm button too) when the pane allows */
+      var pane = form.closest(".case-pane");
+      var fits = !pane || form.offsetHeight < pane.clientHeight;
+      form.scrollIntoView({ block: fits ? "end" : "start" });
       var first = form.querySelector(".act-row:not([hidden]) input, #act-reason");
-      if (first) first.focus();
+      if (first) first.focus({ preventScroll: true });
       return;
     }
     if (tries < 40) setTimeout(function () { focusForm(tries + 1); }, 50);
