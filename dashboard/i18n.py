@@ -487,6 +487,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "rp_banner": ("回放", "REPLAY"),
     "rp_loading": ("正在加载回放…", "Loading the replay…"),
     "rp_done": ("回放结束", "Replay finished"),
+    # ---- replay ----
+    "rp_controls": ("回放控制", "Replay controls"),
+    "rp_play": ("播放", "Play"),
+    "rp_pause": ("暂停", "Pause"),
+    "rp_restart": ("从头", "Restart"),
+    "rp_speed": ("倍速", "Speed"),
+    "rp_playing": ("回放中", "Replaying"),
+    "rp_paused": ("已暂停", "Paused"),
+    "rp_live_scope": ("实时态势", "Live"),
+    "rp_period": ("回放时段", "Period"),
+    "rp_from": ("开始", "From"),
+    "rp_to": ("结束", "To"),
+    "rp_scope": ("范围", "Scope"),
+    "rp_go": ("回放此时段", "Replay this period"),
+    "rp_figures": ("本段回放", "In this replay so far"),
+    "rp_reports": ("新上报", "Reports"),
+    "rp_alerts": ("视频告警", "Camera alerts"),
+    "rp_steps": ("案件更新", "Case updates"),
+    "rp_ended": ("结案/不予立案", "Closed / rejected"),
+    "rp_note": ("回放只读取已存数据 · 不影响实时态势", "Read from stored data · live screens unaffected"),
+    "rp_error": ("无法回放：{why}", "Cannot replay: {why}"),
+    "rp_link": ("态势回放", "Replay"),
 }
 
 
