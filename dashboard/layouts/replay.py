@@ -108,6 +108,10 @@ def replay_screen(wall: html.Div, period: Period, record: DrillRecord | None, dr
     wall.className = f"{wall.className} in-replay"
     body = next(c for c in wall.children if getattr(c, "className", "") == "wall-body")
     body.children[0] = replay_panel(period, drills, lang, zone, speed)
+    right = body.children[-1]  # the ticker is the replayed one, not the live one
+    for child in right.children:
+        if isinstance(child, html.H2) and child.children == t("ticker", lang):
+            child.children = t("rp_ticker", lang)
     return html.Div(id=ids.REPLAY_SCREEN, className="drill-screen replay-screen", **{"data-replay": "1"}, children=[
         drill_banner(period_title(period, record, lang, zone), lang, replay=True), wall])
 
