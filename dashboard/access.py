@@ -30,6 +30,7 @@ class Permission(StrEnum):
     REDRIVE_DEAD_LETTERS = "redrive_dead_letters"
     RUN_DRILLS = "run_drills"  # the trainer console and its actions
     MANAGE_USERS = "manage_users"
+    VIEW_REPLAY = "view_replay"  # replay a past period (live or drill) on a screen: read only
 
 
 class Access(StrEnum):
@@ -41,13 +42,13 @@ class Access(StrEnum):
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.DISPATCHER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.ACT_ON_CASES}),
-    Role.LEADER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH}),
+    Role.DISPATCHER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.ACT_ON_CASES, P.VIEW_REPLAY}),
+    Role.LEADER: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.VIEW_REPLAY}),
     Role.OPERATOR: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.ACT_ON_CASES, P.VIEW_DEAD_LETTERS,
-                              P.REDRIVE_DEAD_LETTERS}),
-    Role.TRAINER: frozenset({P.VIEW_WALL, P.RUN_DRILLS}),
+                              P.REDRIVE_DEAD_LETTERS, P.VIEW_REPLAY}),
+    Role.TRAINER: frozenset({P.VIEW_WALL, P.RUN_DRILLS, P.VIEW_REPLAY}),
     Role.ADMIN: frozenset({P.VIEW_WALL, P.VIEW_LEADER, P.VIEW_DISPATCH, P.VIEW_DEAD_LETTERS,
-                           P.REDRIVE_DEAD_LETTERS, P.RUN_DRILLS, P.MANAGE_USERS}),
+                           P.REDRIVE_DEAD_LETTERS, P.RUN_DRILLS, P.MANAGE_USERS, P.VIEW_REPLAY}),
     Role.KIOSK: frozenset({P.VIEW_WALL}),
 }
 
@@ -84,6 +85,7 @@ POLICY: tuple[Rule, ...] = (
     Rule("/dispatch", P.VIEW_DISPATCH, "reading; actions need ACT_ON_CASES"),
     Rule("/dead-letters", P.VIEW_DEAD_LETTERS),
     Rule("/drill", P.RUN_DRILLS, "the trainer console"),
+    Rule("/replay", P.VIEW_REPLAY, "a past period (live or a drill) replayed on the wall; not the kiosk"),
     # HTTP API: anything under /api/ that is not listed here is refused
     Rule("/api/live/snapshot", P.VIEW_WALL),
     Rule("/api/health", Access.PUBLIC, "open for monitoring: sequence, time and patrol count only"),
@@ -92,6 +94,8 @@ POLICY: tuple[Rule, ...] = (
     # drills: the after-action report (HTML, XLSX) and a drill's status for the banner of its screens
     Rule("/drill/report/", P.RUN_DRILLS, "a drill's after-action report, HTML and XLSX"),
     Rule("/api/drills/", P.VIEW_WALL, "a drill's status, for the banner of its screens"),
+    # replay: the start snapshot and frames of a past period, read from the database (never written)
+    Rule("/api/replay", P.VIEW_REPLAY, "a past period's snapshot and frames, in chunks"),
     # signing in and out
     Rule("/login", Access.PUBLIC),
     Rule("/logout", Access.PUBLIC),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,13 @@ from dashboard.drill_presenters import status_view
 from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
 from feeds.categories import CATEGORIES, labels
 from feeds.drills import DrillDeskClient, drill_record
+# ---- replay ----
+from dashboard import replayapi
+from dashboard.layouts.replay import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
+from dashboard.layouts.replay import SPEEDS as REPLAY_SPEEDS
+from dashboard.layouts.replay import replay_error, replay_screen
+from feeds.drills import past_drills
+from feeds.replay import PeriodError
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)
@@ -147,6 +154,32 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
                           status_view(status, int(datetime.now(UTC).timestamp() * 1000), lang, settings.timezone))
 
     dash.register_page("drill", path="/drill", layout=drill, title=t("dr_title"))
+
+    # ---- replay ----
+    def replay(lang: str = "zh", speed: str | None = None, **query: Any) -> html.Div:
+        """The wall replaying a past period (live or a drill) from the database: never the live feed."""
+        lang = lang if lang in LANGS else "zh"
+        now = datetime.now(UTC)
+        args = {k: v for k, v in query.items() if k in ("from", "to", "drill") and isinstance(v, str)}
+        if not args:  # no period asked for: the last hour
+            end = now.replace(second=0, microsecond=0)
+            args = {"from": str(int((end - timedelta(hours=1)).timestamp() * 1000)),
+                    "to": str(int(end.timestamp() * 1000))}
+        with engine.connect() as conn:
+            try:
+                period, record = replayapi.period_of(args, settings.timezone, lambda d: drill_record(conn, d), now)
+            except PeriodError as err:
+                return replay_error(str(err), lang)
+            drills_past = past_drills(conn, limit=30)
+        chosen = int(speed) if speed and speed.isdigit() and int(speed) in REPLAY_SPEEDS else DEFAULT_REPLAY_SPEED
+        found = territory.get()
+        page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone)
+        return html.Div([dcc.Store(id=ids.LIVE), replay_screen(page, period, record, drills_past, lang,
+                                                               settings.timezone, chosen)])
+
+    dash.register_page("replay", path="/replay", layout=replay, title=t("rp_title"))
+    replayapi.attach(app.server, engine, settings)
     drill_callbacks.register(app, drills)
     drillreport.attach(app.server, engine, settings, drills.desk)
     throttle = login_throttle or auth.LoginThrottle(client, settings.login_attempts, settings.login_window_s)

@@ -175,6 +175,7 @@ class PastDrill:
     xlsx: str
     wall: str
     dispatch: str
+    replay: str = ""  # the drill's period replayed on the wall (/replay?drill=<id>)
 
 
 def past_rows(records: Sequence[DrillRecord], lang: str, zone: str) -> list[PastDrill]:
@@ -187,5 +188,6 @@ def past_rows(records: Sequence[DrillRecord], lang: str, zone: str) -> list[Past
     for r in records:
         out.append(PastDrill(r.id, r.zh if lang == "zh" else r.en, at(r.started_at), at(r.ended_at), r.started_by,
                              f"/drill/report/{r.id}{q}", f"/drill/report/{r.id}.xlsx{q}",
-                             f"/?drill={r.id}{amp}", f"/dispatch?drill={r.id}{amp}"))
+                             f"/?drill={r.id}{amp}", f"/dispatch?drill={r.id}{amp}",
+                             f"/replay?drill={r.id}{amp}" if r.ended_at else ""))
     return out

@@ -135,3 +135,19 @@ DISPATCH_DRILL = "dispatch-drill"  # the drill the dispatcher console shows (Non
 DRILL_WALL_KPIS = "drill-wall-kpis"  # a drill wall's figures (the drill's own, in place of the live KPI panel)
 DRILL_WALL_TICK = "drill-wall-tick"
 DRILL_WALL_ID = "drill-wall-id"
+
+# ---- replay ----
+REPLAY_SCREEN = "replay-screen"  # the wall replaying a past period (/replay)
+REPLAY_PANEL = "replay-panel"  # its left column: controls, figures, period picker
+REPLAY_PLAY = "replay-play"  # play / pause
+REPLAY_RESTART = "replay-restart"
+REPLAY_SPEEDS = "replay-speeds"  # one button per speed (data-speed)
+REPLAY_SCRUB = "replay-scrub"  # the progress bar, draggable
+REPLAY_POSITION = "replay-position"  # the replayed time under the bar
+REPLAY_END = "replay-end"
+REPLAY_STATE = "replay-state"  # playing, paused, loading, done, error
+REPLAY_FIGURES = "replay-figures"
+REPLAY_FORM = "replay-form"  # the period picker (a plain GET form to /replay)
+REPLAY_FROM = "replay-from"
+REPLAY_TO = "replay-to"
+REPLAY_SCOPE = "replay-scope"  # live or one past drill

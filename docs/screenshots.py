@@ -1,11 +1,13 @@
 """Screenshots of every page at 1920×1080 and 3840×2160, from a running simulated district.
 
     .venv/bin/python docs/screenshots.py      (writes docs/screenshots/*.png)
+    .venv/bin/python docs/screenshots.py replay replay-en      (only the pages named)
 
 Also the dispatcher console (and, signed in as a dispatcher, a case's reassignment form: "dispatch-act") and
 the leader page. The district gets half a day of history first (open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
 wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
+"replay" plays the last 40 minutes of the live situation at 60× and is shot a few seconds in.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ REFUSED = [  # a few refused messages, so the dead-letters page has something to
     ("cc.camera_alert", b"{not json"),
 ]
 SIZES = [(1920, 1080), (3840, 2160)]
+REPLAY_SPAN_MIN = 40  # the replay shots: the last 40 minutes (to 2 minutes ago), at 60×
 
 
 def main() -> None:
@@ -71,6 +74,11 @@ def main() -> None:
         drill = drills.status().id
         PAGES.update({"drill-console": "drill", "drill-console-en": "drill?lang=en", "drill-wall": f"?drill={drill}",
                       "drill-dispatch": f"dispatch?drill={drill}"})
+        end = int(time.time() // 60 * 60 - 120) * 1000
+        period = f"from={end - REPLAY_SPAN_MIN * 60_000}&to={end}&speed=60"
+        PAGES.update({"replay": f"replay?{period}", "replay-en": f"replay?{period}&lang=en"})
+        only = set(sys.argv[1:])
+        shots = {name: query for name, query in PAGES.items() if not only or name in only}
         driver = headless_chromium()
         try:
             admin = next(u for u in DEMO_USERS if u[1] == "admin")  # sees every page
@@ -80,7 +88,7 @@ def main() -> None:
             for (width, height) in SIZES:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-                for name, query in PAGES.items():
+                for name, query in shots.items():
                     driver.get(stack.url + query)
                     time.sleep(SLOW.get(name, 6))
                     if name == "wall-card":

@@ -8,6 +8,10 @@
  * selected patrol are fetched over HTTP on a click. Cases of a drill never show on a live wall; a wall opened
  * with ?drill=<id> joins that drill's room, loads its snapshot, and shows its cases only.
  * Field text is untrusted: it only ever reaches the page as text (React children, textContent).
+ * Replay (/replay): the page's config carries "replay"; then no socket is opened and no live snapshot
+ * loaded: assets/replay.js feeds the snapshot and frames of /api/replay through resetTo and applyDelta,
+ * and sets cc.clock, the replayed time, which the clock, the SLA lights and countdowns, who is on duty and
+ * the data age all follow (clockNow). Visual timings (flashes, "new" marks, latency) stay on real time.
  */
 (function () {
   "use strict";
@@ -52,6 +56,9 @@
   // the territory (grids, cameras, roads, outlines), fetched once from /api/wall/territory
   var territory = (cc.territory = { grids: [], cameras: [], gridByCode: {}, cameraById: {}, roads: {}, outlines: {} });
   function text(key) { var c = config(); return (c && c.text[key]) || key; }
+  // "now" for what the screen shows: the real clock, or the replayed one (cc.clock, set by assets/replay.js)
+  function clockNow() { return cc.clock ? cc.clock() : Date.now(); }
+  function replaying() { var c = config(); return !!(c && c.replay); }
   function onDutyMs() { var c = config(); return (c && c.onDutyMs) || 300000; }
   function setText(id, text, className) {  // a leaf span no callback owns: written directly, only on change
     var el = document.getElementById(id);
@@ -310,7 +317,7 @@
     t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
     live.gridStyle = {};
     live.territoryAt = performance.now();
-    drawCases(Date.now());
+    drawCases(clockNow());
     scheduleRender();
   }
   function loadTerritory(map) {
@@ -348,7 +355,7 @@
   var casesTimer = null;
   function scheduleCases() {
     if (casesTimer) return;
-    casesTimer = setTimeout(function () { casesTimer = null; drawCases(Date.now()); }, CASES_EVERY_MS);
+    casesTimer = setTimeout(function () { casesTimer = null; drawCases(clockNow()); }, CASES_EVERY_MS);
   }
   var nextTurn = Infinity;  // the next moment a case's light turns (amber or deadline passing)
   function drawCases(now) {
@@ -410,7 +417,7 @@
     var c = config();
     live.selectedGrid = code;
     live.card = { code: code, loading: true };
-    drawCases(Date.now());
+    drawCases(clockNow());
     renderCard();
     fetch("/api/wall/grid/" + encodeURIComponent(code) + "?lang=" + c.lang, { cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error("grid " + r.status); return r.json(); })
@@ -419,7 +426,7 @@
   }
   function closeCard() {
     live.selectedGrid = null; live.card = null;
-    drawCases(Date.now());
+    drawCases(clockNow());
     setProps("wall-grid-card", { className: "grid-card hidden", children: [] });
   }
   cc.selectGrid = selectGrid; cc.closeCard = closeCard;
@@ -434,6 +441,7 @@
     var p = live.patrols[unit];
     if (p) live.trail.addLatLng([p.lat, p.lon]);
     renderTrailInfo();
+    if (replaying()) return;  // a replayed trail grows from the replayed fixes only (the stored one is today's)
     fetch("/api/wall/trail/" + encodeURIComponent(unit), { cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error("trail " + r.status); return r.json(); })
       .then(function (t) {
@@ -475,7 +483,7 @@
 
   /* ---- snapshot + ordered deltas ---- */
   function resetTo(snap) {
-    var map = cc.maps[MAP_ID], now = Date.now();
+    var map = cc.maps[MAP_ID], now = clockNow();
     live.seq = snap.seq;
     live.patrols = {};
     Object.keys(snap.patrols).forEach(function (id) { if (onDuty(snap.patrols[id], now)) live.patrols[id] = snap.patrols[id]; });
@@ -498,7 +506,7 @@
   function applyDelta(d) {
     var map = cc.maps[MAP_ID];
     var lyr = map ? layers(map) : null;
-    var sent = [], now = Date.now();
+    var sent = [], now = clockNow(), real = Date.now();
     Object.keys(d.patrols).forEach(function (id) {
       var p = d.patrols[id];
       if (!onDuty(p, now)) return;  // a late fix of a unit gone off duty is no live position
@@ -510,7 +518,7 @@
       }
       sent.push(p.sent);
     });
-    d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = now; });
+    d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = real; });
     var recent = Math.max(live.incidents.length, live.alerts.length, 30);
     if (d.incidents.length) live.incidents = d.incidents.concat(live.incidents).slice(0, recent);
     if (d.alerts.length) {
@@ -527,7 +535,7 @@
     live.receivedAt = now;
     live.deltas += 1;
     if (changed.length) { queueOrder = null; scheduleCases(); }
-    if (sent.length) recordLatency(sent);
+    if (sent.length && !replaying()) recordLatency(sent);
     scheduleRender();
   }
 
@@ -594,14 +602,14 @@
   var lastView = "";
   function pushView() {  // only when what the screen shows has changed
     if (live.seq === null) return;
-    var now = Date.now();
+    var now = clockNow(), real = Date.now();
     var items = live.incidents.map(function (i) { return Object.assign({ type: "incident" }, i); })
       .concat(live.alerts.map(function (a) { return Object.assign({ type: "alert" }, a); }))
       .sort(function (a, b) { return b.at - a.at; }).slice(0, fits("wall-ticker", 5.6));
     var seen = {};
     items.forEach(function (it) {
       seen[it.id] = firstSeen[it.id] || 0;
-      it.isNew = now - seen[it.id] < NEW_FOR_MS;
+      it.isNew = real - seen[it.id] < NEW_FOR_MS;
     });
     firstSeen = seen;
     var queue = urgentFirst(), open = 0, overdue = 0;
@@ -618,7 +626,7 @@
   function renderCard() {
     var card = live.card;
     if (!card) return;
-    var now = Date.now();
+    var now = clockNow();
     var inGrid = urgentFirst().filter(function (k) { return k.grid === card.code; });
     var unclocked = Object.keys(live.cases).filter(function (id) {
       var k = live.cases[id];
@@ -676,13 +684,14 @@
   function tick() {
     var c = config();
     if (!c) return;
-    var now = new Date(), z = inZone(now.getTime());
+    var now = new Date(clockNow()), z = inZone(now.getTime());
     var wd = WEEKDAYS.indexOf(z.weekday), days = text("weekdays");
     var day = c.lang === "zh" ? "星期" + days.charAt(wd) : days.substr(wd * 3, 3);
     setText("wall-date", z.year + "-" + z.month + "-" + z.day + " " + day);
     setText("wall-clock", z.hour + ":" + z.minute + ":" + z.second);
-    setText("wall-connection", live.connected ? text("connected") : text("disconnected"),
-            "connection " + (live.connected ? "connected" : "disconnected"));
+    if (replaying() && cc.replay) setText("wall-connection", cc.replay.label(), "connection replay");
+    else setText("wall-connection", live.connected ? text("connected") : text("disconnected"),
+                 "connection " + (live.connected ? "connected" : "disconnected"));
     var last = Math.max(live.receivedAt, live.dataAt);
     if (!last) { setText("wall-data-age", text("no_data"), "data-age stale"); return; }
     var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
@@ -694,7 +703,7 @@
     }
   }
   function everySecond() {
-    var now = Date.now();
+    var now = clockNow();
     tick();
     dropStalePatrols(now);
     if (now >= nextTurn) drawCases(now);  // lights turn with time, not only with deltas
@@ -704,10 +713,16 @@
 
   /* ---- start once the page, the map and the socket client are there ---- */
   function start() {
-    if (!window.io || !cc.maps[MAP_ID] || !config()) { setTimeout(start, 50); return; }
+    if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { setTimeout(start, 50); return; }
     live.startedAt = performance.now();
     layers(cc.maps[MAP_ID]);
     loadTerritory(cc.maps[MAP_ID]);
+    if (replaying()) {  // a past period from /api/replay (assets/replay.js): no socket, no live snapshot
+      cc.replay.begin({ resetTo: resetTo, applyDelta: applyDelta, tick: tick, render: pushView });
+      setInterval(everySecond, 1000);
+      tick();
+      return;
+    }
     var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
                                             auth: drillId() ? { drill: drillId() } : {} }));
     // the snapshot is fetched at once, not after the socket's handshake; on a reconnect it is fetched again

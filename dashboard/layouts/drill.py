@@ -149,6 +149,8 @@ def past_list(rows: Sequence[PastDrill], lang: str) -> list[html.Li]:
                  html.A(t("dr_xlsx_link", lang), href=r.xlsx),
                  html.A(t("dr_wall_link", lang), href=r.wall, target="_blank"),
                  html.A(t("dr_dispatch_link", lang), href=r.dispatch, target="_blank")]
+        if r.replay:  # ---- replay: an ended drill's period, played on the wall
+            links.append(html.A(t("dr_replay_link", lang), href=r.replay, target="_blank", className="dr-replay-link"))
         out.append(html.Li(className="dr-past-item", children=[
             html.Div(className="dr-past-head", children=[html.Span(r.title, className="dr-past-title"),
                                                          html.Span(f"{r.started} – {r.ended}", className="dr-sub")]),

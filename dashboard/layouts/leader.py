@@ -188,6 +188,9 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
                 html.Button(t("lv_export_csv", lang), id=ids.LEADER_EXPORT_CSV, className="lv-button", n_clicks=0),
                 html.Button(t("lv_export_xlsx", lang), id=ids.LEADER_EXPORT_XLSX, className="lv-button",
                             n_clicks=0),
+                # ---- replay: a past period on the wall
+                html.A(t("rp_link", lang), href="/replay" + ("?lang=en" if lang == "en" else ""),
+                       className="lv-button lv-replay-link", target="_blank"),
             ]),
         ]),
         html.Nav(id=ids.LEADER_BREADCRUMB, className="lv-breadcrumb"),

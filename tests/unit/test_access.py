@@ -20,6 +20,9 @@ PATHS: dict[str, set[Role | None]] = {
     "/leader": {L, A, D, OP},
     "/dispatch": {D, OP, A, L},
     "/drill": {T, A},
+    "/replay": {D, L, OP, T, A},  # replaying a past period: the people in the centre, not the wall's kiosk
+    "/api/replay": {D, L, OP, T, A},
+    "/api/replayx": set(),
     "/api/live/snapshot": EVERYONE,
     "/api/health": EVERYONE | {None},
     "/api/wall/trail/P0001": EVERYONE,  # the wall draws it, kiosk included
@@ -43,6 +46,7 @@ ACTIONS: dict[Permission, set[Role]] = {
     Permission.MANAGE_USERS: {A},
     Permission.REDRIVE_DEAD_LETTERS: {OP, A},
     Permission.VIEW_WALL: EVERYONE,
+    Permission.VIEW_REPLAY: {D, L, OP, T, A},
 }
 
 
