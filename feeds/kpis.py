@@ -31,6 +31,9 @@ from feeds.taxonomy import Taxonomy
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_DISCOVERY_LIMIT = timedelta(hours=2)
 MAX_TRACK_GAP = timedelta(minutes=10)  # fixes further apart than this are not joined into a segment
+# A fix counts towards coverage when it reached the centre within this long of being taken (received_at −
+# fix_at): a day's visits are settled once this has passed after it ended (docs/kpis.md, "Caching").
+LATE_FIX_LIMIT = timedelta(hours=1)
 
 
 class Channel(StrEnum):
@@ -1128,14 +1131,14 @@ END_OF_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
-                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str | None, date], Tally]:
-    """For finished cases (closed, rejected, voided): the tally per grid and local day of the events of each
-    day, counted as things stand once they finished. For any period of whole days whose `as_of` is after
+                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[date, str | None, date], Tally]:
+    """For finished cases (closed, rejected, voided): the tally per local day they finished, grid and local
+    day of the events of each day, counted as things stand once they finished. For any period of whole days whose `as_of` is after
     they finished, the sum of these over the period's days and an area's grids is exactly the tally
     `tally` gives for them: every event a figure counts for a finished case happened between its first
     report and its finish (a missed deadline is counted at the deadline, which passed before the run
     ended), so it falls on one of those days."""
-    by_day: dict[tuple[str | None, date], list[CaseFacts]] = defaultdict(list)
+    by_day: dict[tuple[date, str | None, date], list[CaseFacts]] = defaultdict(list)
     for c in cases:
         finished = c.finished_at
         if finished is None:
@@ -1143,19 +1146,27 @@ def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseF
         day = c.reported_at.astimezone(zone).date()
         last = finished.astimezone(zone).date()
         while day <= last:
-            by_day[(c.grid, day)].append(c)
+            by_day[(last, c.grid, day)].append(c)
             day += timedelta(days=1)
-    return {(grid, day): tally(rules, clock, group, _Ever.dates(day, day, zone), END_OF_TIME)
-            for (grid, day), group in by_day.items()}
+    return {key: tally(rules, clock, group, _Ever.dates(key[2], key[2], zone), END_OF_TIME)
+            for key, group in by_day.items()}
 
 
 def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Territory, level: str,
                     period: Period, now: datetime, *, cells: Cells | None = None,
-                    visits: Iterable[CellVisit] = (), drill_id: str | None = None) -> dict[str, AreaFigures]:
-    """`area_figures` for every area of a level (grid, community, street, district)."""
+                    visits: Iterable[CellVisit] = (), coverage_of_grids: Mapping[str, Rate] | None = None,
+                    counted: Mapping[str | None, Tally] | None = None,
+                    drill_id: str | None = None) -> dict[str, AreaFigures]:
+    """`area_figures` for every area of a level (grid, community, street, district). Coverage: per grid as
+    given, else from the cells and visits. `counted`: per grid (None: no grid), the tally of further cases
+    counted already for the period."""
     scoped = in_scope(cases, drill_id)
     clock = clock_for(rules.calendar, scoped, now)
-    covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+    if coverage_of_grids is not None:
+        covered = coverage_of_grids
+    else:
+        covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+    counted = counted or {}
     by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
     for c in scoped:
         by_grid[c.grid].append(c)
@@ -1163,9 +1174,12 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
     for code in territory.at_level(level):
         grids = territory.grids_under(code)
         whole = level == "district"
-        mine = [c for g in (*grids, *((None,) if whole else ())) for c in by_grid.get(g, ())]
+        keys = (*grids, *((None,) if whole else ()))
+        mine = [c for g in keys for c in by_grid.get(g, ())]
+        parts = [counted[g] for g in keys if g in counted]
         out[code] = area_figures(rules, mine, period, now, grids=grids, include_ungridded=whole,
-                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock)
+                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock,
+                                 counted=sum(parts[1:], parts[0]) if parts else None)
     return out
 
 
