@@ -331,6 +331,14 @@ def cached_days(conn: Connection, days: Sequence[date]) -> set[date]:
     return {date.fromisoformat(d) for (d,) in rows} & set(days)
 
 
+def _stored_days(conn: Connection, period: Period, now: datetime, drill_id: str | None) -> set[date]:
+    """The days of the period whose stored visits it can use: live, whole days, over by its `as_of`."""
+    if drill_id is not None or not whole_days(period):
+        return set()
+    as_of = period.as_of(now)
+    return {d for d in cached_days(conn, period.days(now)) if day_bounds(d, period.zone)[1] <= as_of}
+
+
 def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, *,
                   drill_id: str | None = None) -> dict[str, Rate]:
     """Per grid of `cells`: cell-days visited / (cells × days) over the days of the period that have begun,
@@ -340,7 +348,7 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
     for g in cells.grids:
         size[g] += 1
     visited: dict[str, int] = defaultdict(int)
-    stored = cached_days(conn, days) if drill_id is None and whole_days(period) else set()
+    stored = _stored_days(conn, period, now, drill_id)
     if stored:
         for grid, n in conn.execute(
                 select(GRID_DAYS.c.grid_code, func.sum(GRID_DAYS.c.visited))
@@ -361,7 +369,7 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
     """Cells visited per day and unit over the days of the period that have begun: the stored visits of
     settled days, and those of the other days from raw fixes."""
     days = period.days(now)
-    stored = cached_days(conn, days) if drill_id is None and whole_days(period) else set()
+    stored = _stored_days(conn, period, now, drill_id)
     out: set[CellVisit] = set()
     codes = set(cells.codes)
     for chunk in _chunks(sorted(d.isoformat() for d in stored), 100):
