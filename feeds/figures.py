@@ -7,14 +7,14 @@ figure counts for the period falls on or after its start, so older finished case
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
@@ -64,12 +64,14 @@ def load_cases(conn: Connection, period: Period, now: datetime, *, grids: Collec
 
 
 def load_counted(conn: Connection, rules: KpiRules, windows: Sequence[tuple[Period, datetime]], *,
-                 grids: Collection[str] | None = None, drill_id: str | None = None) -> list[CaseLoad]:
-    """For each (period, now) of a span: the finished cases counted already (kpi_case_days) and the facts
-    of the others the period may count."""
+                 grids: Collection[str] | None = None, drill_id: str | None = None,
+                 by_grid: bool = False) -> list[CaseLoad]:
+    """For each (period, now) of a span: the finished cases counted already (kpi_case_days; per grid when
+    `by_grid`, else for all `grids` together) and the facts of the others the period may count."""
     span = span_of([p for p, _ in windows])
     latest = max((p.as_of(now) for p, now in windows))
-    return load_case_loads(conn, rules, windows, _relevant(span, latest, grids, drill_id), grids, drill_id)
+    return load_case_loads(conn, rules, windows, _relevant(span, latest, grids, drill_id), grids, drill_id,
+                           by_grid)
 
 
 def load_territory(conn: Connection) -> Territory:
@@ -83,14 +85,31 @@ def load_territory(conn: Connection) -> Territory:
     return Territory(parent, level)
 
 
+_CELLS: dict[tuple[Any, ...], Cells] = {}  # the cells last parsed, by what they were parsed from
+
+
 def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
-    """The unit cells (单元网格) of `grids` (None: all) with their polygons."""
-    query = select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(AREAS.c.level == "cell")
+    """The unit cells (单元网格) of `grids` (None: all) with their polygons. Parsing tens of thousands of
+    polygons takes longer than a panel may: the last cells parsed are kept, keyed by the database, the grids
+    and a fingerprint of the cell rows (their number, last code and total geometry length), and parsed
+    again when any of these changes."""
+    where = [AREAS.c.level == "cell"]
     if grids is not None:
-        query = query.where(AREAS.c.parent_code.in_(sorted(grids)))
-    rows = conn.execute(query.order_by(AREAS.c.code)).all()
+        where.append(AREAS.c.parent_code.in_(sorted(grids)))
+    fingerprint = conn.execute(select(func.count(), func.max(AREAS.c.code), func.sum(func.length(AREAS.c.geometry)))
+                               .where(*where)).one()
+    key = (str(conn.engine.url), None if grids is None else frozenset(grids), *fingerprint)
+    found = _CELLS.get(key)
+    if found is not None:
+        return found
+    rows = conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(*where)
+                        .order_by(AREAS.c.code)).all()
     polygons = shapely.from_geojson([g for _, _, g in rows]) if rows else []
-    return Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons)])
+    cells = Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons)])
+    if len(_CELLS) >= 64:
+        _CELLS.clear()
+    _CELLS[key] = cells
+    return cells
 
 
 def load_visits(conn: Connection, cells: Cells, period: Period, now: datetime, *,
@@ -132,7 +151,7 @@ def area_table(conn: Connection, rules: KpiRules, level: str, period: Period, no
                drill_id: str | None = None, with_coverage: bool = True) -> dict[str, AreaFigures]:
     """Every figure for every area of a level (the ranking table of grids, communities or streets)."""
     territory = load_territory(conn)
-    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
     covered = grid_coverage(conn, load_cells(conn), period, now, drill_id=drill_id) if with_coverage else {}
     return figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
                            counted=load.counted, drill_id=drill_id)
@@ -278,7 +297,7 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     grids = _area_grids(territory, area_code)
     current, before = _panels(conn, rules, area_code, [(period, now), (previous, same_point(period, previous, now))],
                               drill_id=drill_id, territory=territory)
-    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, by_grid=True)
     cells = load_cells(conn, grids)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
 
@@ -323,7 +342,7 @@ def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int,
     for one calendar month, from one load of its cases, cells and fixes."""
     period = Period.month(year, month, rules.calendar.zone)
     territory = load_territory(conn)
-    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
     cases = in_scope(load_cases(conn, period, now, drill_id=drill_id), drill_id)
     cells = load_cells(conn)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)

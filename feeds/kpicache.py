@@ -34,7 +34,6 @@ from sqlalchemy.engine import Connection, Engine
 from feeds.cases import FINAL
 from feeds.kpis import (
     LATE_FIX_LIMIT,
-    NO_TALLY,
     TALLY_FIELDS,
     CaseFacts,
     CaseRecord,
@@ -221,17 +220,17 @@ class CaseLoad:
     the tally of the finished cases counted already (`counted`)."""
 
     cases: list[CaseFacts]
-    counted: dict[str | None, Tally]
+    counted: dict[str | None, Tally]  # empty unless loaded by grid
+    counted_in_all: Tally | None = None  # of all the grids asked for
 
-    def total(self, grids: Collection[str | None] | None = None) -> Tally | None:
-        """The counted tally of these grids (None: all); None when nothing is counted."""
-        parts = [t for g, t in self.counted.items() if grids is None or g in grids]
-        return sum(parts[1:], parts[0]) if parts else None
+    def total(self) -> Tally | None:
+        """The counted tally of all the grids asked for; None when nothing is counted."""
+        return self.counted_in_all if self.counted_in_all is not None else Tally.total(self.counted.values())
 
 
 def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[tuple[Period, datetime]],
                     where: list[ColumnElement[bool]], grids: Collection[str] | None,
-                    drill_id: str | None) -> list[CaseLoad]:
+                    drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
     """For each (period, now): the relevant cases of the span (`where`), split into the tallied ones summed
     from kpi_case_days (live cases, periods of whole days, finished before the day of the period's
     `as_of`) and the others as facts. The facts are read once for all the windows."""
@@ -248,29 +247,54 @@ def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[
     for (period, _), as_of_day in zip(windows, as_of_days):
         cases = [f for f, tallied, finished in marked
                  if tallied is None or tallied > batch or finished is None or finished >= as_of_day]
-        out.append(CaseLoad(cases, _counted(conn, rules_key(rules), batch, period, as_of_day, grids)))
+        key = rules_key(rules)
+        if by_grid:
+            out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_day, grids)))
+        else:
+            out.append(CaseLoad(cases, {}, _counted_in_all(conn, key, batch, period, as_of_day, grids)))
     return out
+
+
+def _counted_rows(key: str, batch: int, period: Period, as_of_day: str,
+                  grids: Collection[str] | None) -> list[ColumnElement[bool]]:
+    days = period.days()
+    where = [CASE_DAYS.c.batch <= batch,
+             CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
+             CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
+             CASE_DAYS.c.finished_day < as_of_day]
+    if grids is not None:
+        where.append(CASE_DAYS.c.grid_code.in_(sorted(grids)))
+    return where
+
+
+def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_day: str,
+                    grids: Collection[str] | None) -> Tally | None:
+    """The counted tally of all the grids together: one row of sums, and the registered cases per grid and
+    month for the case-count score."""
+    where = _counted_rows(key, batch, period, as_of_day, grids)
+    sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
+    if not sums[0]:
+        return None
+    registered = {(grid, int(month[:4]), int(month[5:7])): int(n) for grid, month, n in conn.execute(
+        select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, func.sum(CASE_DAYS.c.registered))
+        .where(*where, CASE_DAYS.c.grid_code != "", CASE_DAYS.c.registered > 0)
+        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))}
+    return Tally(tuple(int(v or 0) for v in sums[1:]), registered)
 
 
 def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_day: str,
              grids: Collection[str] | None) -> dict[str | None, Tally]:
-    days = period.days()
     query = (select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS))
-             .where(CASE_DAYS.c.batch <= batch,
-                    CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
-                    CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
-                    CASE_DAYS.c.finished_day < as_of_day)
+             .where(*_counted_rows(key, batch, period, as_of_day, grids))
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
-    if grids is not None:
-        query = query.where(CASE_DAYS.c.grid_code.in_(sorted(grids)))
-    counted: dict[str | None, Tally] = {}
+    parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
     for grid_code, month, *sums in conn.execute(query):
         grid = grid_code or None
         counts = tuple(int(v or 0) for v in sums)
         per_month = {} if grid is None else {(grid, int(month[:4]), int(month[5:7])): counts[registered]}
-        counted[grid] = counted.get(grid, NO_TALLY) + Tally(counts, per_month)
-    return counted
+        parts[grid].append(Tally(counts, per_month))
+    return {grid: t for grid, ts in parts.items() if (t := Tally.total(ts)) is not None}
 
 
 # ---------------------------------------------------------------------------------------------- coverage

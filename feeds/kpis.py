@@ -1061,6 +1061,18 @@ class Tally:
     def rate(self, numerator: str, denominator: str) -> Rate:
         return Rate(self[numerator], self[denominator])
 
+    @staticmethod
+    def total(parts: Iterable[Tally]) -> Tally | None:
+        """The sum of several tallies in one pass; None for none."""
+        parts = list(parts)
+        if not parts:
+            return None
+        registered: dict[GridMonth, int] = defaultdict(int)
+        for t in parts:
+            for key, n in t.registered_in.items():
+                registered[key] += n
+        return Tally(tuple(sum(column) for column in zip(*(t.counts for t in parts))), dict(registered))
+
 
 NO_TALLY = Tally((0,) * len(TALLY_FIELDS))
 
@@ -1176,10 +1188,9 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
         whole = level == "district"
         keys = (*grids, *((None,) if whole else ()))
         mine = [c for g in keys for c in by_grid.get(g, ())]
-        parts = [counted[g] for g in keys if g in counted]
         out[code] = area_figures(rules, mine, period, now, grids=grids, include_ungridded=whole,
                                  coverage_of_grids=covered, drill_id=drill_id, clock=clock,
-                                 counted=sum(parts[1:], parts[0]) if parts else None)
+                                 counted=Tally.total(counted[g] for g in keys if g in counted))
     return out
 
 
