@@ -2,7 +2,8 @@
 cases with their audit trails) in a database, the month running (the 30th, 15:00), and coverage from the
 stored visits of settled days plus today's raw patrol fixes.
 
-    .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--fix-minutes 10] [--fix-units 100]
+    .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--patrols 1000] [--fix-minutes 2]
+    .venv/bin/python -m bench.kpis --leader    # the leader page on a simulated week of the demo district
 
 Cold: the KPI board's job fills the caches (case facts, tally of finished cases), then the panel. Warm: the
 panel again, as every screen and every later tick sees it. The cell visits of the 29 settled days are
@@ -184,8 +185,53 @@ def bench_coverage(units: int, seed: int = 1) -> None:
     print(f"  {len(visits)} unit-cell-days visited")
 
 
+def bench_leader(url: str, days: int = 7) -> None:
+    """The leader page at demo size: a simulated week of the 96-grid district, viewed the next morning."""
+    from feeds.figures import daily_series, leader_figures
+    from feeds.settings import Settings
+    from simulators.fast import simulate
+    from simulators.furnishings import build_furnishings, save_furnishings
+    from simulators.geography import build_district, save_district
+    from simulators.runner import Simulation, residents
+
+    rules = KpiRules(load(), WorkingCalendar())
+    engine = make_engine(url)
+    district = build_district(7, 96)
+    with engine.begin() as conn:
+        save_district(conn, district)
+        save_furnishings(conn, district, build_furnishings(district, 7), load())
+    rate = Settings.model_fields["problems_per_10k_day"].default
+    simulation = Simulation(district, seed=7, run_id="bench", problems_per_day=rate * residents(district) / 10_000)
+    start = datetime(2026, 11, 16, tzinfo=CST)
+    end = start + timedelta(days=days)
+    _timed(f"simulate {days} days of the 96-grid district", lambda: simulate(simulation, engine, start, end,
+                                                                            step=timedelta(minutes=2)))
+    now = end + timedelta(hours=10)  # the next morning
+    area = district.code
+    month, last_month = Period.this_month(now), Period.month(2026, 10)
+
+    def view() -> None:
+        with engine.connect() as conn:
+            leader_figures(conn, rules, area, month, last_month, now)
+
+    def trend() -> None:
+        with engine.connect() as conn:
+            daily_series(conn, rules, area, now.date(), 30, now)
+
+    _timed("leader view (month), uncached", view)
+    _timed("leader 30-day trend, uncached", trend)
+    with engine.connect() as conn:
+        cells = load_cells(conn)
+    _timed("cold: the KPI job fills the caches (facts, tallies, visits of settled days)",
+           lambda: refresh(engine, rules, now, CST, cells))
+    _warm("warm: leader view (month)", view, runs=3)
+    _warm("warm: leader 30-day trend", trend, runs=3)
+    engine.dispose()
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
+    p.add_argument("--leader", action="store_true", help="the leader page on a simulated week of the demo district")
     p.add_argument("--url")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--patrols", type=int, default=1000)
@@ -194,6 +240,9 @@ def main() -> None:
     args = p.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'kpis.sqlite'}"
     migrate(url)
+    if args.leader:
+        bench_leader(url)
+        return
     _timed(f"fill {args.cases} cases, {GRIDS * CELLS_PER_GRID} cells, {args.fix_minutes} min of {args.patrols}"
            " patrols' fixes", lambda: _fill(url, args.cases, args.fix_minutes, args.patrols))
     bench_panel(url, args.cases)

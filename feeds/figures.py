@@ -7,7 +7,7 @@ figure counts for the period falls on or after its start, so older finished case
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -66,12 +66,10 @@ def load_cases(conn: Connection, period: Period, now: datetime, *, grids: Collec
 def load_counted(conn: Connection, rules: KpiRules, windows: Sequence[tuple[Period, datetime]], *,
                  grids: Collection[str] | None = None, drill_id: str | None = None,
                  by_grid: bool = False) -> list[CaseLoad]:
-    """For each (period, now) of a span: the finished cases counted already (kpi_case_days; per grid when
-    `by_grid`, else for all `grids` together) and the facts of the others the period may count."""
-    span = span_of([p for p, _ in windows])
-    latest = max((p.as_of(now) for p, now in windows))
-    return load_case_loads(conn, rules, windows, _relevant(span, latest, grids, drill_id), grids, drill_id,
-                           by_grid)
+    """For each (period, now): the finished cases counted already (kpi_case_days; per grid when `by_grid`,
+    else for all `grids` together) and the facts of the others the period may count."""
+    return load_case_loads(conn, rules, windows, lambda p, now: _relevant(p, now, grids, drill_id), grids,
+                           drill_id, by_grid)
 
 
 def load_territory(conn: Connection) -> Territory:
@@ -180,25 +178,9 @@ def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: da
 # ---------------------------------------------------------------------------------------------- leader page
 
 
-def span_of(periods: Collection[Period]) -> Period:
-    """The one period covering all of `periods` (their earliest start to their latest end)."""
-    if not periods:
-        raise ValueError("no periods to span")
-    first = min(periods, key=lambda p: p.start)
-    return Period(first.start, max(p.end for p in periods), first.zone)
-
-
-def relevant_to(cases: Iterable[CaseFacts], period: Period, now: datetime) -> list[CaseFacts]:
-    """The cases `load_cases` would load for `period` alone, out of those loaded for a longer span: reported
-    before its `as_of`, and not finished before it starts."""
-    as_of = period.as_of(now)
-    return [c for c in cases if c.reported_at < as_of and (c.finished_at is None or c.finished_at >= period.start)]
-
-
 def area_panels(conn: Connection, rules: KpiRules, area_code: str, periods: Sequence[Period], now: datetime, *,
                 drill_id: str | None = None, with_coverage: bool = True) -> list[AreaFigures]:
-    """`area_panel` for several periods of one area (a period and the one before it, the days of a trend),
-    loading the cases, cells and fixes once for the span of all of them."""
+    """`area_panel` for several periods of one area (a period and the one before it, the days of a trend)."""
     if not periods:
         return []
     return _panels(conn, rules, area_code, [(p, now) for p in periods], drill_id=drill_id,
@@ -208,8 +190,8 @@ def area_panels(conn: Connection, rules: KpiRules, area_code: str, periods: Sequ
 def _panels(conn: Connection, rules: KpiRules, area_code: str, windows: Sequence[tuple[Period, datetime]], *,
             drill_id: str | None = None, with_coverage: bool = True,
             territory: Territory | None = None) -> list[AreaFigures]:
-    """An area's figures for each (period, now): the finished cases counted already, plus the others
-    loaded once for the span of all of them; coverage from the stored days and the raw fixes of the rest."""
+    """An area's figures for each (period, now): the finished cases counted already plus the others from
+    their facts; coverage from the stored days and the raw fixes of the rest."""
     territory = territory or load_territory(conn)
     grids = _area_grids(territory, area_code)
     loads = load_counted(conn, rules, windows, grids=grids, drill_id=drill_id)
@@ -220,7 +202,7 @@ def _panels(conn: Connection, rules: KpiRules, area_code: str, windows: Sequence
     out = []
     for (period, now), load in zip(windows, loads):
         covered = grid_coverage(conn, cells, period, now, drill_id=drill_id) if cells is not None else {}
-        out.append(area_figures(rules, relevant_to(load.cases, period, now), period, now, grids=all_grids,
+        out.append(area_figures(rules, load.cases, period, now, grids=all_grids,
                                 include_ungridded=grids is None, coverage_of_grids=covered, drill_id=drill_id,
                                 clock=clock, counted=load.total()))
     return out

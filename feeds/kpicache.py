@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -127,25 +127,28 @@ def replay(conn: Connection, records: Sequence[Sequence[Any]]) -> list[CaseFacts
     return [case_facts(CaseRecord(*r), trails.get(r[0], ())) for r in records]
 
 
-def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[CaseFacts]:
+def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]],
+               decoded: dict[tuple[str, int], CaseFacts] | None = None) -> list[CaseFacts]:
     """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
-    version is the case's, replayed from the trail otherwise."""
-    return [f for f, _, _ in _marked_facts(conn, where)]
-
-
-def _marked_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[tuple[CaseFacts, int | None,
-                                                                                      str | None]]:
-    """`load_facts`, each with the tally batch that counts it and the local day it finished (if tallied)."""
+    version is the case's, replayed from the trail otherwise. `decoded`: stored facts already decoded, by
+    case and version (several loads in a row share it)."""
+    decoded = {} if decoded is None else decoded
     rows = conn.execute(
-        select(*_RECORD_COLUMNS, CASES.c.version, FACTS.c.version, FACTS.c.tallied, FACTS.c.finished_day,
-               FACTS.c.facts)
+        select(*_RECORD_COLUMNS, CASES.c.version, FACTS.c.version, FACTS.c.facts)
         .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
                      .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
         .where(*where)).all()
-    cached = [r for r in rows if r[-4] is not None and r[-4] == r[-5]]
-    out = [(facts_from_json(r[-1]), r[-3], r[-2]) for r in cached]
-    stale = [r[:-5] for r in rows if r[-4] is None or r[-4] != r[-5]]
-    return out + [(f, None, None) for f in replay(conn, stale)]
+    out = []
+    stale = []
+    for r in rows:
+        if r[-2] is None or r[-2] != r[-3]:
+            stale.append(r[:-3])
+            continue
+        found = decoded.get((r[0], r[-2]))
+        if found is None:
+            found = decoded[(r[0], r[-2])] = facts_from_json(r[-1])
+        out.append(found)
+    return out + replay(conn, stale)
 
 
 def refresh_facts(conn: Connection, zone: ZoneInfo, limit: int | None = None) -> int:
@@ -229,25 +232,24 @@ class CaseLoad:
 
 
 def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[tuple[Period, datetime]],
-                    where: list[ColumnElement[bool]], grids: Collection[str] | None,
-                    drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
-    """For each (period, now): the relevant cases of the span (`where`), split into the tallied ones summed
-    from kpi_case_days (live cases, periods of whole days, finished before the day of the period's
-    `as_of`) and the others as facts. The facts are read once for all the windows."""
+                    where_of: Callable[[Period, datetime], list[ColumnElement[bool]]],
+                    grids: Collection[str] | None, drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
+    """For each (period, now): the relevant cases (`where_of(period, now)`), split into the tallied ones
+    summed from kpi_case_days (live cases, periods of whole days, finished before the day of the period's
+    `as_of`) and the others as facts (a case's stored facts are decoded once for all the windows)."""
     usable = rules is not None and drill_id is None and all(whole_days(p) for p, _ in windows)
-    batch = newest_batch(conn, rules_key(rules)) if usable and rules is not None else None
-    if batch is None or rules is None:
-        facts = load_facts(conn, where)
-        return [CaseLoad(facts, {}) for _ in windows]
-    as_of_days = [p.as_of(now).astimezone(p.zone).date().isoformat() for p, now in windows]
-    first = min(as_of_days)
-    marked = _marked_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
-                                              FACTS.c.finished_day >= first)])
+    key = rules_key(rules) if usable and rules is not None else None
+    batch = newest_batch(conn, key) if key is not None else None
+    decoded: dict[tuple[str, int], CaseFacts] = {}
     out = []
-    for (period, _), as_of_day in zip(windows, as_of_days):
-        cases = [f for f, tallied, finished in marked
-                 if tallied is None or tallied > batch or finished is None or finished >= as_of_day]
-        key = rules_key(rules)
+    for period, now in windows:
+        where = where_of(period, now)
+        if batch is None or key is None:
+            out.append(CaseLoad(load_facts(conn, where, decoded), {}))
+            continue
+        as_of_day = period.as_of(now).astimezone(period.zone).date().isoformat()
+        cases = load_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
+                                              FACTS.c.finished_day >= as_of_day)], decoded)
         if by_grid:
             out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_day, grids)))
         else:
