@@ -4,11 +4,11 @@ feeds/figures.py. The ingest never writes them. Why each is exact (docs/kpis.md,
 - kpi_case_facts: a live case's facts (feeds.kpis.case_facts) at its version. Every change of a case raises
   its version, so a row whose version is the case's equals a fresh replay of its trail. The versions are
   read before the trails, so a row is never stamped with a newer version than its trail.
-- kpi_tally_batches / kpi_case_days: finished live cases (closed, rejected, voided, before the job's local
-  day) counted once per grid, event day and finish day (feeds.kpis.finished_tallies), in numbered batches
-  written in one transaction each and never changed afterwards. A reader takes the newest batch M of its
-  rules first; then sums the rows of batches ≤ M for the period's days whose cases finished before the day
-  of its `as_of`, and replays every other case the period needs. Both reads see the same batches ≤ M, so
+- kpi_tally_batches / kpi_case_days: finished live cases (closed, rejected, voided, before the job's
+  hour) counted once per grid, event day and hour they finished (feeds.kpis.finished_tallies), in numbered
+  batches written in one transaction each and never changed afterwards. A reader takes the newest batch M of
+  its rules first; then sums the rows of batches ≤ M for the period's days whose cases finished before the
+  hour of its `as_of`, and replays every other case the period needs. Both reads see the same batches ≤ M, so
   each case is counted exactly once, whatever the job commits meanwhile.
 - kpi_cell_visits / kpi_grid_days / kpi_coverage_days: the unit cells visited on a settled local day (over
   for longer than LATE_FIX_LIMIT + SETTLE_MARGIN): no fix that counts for that day can still arrive.
@@ -51,6 +51,7 @@ from feeds.kpis import (
     facts_from_json,
     facts_to_json,
     finished_tallies,
+    utc_hour,
 )
 from feeds.store import (
     CASE_DAYS,
@@ -127,31 +128,36 @@ def replay(conn: Connection, records: Sequence[Sequence[Any]]) -> list[CaseFacts
     return [case_facts(CaseRecord(*r), trails.get(r[0], ())) for r in records]
 
 
-def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]],
-               decoded: dict[tuple[str, int], CaseFacts] | None = None) -> list[CaseFacts]:
+_DECODED: dict[tuple[str, int], tuple[str, CaseFacts]] = {}  # (case, version) -> (stored JSON, its facts)
+_DECODED_MAX = 300_000
+
+
+def decoded(case_id: str, version: int, text: str) -> CaseFacts:
+    """`facts_from_json(text)`, kept in the process: the open cases are read by every panel, and a case's
+    facts at a version never change. A kept entry is used only when its JSON is the same text."""
+    found = _DECODED.get((case_id, version))
+    if found is not None and found[0] == text:
+        return found[1]
+    facts = facts_from_json(text)
+    if len(_DECODED) >= _DECODED_MAX:
+        _DECODED.clear()
+    _DECODED[(case_id, version)] = (text, facts)
+    return facts
+
+
+def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[CaseFacts]:
     """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
-    version is the case's, replayed from the trail otherwise. `decoded`: stored facts already decoded, by
-    case and version (several loads in a row share it)."""
-    decoded = {} if decoded is None else decoded
+    version is the case's, replayed from the trail otherwise."""
     rows = conn.execute(
         select(*_RECORD_COLUMNS, CASES.c.version, FACTS.c.version, FACTS.c.facts)
         .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
                      .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
         .where(*where)).all()
-    out = []
-    stale = []
-    for r in rows:
-        if r[-2] is None or r[-2] != r[-3]:
-            stale.append(r[:-3])
-            continue
-        found = decoded.get((r[0], r[-2]))
-        if found is None:
-            found = decoded[(r[0], r[-2])] = facts_from_json(r[-1])
-        out.append(found)
-    return out + replay(conn, stale)
+    out = [decoded(r[0], r[-2], r[-1]) for r in rows if r[-2] is not None and r[-2] == r[-3]]
+    return out + replay(conn, [r[:-3] for r in rows if r[-2] is None or r[-2] != r[-3]])
 
 
-def refresh_facts(conn: Connection, zone: ZoneInfo, limit: int | None = None) -> int:
+def refresh_facts(conn: Connection, limit: int | None = None) -> int:
     """Write the facts of live cases that have none, or none for their version. Returns how many."""
     query = (select(*_RECORD_COLUMNS, CASES.c.version, CASES.c.state)
              .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
@@ -165,8 +171,8 @@ def refresh_facts(conn: Connection, zone: ZoneInfo, limit: int | None = None) ->
         conn.execute(delete(FACTS).where(FACTS.c.case_id.in_(ids), FACTS.c.tallied.is_(None)))
         conn.execute(insert(FACTS), [
             {"case_id": f.id, "version": r[-2], "tallied": None, "facts": facts_to_json(f),
-             "finished_day": (f.finished_at.astimezone(zone).date().isoformat()
-                              if r[-1] in _FINAL and f.finished_at is not None else None)}
+             "finished_hour": (utc_hour(f.finished_at) if r[-1] in _FINAL and f.finished_at is not None
+                               else None)}
             for f, r in zip(facts, chunk)])
     return len(rows)
 
@@ -189,13 +195,12 @@ def forget_other_rules(conn: Connection, key: str) -> None:
 
 
 def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneInfo) -> int:
-    """Count the finished live cases not counted yet (finished before today, local) into a new batch.
+    """Count the finished live cases not counted yet (finished before the current hour) into a new batch.
     Returns how many cases it counted."""
     key = rules_key(rules)
     forget_other_rules(conn, key)
-    today = now.astimezone(zone).date().isoformat()
     rows = conn.execute(select(FACTS.c.case_id, FACTS.c.facts)
-                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_day < today)).all()
+                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now))).all()
     if not rows:
         return 0
     facts = [facts_from_json(text) for _, text in rows]
@@ -204,9 +209,9 @@ def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneI
     batch = (conn.execute(select(func.max(BATCHES.c.batch))).scalar() or 0) + 1
     conn.execute(insert(BATCHES), {"batch": batch, "rules_key": key, "made_at": now})
     conn.execute(insert(CASE_DAYS), [
-        {"batch": batch, "finished_day": finished.isoformat(), "grid_code": grid or "", "day": day.isoformat(),
+        {"batch": batch, "finished_hour": hour, "grid_code": grid or "", "day": day.isoformat(),
          "month": day.isoformat()[:7], **dict(zip(TALLY_FIELDS, t.counts))}
-        for (finished, grid, day), t in tallies.items()])
+        for (hour, grid, day), t in tallies.items()])
     for chunk in _chunks([case_id for case_id, _ in rows]):
         conn.execute(update(FACTS).where(FACTS.c.case_id.in_(chunk)).values(tallied=batch))
     return len(rows)
@@ -235,45 +240,44 @@ def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[
                     where_of: Callable[[Period, datetime], list[ColumnElement[bool]]],
                     grids: Collection[str] | None, drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
     """For each (period, now): the relevant cases (`where_of(period, now)`), split into the tallied ones
-    summed from kpi_case_days (live cases, periods of whole days, finished before the day of the period's
-    `as_of`) and the others as facts (a case's stored facts are decoded once for all the windows)."""
+    summed from kpi_case_days (live cases, periods of whole days, finished before the hour of the period's
+    `as_of`) and the others as facts."""
     usable = rules is not None and drill_id is None and all(whole_days(p) for p, _ in windows)
     key = rules_key(rules) if usable and rules is not None else None
     batch = newest_batch(conn, key) if key is not None else None
-    decoded: dict[tuple[str, int], CaseFacts] = {}
     out = []
     for period, now in windows:
         where = where_of(period, now)
         if batch is None or key is None:
-            out.append(CaseLoad(load_facts(conn, where, decoded), {}))
+            out.append(CaseLoad(load_facts(conn, where), {}))
             continue
-        as_of_day = period.as_of(now).astimezone(period.zone).date().isoformat()
+        as_of_hour = utc_hour(period.as_of(now))
         cases = load_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
-                                              FACTS.c.finished_day >= as_of_day)], decoded)
+                                              FACTS.c.finished_hour >= as_of_hour)])
         if by_grid:
-            out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_day, grids)))
+            out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_hour, grids)))
         else:
-            out.append(CaseLoad(cases, {}, _counted_in_all(conn, key, batch, period, as_of_day, grids)))
+            out.append(CaseLoad(cases, {}, _counted_in_all(conn, key, batch, period, as_of_hour, grids)))
     return out
 
 
-def _counted_rows(key: str, batch: int, period: Period, as_of_day: str,
+def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
                   grids: Collection[str] | None) -> list[ColumnElement[bool]]:
     days = period.days()
     where = [CASE_DAYS.c.batch <= batch,
              CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
              CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
-             CASE_DAYS.c.finished_day < as_of_day]
+             CASE_DAYS.c.finished_hour < as_of_hour]
     if grids is not None:
         where.append(CASE_DAYS.c.grid_code.in_(sorted(grids)))
     return where
 
 
-def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_day: str,
+def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
                     grids: Collection[str] | None) -> Tally | None:
     """The counted tally of all the grids together: one row of sums, and the registered cases per grid and
     month for the case-count score."""
-    where = _counted_rows(key, batch, period, as_of_day, grids)
+    where = _counted_rows(key, batch, period, as_of_hour, grids)
     sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
     if not sums[0]:
         return None
@@ -284,10 +288,10 @@ def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_o
     return Tally(tuple(int(v or 0) for v in sums[1:]), registered)
 
 
-def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_day: str,
+def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
              grids: Collection[str] | None) -> dict[str | None, Tally]:
     query = (select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS))
-             .where(*_counted_rows(key, batch, period, as_of_day, grids))
+             .where(*_counted_rows(key, batch, period, as_of_hour, grids))
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
     parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
@@ -451,7 +455,7 @@ def refresh(engine: Engine, rules: KpiRules, now: datetime, zone: ZoneInfo, cell
     """One pass of the job: facts of changed cases, a tally batch of the newly finished, the visits of
     newly settled days; each in its own transaction."""
     with engine.begin() as conn:
-        facts = refresh_facts(conn, zone)
+        facts = refresh_facts(conn)
     with engine.begin() as conn:
         tallied = tally_finished(conn, rules, now, zone)
     days = 0

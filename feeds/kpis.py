@@ -1142,23 +1142,29 @@ class _Ever(Period):
 END_OF_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+def utc_hour(moment: datetime) -> str:
+    """The hour a moment falls in, as 'YYYY-MM-DDTHH' in UTC (these strings sort as the hours do)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
 def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
-                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[date, str | None, date], Tally]:
-    """For finished cases (closed, rejected, voided): the tally per local day they finished, grid and local
-    day of the events of each day, counted as things stand once they finished. For any period of whole days whose `as_of` is after
-    they finished, the sum of these over the period's days and an area's grids is exactly the tally
-    `tally` gives for them: every event a figure counts for a finished case happened between its first
-    report and its finish (a missed deadline is counted at the deadline, which passed before the run
-    ended), so it falls on one of those days."""
-    by_day: dict[tuple[date, str | None, date], list[CaseFacts]] = defaultdict(list)
+                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, str | None, date], Tally]:
+    """For finished cases (closed, rejected, voided): the tally per hour they finished (`utc_hour`), grid
+    and local day of the events of each day, counted as things stand once they finished. For any period of
+    whole days whose `as_of` is after they finished, the sum of these over the period's days and an area's
+    grids is exactly the tally `tally` gives for them: every event a figure counts for a finished case
+    happened between its first report and its finish (a missed deadline is counted at the deadline, which
+    passed before the run ended), so it falls on one of those days."""
+    by_day: dict[tuple[str, str | None, date], list[CaseFacts]] = defaultdict(list)
     for c in cases:
         finished = c.finished_at
         if finished is None:
             raise ValueError(f"case {c.id} is not finished")
         day = c.reported_at.astimezone(zone).date()
         last = finished.astimezone(zone).date()
+        hour = utc_hour(finished)
         while day <= last:
-            by_day[(last, c.grid, day)].append(c)
+            by_day[(hour, c.grid, day)].append(c)
             day += timedelta(days=1)
     return {key: tally(rules, clock, group, _Ever.dates(key[2], key[2], zone), END_OF_TIME)
             for key, group in by_day.items()}

@@ -259,7 +259,7 @@ class CaseFactsRow(Base):
     __tablename__ = "kpi_case_facts"
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
-    finished_day: Mapped[str | None] = mapped_column(String(10))  # local day closed / rejected / voided
+    finished_hour: Mapped[str | None] = mapped_column(String(13))  # utc_hour closed / rejected / voided
     tallied: Mapped[int | None] = mapped_column(Integer, index=True)  # the tally batch that counts it
     facts: Mapped[str] = mapped_column(Text)
 
@@ -274,12 +274,12 @@ class TallyBatch(Base):
     made_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-# The tally (feeds.kpis.Tally) of one batch's finished cases per local day they finished, grid ('' for none)
+# The tally (feeds.kpis.Tally) of one batch's finished cases per hour they finished (feeds.kpis.utc_hour), grid ('' for none)
 # and local day of the events counted; `month` is that day's 'YYYY-MM' (for the case-count score).
 CASE_DAYS = Table(
     "kpi_case_days", Base.metadata,
     Column("batch", ForeignKey("kpi_tally_batches.batch"), primary_key=True),
-    Column("finished_day", String(10), primary_key=True),
+    Column("finished_hour", String(13), primary_key=True),
     Column("grid_code", String(64), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("month", String(7), nullable=False),

@@ -28,7 +28,7 @@ def upgrade() -> None:
         'kpi_case_facts',
         sa.Column('case_id', sa.String(length=64), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
-        sa.Column('finished_day', sa.String(length=10), nullable=True),
+        sa.Column('finished_hour', sa.String(length=13), nullable=True),
         sa.Column('tallied', sa.Integer(), nullable=True),
         sa.Column('facts', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['case_id'], ['cases.id']),
@@ -46,13 +46,13 @@ def upgrade() -> None:
     op.create_table(
         'kpi_case_days',
         sa.Column('batch', sa.Integer(), nullable=False),
-        sa.Column('finished_day', sa.String(length=10), nullable=False),
+        sa.Column('finished_hour', sa.String(length=13), nullable=False),
         sa.Column('grid_code', sa.String(length=64), nullable=False),
         sa.Column('day', sa.String(length=10), nullable=False),
         sa.Column('month', sa.String(length=7), nullable=False),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in TALLY_FIELDS),
         sa.ForeignKeyConstraint(['batch'], ['kpi_tally_batches.batch']),
-        sa.PrimaryKeyConstraint('batch', 'finished_day', 'grid_code', 'day'),
+        sa.PrimaryKeyConstraint('batch', 'finished_hour', 'grid_code', 'day'),
     )
     op.create_index('ix_kpi_case_days_day', 'kpi_case_days', ['day'], unique=False)
     op.create_table(
