@@ -1,13 +1,20 @@
-"""How long the KPI panels take: a month of a district (1,100 grids, ~100k cases with their audit trails) in
-a database, and coverage from raw patrol fixes.
+"""How long the KPI panels take at city size: a month of a district (1,100 grids, 33,000 unit cells, ~100k
+cases with their audit trails) in a database, the month running (the 30th, 15:00), and coverage from the
+stored visits of settled days plus today's raw patrol fixes.
 
-    .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--fix-units 100]
+    .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--patrols 1000] [--fix-minutes 2]
+    .venv/bin/python -m bench.kpis --leader    # the leader page on a simulated week of the demo district
+
+Cold: the KPI board's job fills the caches (case facts, tally of finished cases), then the panel. Warm: the
+panel again, as every screen and every later tick sees it. The cell visits of the 29 settled days are
+stored as the job stores them (`kpi_grid_days`): computing a day of raw fixes is timed on its own below.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import statistics
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -18,16 +25,25 @@ import numpy as np
 from shapely.geometry import box, mapping
 
 from feeds.calendar import WorkingCalendar
-from feeds.figures import area_panel, load_cases
+from feeds.figures import area_panel, load_cases, load_cells
+from feeds.kpicache import refresh
 from feeds.kpis import KpiRules, Period, Track, Cells, area_figures, cell_visits
-from feeds.store import make_engine, migrate
+from feeds.store import Area, CaseAudit, CaseRow, CoverageDayRow, GridDayRow, PatrolFix, make_engine, migrate
 from feeds.taxonomy import load
 
 CST = ZoneInfo("Asia/Shanghai")
 GRIDS = 1100
+CELLS_PER_GRID = 30  # 6 × 5 cells of 0.001° (≈100 m)
+NOW = datetime(2026, 11, 30, 15, tzinfo=CST)  # the month is running
+MONTH = Period.month(2026, 11)
 
 
-def _fill(url: str, cases: int, seed: int = 1) -> None:
+def _grid_box(g: int) -> tuple[float, float]:
+    """The south-west corner of grid g: 44 grids a row, each 0.006° × 0.005°."""
+    return 111 + 0.006 * (g % 44), 30 + 0.005 * (g // 44)
+
+
+def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -> None:
     rng = random.Random(seed)
     engine = make_engine(url)
     taxonomy = load()
@@ -39,26 +55,38 @@ def _fill(url: str, cases: int, seed: int = 1) -> None:
               for g in range(GRIDS)]
     grids = [a["code"] for a in areas if a["level"] == "grid"]
     geometry = json.dumps(mapping(box(111, 30, 111.01, 30.01)))
-    start = datetime(2026, 11, 1, tzinfo=CST)
+    rows = [{**a, "name": a["code"], "households": 0, "population": 0, "geometry": geometry} for a in areas]
+    for g, code in enumerate(grids):
+        x, y = _grid_box(g)
+        rows += [{"code": f"{code}-U{k:02d}", "level": "cell", "parent_code": code, "name": f"{code}-U{k:02d}",
+                  "households": 0, "population": 0,
+                  "geometry": json.dumps(mapping(box(x + 0.001 * (k % 6), y + 0.001 * (k // 6),
+                                                     x + 0.001 * (k % 6 + 1), y + 0.001 * (k // 6 + 1))))}
+                 for k in range(CELLS_PER_GRID)]
+    start = MONTH.start
+    span = (NOW - start).total_seconds()
     case_rows, audit_rows = [], []
     for n in range(cases):
         cid = f"R{n:07d}"
-        reported = start + timedelta(seconds=rng.uniform(0, 29 * 86400))
+        reported = start + timedelta(seconds=rng.uniform(0, span))
         t = reported
         steps = []
-        for action, after in (("verify", {"state": "verified"}), ("register", {"state": "registered"}),
-                              ("dispatch", {"state": "dispatched", "department": "sanitation"}),
-                              ("handle", {"state": "handled"}), ("check_pass", {"state": "checked"}),
-                              ("close", {"state": "closed"})):
-            t += timedelta(minutes=rng.uniform(5, 120))
+        path = (("verify", {"state": "verified"}), ("register", {"state": "registered"}),
+                ("dispatch", {"state": "dispatched", "department": "sanitation"}), ("handle", {"state": "handled"}),
+                ("check_pass", {"state": "checked"}), ("close", {"state": "closed"}))
+        if rng.random() < 0.05:  # rejected at verification
+            path = (("reject", {"state": "rejected", "reject_reason": rng.choice(("untrue", "out_of_scope"))}),)
+        for action, after in path:
+            t += timedelta(minutes=rng.uniform(5, 240))
+            if t >= NOW:  # still open: its next step has not happened yet
+                break
             steps.append((action, t, after))
-        cut = rng.choice((2, 4, 6, 6, 6, 6, 6, 6))
-        steps = steps[:cut]
-        state = steps[-1][2]["state"]
+        state = steps[-1][2]["state"] if steps else "reported"
         case_rows.append({"id": cid, "category": rng.choice(categories), "urgent": rng.random() < 0.05,
                           "state": state, "level": "grid", "department": None, "assignee": None,
-                          "version": len(steps) + 1, "step_started_at": steps[-1][1], "extended_hours": 0.0,
-                          "reworks": 0, "parked_from": None, "reject_reason": None,
+                          "version": len(steps) + 1, "step_started_at": steps[-1][1] if steps else reported,
+                          "extended_hours": 0.0, "reworks": 0, "parked_from": None,
+                          "reject_reason": steps[-1][2].get("reject_reason") if steps else None,
                           "channel": rng.choice(("patrol", "patrol", "citizen", "camera", "hotline")),
                           "lat": 30.0, "lon": 111.0, "grid_code": rng.choice(grids), "description": "-",
                           "occurred_at": None, "reported_at": reported, "drill_id": None, "last_command": None})
@@ -67,14 +95,31 @@ def _fill(url: str, cases: int, seed: int = 1) -> None:
         audit_rows += [{"case_id": cid, "command_id": f"{cid}-{k}", "action": a, "by": "DS01", "reason": "-",
                         "at": when, "before": "{}", "after": json.dumps(after)}
                        for k, (a, when, after) in enumerate(steps)]
-    from feeds.store import Area, CaseAudit, CaseRow
+    settled = MONTH.days()[:NOW.day - 1]  # the 1st to the 29th: over for longer than the late-fix limit
+    grid_days = [{"day": d.isoformat(), "grid_code": code, "visited": rng.randint(0, CELLS_PER_GRID)}
+                 for d in settled for code in grids]
     with engine.begin() as conn:
-        conn.execute(Area.__table__.insert(), [{**a, "name": a["code"], "households": 0, "population": 0,
-                                                "geometry": geometry} for a in areas])
+        conn.execute(Area.__table__.insert(), rows)
         for chunk in range(0, len(case_rows), 20000):
             conn.execute(CaseRow.__table__.insert(), case_rows[chunk:chunk + 20000])
         for chunk in range(0, len(audit_rows), 50000):
             conn.execute(CaseAudit.__table__.insert(), audit_rows[chunk:chunk + 50000])
+        conn.execute(GridDayRow.__table__.insert(), grid_days)
+        conn.execute(CoverageDayRow.__table__.insert(), [{"day": d.isoformat(), "computed_at": NOW} for d in settled])
+    # today's last `fix_minutes` minutes of `patrols` units at 1 Hz, each walking inside one grid
+    nprng = np.random.default_rng(seed)
+    first = NOW - timedelta(minutes=fix_minutes)
+    per_unit = fix_minutes * 60
+    with engine.begin() as conn:
+        for u in range(patrols):
+            x, y = _grid_box(u * GRIDS // max(patrols, 1))
+            lon = x + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.006
+            lat = y + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.005
+            fixes = [{"id": f"F{u}-{i}", "source": "bench", "drill_id": None, "sent_at": first + timedelta(seconds=i),
+                      "received_at": first + timedelta(seconds=i), "unit_id": f"P{u:04d}", "lat": float(lat[i]),
+                      "lon": float(lon[i]), "accuracy_m": 5.0, "speed_mps": None, "fix_at": first + timedelta(seconds=i)}
+                     for i in range(per_unit)]
+            conn.execute(PatrolFix.__table__.insert(), fixes)
     engine.dispose()
 
 
@@ -85,16 +130,40 @@ def _timed(label: str, fn):  # type: ignore[no-untyped-def]
     return out
 
 
+def _warm(label: str, fn, runs: int = 5) -> None:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - t0))
+    print(f"{label}: median {statistics.median(times):.0f} ms (min {min(times):.0f}, max {max(times):.0f},"
+          f" {runs} runs)", flush=True)
+
+
 def bench_panel(url: str, cases: int) -> None:
     rules = KpiRules(load(), WorkingCalendar())
-    month = Period.month(2026, 11)
-    now = datetime(2026, 12, 1, 9, tzinfo=CST)
     engine = make_engine(url)
     with engine.connect() as conn:
-        facts = _timed(f"load {cases} cases and their audit trails", lambda: load_cases(conn, month, now))
-        _timed("figures from the loaded facts", lambda: area_figures(rules, facts, month, now))
-        _timed("district panel end to end (no coverage)",
-               lambda: area_panel(conn, rules, "D", month, now, with_coverage=False))
+        open_ = conn.execute(CaseRow.__table__.select().where(CaseRow.state.not_in(("closed", "rejected")))).all()
+        print(f"  {len(open_)} of {cases} cases open at {NOW:%Y-%m-%d %H:%M}")
+        _timed("uncached: district month panel (no coverage)",
+               lambda: area_panel(conn, rules, "D", MONTH, NOW, with_coverage=False))
+        _timed("uncached: district month panel with coverage",
+               lambda: area_panel(conn, rules, "D", MONTH, NOW))
+        cells = load_cells(conn)
+    _timed("cold: the KPI job fills the caches (case facts, tally of finished cases)",
+           lambda: refresh(engine, rules, NOW, CST, cells))
+    with engine.connect() as conn:
+        _timed("cold: first district month panel after it", lambda: area_panel(conn, rules, "D", MONTH, NOW))
+        _warm("warm: district month panel", lambda: area_panel(conn, rules, "D", MONTH, NOW))
+        _warm("warm: district month panel (no coverage)",
+              lambda: area_panel(conn, rules, "D", MONTH, NOW, with_coverage=False))
+        _warm("warm: a street's month panel", lambda: area_panel(conn, rules, "S3", MONTH, NOW))
+        _warm("warm: district today panel", lambda: area_panel(conn, rules, "D", Period.today(NOW), NOW))
+        facts = load_cases(conn, MONTH, NOW)
+        _timed(f"all {len(facts)} facts of the month from the cache (for rankings and departments)",
+               lambda: load_cases(conn, MONTH, NOW))
+        _timed("figures from those facts", lambda: area_figures(rules, facts, MONTH, NOW))
     engine.dispose()
 
 
@@ -111,20 +180,71 @@ def bench_coverage(units: int, seed: int = 1) -> None:
     lon = np.concatenate([111 + 0.001 * 6 * u + np.cumsum(rng.normal(0, 0.00002, per_unit)) % 0.006
                           for u in range(units)])
     lat = np.concatenate([30 + np.cumsum(rng.normal(0, 0.00002, per_unit)) % 0.005 for _ in range(units)])
-    visits = _timed(f"cell visits from {len(names):,} fixes (one day of {units} patrols)",
-                    lambda: cell_visits(cells, Track(names, times, lon, lat)))
+    visits = _timed(f"cell visits from {len(names):,} fixes (one day of {units} patrols; the job does this once"
+                    " per settled day)", lambda: cell_visits(cells, Track(names, times, lon, lat)))
     print(f"  {len(visits)} unit-cell-days visited")
+
+
+def bench_leader(url: str, days: int = 7) -> None:
+    """The leader page at demo size: a simulated week of the 96-grid district, viewed the next morning."""
+    from feeds.figures import daily_series, leader_figures
+    from feeds.settings import Settings
+    from simulators.fast import simulate
+    from simulators.furnishings import build_furnishings, save_furnishings
+    from simulators.geography import build_district, save_district
+    from simulators.runner import Simulation, residents
+
+    rules = KpiRules(load(), WorkingCalendar())
+    engine = make_engine(url)
+    district = build_district(7, 96)
+    with engine.begin() as conn:
+        save_district(conn, district)
+        save_furnishings(conn, district, build_furnishings(district, 7), load())
+    rate = Settings.model_fields["problems_per_10k_day"].default
+    simulation = Simulation(district, seed=7, run_id="bench", problems_per_day=rate * residents(district) / 10_000)
+    start = datetime(2026, 11, 16, tzinfo=CST)
+    end = start + timedelta(days=days)
+    _timed(f"simulate {days} days of the 96-grid district", lambda: simulate(simulation, engine, start, end,
+                                                                            step=timedelta(minutes=2)))
+    now = end + timedelta(hours=10)  # the next morning
+    area = district.code
+    month, last_month = Period.this_month(now), Period.month(2026, 10)
+
+    def view() -> None:
+        with engine.connect() as conn:
+            leader_figures(conn, rules, area, month, last_month, now)
+
+    def trend() -> None:
+        with engine.connect() as conn:
+            daily_series(conn, rules, area, now.date(), 30, now)
+
+    _timed("leader view (month), uncached", view)
+    _timed("leader 30-day trend, uncached", trend)
+    with engine.connect() as conn:
+        cells = load_cells(conn)
+    _timed("cold: the KPI job fills the caches (facts, tallies, visits of settled days)",
+           lambda: refresh(engine, rules, now, CST, cells))
+    _warm("warm: leader view (month)", view, runs=3)
+    _warm("warm: leader 30-day trend", trend, runs=3)
+    engine.dispose()
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
+    p.add_argument("--leader", action="store_true", help="the leader page on a simulated week of the demo district")
     p.add_argument("--url")
     p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--patrols", type=int, default=1000)
+    p.add_argument("--fix-minutes", type=int, default=2, help="minutes of today's fixes of every patrol at 1 Hz")
     p.add_argument("--fix-units", type=int, default=100)
     args = p.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'kpis.sqlite'}"
     migrate(url)
-    _timed(f"fill {args.cases} cases", lambda: _fill(url, args.cases))
+    if args.leader:
+        bench_leader(url)
+        return
+    _timed(f"fill {args.cases} cases, {GRIDS * CELLS_PER_GRID} cells, {args.fix_minutes} min of {args.patrols}"
+           " patrols' fixes", lambda: _fill(url, args.cases, args.fix_minutes, args.patrols))
     bench_panel(url, args.cases)
     bench_coverage(args.fix_units)
 

@@ -7,22 +7,22 @@ figure counts for the period falls on or after its start, so older finished case
 """
 from __future__ import annotations
 
-import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
+from feeds.kpicache import CaseLoad, drill_filter, grid_coverage, load_case_loads, load_facts
+from feeds.kpicache import visits as stored_and_fresh_visits
 from feeds.kpis import (
     AreaFigures,
     CaseFacts,
-    CaseRecord,
     Cells,
     CellVisit,
     DepartmentFigures,
@@ -31,40 +31,25 @@ from feeds.kpis import (
     Period,
     Ranked,
     Territory,
-    Track,
-    TrailEvent,
     area_figures,
-    case_facts,
-    cell_visits,
     clock_for,
-    coverage_by_grid,
     department_figures,
     figures_by_area,
     in_scope,
     rank_patrollers,
 )
-from feeds.store import Area, CaseAudit, CaseRow, IncidentRow, PatrolFix, Person
+from feeds.store import Area, CaseRow, Person
 
 CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-REPORTS = IncidentRow.__table__
 AREAS = Area.__table__
 PEOPLE = Person.__table__
-FIXES = PatrolFix.__table__
 
 PATROL_ROLES = ("grid_worker", "patroller_outer", "patroller_inner")
-_TRAIL_ACTIONS = ("verify", "register", "reject", "dispatch", "send_back", "handle", "self_handle", "check_pass",
-                  "check_fail", "close", "extend", "park", "restore", "void", "reassign")
-_NEEDS_AFTER = frozenset({"dispatch", "reassign", "reject", "extend", "restore"})
 _FINAL = [s.value for s in FINAL]
 
 
-def _drill(column: Any, drill_id: str | None) -> ColumnElement[bool]:
-    return column.is_(None) if drill_id is None else column == drill_id
-
-
 def _relevant(period: Period, now: datetime, grids: Collection[str] | None, drill_id: str | None) -> list[Any]:
-    where = [CASES.c.reported_at < period.as_of(now), _drill(CASES.c.drill_id, drill_id),
+    where = [CASES.c.reported_at < period.as_of(now), drill_filter(CASES.c.drill_id, drill_id),
              or_(CASES.c.state.not_in(_FINAL), CASES.c.step_started_at >= period.start)]
     if grids is not None:
         where.append(CASES.c.grid_code.in_(sorted(grids)))
@@ -74,24 +59,17 @@ def _relevant(period: Period, now: datetime, grids: Collection[str] | None, dril
 def load_cases(conn: Connection, period: Period, now: datetime, *, grids: Collection[str] | None = None,
                drill_id: str | None = None) -> list[CaseFacts]:
     """The facts of every case the period's figures may count, in `grids` (None: the whole district, cases
-    filed under no grid too), live or of one drill."""
-    where = _relevant(period, now, grids, drill_id)
-    rows = conn.execute(
-        select(CASES.c.id, CASES.c.category, CASES.c.urgent, CASES.c.channel, CASES.c.grid_code,
-               REPORTS.c.reporter_id, CASES.c.occurred_at, CASES.c.reported_at, CASES.c.drill_id)
-        .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id))
-        .where(*where)).all()
-    if not rows:
-        return []
-    relevant = select(CASES.c.id).where(*where)
-    trails: dict[str, list[TrailEvent]] = {}
-    for case_id, action, by, at, after in conn.execute(
-            select(AUDIT.c.case_id, AUDIT.c.action, AUDIT.c.by, AUDIT.c.at, AUDIT.c.after)
-            .where(AUDIT.c.case_id.in_(relevant), AUDIT.c.action.in_(_TRAIL_ACTIONS))
-            .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id)):
-        trails.setdefault(case_id, []).append(
-            TrailEvent(action, by, at, json.loads(after) if action in _NEEDS_AFTER else {}))
-    return [case_facts(CaseRecord(*row), trails.get(row[0], ())) for row in rows]
+    filed under no grid too), live or of one drill (stored facts where current, replayed otherwise)."""
+    return load_facts(conn, _relevant(period, now, grids, drill_id))
+
+
+def load_counted(conn: Connection, rules: KpiRules, windows: Sequence[tuple[Period, datetime]], *,
+                 grids: Collection[str] | None = None, drill_id: str | None = None,
+                 by_grid: bool = False) -> list[CaseLoad]:
+    """For each (period, now): the finished cases counted already (kpi_case_days; per grid when `by_grid`,
+    else for all `grids` together) and the facts of the others the period may count."""
+    return load_case_loads(conn, rules, windows, lambda p, now: _relevant(p, now, grids, drill_id), grids,
+                           drill_id, by_grid)
 
 
 def load_territory(conn: Connection) -> Territory:
@@ -105,31 +83,38 @@ def load_territory(conn: Connection) -> Territory:
     return Territory(parent, level)
 
 
+_CELLS: dict[tuple[Any, ...], Cells] = {}  # the cells last parsed, by what they were parsed from
+
+
 def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
-    """The unit cells (单元网格) of `grids` (None: all) with their polygons."""
-    query = select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(AREAS.c.level == "cell")
+    """The unit cells (单元网格) of `grids` (None: all) with their polygons. Parsing tens of thousands of
+    polygons takes longer than a panel may: the last cells parsed are kept, keyed by the database, the grids
+    and a fingerprint of the cell rows (their number, last code and total geometry length), and parsed
+    again when any of these changes."""
+    where = [AREAS.c.level == "cell"]
     if grids is not None:
-        query = query.where(AREAS.c.parent_code.in_(sorted(grids)))
-    rows = conn.execute(query.order_by(AREAS.c.code)).all()
+        where.append(AREAS.c.parent_code.in_(sorted(grids)))
+    fingerprint = conn.execute(select(func.count(), func.max(AREAS.c.code), func.sum(func.length(AREAS.c.geometry)))
+                               .where(*where)).one()
+    key = (str(conn.engine.url), None if grids is None else frozenset(grids), *fingerprint)
+    found = _CELLS.get(key)
+    if found is not None:
+        return found
+    rows = conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(*where)
+                        .order_by(AREAS.c.code)).all()
     polygons = shapely.from_geojson([g for _, _, g in rows]) if rows else []
-    return Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons)])
+    cells = Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons)])
+    if len(_CELLS) >= 64:
+        _CELLS.clear()
+    _CELLS[key] = cells
+    return cells
 
 
 def load_visits(conn: Connection, cells: Cells, period: Period, now: datetime, *,
                 units: Collection[str] | None = None, drill_id: str | None = None) -> set[CellVisit]:
-    """Cells visited per day and unit, from the raw patrol fixes of the period (those near the cells)."""
-    if not cells.codes:
-        return set()
-    west, south, east, north = shapely.total_bounds(cells.tree.geometries)
-    where = [FIXES.c.fix_at >= period.start, FIXES.c.fix_at < period.as_of(now), _drill(FIXES.c.drill_id, drill_id),
-             FIXES.c.lon.between(west - 0.01, east + 0.01), FIXES.c.lat.between(south - 0.01, north + 0.01)]
-    if units is not None:
-        where.append(FIXES.c.unit_id.in_(sorted(units)))
-    rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat).where(*where)).all()
-    if not rows:
-        return set()
-    units_, times, lons, lats = zip(*rows)
-    return cell_visits(cells, Track(units_, times, lons, lats), period.zone)
+    """Cells visited per day and unit over the period (those stored for settled days, the rest from the raw
+    patrol fixes near the cells)."""
+    return stored_and_fresh_visits(conn, cells, period, now, units=units, drill_id=drill_id)
 
 
 def load_patrollers(conn: Connection, territory: Territory, area_code: str | None = None) -> list[Patroller]:
@@ -157,27 +142,17 @@ def _area_grids(territory: Territory, area_code: str) -> frozenset[str] | None:
 def area_panel(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,
                drill_id: str | None = None, with_coverage: bool = True) -> AreaFigures:
     """Every figure of one area (grid, community, street or the district) for a period."""
-    territory = load_territory(conn)
-    grids = _area_grids(territory, area_code)
-    cases = load_cases(conn, period, now, grids=grids, drill_id=drill_id)
-    covered = {}
-    if with_coverage:
-        cells = load_cells(conn, grids)
-        covered = coverage_by_grid(cells, load_visits(conn, cells, period, now, drill_id=drill_id), period, now)
-    all_grids = grids if grids is not None else territory.grids_under(area_code)
-    return area_figures(rules, cases, period, now, grids=all_grids, include_ungridded=grids is None,
-                        coverage_of_grids=covered, drill_id=drill_id)
+    return area_panels(conn, rules, area_code, [period], now, drill_id=drill_id, with_coverage=with_coverage)[0]
 
 
 def area_table(conn: Connection, rules: KpiRules, level: str, period: Period, now: datetime, *,
                drill_id: str | None = None, with_coverage: bool = True) -> dict[str, AreaFigures]:
     """Every figure for every area of a level (the ranking table of grids, communities or streets)."""
     territory = load_territory(conn)
-    cases = load_cases(conn, period, now, drill_id=drill_id)
-    cells = load_cells(conn) if with_coverage else None
-    visits: Iterable[CellVisit] = load_visits(conn, cells, period, now, drill_id=drill_id) if cells else ()
-    return figures_by_area(rules, cases, territory, level, period, now, cells=cells, visits=visits,
-                           drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
+    covered = grid_coverage(conn, load_cells(conn), period, now, drill_id=drill_id) if with_coverage else {}
+    return figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
+                           counted=load.counted, drill_id=drill_id)
 
 
 def departments_panel(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
@@ -196,48 +171,40 @@ def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: da
     cases = load_cases(conn, period, now, grids=grids, drill_id=drill_id)
     cells = load_cells(conn, grids) if with_coverage else None
     units = {a for p in people for a in p.aliases}
-    visits: Iterable[CellVisit] = (load_visits(conn, cells, period, now, units=units, drill_id=drill_id)
-                                   if cells else ())
-    return rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits, drill_id=drill_id)
+    seen: set[CellVisit] = load_visits(conn, cells, period, now, units=units, drill_id=drill_id) if cells else set()
+    return rank_patrollers(rules, cases, people, period, now, cells=cells, visits=seen, drill_id=drill_id)
 
 
 # ---------------------------------------------------------------------------------------------- leader page
 
 
-def span_of(periods: Collection[Period]) -> Period:
-    """The one period covering all of `periods` (their earliest start to their latest end)."""
-    if not periods:
-        raise ValueError("no periods to span")
-    first = min(periods, key=lambda p: p.start)
-    return Period(first.start, max(p.end for p in periods), first.zone)
-
-
-def relevant_to(cases: Iterable[CaseFacts], period: Period, now: datetime) -> list[CaseFacts]:
-    """The cases `load_cases` would load for `period` alone, out of those loaded for a longer span: reported
-    before its `as_of`, and not finished before it starts."""
-    as_of = period.as_of(now)
-    return [c for c in cases if c.reported_at < as_of and (c.finished_at is None or c.finished_at >= period.start)]
-
-
 def area_panels(conn: Connection, rules: KpiRules, area_code: str, periods: Sequence[Period], now: datetime, *,
                 drill_id: str | None = None, with_coverage: bool = True) -> list[AreaFigures]:
-    """`area_panel` for several periods of one area (a period and the one before it, the days of a trend),
-    loading the cases, cells and fixes once for the span of all of them."""
+    """`area_panel` for several periods of one area (a period and the one before it, the days of a trend)."""
     if not periods:
         return []
-    territory = load_territory(conn)
+    return _panels(conn, rules, area_code, [(p, now) for p in periods], drill_id=drill_id,
+                   with_coverage=with_coverage)
+
+
+def _panels(conn: Connection, rules: KpiRules, area_code: str, windows: Sequence[tuple[Period, datetime]], *,
+            drill_id: str | None = None, with_coverage: bool = True,
+            territory: Territory | None = None) -> list[AreaFigures]:
+    """An area's figures for each (period, now): the finished cases counted already plus the others from
+    their facts; coverage from the stored days and the raw fixes of the rest."""
+    territory = territory or load_territory(conn)
     grids = _area_grids(territory, area_code)
-    span = span_of(periods)
-    cases = load_cases(conn, span, now, grids=grids, drill_id=drill_id)
+    loads = load_counted(conn, rules, windows, grids=grids, drill_id=drill_id)
     cells = load_cells(conn, grids) if with_coverage else None
-    visits = load_visits(conn, cells, span, now, drill_id=drill_id) if cells is not None else set()
-    clock = clock_for(rules.calendar, in_scope(cases, drill_id), now)
+    loaded = {c.id: c for load in loads for c in load.cases}
+    clock = clock_for(rules.calendar, in_scope(list(loaded.values()), drill_id), max(now for _, now in windows))
     all_grids = grids if grids is not None else territory.grids_under(area_code)
     out = []
-    for period in periods:
-        covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
-        out.append(area_figures(rules, relevant_to(cases, period, now), period, now, grids=all_grids, include_ungridded=grids is None,
-                                coverage_of_grids=covered, drill_id=drill_id, clock=clock))
+    for (period, now), load in zip(windows, loads):
+        covered = grid_coverage(conn, cells, period, now, drill_id=drill_id) if cells is not None else {}
+        out.append(area_figures(rules, load.cases, period, now, grids=all_grids,
+                                include_ungridded=grids is None, coverage_of_grids=covered, drill_id=drill_id,
+                                clock=clock, counted=load.total()))
     return out
 
 
@@ -306,37 +273,33 @@ def same_point(period: Period, previous: Period, now: datetime) -> datetime:
 def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Period, previous: Period,
                    now: datetime, *, drill_id: str | None = None) -> LeaderFigures:
     """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period,
-    and for the one before as it stood at the same point in it), `area_table` (its sub-areas, its grids), `patroller_ranking` and `departments_in`,
-    from the cases, cells and fixes of the span of both periods."""
+    and for the one before as it stood at the same point in it), `area_table` (its sub-areas, its grids),
+    `patroller_ranking` and `departments_in`."""
     territory = load_territory(conn)
     grids = _area_grids(territory, area_code)
-    span = span_of([period, previous])
-    loaded = in_scope(load_cases(conn, span, now, grids=grids, drill_id=drill_id), drill_id)
-    cases = relevant_to(loaded, period, now)
+    current, before = _panels(conn, rules, area_code, [(period, now), (previous, same_point(period, previous, now))],
+                              drill_id=drill_id, territory=territory)
+    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, by_grid=True)
     cells = load_cells(conn, grids)
-    visits = load_visits(conn, cells, span, now, drill_id=drill_id)
-    clock = clock_for(rules.calendar, loaded, now)
-    all_grids = grids if grids is not None else territory.grids_under(area_code)
-
-    def figures(p: Period, at: datetime) -> AreaFigures:
-        return area_figures(rules, relevant_to(loaded, p, at), p, at, grids=all_grids,
-                            include_ungridded=grids is None, coverage_of_grids=coverage_by_grid(cells, visits, p, at),
-                            drill_id=drill_id, clock=clock)
+    covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
 
     def level_table(level: str) -> dict[str, AreaFigures]:
-        table = figures_by_area(rules, cases, territory, level, period, now, cells=cells, visits=visits,
-                                drill_id=drill_id)
+        table = figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
+                                counted=load.counted, drill_id=drill_id)
         return {c: f for c, f in table.items() if area_code in territory.chain(c)}
 
     child = CHILD_LEVEL.get(territory.level.get(area_code, ""))
     people = load_patrollers(conn, territory, area_code)
+    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
+    units = {a for p in people for a in p.aliases}
     return LeaderFigures(
         area=area_code,
-        current=figures(period, now),
-        previous=figures(previous, same_point(period, previous, now)),
+        current=current,
+        previous=before,
         children=level_table(child) if child else {},
         grids=level_table("grid"),
-        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits,
+        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells,
+                                   visits=load_visits(conn, cells, period, now, units=units, drill_id=drill_id),
                                    drill_id=drill_id),
         departments=department_figures(rules, cases, period, now, drill_id=drill_id),
     )
@@ -361,15 +324,18 @@ def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int,
     for one calendar month, from one load of its cases, cells and fixes."""
     period = Period.month(year, month, rules.calendar.zone)
     territory = load_territory(conn)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
     cases = in_scope(load_cases(conn, period, now, drill_id=drill_id), drill_id)
     cells = load_cells(conn)
-    visits = load_visits(conn, cells, period, now, drill_id=drill_id)
+    covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
     people = load_patrollers(conn, territory)
+    units = {a for p in people for a in p.aliases}
     return Assessment(
         period=period,
-        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells, visits=visits,
+        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells,
+                                   visits=load_visits(conn, cells, period, now, units=units, drill_id=drill_id),
                                    drill_id=drill_id),
-        areas={level: figures_by_area(rules, cases, territory, level, period, now, cells=cells, visits=visits,
-                                      drill_id=drill_id) for level in ASSESSED_LEVELS},
+        areas={level: figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
+                                      counted=load.counted, drill_id=drill_id) for level in ASSESSED_LEVELS},
         departments=department_figures(rules, cases, period, now, drill_id=drill_id),
     )

@@ -7,6 +7,7 @@ periods to compare against, computed once for every screen. Entry point: `python
   denominators (no formatting: each screen formats in its own language).
 - `compute_board` (reads the database through feeds/figures.py) and `publish_board` (writes the board to a
   Redis key and pushes it to every screen as Socket.IO event "kpis" on /live).
+- `tick` first brings the KPI caches up to date (`feeds.kpicache.refresh`): this job is their only writer.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from feeds.figures import area_panel
+from feeds.figures import area_panel, load_cells
+from feeds.kpicache import refresh
 from feeds.kpis import AreaFigures, KpiRules, Period, Rate
 from feeds.push import Pusher, SocketIOPusher
 from feeds.settings import Settings
@@ -42,6 +44,7 @@ BOARD_VERSION = 1
 RATES = ("discovery_timeliness", "discovery_accuracy", "coverage", "verification_timeliness", "closure",
          "on_time_closure")
 PERIODS = ("today", "yesterday", "month", "last_month")  # the current periods and what each is compared with
+MAX_DAYS_PER_TICK = 7  # days of cell visits stored per tick at most, so that a long history does not hold up the board
 
 
 def rates_of(figures: AreaFigures) -> dict[str, Rate]:
@@ -159,11 +162,15 @@ def publish_board(board: dict[str, Any], store: BoardStore, pusher: Pusher) -> N
 
 def tick(engine: Engine, rules: KpiRules, store: BoardStore, pusher: Pusher, now: datetime, zone: ZoneInfo,
          interval_s: float) -> dict[str, Any] | None:
-    """Compute, store and push one board; None (nothing pushed) while the district is not loaded."""
+    """Bring the KPI caches up to date (feeds/kpicache.py), then compute, store and push one board; None
+    (nothing pushed) while the district is not loaded."""
     with engine.connect() as conn:
         area = district_code(conn)
-        if area is None:
-            return None
+        cells = load_cells(conn) if area is not None else None
+    if area is None:
+        return None
+    refresh(engine, rules, now, zone, cells, max_days=MAX_DAYS_PER_TICK)
+    with engine.connect() as conn:
         board = compute_board(conn, rules, area, now, zone, interval_s)
     publish_board(board, store, pusher)
     return board

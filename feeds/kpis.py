@@ -10,10 +10,11 @@ No I/O and no clock: `feeds/figures.py` loads the facts and calls these function
 """
 from __future__ import annotations
 
+import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
@@ -30,6 +31,9 @@ from feeds.taxonomy import Taxonomy
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_DISCOVERY_LIMIT = timedelta(hours=2)
 MAX_TRACK_GAP = timedelta(minutes=10)  # fixes further apart than this are not joined into a segment
+# A fix counts towards coverage when it reached the centre within this long of being taken (received_at −
+# fix_at): a day's visits are settled once this has passed after it ended (docs/kpis.md, "Caching").
+LATE_FIX_LIMIT = timedelta(hours=1)
 
 
 class Channel(StrEnum):
@@ -103,6 +107,11 @@ class Mean:
     @property
     def value(self) -> float | None:
         return self.total_hours / self.count if self.count else None
+
+    @classmethod
+    def of_microseconds(cls, total_us: int, count: int) -> Mean:
+        """From a whole number of microseconds: sums of parts added in any order give the same figure."""
+        return cls(total_us / 3_600_000_000, count)
 
 
 @dataclass(frozen=True)
@@ -360,6 +369,42 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
                      extension_hours=extension, runs=tuple(runs), parked=tuple(parked), **f)
 
 
+_FACT_FIELDS = tuple(f.name for f in fields(CaseFacts))
+_FACT_MOMENTS = frozenset({"occurred_at", "reported_at", "verified_at", "rejected_at", "registered_at",
+                           "dispatched_at", "first_handled_at", "handled_at", "closed_at", "voided_at"})
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def facts_to_json(facts: CaseFacts) -> str:
+    """A case's facts as compact JSON (for the cache of feeds/kpicache.py); `facts_from_json` gives back an
+    equal CaseFacts. Moments keep their microseconds and their UTC offset."""
+    out: list[Any] = []
+    for name in _FACT_FIELDS:
+        value = getattr(facts, name)
+        if name in _FACT_MOMENTS:
+            value = None if value is None else value.isoformat()
+        elif name == "runs":
+            value = [[r.step.value, r.started_at.isoformat(), None if r.ended_at is None else r.ended_at.isoformat(),
+                      r.done, r.by, r.department] for r in value]
+        elif name == "parked":
+            value = [[p.isoformat(), None if r is None else r.isoformat()] for p, r in value]
+        out.append(value)
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def facts_from_json(text: str) -> CaseFacts:
+    values = dict(zip(_FACT_FIELDS, json.loads(text), strict=True))
+    for name in _FACT_MOMENTS:
+        values[name] = _moment(values[name])
+    values["runs"] = tuple(StepRun(Step(step), datetime.fromisoformat(start), _moment(end), done, by, dept)
+                           for step, start, end, done, by, dept in values["runs"])
+    values["parked"] = tuple((datetime.fromisoformat(p), _moment(r)) for p, r in values["parked"])
+    return CaseFacts(**values)
+
+
 def in_scope(cases: Iterable[CaseFacts], drill_id: str | None = None) -> list[CaseFacts]:
     """Live cases (drill_id None) or the cases of one drill: the two never mix."""
     return [c for c in cases if c.drill_id == drill_id]
@@ -607,6 +652,7 @@ class Track:
 
 
 CellVisit = tuple[date, str, str]  # (local day, unit id, cell code)
+GridMonth = tuple[str, int, int]  # (grid, year, month)
 
 
 def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
@@ -773,25 +819,29 @@ def overdue_count(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFact
     return n
 
 
-def _hours(span: timedelta) -> float:
-    return span.total_seconds() / 3600
+def _handling_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
+    spans = [(c.handled_at - c.dispatched_at) // _US for c in cases
+             if c.handled_at is not None and c.dispatched_at is not None and c.handled_at in period
+             and c.handled_at <= now]
+    return sum(spans), len(spans)
+
+
+def _dispatch_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
+    spans = [(c.dispatched_at - c.registered_at) // _US for c in cases
+             if c.dispatched_at is not None and c.registered_at is not None and c.dispatched_at in period
+             and c.dispatched_at <= now]
+    return sum(spans), len(spans)
 
 
 def average_handling_time(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Mean:
     """Average hours from first dispatch to the last handling, over cases last handled in the period
     (self-handled ones, never dispatched, are left out)."""
-    spans = [_hours(c.handled_at - c.dispatched_at) for c in cases
-             if c.handled_at is not None and c.dispatched_at is not None and c.handled_at in period
-             and c.handled_at <= now]
-    return Mean(sum(spans), len(spans))
+    return Mean.of_microseconds(*_handling_spans(cases, period, now))
 
 
 def average_dispatch_time(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Mean:
     """Average hours from registration (立案) to first dispatch, over cases first dispatched in the period."""
-    spans = [_hours(c.dispatched_at - c.registered_at) for c in cases
-             if c.dispatched_at is not None and c.registered_at is not None and c.dispatched_at in period
-             and c.dispatched_at <= now]
-    return Mean(sum(spans), len(spans))
+    return Mean.of_microseconds(*_dispatch_spans(cases, period, now))
 
 
 def citizen_first_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
@@ -855,20 +905,30 @@ def case_count_score(cases: int) -> float:
     return 0.0
 
 
+def registered_by_grid_month(cases: Iterable[CaseFacts], period: Period, now: datetime) -> dict[GridMonth, int]:
+    """Cases registered in the period (by `as_of`) per grid and local calendar month."""
+    as_of = period.as_of(now)
+    counts: dict[GridMonth, int] = defaultdict(int)
+    for c in cases:
+        if c.grid is not None and c.registered_at is not None and c.registered_at in period \
+                and c.registered_at <= as_of:
+            local = c.registered_at.astimezone(period.zone)
+            counts[(c.grid, local.year, local.month)] += 1
+    return dict(counts)
+
+
 def area_case_count_score(cases: Iterable[CaseFacts], grids: Collection[str], period: Period,
                           now: datetime) -> float | None:
     """The case-count score of an area: the mean over its grids and the calendar months the period touches
     of each grid's score for the cases registered there in that month (within the period)."""
+    return case_count_score_of(registered_by_grid_month(cases, period, now), grids, period)
+
+
+def case_count_score_of(registered: Mapping[GridMonth, int], grids: Collection[str], period: Period) -> float | None:
     if not grids:
         return None
-    as_of = period.as_of(now)
-    counts: dict[tuple[str, int, int], int] = defaultdict(int)
-    for c in cases:
-        if c.grid in grids and c.registered_at is not None and c.registered_at in period and c.registered_at <= as_of:
-            local = c.registered_at.astimezone(period.zone)
-            counts[(c.grid, local.year, local.month)] += 1
     months = sorted({(d.year, d.month) for d in period.days()})
-    scores = [case_count_score(counts.get((g, y, m), 0)) for g in grids for y, m in months]
+    scores = [case_count_score(registered.get((g, y, m), 0)) for g in grids for y, m in months]
     return sum(scores) / len(scores)
 
 
@@ -951,40 +1011,180 @@ class AreaFigures:
 def area_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
                  grids: Collection[str] | None = None, include_ungridded: bool = False,
                  coverage_of_grids: Mapping[str, Rate] | None = None, drill_id: str | None = None,
-                 clock: WorkingClock | None = None) -> AreaFigures:
+                 clock: WorkingClock | None = None, counted: Tally | None = None) -> AreaFigures:
     """Every figure for the cases of an area: those in `grids` (None: all), plus those filed under no grid
     when `include_ungridded` (the district's), live (drill_id None) or of one drill. Coverage comes from
-    `coverage_by_grid` (no coverage: "—")."""
+    `coverage_by_grid` (no coverage: "—"). `counted`: the tally of further cases of the area already
+    counted for this period (the rollup of finished cases), added to that of `cases`."""
     mine = [c for c in in_scope(cases, drill_id)
             if grids is None or c.grid in grids or (include_ungridded and c.grid is None)]
     clock = clock or clock_for(rules.calendar, mine, now)
-    shut = closure(rules, clock, mine, period, now)
+    counts = tally(rules, clock, mine, period, now)
+    return figures_of(counts + counted if counted is not None else counts, period,
+                      coverage=area_coverage(coverage_of_grids or {}, grids), grids=grids)
+
+
+TALLY_FIELDS = (
+    "timely", "found",  # 发现及时率
+    "registered_reports", "decided",  # 发现准确率
+    *(f"{ch.value}_{part}" for ch in Channel for part in ("registered", "decided")),
+    "verify_on_time", "verify_due", "check_on_time", "check_due",  # 核查及时率
+    "closed", "on_time_closed", "due_to_close",  # 结案率, 按期结案率
+    "reworked", "first_handled",  # 返工率
+    "handled_on_time", "handling_due",  # 按期处置率
+    "open", "overdue",
+    "handling_us", "handled", "dispatch_us", "dispatched",  # average hours, in whole microseconds
+    "citizen_first", "registered",  # 漏报率
+)
+_AT = {name: i for i, name in enumerate(TALLY_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The countable part of an area's figures over a set of cases: every numerator, denominator, count and
+    sum of durations (whole microseconds), and the cases registered per grid and month (for the case-count
+    score). Each is a sum over the cases, so the tally of a set of cases is the sum of the tallies of its
+    parts: what lets finished cases be counted once and stored (feeds/kpicache.py)."""
+
+    counts: tuple[int, ...]  # in the order of TALLY_FIELDS
+    registered_in: Mapping[GridMonth, int] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> int:
+        return self.counts[_AT[name]]
+
+    def __add__(self, other: Tally) -> Tally:
+        merged = dict(self.registered_in)
+        for key, n in other.registered_in.items():
+            merged[key] = merged.get(key, 0) + n
+        return Tally(tuple(a + b for a, b in zip(self.counts, other.counts)), merged)
+
+    def rate(self, numerator: str, denominator: str) -> Rate:
+        return Rate(self[numerator], self[denominator])
+
+    @staticmethod
+    def total(parts: Iterable[Tally]) -> Tally | None:
+        """The sum of several tallies in one pass; None for none."""
+        parts = list(parts)
+        if not parts:
+            return None
+        registered: dict[GridMonth, int] = defaultdict(int)
+        for t in parts:
+            for key, n in t.registered_in.items():
+                registered[key] += n
+        return Tally(tuple(sum(column) for column in zip(*(t.counts for t in parts))), dict(registered))
+
+
+NO_TALLY = Tally((0,) * len(TALLY_FIELDS))
+
+
+def tally(rules: KpiRules, clock: WorkingClock, cases: Sequence[CaseFacts], period: Period, now: datetime) -> Tally:
+    """The tally of these cases for a period, as things stood at `period.as_of(now)`."""
+    timely = discovery_timeliness(rules, cases, period, now)
+    accuracy = discovery_accuracy(cases, period, now)
+    by_channel = accuracy_by_channel(cases, period, now)
+    checked = verification_timeliness(rules, clock, cases, period, now)
+    shut = closure(rules, clock, cases, period, now)
+    rework = rework_rate(cases, period, now)
+    handling = on_time_handling(rules, clock, cases, period, now)
+    citizen = citizen_first_rate(cases, period, now)
+    values = {
+        "timely": timely.numerator, "found": timely.denominator,
+        "registered_reports": accuracy.numerator, "decided": accuracy.denominator,
+        "verify_on_time": checked.verify.numerator, "verify_due": checked.verify.denominator,
+        "check_on_time": checked.check.numerator, "check_due": checked.check.denominator,
+        "closed": shut.closure.numerator, "on_time_closed": shut.on_time.numerator,
+        "due_to_close": shut.closure.denominator,
+        "reworked": rework.numerator, "first_handled": rework.denominator,
+        "handled_on_time": handling.numerator, "handling_due": handling.denominator,
+        "open": open_count(cases, period, now), "overdue": overdue_count(rules, clock, cases, period, now),
+        "citizen_first": citizen.numerator, "registered": citizen.denominator,
+    }
+    values["handling_us"], values["handled"] = _handling_spans(cases, period, now)
+    values["dispatch_us"], values["dispatched"] = _dispatch_spans(cases, period, now)
+    for ch, rate in by_channel.items():
+        values[f"{ch}_registered"], values[f"{ch}_decided"] = rate.numerator, rate.denominator
+    return Tally(tuple(values[name] for name in TALLY_FIELDS), registered_by_grid_month(cases, period, now))
+
+
+def figures_of(counts: Tally, period: Period, *, coverage: Rate = NO_RATE,
+               grids: Collection[str] | None = None) -> AreaFigures:
+    """An area's figures from the tally of its cases, its coverage and its grids (None: no case-count
+    score)."""
     return AreaFigures(
-        discovery_timeliness=discovery_timeliness(rules, mine, period, now),
-        discovery_accuracy=discovery_accuracy(mine, period, now),
-        accuracy_by_channel=accuracy_by_channel(mine, period, now),
-        coverage=area_coverage(coverage_of_grids or {}, grids),
-        verification=verification_timeliness(rules, clock, mine, period, now),
-        closure=shut.closure,
-        on_time_closure=shut.on_time,
-        rework=rework_rate(mine, period, now),
-        on_time_handling=on_time_handling(rules, clock, mine, period, now),
-        open=open_count(mine, period, now),
-        overdue=overdue_count(rules, clock, mine, period, now),
-        average_handling_hours=average_handling_time(mine, period, now),
-        average_dispatch_hours=average_dispatch_time(mine, period, now),
-        citizen_first=citizen_first_rate(mine, period, now),
-        case_count_score=area_case_count_score(mine, grids, period, now) if grids is not None else None,
+        discovery_timeliness=counts.rate("timely", "found"),
+        discovery_accuracy=counts.rate("registered_reports", "decided"),
+        accuracy_by_channel={ch.value: counts.rate(f"{ch.value}_registered", f"{ch.value}_decided")
+                             for ch in Channel},
+        coverage=coverage,
+        verification=Verification(counts.rate("verify_on_time", "verify_due"),
+                                  counts.rate("check_on_time", "check_due")),
+        closure=counts.rate("closed", "due_to_close"),
+        on_time_closure=counts.rate("on_time_closed", "due_to_close"),
+        rework=counts.rate("reworked", "first_handled"),
+        on_time_handling=counts.rate("handled_on_time", "handling_due"),
+        open=counts["open"],
+        overdue=counts["overdue"],
+        average_handling_hours=Mean.of_microseconds(counts["handling_us"], counts["handled"]),
+        average_dispatch_hours=Mean.of_microseconds(counts["dispatch_us"], counts["dispatched"]),
+        citizen_first=counts.rate("citizen_first", "registered"),
+        case_count_score=case_count_score_of(counts.registered_in, grids, period) if grids is not None else None,
     )
+
+
+class _Ever(Period):
+    """A period whose figures are taken at the `now` given rather than at its end: for finished cases every
+    event has happened, so counting them at any moment after they finished gives the same answer."""
+
+    def as_of(self, now: datetime) -> datetime:
+        return now
+
+
+END_OF_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def utc_hour(moment: datetime) -> str:
+    """The hour a moment falls in, as 'YYYY-MM-DDTHH' in UTC (these strings sort as the hours do)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
+                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, str | None, date], Tally]:
+    """For finished cases (closed, rejected, voided): the tally per hour they finished (`utc_hour`), grid
+    and local day of the events of each day, counted as things stand once they finished. For any period of
+    whole days whose `as_of` is after they finished, the sum of these over the period's days and an area's
+    grids is exactly the tally `tally` gives for them: every event a figure counts for a finished case
+    happened between its first report and its finish (a missed deadline is counted at the deadline, which
+    passed before the run ended), so it falls on one of those days."""
+    by_day: dict[tuple[str, str | None, date], list[CaseFacts]] = defaultdict(list)
+    for c in cases:
+        finished = c.finished_at
+        if finished is None:
+            raise ValueError(f"case {c.id} is not finished")
+        day = c.reported_at.astimezone(zone).date()
+        last = finished.astimezone(zone).date()
+        hour = utc_hour(finished)
+        while day <= last:
+            by_day[(hour, c.grid, day)].append(c)
+            day += timedelta(days=1)
+    return {key: tally(rules, clock, group, _Ever.dates(key[2], key[2], zone), END_OF_TIME)
+            for key, group in by_day.items()}
 
 
 def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Territory, level: str,
                     period: Period, now: datetime, *, cells: Cells | None = None,
-                    visits: Iterable[CellVisit] = (), drill_id: str | None = None) -> dict[str, AreaFigures]:
-    """`area_figures` for every area of a level (grid, community, street, district)."""
+                    visits: Iterable[CellVisit] = (), coverage_of_grids: Mapping[str, Rate] | None = None,
+                    counted: Mapping[str | None, Tally] | None = None,
+                    drill_id: str | None = None) -> dict[str, AreaFigures]:
+    """`area_figures` for every area of a level (grid, community, street, district). Coverage: per grid as
+    given, else from the cells and visits. `counted`: per grid (None: no grid), the tally of further cases
+    counted already for the period."""
     scoped = in_scope(cases, drill_id)
     clock = clock_for(rules.calendar, scoped, now)
-    covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+    if coverage_of_grids is not None:
+        covered = coverage_of_grids
+    else:
+        covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
+    counted = counted or {}
     by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
     for c in scoped:
         by_grid[c.grid].append(c)
@@ -992,9 +1192,11 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
     for code in territory.at_level(level):
         grids = territory.grids_under(code)
         whole = level == "district"
-        mine = [c for g in (*grids, *((None,) if whole else ())) for c in by_grid.get(g, ())]
+        keys = (*grids, *((None,) if whole else ()))
+        mine = [c for g in keys for c in by_grid.get(g, ())]
         out[code] = area_figures(rules, mine, period, now, grids=grids, include_ungridded=whole,
-                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock)
+                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock,
+                                 counted=Tally.total(counted[g] for g in keys if g in counted))
     return out
 
 

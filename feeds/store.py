@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Float,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     create_engine,
@@ -29,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from feeds.kpis import TALLY_FIELDS
 from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -263,6 +267,70 @@ class DrillRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(64))
     clock: Mapped[str] = mapped_column(Text)  # JSON: [[wall ms, drill ms, speed], ...]
+
+
+class CaseFactsRow(Base):
+    """The facts of a live case (feeds.kpis.case_facts, as JSON) as they were at its `version`: every change
+    of a case raises its version, so a row whose version is the case's is exactly what replaying the case's
+    trail gives now. Written by the KPI board's job (feeds/kpicache.py), never by the ingest."""
+
+    __tablename__ = "kpi_case_facts"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    finished_hour: Mapped[str | None] = mapped_column(String(13))  # utc_hour closed / rejected / voided
+    tallied: Mapped[int | None] = mapped_column(Integer, index=True)  # the tally batch that counts it
+    facts: Mapped[str] = mapped_column(Text)
+
+
+class TallyBatch(Base):
+    """One batch of finished cases counted into kpi_case_days, under the rules (limits, calendar) of
+    `rules_key`. A batch never changes once written: readers rely on it (feeds/kpicache.py)."""
+
+    __tablename__ = "kpi_tally_batches"
+    batch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules_key: Mapped[str] = mapped_column(String(16), index=True)
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The tally (feeds.kpis.Tally) of one batch's finished cases per hour they finished (feeds.kpis.utc_hour), grid ('' for none)
+# and local day of the events counted; `month` is that day's 'YYYY-MM' (for the case-count score).
+CASE_DAYS = Table(
+    "kpi_case_days", Base.metadata,
+    Column("batch", ForeignKey("kpi_tally_batches.batch"), primary_key=True),
+    Column("finished_hour", String(13), primary_key=True),
+    Column("grid_code", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("month", String(7), nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in TALLY_FIELDS),
+    Index("ix_kpi_case_days_day", "day"),
+)
+
+
+class CellVisitRow(Base):
+    """A unit cell visited by a patrol unit on a settled local day (live fixes only; feeds/kpicache.py)."""
+
+    __tablename__ = "kpi_cell_visits"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cell_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class GridDayRow(Base):
+    """Per settled local day and grid: how many of its unit cells any live patrol visited."""
+
+    __tablename__ = "kpi_grid_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visited: Mapped[int] = mapped_column(Integer)
+
+
+class CoverageDayRow(Base):
+    """A local day whose cell visits are stored in kpi_cell_visits and kpi_grid_days (a day without a single
+    visit is stored too: this row says it was computed)."""
+
+    __tablename__ = "kpi_coverage_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 _TABLE_OF: dict[str, Any] = {

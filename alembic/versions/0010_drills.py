@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010_drills'
-down_revision = '0009'  # rechained when the branches are merged
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -115,7 +115,8 @@ def _scenario(conn) -> None:
              factories.position("P0001", lat=y, lon=LON + 0.0025, at=at(0, 9, 1)),
              factories.position("P0002", lat=y, lon=LON + 0.0035, at=at(1, 9)),
              factories.position("P0001", lat=y, lon=LON + 0.0005, at=at(2, 9), drill_id="DR1")]
-    write_batch(conn, fixes, [], at(2, 9))
+    for fix in fixes:  # each received as it is taken (a fix received much later would not count)
+        write_batch(conn, [fix], [], fix.fix_at)
 
 
 @pytest.fixture

@@ -1,0 +1,468 @@
+"""Caches of what the KPI figures can no longer change, kept by the KPI board's job (`refresh`), read by
+feeds/figures.py. The ingest never writes them. Why each is exact (docs/kpis.md, "Caching"):
+
+- kpi_case_facts: a live case's facts (feeds.kpis.case_facts) at its version. Every change of a case raises
+  its version, so a row whose version is the case's equals a fresh replay of its trail. The versions are
+  read before the trails, so a row is never stamped with a newer version than its trail.
+- kpi_tally_batches / kpi_case_days: finished live cases (closed, rejected, voided, before the job's
+  hour) counted once per grid, event day and hour they finished (feeds.kpis.finished_tallies), in numbered
+  batches written in one transaction each and never changed afterwards. A reader takes the newest batch M of
+  its rules first; then sums the rows of batches ≤ M for the period's days whose cases finished before the
+  hour of its `as_of`, and replays every other case the period needs. Both reads see the same batches ≤ M, so
+  each case is counted exactly once, whatever the job commits meanwhile.
+- kpi_cell_visits / kpi_grid_days / kpi_coverage_days: the unit cells visited on a settled local day (over
+  for longer than LATE_FIX_LIMIT + SETTLE_MARGIN): no fix that counts for that day can still arrive.
+
+One job writes (feeds/kpiboard.py); several may read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import shapely
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from feeds.cases import FINAL
+from feeds.kpis import (
+    LATE_FIX_LIMIT,
+    TALLY_FIELDS,
+    CaseFacts,
+    CaseRecord,
+    Cells,
+    CellVisit,
+    KpiRules,
+    Period,
+    Rate,
+    Tally,
+    Track,
+    TrailEvent,
+    case_facts,
+    cell_visits,
+    clock_for,
+    facts_from_json,
+    facts_to_json,
+    finished_tallies,
+    utc_hour,
+)
+from feeds.store import (
+    CASE_DAYS,
+    CaseAudit,
+    CaseFactsRow,
+    CaseRow,
+    CellVisitRow,
+    CoverageDayRow,
+    GridDayRow,
+    IncidentRow,
+    PatrolFix,
+    TallyBatch,
+)
+
+log = logging.getLogger(__name__)
+
+CASES = CaseRow.__table__
+AUDIT = CaseAudit.__table__
+REPORTS = IncidentRow.__table__
+FIXES = PatrolFix.__table__
+FACTS = CaseFactsRow.__table__
+BATCHES = TallyBatch.__table__
+VISITS = CellVisitRow.__table__
+GRID_DAYS = GridDayRow.__table__
+COVERED_DAYS = CoverageDayRow.__table__
+
+# a settled day is over for longer than LATE_FIX_LIMIT and this: the time a received fix may take to commit
+SETTLE_MARGIN = timedelta(minutes=5)
+_TRAIL_ACTIONS = ("verify", "register", "reject", "dispatch", "send_back", "handle", "self_handle", "check_pass",
+                  "check_fail", "close", "extend", "park", "restore", "void", "reassign")
+_NEEDS_AFTER = frozenset({"dispatch", "reassign", "reject", "extend", "restore"})
+_FINAL = [s.value for s in FINAL]
+_CHUNK = 1000  # ids per IN (...)
+
+
+def drill_filter(column: Any, drill_id: str | None) -> ColumnElement[bool]:
+    return column.is_(None) if drill_id is None else column == drill_id
+
+
+def rules_key(rules: KpiRules) -> str:
+    """A fingerprint of what deadlines depend on: a tally made under other rules is not used."""
+    text = repr((rules.taxonomy, rules.calendar, sorted(rules.discovery_limits.items()), rules.discovery_limit))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# ---------------------------------------------------------------------------------------------- case facts
+
+
+_RECORD_COLUMNS = (CASES.c.id, CASES.c.category, CASES.c.urgent, CASES.c.channel, CASES.c.grid_code,
+                   REPORTS.c.reporter_id, CASES.c.occurred_at, CASES.c.reported_at, CASES.c.drill_id)
+
+
+def trails_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[TrailEvent]]:
+    """The audit rows of these cases that the facts need, in time order."""
+    trails: dict[str, list[TrailEvent]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for case_id, action, by, at, after in conn.execute(
+                select(AUDIT.c.case_id, AUDIT.c.action, AUDIT.c.by, AUDIT.c.at, AUDIT.c.after)
+                .where(AUDIT.c.case_id.in_(chunk), AUDIT.c.action.in_(_TRAIL_ACTIONS))
+                .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id)):
+            trails.setdefault(case_id, []).append(
+                TrailEvent(action, by, at, json.loads(after) if action in _NEEDS_AFTER else {}))
+    return trails
+
+
+def replay(conn: Connection, records: Sequence[Sequence[Any]]) -> list[CaseFacts]:
+    """Facts of cases from their records (the columns of _RECORD_COLUMNS) and their trails, read after."""
+    trails = trails_of(conn, [r[0] for r in records]) if records else {}
+    return [case_facts(CaseRecord(*r), trails.get(r[0], ())) for r in records]
+
+
+_DECODED: dict[tuple[str, int], tuple[str, CaseFacts]] = {}  # (case, version) -> (stored JSON, its facts)
+_DECODED_MAX = 300_000
+
+
+def decoded(case_id: str, version: int, text: str) -> CaseFacts:
+    """`facts_from_json(text)`, kept in the process: the open cases are read by every panel, and a case's
+    facts at a version never change. A kept entry is used only when its JSON is the same text."""
+    found = _DECODED.get((case_id, version))
+    if found is not None and found[0] == text:
+        return found[1]
+    facts = facts_from_json(text)
+    if len(_DECODED) >= _DECODED_MAX:
+        _DECODED.clear()
+    _DECODED[(case_id, version)] = (text, facts)
+    return facts
+
+
+def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[CaseFacts]:
+    """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
+    version is the case's, replayed from the trail otherwise."""
+    rows = conn.execute(
+        select(*_RECORD_COLUMNS, CASES.c.version, FACTS.c.version, FACTS.c.facts)
+        .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
+                     .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
+        .where(*where)).all()
+    out = [decoded(r[0], r[-2], r[-1]) for r in rows if r[-2] is not None and r[-2] == r[-3]]
+    return out + replay(conn, [r[:-3] for r in rows if r[-2] is None or r[-2] != r[-3]])
+
+
+def refresh_facts(conn: Connection, limit: int | None = None) -> int:
+    """Write the facts of live cases that have none, or none for their version. Returns how many."""
+    query = (select(*_RECORD_COLUMNS, CASES.c.version, CASES.c.state)
+             .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
+                          .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
+             .where(CASES.c.drill_id.is_(None), or_(FACTS.c.version.is_(None), FACTS.c.version != CASES.c.version))
+             .order_by(CASES.c.reported_at))
+    rows = conn.execute(query.limit(limit) if limit else query).all()
+    for chunk in _chunks(rows, 5000):
+        facts = replay(conn, [r[:-2] for r in chunk])
+        ids = [r[0] for r in chunk]
+        conn.execute(delete(FACTS).where(FACTS.c.case_id.in_(ids), FACTS.c.tallied.is_(None)))
+        conn.execute(insert(FACTS), [
+            {"case_id": f.id, "version": r[-2], "tallied": None, "facts": facts_to_json(f),
+             "finished_hour": (utc_hour(f.finished_at) if r[-1] in _FINAL and f.finished_at is not None
+                               else None)}
+            for f, r in zip(facts, chunk)])
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------------- tallies
+
+
+def newest_batch(conn: Connection, key: str) -> int | None:
+    return conn.execute(select(func.max(BATCHES.c.batch)).where(BATCHES.c.rules_key == key)).scalar()
+
+
+def forget_other_rules(conn: Connection, key: str) -> None:
+    """Drop the tallies made under other rules (in one transaction: their cases become uncounted)."""
+    old = select(BATCHES.c.batch).where(BATCHES.c.rules_key != key)
+    if conn.execute(old.limit(1)).first() is None:
+        return
+    conn.execute(update(FACTS).where(FACTS.c.tallied.in_(old)).values(tallied=None))
+    conn.execute(delete(CASE_DAYS).where(CASE_DAYS.c.batch.in_(old)))
+    conn.execute(delete(BATCHES).where(BATCHES.c.rules_key != key))
+
+
+def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneInfo) -> int:
+    """Count the finished live cases not counted yet (finished before the current hour) into a new batch.
+    Returns how many cases it counted."""
+    key = rules_key(rules)
+    forget_other_rules(conn, key)
+    rows = conn.execute(select(FACTS.c.case_id, FACTS.c.facts)
+                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now))).all()
+    if not rows:
+        return 0
+    facts = [facts_from_json(text) for _, text in rows]
+    clock = clock_for(rules.calendar, facts, now)
+    tallies = finished_tallies(rules, clock, facts, zone)
+    batch = (conn.execute(select(func.max(BATCHES.c.batch))).scalar() or 0) + 1
+    conn.execute(insert(BATCHES), {"batch": batch, "rules_key": key, "made_at": now})
+    conn.execute(insert(CASE_DAYS), [
+        {"batch": batch, "finished_hour": hour, "grid_code": grid or "", "day": day.isoformat(),
+         "month": day.isoformat()[:7], **dict(zip(TALLY_FIELDS, t.counts))}
+        for (hour, grid, day), t in tallies.items()])
+    for chunk in _chunks([case_id for case_id, _ in rows]):
+        conn.execute(update(FACTS).where(FACTS.c.case_id.in_(chunk)).values(tallied=batch))
+    return len(rows)
+
+
+def whole_days(period: Period) -> bool:
+    """Whether the period starts and ends at local midnights (what the daily caches can answer)."""
+    return all(moment.astimezone(period.zone).time() == time() for moment in (period.start, period.end))
+
+
+@dataclass(frozen=True)
+class CaseLoad:
+    """The cases a period's figures need: `cases` to count from their facts, and per grid (None: no grid)
+    the tally of the finished cases counted already (`counted`)."""
+
+    cases: list[CaseFacts]
+    counted: dict[str | None, Tally]  # empty unless loaded by grid
+    counted_in_all: Tally | None = None  # of all the grids asked for
+
+    def total(self) -> Tally | None:
+        """The counted tally of all the grids asked for; None when nothing is counted."""
+        return self.counted_in_all if self.counted_in_all is not None else Tally.total(self.counted.values())
+
+
+def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[tuple[Period, datetime]],
+                    where_of: Callable[[Period, datetime], list[ColumnElement[bool]]],
+                    grids: Collection[str] | None, drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
+    """For each (period, now): the relevant cases (`where_of(period, now)`), split into the tallied ones
+    summed from kpi_case_days (live cases, periods of whole days, finished before the hour of the period's
+    `as_of`) and the others as facts."""
+    usable = rules is not None and drill_id is None and all(whole_days(p) for p, _ in windows)
+    key = rules_key(rules) if usable and rules is not None else None
+    batch = newest_batch(conn, key) if key is not None else None
+    out = []
+    for period, now in windows:
+        where = where_of(period, now)
+        if batch is None or key is None:
+            out.append(CaseLoad(load_facts(conn, where), {}))
+            continue
+        as_of_hour = utc_hour(period.as_of(now))
+        cases = load_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
+                                              FACTS.c.finished_hour >= as_of_hour)])
+        if by_grid:
+            out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_hour, grids)))
+        else:
+            out.append(CaseLoad(cases, {}, _counted_in_all(conn, key, batch, period, as_of_hour, grids)))
+    return out
+
+
+def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
+                  grids: Collection[str] | None) -> list[ColumnElement[bool]]:
+    days = period.days()
+    where = [CASE_DAYS.c.batch <= batch,
+             CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
+             CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
+             CASE_DAYS.c.finished_hour < as_of_hour]
+    if grids is not None:
+        where.append(CASE_DAYS.c.grid_code.in_(sorted(grids)))
+    return where
+
+
+def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
+                    grids: Collection[str] | None) -> Tally | None:
+    """The counted tally of all the grids together: one row of sums, and the registered cases per grid and
+    month for the case-count score."""
+    where = _counted_rows(key, batch, period, as_of_hour, grids)
+    sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
+    if not sums[0]:
+        return None
+    registered = {(grid, int(month[:4]), int(month[5:7])): int(n) for grid, month, n in conn.execute(
+        select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, func.sum(CASE_DAYS.c.registered))
+        .where(*where, CASE_DAYS.c.grid_code != "", CASE_DAYS.c.registered > 0)
+        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))}
+    return Tally(tuple(int(v or 0) for v in sums[1:]), registered)
+
+
+def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
+             grids: Collection[str] | None) -> dict[str | None, Tally]:
+    query = (select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS))
+             .where(*_counted_rows(key, batch, period, as_of_hour, grids))
+             .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
+    parts: dict[str | None, list[Tally]] = defaultdict(list)
+    registered = TALLY_FIELDS.index("registered")
+    for grid_code, month, *sums in conn.execute(query):
+        grid = grid_code or None
+        counts = tuple(int(v or 0) for v in sums)
+        per_month = {} if grid is None else {(grid, int(month[:4]), int(month[5:7])): counts[registered]}
+        parts[grid].append(Tally(counts, per_month))
+    return {grid: t for grid, ts in parts.items() if (t := Tally.total(ts)) is not None}
+
+
+# ---------------------------------------------------------------------------------------------- coverage
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime.combine(day, time(), zone), datetime.combine(day + timedelta(days=1), time(), zone)
+
+
+def settled(day: date, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether no fix that counts for the day can still arrive (LATE_FIX_LIMIT) or be uncommitted."""
+    return day_bounds(day, zone)[1] + LATE_FIX_LIMIT + SETTLE_MARGIN <= now
+
+
+def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime, datetime]], *,
+                 units: Collection[str] | None = None, drill_id: str | None = None,
+                 zone: ZoneInfo) -> set[CellVisit]:
+    """Cells visited, from the raw patrol fixes taken in `spans` (near the cells) that reached the centre
+    within LATE_FIX_LIMIT of being taken."""
+    spans = list(spans)
+    if not cells.codes or not spans:
+        return set()
+    west, south, east, north = shapely.total_bounds(cells.tree.geometries)
+    where = [or_(*((FIXES.c.fix_at >= a) & (FIXES.c.fix_at < b) for a, b in spans)),
+             drill_filter(FIXES.c.drill_id, drill_id),
+             FIXES.c.lon.between(west - 0.01, east + 0.01), FIXES.c.lat.between(south - 0.01, north + 0.01)]
+    if units is not None:
+        where.append(FIXES.c.unit_id.in_(sorted(units)))
+    rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
+                        .where(*where)).all()
+    rows = [r for r in rows if r[4] - r[1] <= LATE_FIX_LIMIT]
+    if not rows:
+        return set()
+    units_, times, lons, lats, _ = zip(*rows)
+    return cell_visits(cells, Track(units_, times, lons, lats), zone)
+
+
+def _spans_of(period: Period, now: datetime, days: Sequence[date]) -> list[tuple[datetime, datetime]]:
+    """Runs of consecutive days of the period as [start, end) moments, within [its start, its `as_of`)."""
+    out: list[tuple[datetime, datetime]] = []
+    for d in sorted(days):
+        start, end = day_bounds(d, period.zone)
+        start, end = max(start, period.start), min(end, period.as_of(now))
+        if start >= end:
+            continue
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def cached_days(conn: Connection, days: Sequence[date]) -> set[date]:
+    if not days:
+        return set()
+    rows = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day >= min(days).isoformat(),
+                                                         COVERED_DAYS.c.day <= max(days).isoformat()))
+    return {date.fromisoformat(d) for (d,) in rows} & set(days)
+
+
+def _stored_days(conn: Connection, period: Period, now: datetime, drill_id: str | None) -> set[date]:
+    """The days of the period whose stored visits it can use: live, whole days, over by its `as_of`."""
+    if drill_id is not None or not whole_days(period):
+        return set()
+    as_of = period.as_of(now)
+    return {d for d in cached_days(conn, period.days(now)) if day_bounds(d, period.zone)[1] <= as_of}
+
+
+def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, *,
+                  drill_id: str | None = None) -> dict[str, Rate]:
+    """Per grid of `cells`: cell-days visited / (cells × days) over the days of the period that have begun,
+    from kpi_grid_days for the settled days stored there, from raw fixes for the others."""
+    days = period.days(now)
+    size: dict[str, int] = defaultdict(int)
+    for g in cells.grids:
+        size[g] += 1
+    visited: dict[str, int] = defaultdict(int)
+    stored = _stored_days(conn, period, now, drill_id)
+    if stored:
+        for grid, n in conn.execute(
+                select(GRID_DAYS.c.grid_code, func.sum(GRID_DAYS.c.visited))
+                .where(GRID_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
+                .group_by(GRID_DAYS.c.grid_code)):
+            if grid in size:
+                visited[grid] += int(n)
+    grid_of = dict(zip(cells.codes, cells.grids))
+    fresh = fresh_visits(conn, cells, _spans_of(period, now, [d for d in days if d not in stored]),
+                         drill_id=drill_id, zone=period.zone)
+    for _, cell in {(d, cell) for d, _, cell in fresh if cell in grid_of}:
+        visited[grid_of[cell]] += 1
+    return {g: Rate(visited.get(g, 0), n * len(days)) for g, n in size.items()}
+
+
+def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, units: Collection[str] | None = None,
+           drill_id: str | None = None) -> set[CellVisit]:
+    """Cells visited per day and unit over the days of the period that have begun: the stored visits of
+    settled days, and those of the other days from raw fixes."""
+    days = period.days(now)
+    stored = _stored_days(conn, period, now, drill_id)
+    out: set[CellVisit] = set()
+    codes = set(cells.codes)
+    for chunk in _chunks(sorted(d.isoformat() for d in stored), 100):
+        query = select(VISITS.c.day, VISITS.c.unit_id, VISITS.c.cell_code).where(VISITS.c.day.in_(chunk))
+        if units is not None:
+            query = query.where(VISITS.c.unit_id.in_(sorted(units)))
+        out.update((date.fromisoformat(d), u, c) for d, u, c in conn.execute(query) if c in codes)
+    spans = _spans_of(period, now, [d for d in days if d not in stored])
+    return out | fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone)
+
+
+def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: ZoneInfo,
+                       max_days: int | None = None) -> int:
+    """Compute and store the live cell visits of settled days not stored yet, from the first live fix's day
+    on; at most `max_days` of them. Returns how many days it stored."""
+    first = conn.execute(select(func.min(FIXES.c.fix_at))).scalar()
+    if first is None or not cells.codes:
+        return 0
+    day = first.astimezone(zone).date()
+    candidates = []
+    while settled(day, now, zone):
+        candidates.append(day)
+        day += timedelta(days=1)
+    todo = [d for d in candidates if d not in cached_days(conn, candidates)][:max_days]
+    grid_of = dict(zip(cells.codes, cells.grids))
+    for d in todo:
+        seen = fresh_visits(conn, cells, [day_bounds(d, zone)], zone=zone)
+        if seen:
+            conn.execute(insert(VISITS), [{"day": v[0].isoformat(), "unit_id": v[1], "cell_code": v[2]}
+                                          for v in sorted(seen) if v[0] == d])
+        per_grid: dict[str, int] = defaultdict(int)
+        for cell in {c for day_, _, c in seen if day_ == d}:
+            per_grid[grid_of[cell]] += 1
+        if per_grid:
+            conn.execute(insert(GRID_DAYS), [{"day": d.isoformat(), "grid_code": g, "visited": n}
+                                             for g, n in sorted(per_grid.items())])
+        conn.execute(insert(COVERED_DAYS), {"day": d.isoformat(), "computed_at": now})
+    return len(todo)
+
+
+# ---------------------------------------------------------------------------------------------- the job
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    facts: int
+    tallied: int
+    days: int
+
+
+def refresh(engine: Engine, rules: KpiRules, now: datetime, zone: ZoneInfo, cells: Cells | None = None, *,
+            max_days: int | None = None) -> Refreshed:
+    """One pass of the job: facts of changed cases, a tally batch of the newly finished, the visits of
+    newly settled days; each in its own transaction."""
+    with engine.begin() as conn:
+        facts = refresh_facts(conn)
+    with engine.begin() as conn:
+        tallied = tally_finished(conn, rules, now, zone)
+    days = 0
+    if cells is not None:
+        with engine.begin() as conn:
+            days = store_settled_days(conn, cells, now, zone, max_days)
+    if facts or tallied or days:
+        log.info("KPI caches: %d case facts written, %d finished cases counted, %d days of visits stored",
+                 facts, tallied, days)
+    return Refreshed(facts, tallied, days)
