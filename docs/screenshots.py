@@ -106,7 +106,8 @@ def main() -> None:
                     print(path)
         finally:
             driver.quit()
-        shoot_actions(stack.url)
+        if not only or "dispatch-act" in only:
+            shoot_actions(stack.url)
     finally:
         day_shift.stop.set()
         stack.stop()
