@@ -121,6 +121,12 @@ row.click();
 """
 
 
+def until(driver, script: str, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not driver.execute_script(script) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def shoot_actions(url: str) -> None:
     driver = headless_chromium()
     try:
@@ -134,10 +140,10 @@ def shoot_actions(url: str) -> None:
             driver.get(url + "dispatch")
             time.sleep(6)
             driver.execute_script(OPEN_REASSIGN, "处置中")
-            time.sleep(2)
+            until(driver, "return !!document.querySelector('#dispatch-detail .detail-state')")
             driver.execute_script("var b = document.querySelector(\"#act-buttons [data-action='reassign']\")"
                                   " || document.querySelector('#act-buttons [data-action]'); b && b.click();")
-            time.sleep(2)
+            until(driver, "var f = document.getElementById('act-form'); return f && !f.hidden")
             driver.execute_script("var l = document.querySelector('#act-target label'); l && l.click();"
                                   "var q = document.querySelector('#act-quick [data-reason]'); q && q.click();")
             time.sleep(1)

@@ -111,9 +111,15 @@ def status_panel(view: StatusView, lang: str) -> list[html.Div]:
     ]
 
 
+def _value(text: str) -> list[object]:
+    """'16.0 分钟' as a big number and a small unit, so the tile holds it at any size."""
+    number, _, unit = text.partition(" ")
+    return [number, html.Span(unit, className="dr-figure-unit")] if unit else [text]
+
+
 def figures_panel(figures: Sequence[Figure]) -> list[html.Div]:
     return [html.Div(className=f"dr-figure dr-figure-{f.key}", children=[
-        html.Div(f.value, className="dr-figure-value"),
+        html.Div(_value(f.value), className="dr-figure-value"),
         html.Div(f.label, className="dr-figure-label"),
         html.Div(f.detail, className="dr-figure-detail"),
     ]) for f in figures]
