@@ -65,6 +65,7 @@ DISPATCH_SUMMARY = "dispatch-summary"  # how many cases, by light
 DISPATCH_QUEUE = "dispatch-queue"
 DISPATCH_SELECTED = "dispatch-selected"  # the selected case id (written by the browser script on a click)
 DISPATCH_CHANGED = "dispatch-changed"  # case ids a pushed delta changed (written by the browser script)
+DISPATCH_CASE_CHANGED = "dispatch-case-changed"  # the same, only when the selected case is among them
 DISPATCH_TICK = "dispatch-tick"  # countdowns and lights move with time
 DISPATCH_MAP = "dispatch-map"
 DISPATCH_QUEUE_DOTS = "dispatch-queue-dots"  # the queue's cases on the map

@@ -51,9 +51,18 @@
     if (!ids.length && !desk.pendingAll) return;
     desk.bumps += 1;
     desk.lastBump = Date.now();
-    setProps("dispatch-changed", { data: { n: desk.bumps, ids: ids, all: desk.pendingAll } });
+    var changed = { n: desk.bumps, ids: ids, all: desk.pendingAll };
+    setProps("dispatch-changed", { data: changed });
+    /* the selected case's detail and actions only when it changed: Dash keeps only the newest answer of a
+       callback, so needless calls would drop the one that shows a newly selected case */
+    var shown = currentCase();
+    if (desk.pendingAll || (shown && desk.pending[shown])) setProps("dispatch-case-changed", { data: changed });
     desk.pending = {};
     desk.pendingAll = false;
+  }
+  function currentCase() {
+    var head = document.querySelector("#dispatch-detail .detail-state[data-case]");
+    return desk.selectedCase || (head && head.getAttribute("data-case")) || null;
   }
   function bump(ids, all) {
     ids.forEach(function (id) { desk.pending[id] = true; });

@@ -89,7 +89,7 @@ def register(app: Dash, source: ActionDesk) -> None:
         Input(ids.ACT_CHOICE, "data"),
         Input(ids.ACT_CANCEL, "n_clicks"),
         Input(ids.ACT_DONE, "data"),
-        Input(ids.DISPATCH_CHANGED, "data"),
+        Input(ids.DISPATCH_CASE_CHANGED, "data"),
         State(ids.ACT_SEEN, "data"),
         State(ids.DISPATCH_LANG, "data"),
     )
@@ -97,7 +97,7 @@ def register(app: Dash, source: ActionDesk) -> None:
                changed: dict[str, Any] | None, seen_data: dict[str, Any] | None, lang: str) -> tuple[Any, ...]:
         fired = {key.split(".")[0] for key in ctx.triggered_prop_ids}  # several at once: a verdict and its push
         form_open = bool(seen_data and seen_data.get("action") and seen_data.get("case_id") == selected)
-        if fired == {ids.DISPATCH_CHANGED} and (not concerns(changed, selected) or form_open):
+        if fired == {ids.DISPATCH_CASE_CHANGED} and (not concerns(changed, selected) or form_open):
             raise PreventUpdate  # an open form keeps what the person saw: a change since shows as a conflict
         if not selected:
             return _closed([], None)

@@ -94,14 +94,14 @@ def register(app: Dash, source: CaseSource) -> None:
         Output(ids.DISPATCH_FOCUS, "children"),
         Output(ids.DISPATCH_MAP, "viewport"),
         Input(ids.DISPATCH_SELECTED, "data"),
-        Input(ids.DISPATCH_CHANGED, "data"),
+        Input(ids.DISPATCH_CASE_CHANGED, "data"),  # not every change: a newer call would drop this one's answer
         Input(ids.DISPATCH_TICK, "n_intervals"),
         State(ids.DISPATCH_LANG, "data"),
         State(ids.DISPATCH_DRILL, "data"),
     )
     def _case(selected: str | None, changed: dict[str, Any] | None, _tick: Any, lang: str,
               drill: str | None = None) -> tuple[Any, ...]:
-        if ctx.triggered_id == ids.DISPATCH_CHANGED and not concerns(changed, selected):
+        if ctx.triggered_id == ids.DISPATCH_CASE_CHANGED and not concerns(changed, selected):
             raise PreventUpdate
         if not selected:
             return no_case(lang), [], [], no_update

@@ -280,6 +280,7 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
         dcc.Store(id=ids.DISPATCH_LANG, data=lang),
         dcc.Store(id=ids.DISPATCH_SELECTED, data=selected),
         dcc.Store(id=ids.DISPATCH_CHANGED),
+        dcc.Store(id=ids.DISPATCH_CASE_CHANGED),
         dcc.Interval(id=ids.DISPATCH_TICK, interval=REFRESH_MS),
         html.Header(className="dispatch-bar", children=[
             html.H1([html.Span(t("title", lang), className="bar-title"),
