@@ -164,14 +164,14 @@ def register(app: Dash, source: ActionDesk) -> None:
             raise PreventUpdate
         who = auth.permitted(Permission.ACT_ON_CASES)
         if who is None:
-            return result_note("refused", t("act_refused_role", lang)), True, None, no_update
+            return _not_done(t("act_refused_role", lang))
         seen = Seen.from_data(seen_data)
         form = Form(seen_data["action"], reason, target, department, assignee,
                     float(hours) if hours not in (None, "") else None, reject)
         try:
             command = command_for(form, seen, who.username, _new_id(), datetime.now(UTC))
         except FormError as err:
-            return result_note("refused", t("act_refused", lang).format(why=t(err.key, lang))), True, None, no_update
+            return _not_done(t("act_refused", lang).format(why=t(err.key, lang)))
         verdict = source.desk.send(command)
         note = _verdict_note(verdict, command, lang)
         undo = None
@@ -199,10 +199,9 @@ def register(app: Dash, source: ActionDesk) -> None:
             raise PreventUpdate
         who = auth.permitted(Permission.ACT_ON_CASES)
         if who is None:
-            return result_note("refused", t("act_refused_role", lang)), True, None, no_update
+            return _not_done(t("act_refused_role", lang))
         if source.clock() * 1000 > data["until"]:
-            return result_note("refused", t("act_refused", lang).format(why=t("act_undo_late", lang))), True, None, \
-                no_update
+            return _not_done(t("act_refused", lang).format(why=t("act_undo_late", lang)))
         form, seen = Form(**data["form"]), Seen.from_data(data["seen"])
         why = t("act_undo_reason", lang).format(why=data.get("reason") or "")
         command = undo_command(form, seen, data["version"], who.username, why, _new_id(), datetime.now(UTC))
@@ -239,6 +238,11 @@ def register(app: Dash, source: ActionDesk) -> None:
             return result_note("conflict", t("act_conflict", lang).format(
                 who=names.get(last.by, last.by), when=when, what=coded("action", last.action, lang), state=state))
         return result_note("refused", t("act_refused", lang).format(why=verdict.reason))
+
+
+def _not_done(text: str) -> tuple[Any, ...]:
+    """The result outputs for a command refused before it was sent: why, no undo, the panel left as it is."""
+    return result_note("refused", text), True, None, no_update
 
 
 def html_until(until_ms: int) -> Any:
