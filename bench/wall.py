@@ -12,6 +12,7 @@ bench/latency.py does) and the two click endpoints (grid card, a patrol's last h
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import os
 import platform
 import random
@@ -139,11 +140,18 @@ def live_latency(url: str, seconds: float, warmup: float = 5.0) -> dict[str, flo
     return {"p50": p50, "p95": p95, "p99": p99, "a50": a50, "a95": a95, "painted": lat.size, "on_duty": on_duty}
 
 
-def timed_get(url: str, times: int = 3) -> float:
+def kiosk_opener(kiosk_url: str) -> urllib.request.OpenerDirector:
+    """An HTTP client signed in as the wall's kiosk (its session cookie kept)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener.open(kiosk_url, timeout=60).read()
+    return opener
+
+
+def timed_get(opener: urllib.request.OpenerDirector, url: str, times: int = 3) -> float:
     best = float("inf")
     for _ in range(times):
         began = time.perf_counter()
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with opener.open(url, timeout=60) as r:
             r.read()
         best = min(best, time.perf_counter() - began)
     return best * 1000
@@ -174,14 +182,15 @@ def main() -> None:
         time.sleep(5)  # every unit on duty before the wall opens
         print(f"wall at {args.grids} grids, {args.cases:,} cases ({args.open:,} open), {args.units} patrols at 1 Hz",
               flush=True)
-        tti = time_to_interactive(stack.url, args.loads)
-        live = live_latency(stack.url, args.seconds)
+        tti = time_to_interactive(stack.kiosk_url, args.loads)
+        live = live_latency(stack.kiosk_url, args.seconds)
         grid = district.grid_areas()[len(district.grid_areas()) // 2].code
-        card_ms = timed_get(f"{stack.url}api/wall/grid/{grid}")
-        trail_ms = timed_get(f"{stack.url}api/wall/trail/U00010")
+        kiosk = kiosk_opener(stack.kiosk_url)
+        card_ms = timed_get(kiosk, f"{stack.url}api/wall/grid/{grid}")
+        trail_ms = timed_get(kiosk, f"{stack.url}api/wall/trail/U00010")
         publisher.stop.set()
         thread.join()
-        snapshot_kb = len(urllib.request.urlopen(f"{stack.url}api/live/snapshot", timeout=60).read()) / 1024
+        snapshot_kb = len(kiosk.open(f"{stack.url}api/live/snapshot", timeout=60).read()) / 1024
     finally:
         stack.stop()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()

@@ -31,6 +31,7 @@ import shapely
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from feeds import visittally
 from feeds.cases import FINAL
 from feeds.kpis import (
     LATE_FIX_LIMIT,
@@ -79,7 +80,7 @@ GRID_DAYS = GridDayRow.__table__
 COVERED_DAYS = CoverageDayRow.__table__
 
 # a settled day is over for longer than LATE_FIX_LIMIT and this: the time a received fix may take to commit
-SETTLE_MARGIN = timedelta(minutes=5)
+SETTLE_MARGIN = visittally.COMMIT_MARGIN
 _TRAIL_ACTIONS = ("verify", "register", "reject", "dispatch", "send_back", "handle", "self_handle", "check_pass",
                   "check_fail", "close", "extend", "park", "restore", "void", "reassign")
 _NEEDS_AFTER = frozenset({"dispatch", "reassign", "reject", "extend", "restore"})
@@ -369,10 +370,24 @@ def _stored_days(conn: Connection, period: Period, now: datetime, drill_id: str 
     return {d for d in cached_days(conn, period.days(now)) if day_bounds(d, period.zone)[1] <= as_of}
 
 
+def _tallied_days(conn: Connection, period: Period, now: datetime, days: Iterable[date],
+                  drill_id: str | None) -> set[date]:
+    """The days of the period (not stored) whose visits the running tally holds: live, counted in full
+    since the day began, and wholly inside the period (it starts by the day's start and runs to now or
+    past the day's end)."""
+    if drill_id is not None:
+        return set()
+    as_of = period.as_of(now)
+    inside = [d for d in days if period.start <= day_bounds(d, period.zone)[0]
+              and as_of >= min(now, day_bounds(d, period.zone)[1])]
+    return visittally.tracked_days(conn, inside, now, period.zone)
+
+
 def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, *,
                   drill_id: str | None = None) -> dict[str, Rate]:
     """Per grid of `cells`: cell-days visited / (cells × days) over the days of the period that have begun,
-    from kpi_grid_days for the settled days stored there, from raw fixes for the others."""
+    from kpi_grid_days for the settled days stored there, from the running tally for the days it holds
+    (feeds/visittally.py), from raw fixes for the others."""
     days = period.days(now)
     size: dict[str, int] = defaultdict(int)
     for g in cells.grids:
@@ -387,9 +402,12 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
             if grid in size:
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids))
-    fresh = fresh_visits(conn, cells, _spans_of(period, now, [d for d in days if d not in stored]),
+    tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
+    seen = {(d, cell) for d, cell in visittally.cells_visited(conn, tallied) if cell in grid_of}
+    fresh = fresh_visits(conn, cells, _spans_of(period, now, [d for d in days if d not in stored | tallied]),
                          drill_id=drill_id, zone=period.zone)
-    for _, cell in {(d, cell) for d, _, cell in fresh if cell in grid_of}:
+    seen |= {(d, cell) for d, _, cell in fresh if cell in grid_of}
+    for _, cell in seen:
         visited[grid_of[cell]] += 1
     return {g: Rate(visited.get(g, 0), n * len(days)) for g, n in size.items()}
 
@@ -397,7 +415,7 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
 def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, units: Collection[str] | None = None,
            drill_id: str | None = None) -> set[CellVisit]:
     """Cells visited per day and unit over the days of the period that have begun: the stored visits of
-    settled days, and those of the other days from raw fixes."""
+    settled days, the running tally's of the days it holds, and those of the other days from raw fixes."""
     days = period.days(now)
     stored = _stored_days(conn, period, now, drill_id)
     out: set[CellVisit] = set()
@@ -407,7 +425,9 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
         if units is not None:
             query = query.where(VISITS.c.unit_id.in_(sorted(units)))
         out.update((date.fromisoformat(d), u, c) for d, u, c in conn.execute(query) if c in codes)
-    spans = _spans_of(period, now, [d for d in days if d not in stored])
+    tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
+    out.update(v for v in visittally.visits_of(conn, tallied, units) if v[2] in codes)
+    spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
     return out | fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone)
 
 
@@ -425,8 +445,16 @@ def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: Zone
         day += timedelta(days=1)
     todo = [d for d in candidates if d not in cached_days(conn, candidates)][:max_days]
     grid_of = dict(zip(cells.codes, cells.grids))
+    at = visittally.cursor(conn)
+    stored = 0
     for d in todo:
-        seen = fresh_visits(conn, cells, [day_bounds(d, zone)], zone=zone)
+        if at is not None and at.since <= day_bounds(d, zone)[0] - visittally.HEAD_START:
+            if at.through < day_bounds(d, zone)[1] + LATE_FIX_LIMIT:
+                break  # the tally has not counted every fix of the day yet: next tick
+            codes = set(cells.codes)
+            seen = {v for v in visittally.visits_of(conn, [d]) if v[2] in codes}
+        else:
+            seen = fresh_visits(conn, cells, [day_bounds(d, zone)], zone=zone)
         if seen:
             conn.execute(insert(VISITS), [{"day": v[0].isoformat(), "unit_id": v[1], "cell_code": v[2]}
                                           for v in sorted(seen) if v[0] == d])
@@ -437,7 +465,9 @@ def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: Zone
             conn.execute(insert(GRID_DAYS), [{"day": d.isoformat(), "grid_code": g, "visited": n}
                                              for g, n in sorted(per_grid.items())])
         conn.execute(insert(COVERED_DAYS), {"day": d.isoformat(), "computed_at": now})
-    return len(todo)
+        visittally.drop_day(conn, d)
+        stored += 1
+    return stored
 
 
 # ---------------------------------------------------------------------------------------------- the job
@@ -448,21 +478,24 @@ class Refreshed:
     facts: int
     tallied: int
     days: int
+    fixes: int = 0  # fixes added to the running tally of cell visits
 
 
 def refresh(engine: Engine, rules: KpiRules, now: datetime, zone: ZoneInfo, cells: Cells | None = None, *,
-            max_days: int | None = None) -> Refreshed:
-    """One pass of the job: facts of changed cases, a tally batch of the newly finished, the visits of
-    newly settled days; each in its own transaction."""
+            max_days: int | None = None, tally_budget_s: float = 10.0) -> Refreshed:
+    """One pass of the job: facts of changed cases, a tally batch of the newly finished, the fixes received
+    since the last pass into the running tally of cell visits, the visits of newly settled days; each in
+    its own transactions."""
     with engine.begin() as conn:
         facts = refresh_facts(conn)
     with engine.begin() as conn:
         tallied = tally_finished(conn, rules, now, zone)
-    days = 0
+    days = fixes = 0
     if cells is not None:
+        fixes = visittally.track(engine, cells, now, zone, tally_budget_s)
         with engine.begin() as conn:
             days = store_settled_days(conn, cells, now, zone, max_days)
     if facts or tallied or days:
-        log.info("KPI caches: %d case facts written, %d finished cases counted, %d days of visits stored",
-                 facts, tallied, days)
-    return Refreshed(facts, tallied, days)
+        log.info("KPI caches: %d case facts written, %d finished cases counted, %d fixes tallied, "
+                 "%d days of visits stored", facts, tallied, fixes, days)
+    return Refreshed(facts, tallied, days, fixes)

@@ -662,14 +662,23 @@ def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
     they are at most `max_gap` apart and on the same local day (a unit switched off, or a night, is not a
     walk). A segment whose two ends lie in the same cell is taken to stay in it (cells are ≈100 m squares
     cut by grid edges; fixes come seconds apart), which spares testing most segments."""
+    return set(cell_pieces(cells, track, zone, max_gap))
+
+
+def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
+                max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
+    """`cell_visits` with, for each visit, how many pieces of the track make it: fixes inside the cell and
+    segments crossing it. A visit holds while one piece is left, so a late fix that bends a segment can
+    take back what the straight segment crossed (feeds/visittally.py). Fixes of a unit taken at the same
+    moment are ordered by position, so the pieces do not depend on the order the fixes are given in."""
     n = len(track.units)
     if n == 0 or not cells.codes:
-        return set()
+        return {}
     unit_names, unit = np.unique(np.asarray(track.units, dtype=object).astype(str), return_inverse=True)
     t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
     lon = np.asarray(track.lons, dtype=float)
     lat = np.asarray(track.lats, dtype=float)
-    order = np.lexsort((t, unit))
+    order = np.lexsort((lat, lon, t, unit))
     unit, t, lon, lat = unit[order], t[order], lon[order], lat[order]
     first = datetime.fromtimestamp(int(t.min()) / 1e6, UTC).astimezone(zone).date()
     last = datetime.fromtimestamp(int(t.max()) / 1e6, UTC).astimezone(zone).date()
@@ -681,7 +690,7 @@ def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
     hit_fix, hit_cell = cells.tree.query(points, predicate="intersects")
     cell_of = np.full(n, -1, dtype=np.int64)
     cell_of[hit_fix] = hit_cell  # one of the cells a fix lies in (two only on a shared edge)
-    pairs = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
+    pieces = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
 
     joined = ((unit[1:] == unit[:-1]) & (day[1:] == day[:-1]) & (t[1:] - t[:-1] <= max_gap // _US)
               & ((cell_of[1:] != cell_of[:-1]) | (cell_of[1:] < 0)))
@@ -692,9 +701,9 @@ def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
         segments = shapely.linestrings(coords)
         hit_seg, seg_cell = cells.tree.query(segments, predicate="intersects")
         seg_fix = starts[hit_seg]
-        pairs.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
-    visited = np.unique(np.concatenate(pairs), axis=0)
-    return {(days[d], str(unit_names[u]), cells.codes[c]) for d, u, c in visited}
+        pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
+    visited, counts = np.unique(np.concatenate(pieces), axis=0, return_counts=True)
+    return {(days[d], str(unit_names[u]), cells.codes[c]): int(k) for (d, u, c), k in zip(visited, counts)}
 
 
 def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,

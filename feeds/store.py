@@ -143,7 +143,11 @@ class PatrolFix(_FeedRow, Base):
     # Time first: fixes arrive in about time order, so each batch lands at the end of the index (a few
     # pages written per commit; unit first, every batch rewrote a page per unit). A unit's track over a
     # period is read from the index alone: the period's range, filtered on unit_id.
-    __table_args__ = (Index("ix_patrol_fixes_time_unit", "fix_at", "unit_id"), drill_index("patrol_fixes"))
+    # Live fixes by receipt: what the cell-visit tally reads each tick (feeds/visittally.py). They too land at
+    # the end of the index.
+    __table_args__ = (Index("ix_patrol_fixes_time_unit", "fix_at", "unit_id"), drill_index("patrol_fixes"),
+                      Index("ix_patrol_fixes_received_live", "received_at", sqlite_where=text("drill_id IS NULL"),
+                            postgresql_where=text("drill_id IS NULL")))
 
 
 class IncidentRow(_FeedRow, Base):
@@ -331,6 +335,36 @@ class CoverageDayRow(Base):
     __tablename__ = "kpi_coverage_days"
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LiveVisitRow(Base):
+    """The running tally of a day's cell visits (feeds/visittally.py): how many pieces of the unit's track
+    (fixes inside the cell, segments crossing it) make the visit; a visit while pieces > 0."""
+
+    __tablename__ = "kpi_live_visits"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cell_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pieces: Mapped[int] = mapped_column(Integer)
+
+
+class VisitTailRow(Base):
+    """The newest fix the tally has counted of each unit: the context of its next fixes."""
+
+    __tablename__ = "kpi_visit_tails"
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fix_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
+class VisitCursorRow(Base):
+    """One row: the tally counts the live fixes received after `since`, up to `through`."""
+
+    __tablename__ = "kpi_visit_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    through: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 _TABLE_OF: dict[str, Any] = {

@@ -24,7 +24,18 @@ from feeds.figures import (
 )
 from feeds.kpicache import CASE_DAYS, refresh
 from feeds.kpis import LATE_FIX_LIMIT, Period
-from feeds.store import CaseFactsRow, CellVisitRow, CoverageDayRow, GridDayRow, TallyBatch, write_batch
+from feeds.store import (
+    CaseFactsRow,
+    CellVisitRow,
+    CoverageDayRow,
+    GridDayRow,
+    LiveVisitRow,
+    TallyBatch,
+    VisitCursorRow,
+    VisitTailRow,
+    write_batch,
+)
+from feeds.visittally import COMMIT_MARGIN, tracked_days
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
@@ -38,7 +49,8 @@ def _forget(engine) -> None:
     """Empty every cache: what follows is computed from the cases, trails and fixes alone."""
     with engine.begin() as conn:
         for table in (CASE_DAYS, CaseFactsRow.__table__, TallyBatch.__table__, CellVisitRow.__table__,
-                      GridDayRow.__table__, CoverageDayRow.__table__):
+                      GridDayRow.__table__, CoverageDayRow.__table__, LiveVisitRow.__table__, VisitTailRow.__table__,
+                      VisitCursorRow.__table__):
             conn.execute(delete(table))
 
 
@@ -160,9 +172,12 @@ def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
     for hours in (30, 18):
         end = moment + timedelta(hours=hours)
         simulate(sim, engine, moment, end, step=timedelta(minutes=3))
-        moment = end + timedelta(minutes=3)
-        refresh(engine, RULES, moment, CST, cells)
+        moment = end + COMMIT_MARGIN  # every fix received is in the running tally of cell visits
+        refresh(engine, RULES, moment, CST, cells, tally_budget_s=600)
         assert _cached(engine)["kpi_case_facts"] > 0
+        with engine.connect() as conn:  # the second day under way is read from the tally
+            today = moment.astimezone(CST).date()
+            assert tracked_days(conn, [today], moment, CST) == ({today} if hours == 18 else set())
         cached = _everything(engine, moment, first, 3, grids=3)
         _forget(engine)
         _assert_same(_everything(engine, moment, first, 3, grids=3), cached)
