@@ -1,13 +1,15 @@
 """How long the KPI panels take at city size: a month of a district (1,100 grids, 33,000 unit cells, ~100k
 cases with their audit trails) in a database, the month running (the 30th, 15:00), and coverage from the
-stored visits of settled days plus today's raw patrol fixes.
+stored visits of settled days plus today's running tally of cell visits (feeds/visittally.py), which the
+job brings up to date from the fixes received since its last tick.
 
     .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--patrols 1000] [--fix-minutes 2]
     .venv/bin/python -m bench.kpis --leader    # the leader page on a simulated week of the demo district
 
-Cold: the KPI board's job fills the caches (case facts, tally of finished cases), then the panel. Warm: the
-panel again, as every screen and every later tick sees it. The cell visits of the 29 settled days are
-stored as the job stores them (`kpi_grid_days`): computing a day of raw fixes is timed on its own below.
+Cold: the KPI board's job fills the caches (case facts, tally of finished cases, today's fixes into the
+tally of cell visits), then the panel. Warm: the panel again, as every screen and every later tick sees it.
+The cell visits of the 29 settled days are stored as the job stores them (`kpi_grid_days`); today's fixes
+were received since the tally's cursor (started on the 1st), as if the job had stopped --fix-minutes ago.
 """
 from __future__ import annotations
 
@@ -22,13 +24,27 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import select
 from shapely.geometry import box, mapping
 
 from feeds.calendar import WorkingCalendar
 from feeds.figures import area_panel, load_cases, load_cells
 from feeds.kpicache import refresh
 from feeds.kpis import KpiRules, Period, Track, Cells, area_figures, cell_visits
-from feeds.store import Area, CaseAudit, CaseRow, CoverageDayRow, GridDayRow, PatrolFix, make_engine, migrate
+from feeds.store import (
+    Area,
+    CaseAudit,
+    CaseRow,
+    CoverageDayRow,
+    GridDayRow,
+    PatrolFix,
+    LiveVisitRow,
+    VisitCursorRow,
+    VisitTailRow,
+    make_engine,
+    migrate,
+)
+from feeds.visittally import COMMIT_MARGIN, track
 from feeds.taxonomy import load
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -106,9 +122,10 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
             conn.execute(CaseAudit.__table__.insert(), audit_rows[chunk:chunk + 50000])
         conn.execute(GridDayRow.__table__.insert(), grid_days)
         conn.execute(CoverageDayRow.__table__.insert(), [{"day": d.isoformat(), "computed_at": NOW} for d in settled])
-    # today's last `fix_minutes` minutes of `patrols` units at 1 Hz, each walking inside one grid
+    # today's last `fix_minutes` minutes (before the tally's margin) of `patrols` units at 1 Hz, each walking
+    # inside one grid
     nprng = np.random.default_rng(seed)
-    first = NOW - timedelta(minutes=fix_minutes)
+    first = NOW - COMMIT_MARGIN - timedelta(minutes=fix_minutes)
     per_unit = fix_minutes * 60
     with engine.begin() as conn:
         for u in range(patrols):
@@ -140,7 +157,7 @@ def _warm(label: str, fn, runs: int = 5) -> None:  # type: ignore[no-untyped-def
           f" {runs} runs)", flush=True)
 
 
-def bench_panel(url: str, cases: int) -> None:
+def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
     rules = KpiRules(load(), WorkingCalendar())
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -151,8 +168,29 @@ def bench_panel(url: str, cases: int) -> None:
         _timed("uncached: district month panel with coverage",
                lambda: area_panel(conn, rules, "D", MONTH, NOW))
         cells = load_cells(conn)
-    _timed("cold: the KPI job fills the caches (case facts, tally of finished cases)",
-           lambda: refresh(engine, rules, NOW, CST, cells))
+    with engine.begin() as conn:  # the tally of cell visits counted every fix received from the 1st until today
+        conn.execute(VisitCursorRow.__table__.insert(), {  # 's last minutes (its rows then are in kpi_grid_days)
+            "id": 1, "since": MONTH.start - timedelta(hours=1),
+            "through": NOW - COMMIT_MARGIN - timedelta(minutes=fix_minutes)})
+        # what it holds by then: each patrol has walked every cell of its grid (its rows since the morning)
+        grids = sorted(conn.execute(select(Area.code).where(Area.level == "grid")).scalars())
+        conn.execute(LiveVisitRow.__table__.insert(), [
+            {"day": NOW.date().isoformat(), "cell_code": f"{grids[u * GRIDS // 1000]}-U{k:02d}",
+             "unit_id": f"P{u:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100} for u in range(1000) for k in range(CELLS_PER_GRID)])
+    done = _timed("cold: the KPI job fills the caches (case facts, tally of finished cases, today's fixes)",
+                  lambda: refresh(engine, rules, NOW, CST, cells, tally_budget_s=3600))
+    print(f"  {done.facts:,} facts, {done.tallied:,} finished cases tallied, {done.fixes:,} fixes into the tally"
+          " of cell visits", flush=True)
+    with engine.begin() as conn:  # the tally's part alone: the same fixes again, from the same cursor
+        conn.execute(LiveVisitRow.__table__.update().values(pieces=100))
+        conn.execute(VisitTailRow.__table__.delete())
+        conn.execute(VisitCursorRow.__table__.update().values(
+            through=NOW - COMMIT_MARGIN - timedelta(minutes=fix_minutes)))
+    t0 = time.perf_counter()
+    again = track(engine, cells, NOW, CST, budget_s=3600)
+    took = time.perf_counter() - t0
+    print(f"the job's tally of cell visits alone: {again:,} fixes in {1000 * took:.0f} ms ({again / took:,.0f}"
+          " fixes/s; 1,000 patrols at 1 Hz send 1,000/s)", flush=True)
     with engine.connect() as conn:
         _timed("cold: first district month panel after it", lambda: area_panel(conn, rules, "D", MONTH, NOW))
         _warm("warm: district month panel", lambda: area_panel(conn, rules, "D", MONTH, NOW))
@@ -245,7 +283,7 @@ def main() -> None:
         return
     _timed(f"fill {args.cases} cases, {GRIDS * CELLS_PER_GRID} cells, {args.fix_minutes} min of {args.patrols}"
            " patrols' fixes", lambda: _fill(url, args.cases, args.fix_minutes, args.patrols))
-    bench_panel(url, args.cases)
+    bench_panel(url, args.cases, args.fix_minutes)
     bench_coverage(args.fix_units)
 
 

@@ -256,16 +256,16 @@ def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[
         cases = load_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
                                               FACTS.c.finished_hour >= as_of_hour)])
         if by_grid:
-            out.append(CaseLoad(cases, _counted(conn, key, batch, period, as_of_hour, grids)))
+            out.append(CaseLoad(cases, _summed(conn, True, key, batch, period, as_of_hour, grids)))
         else:
-            out.append(CaseLoad(cases, {}, _counted_in_all(conn, key, batch, period, as_of_hour, grids)))
+            out.append(CaseLoad(cases, {}, _summed(conn, False, key, batch, period, as_of_hour, grids)))
     return out
 
 
 def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
-                  grids: Collection[str] | None) -> list[ColumnElement[bool]]:
+                  grids: Collection[str] | None, after: int | None = None) -> list[ColumnElement[bool]]:
     days = period.days()
-    where = [CASE_DAYS.c.batch <= batch,
+    where = [CASE_DAYS.c.batch <= batch, CASE_DAYS.c.batch > (after if after is not None else -1),
              CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
              CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
              CASE_DAYS.c.finished_hour < as_of_hour]
@@ -274,11 +274,46 @@ def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
     return where
 
 
+# Sums of tally rows, kept by each process: the rows of a batch never change, so a sum up to batch M' becomes
+# the sum up to batch M by adding the rows of the batches after M' (a tick's worth). Keyed by the database and
+# what was summed; a sum is grown only while its batch M' is there as it was (caches emptied and filled again
+# start over).
+_SUMS: dict[tuple[Any, ...], tuple[int, Any, Any]] = {}
+
+
+def _summed(conn: Connection, by_grid: bool, key: str, batch: int, period: Period, as_of_hour: str,
+            grids: Collection[str] | None) -> Any:
+    """`_counted` (by_grid) or `_counted_in_all`, grown from the sum made last time where there is one."""
+    memo = (str(conn.engine.url), by_grid, key, period.start, period.end, as_of_hour,
+            None if grids is None else frozenset(grids))
+
+    def made(b: int) -> Any:
+        return conn.execute(select(BATCHES.c.made_at).where(BATCHES.c.batch == b)).scalar()
+
+    found = _SUMS.get(memo)
+    if found is not None and found[0] <= batch and made(found[0]) == found[1]:
+        if found[0] == batch:
+            return dict(found[2]) if by_grid else found[2]
+        if by_grid:
+            result: Any = dict(found[2])
+            for grid, more in _counted(conn, key, batch, period, as_of_hour, grids, found[0]).items():
+                result[grid] = result[grid] + more if grid in result else more
+        else:
+            more_all = _counted_in_all(conn, key, batch, period, as_of_hour, grids, found[0])
+            result = found[2] if more_all is None else more_all if found[2] is None else found[2] + more_all
+    else:
+        result = (_counted if by_grid else _counted_in_all)(conn, key, batch, period, as_of_hour, grids)
+    if len(_SUMS) >= 512:
+        _SUMS.clear()
+    _SUMS[memo] = (batch, made(batch), result)
+    return dict(result) if by_grid else result
+
+
 def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
-                    grids: Collection[str] | None) -> Tally | None:
-    """The counted tally of all the grids together: one row of sums, and the registered cases per grid and
-    month for the case-count score."""
-    where = _counted_rows(key, batch, period, as_of_hour, grids)
+                    grids: Collection[str] | None, after: int | None = None) -> Tally | None:
+    """The counted tally of all the grids together (of batches after `after`, up to `batch`): one row of
+    sums, and the registered cases per grid and month for the case-count score."""
+    where = _counted_rows(key, batch, period, as_of_hour, grids, after)
     sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
     if not sums[0]:
         return None
@@ -290,9 +325,9 @@ def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_o
 
 
 def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
-             grids: Collection[str] | None) -> dict[str | None, Tally]:
+             grids: Collection[str] | None, after: int | None = None) -> dict[str | None, Tally]:
     query = (select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS))
-             .where(*_counted_rows(key, batch, period, as_of_hour, grids))
+             .where(*_counted_rows(key, batch, period, as_of_hour, grids, after))
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
     parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
@@ -403,11 +438,12 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids))
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
-    seen = {(d, cell) for d, cell in visittally.cells_visited(conn, tallied) if cell in grid_of}
+    for grid, n in visittally.grid_cells_visited(conn, tallied).items():
+        if grid in size:
+            visited[grid] += n
     fresh = fresh_visits(conn, cells, _spans_of(period, now, [d for d in days if d not in stored | tallied]),
                          drill_id=drill_id, zone=period.zone)
-    seen |= {(d, cell) for d, _, cell in fresh if cell in grid_of}
-    for _, cell in seen:
+    for _, cell in {(d, cell) for d, _, cell in fresh if cell in grid_of}:
         visited[grid_of[cell]] += 1
     return {g: Rate(visited.get(g, 0), n * len(days)) for g, n in size.items()}
 

@@ -345,6 +345,7 @@ class LiveVisitRow(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     cell_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(64))
     pieces: Mapped[int] = mapped_column(Integer)
 
 

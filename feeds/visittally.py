@@ -143,7 +143,7 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
                             FIXES.c.received_at <= after,
                             FIXES.c.fix_at >= first - MAX_TRACK_GAP, FIXES.c.fix_at <= last + MAX_TRACK_GAP)
     change = pieces_added(cells, known, new, zone)
-    _add(conn, change)
+    _add(conn, change, dict(zip(cells.codes, cells.grids)))
     newest = {u: max([*fs, *([tails[u]] if u in tails else [])], key=lambda f: (f[1], f[2], f[3]))
               for u, fs in by_unit.items()}
     _upsert(conn, TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
@@ -160,8 +160,9 @@ def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
     return out
 
 
-def _add(conn: Connection, change: dict[CellVisit, int]) -> None:
-    rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "pieces": n} for (d, u, c), n in sorted(change.items())]
+def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]) -> None:
+    rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c], "pieces": n}
+            for (d, u, c), n in sorted(change.items())]
     if not rows:
         return
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
@@ -196,13 +197,15 @@ def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: Zo
     return {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
 
 
-def cells_visited(conn: Connection, days: Collection[date]) -> list[tuple[date, str]]:
-    """(day, cell) visited by any unit on these days, from the tally."""
+def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, int]:
+    """Per grid: the cell-days visited by any unit on these days, from the tally."""
     if not days:
-        return []
-    rows = conn.execute(select(LIVE.c.day, LIVE.c.cell_code).distinct()
-                        .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0))
-    return [(date.fromisoformat(d), c) for d, c in rows]
+        return {}
+    per_day = (select(LIVE.c.grid_code, func.count(LIVE.c.cell_code.distinct()).label("n"))
+               .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
+               .group_by(LIVE.c.day, LIVE.c.grid_code).subquery())
+    return {g: int(n) for g, n in conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
+                                               .group_by(per_day.c.grid_code))}
 
 
 def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None) -> set[CellVisit]:

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column('day', sa.String(length=10), nullable=False),
         sa.Column('cell_code', sa.String(length=64), nullable=False),
         sa.Column('unit_id', sa.String(length=64), nullable=False),
+        sa.Column('grid_code', sa.String(length=64), nullable=False),
         sa.Column('pieces', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'cell_code', 'unit_id'),
     )

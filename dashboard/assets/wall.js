@@ -320,9 +320,8 @@
     drawCases(clockNow());
     scheduleRender();
   }
-  function loadTerritory(map) {
-    fetch("/api/wall/territory", { cache: "no-store" })
-      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); })
+  function loadTerritory(map, fetched) {
+    (fetched || fetchTerritory())
       .then(function (t) { drawTerritory(map, t); })
       .catch(function () { setTimeout(function () { loadTerritory(map); }, 2000); });
   }
@@ -493,14 +492,16 @@
     live.cases = snap.cases || {};
     live.dataAt = snap.at;
     live.snapshots += 1;
-    if (map) {
-      var lyr = layers(map);
-      Object.keys(lyr.patrols.points).forEach(function (id) { if (!live.patrols[id]) lyr.patrols.remove(id); });
-      Object.keys(live.patrols).forEach(function (id) { lyr.patrols.set(id, live.patrols[id].lat, live.patrols[id].lon); });
-      drawCases(now);
-    }
+    if (map) drawLive(map, now);
     if (live.snapshotAt === null) live.snapshotAt = performance.now();
     scheduleRender();
+  }
+
+  function drawLive(map, now) {  // the live patrols and cases on the map, as the snapshot left them
+    var lyr = layers(map);
+    Object.keys(lyr.patrols.points).forEach(function (id) { if (!live.patrols[id]) lyr.patrols.remove(id); });
+    Object.keys(live.patrols).forEach(function (id) { lyr.patrols.set(id, live.patrols[id].lat, live.patrols[id].lon); });
+    drawCases(now);
   }
 
   function applyDelta(d) {
@@ -585,7 +586,9 @@
   var renderTimer = null;
   function scheduleRender() {
     if (renderTimer) return;
-    renderTimer = setTimeout(function () { renderTimer = null; pushView(); }, RENDER_EVERY_MS);
+    // until the wall is first shown whole, at once (a leader waits for it); then at most twice a second
+    renderTimer = setTimeout(function () { renderTimer = null; pushView(); },
+                             live.interactiveAt === null ? 50 : RENDER_EVERY_MS);
   }
 
   function fits(id, rowRem) {  // how many rows of rowRem height the list with this id holds
@@ -601,7 +604,7 @@
 
   var lastView = "";
   function pushView() {  // only when what the screen shows has changed
-    if (live.seq === null) return;
+    if (live.seq === null || !config()) return;
     var now = clockNow(), real = Date.now();
     var items = live.incidents.map(function (i) { return Object.assign({ type: "incident" }, i); })
       .concat(live.alerts.map(function (a) { return Object.assign({ type: "alert" }, a); }))
@@ -711,31 +714,52 @@
     renderCard();
   }
 
-  /* ---- start once the page, the map and the socket client are there ---- */
+  /* ---- start: the socket, the snapshot and the territory early; the rest once the page and the map are there ---- */
+  function openSocket(drill) {
+    var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
+                                            auth: drill ? { drill: drill } : {} }));
+    // the snapshot is fetched once the socket is in its room, at the first connect and at every reconnect:
+    // every delta pushed after the snapshot was taken then reaches this page (none falls in between)
+    socket.on("connect", function () {
+      live.connected = true;
+      loadSnapshot();
+      tick();
+    });
+    socket.on("disconnect", function () { live.connected = false; tick(); });
+    socket.on("delta", onDelta);
+    return socket;
+  }
+  function fetchTerritory() {
+    return fetch("/api/wall/territory", { cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); });
+  }
+  // The live wall (/, no drill) does not wait for Dash to draw the page: this script runs as soon as it has
+  // loaded, so the socket opens and the territory and the snapshot download while Dash starts up.
+  var early = null;
+  if (location.pathname === "/" && !new URLSearchParams(location.search).get("drill") && window.io) {
+    early = { socket: openSocket(null), territory: fetchTerritory() };
+    early.territory.catch(function () {});  // fetched again by loadTerritory
+  }
+
   function start() {
     if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { setTimeout(start, 50); return; }
     live.startedAt = performance.now();
-    layers(cc.maps[MAP_ID]);
-    loadTerritory(cc.maps[MAP_ID]);
+    var map = cc.maps[MAP_ID];
+    layers(map);
+    var mine = early && !replaying() && !drillId();
+    if (early && !mine) { early.socket.close(); early = null; }  // the page is not the live wall after all
+    loadTerritory(map, mine ? early.territory : null);
     if (replaying()) {  // a past period from /api/replay (assets/replay.js): no socket, no live snapshot
       cc.replay.begin({ resetTo: resetTo, applyDelta: applyDelta, tick: tick, render: pushView });
       setInterval(everySecond, 1000);
       tick();
       return;
     }
-    var socket = (cc.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
-                                            auth: drillId() ? { drill: drillId() } : {} }));
-    // the snapshot is fetched at once, not after the socket's handshake; on a reconnect it is fetched again
-    // (deltas missed while away would otherwise show as a gap at the next one)
-    loadSnapshot();
-    socket.on("connect", function () {
-      live.connected = true;
-      if (live.everConnected) loadSnapshot();
-      live.everConnected = true;
-      tick();
-    });
-    socket.on("disconnect", function () { live.connected = false; tick(); });
-    socket.on("delta", onDelta);
+    if (mine) {
+      if (live.seq !== null) { drawLive(map, clockNow()); scheduleRender(); }  // the snapshot came first
+    } else {
+      openSocket(drillId());
+    }
     setInterval(everySecond, 1000);
     tick();
   }

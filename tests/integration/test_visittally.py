@@ -57,7 +57,9 @@ def _receive(engine, walks, until: datetime) -> None:
 
 
 def _tally(conn) -> dict:
-    return {(date.fromisoformat(d), u, c): n for d, c, u, n in conn.execute(select(LiveVisitRow.__table__))}
+    table = LiveVisitRow.__table__
+    return {(date.fromisoformat(d), u, c): n for d, c, u, n in conn.execute(
+        select(table.c.day, table.c.cell_code, table.c.unit_id, table.c.pieces))}
 
 
 def _counted_pieces(conn, cells, through: datetime) -> dict:
