@@ -49,7 +49,10 @@ _FINAL = [s.value for s in FINAL]
 
 
 def _relevant(period: Period, now: datetime, grids: Collection[str] | None, drill_id: str | None) -> list[Any]:
-    where = [CASES.c.reported_at < period.as_of(now), drill_filter(CASES.c.drill_id, drill_id),
+    # live: written so that no index on drill_id is used (all live cases have none: SQLite would walk it all)
+    live_or_drill = (func.coalesce(CASES.c.drill_id, "") == "" if drill_id is None
+                     else drill_filter(CASES.c.drill_id, drill_id))
+    where = [CASES.c.reported_at < period.as_of(now), live_or_drill,
              or_(CASES.c.state.not_in(_FINAL), CASES.c.step_started_at >= period.start)]
     if grids is not None:
         where.append(CASES.c.grid_code.in_(sorted(grids)))

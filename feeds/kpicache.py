@@ -253,12 +253,25 @@ def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[
             out.append(CaseLoad(load_facts(conn, where), {}))
             continue
         as_of_hour = utc_hour(period.as_of(now))
-        cases = load_facts(conn, [*where, or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
-                                              FACTS.c.finished_hour >= as_of_hour)])
+        cases = _uncounted(conn, where, batch, as_of_hour)
         if by_grid:
             out.append(CaseLoad(cases, _summed(conn, True, key, batch, period, as_of_hour, grids)))
         else:
             out.append(CaseLoad(cases, {}, _summed(conn, False, key, batch, period, as_of_hour, grids)))
+    return out
+
+
+def _uncounted(conn: Connection, where: list[ColumnElement[bool]], batch: int, as_of_hour: str) -> list[CaseFacts]:
+    """The facts of the cases matching `where` that batches up to `batch` do not count before `as_of_hour`:
+    those whose facts are not tallied (open, or finished since the job's last pass), tallied later or
+    finished in that hour or after, and those with no facts yet (new since the job's last pass). Found from
+    kpi_case_facts first, so that a month of finished cases is not read."""
+    untallied = select(FACTS.c.case_id).where(or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
+                                                  FACTS.c.finished_hour >= as_of_hour))
+    out = load_facts(conn, [*where, CASES.c.id.in_(untallied)])
+    live = conn.execute(select(func.count()).select_from(CASES).where(CASES.c.drill_id.is_(None))).scalar_one()
+    if conn.execute(select(func.count()).select_from(FACTS)).scalar_one() < live:  # facts of live cases only
+        out += load_facts(conn, [*where, ~select(FACTS.c.case_id).where(FACTS.c.case_id == CASES.c.id).exists()])
     return out
 
 
