@@ -34,7 +34,7 @@ def test_a_case_reported_dispatched_and_closed_is_replayed_on_the_map(stack, bro
     engine = make_engine(stack.db_url)
     live_wall = browser_factory(1920, 1080)
     sign_in(live_wall, stack, Role.KIOSK)
-    wait_until(lambda: _js(live_wall, "window.cc && cc.live && cc.live.seq !== null"), 30, "the live wall")
+    wait_until(lambda: _js(live_wall, "window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"), 30, "the live wall")
 
     # the period: a minute ago to just after the close; the report is stamped half a minute ago
     now = datetime.now(UTC)

@@ -28,7 +28,8 @@ def _no_alert(driver) -> bool:
 def test_case_text_with_script_payloads_shows_as_text_on_the_wall_and_creates_no_element(stack, browser_factory):
     driver = browser_factory(1920, 1080)
     sign_in(driver, stack, Role.KIOSK)
-    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null"), 30,
+    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"),
+               30,
                "the wall to load its snapshot")
     wait_until(lambda: driver.find_element(By.ID, ids.CONNECTION).text == "实时连接", 10, "the connection")
     lat, lon = stack.district.centre
