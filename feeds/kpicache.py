@@ -27,7 +27,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import shapely
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
@@ -372,10 +371,10 @@ def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
     spans = list(spans)
     if not cells.codes or not spans:
         return set()
-    west, south, east, north = shapely.total_bounds(cells.tree.geometries)
+    west, south, east, north = visittally.near(cells)
     where = [or_(*((FIXES.c.fix_at >= a) & (FIXES.c.fix_at < b) for a, b in spans)),
              drill_filter(FIXES.c.drill_id, drill_id),
-             FIXES.c.lon.between(west - 0.01, east + 0.01), FIXES.c.lat.between(south - 0.01, north + 0.01)]
+             FIXES.c.lon.between(west, east), FIXES.c.lat.between(south, north)]
     if units is not None:
         where.append(FIXES.c.unit_id.in_(sorted(units)))
     rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)

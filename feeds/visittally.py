@@ -147,7 +147,7 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
     newest = {u: max([*fs, *([tails[u]] if u in tails else [])], key=lambda f: (f[1], f[2], f[3]))
               for u, fs in by_unit.items()}
     _upsert(conn, TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
-                                       for u, (_, t, x, y) in sorted(newest.items())], ("fix_at", "lon", "lat"))
+                                       for u, (_, t, x, y) in sorted(newest.items())], replaced=("fix_at", "lon", "lat"))
     return len(new)
 
 
@@ -163,22 +163,20 @@ def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
 def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]) -> None:
     rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c], "pieces": n}
             for (d, u, c), n in sorted(change.items())]
-    if not rows:
-        return
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
-    for start in range(0, len(rows), 500):
-        stmt = insert(LIVE).values(rows[start:start + 500])
-        conn.execute(stmt.on_conflict_do_update(index_elements=["day", "cell_code", "unit_id"],
-                                                set_={"pieces": LIVE.c.pieces + stmt.excluded.pieces}))
+    _upsert(conn, LIVE, ["day", "cell_code", "unit_id"], rows, added=("pieces",))
     if any(n < 0 for n in change.values()):
         conn.execute(delete(LIVE).where(LIVE.c.pieces <= 0))
 
 
-def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], columns: Iterable[str]) -> None:
+def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
+            replaced: Iterable[str] = (), added: Iterable[str] = ()) -> None:
+    """Insert the rows; where a row with the same keys exists, replace the `replaced` columns and add to
+    the `added` ones."""
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
     for start in range(0, len(rows), 500):
         stmt = insert(table).values(rows[start:start + 500])
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns}))
+        changes = {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -222,7 +220,3 @@ def visits_of(conn: Connection, days: Collection[date], units: Collection[str] |
 def drop_day(conn: Connection, day: date) -> None:
     """A settled day's rows, once copied into kpi_cell_visits."""
     conn.execute(delete(LIVE).where(LIVE.c.day == day.isoformat()))
-
-
-def counted_through(conn: Connection) -> datetime | None:
-    return conn.execute(select(func.max(CURSOR.c.through))).scalar()

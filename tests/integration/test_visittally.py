@@ -72,6 +72,14 @@ def _counted_pieces(conn, cells, through: datetime) -> dict:
     return cell_pieces(cells, Track(units, times, lons, lats), CST)
 
 
+def _cells(engine):
+    """The hand-made district's territory, saved; its unit cells."""
+    with engine.begin() as conn:
+        _territory(conn)
+    with engine.connect() as conn:
+        return load_cells(conn)
+
+
 def _forget_tally(engine) -> None:
     with engine.begin() as conn:
         for table in (LiveVisitRow, VisitTailRow, VisitCursorRow, CellVisitRow):
@@ -80,10 +88,7 @@ def _forget_tally(engine) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_tally_holds_the_pieces_of_every_fix_counted_in_any_order(engine, seed) -> None:
-    with engine.begin() as conn:
-        _territory(conn)
-    with engine.connect() as conn:
-        cells = load_cells(conn)
+    cells = _cells(engine)
     walks = _walks(seed)
     refresh(engine, RULES, START - timedelta(hours=1), CST, cells)  # the job started the evening before
     now = START + timedelta(hours=8)
@@ -114,10 +119,7 @@ def test_the_tally_holds_the_pieces_of_every_fix_counted_in_any_order(engine, se
 
 
 def test_a_settled_day_is_copied_from_the_tally_then_dropped_from_it(engine) -> None:
-    with engine.begin() as conn:
-        _territory(conn)
-    with engine.connect() as conn:
-        cells = load_cells(conn)
+    cells = _cells(engine)
     walks = _walks(3)
     refresh(engine, RULES, START - timedelta(hours=1), CST, cells)
     _receive(engine, walks, START + timedelta(hours=16))
@@ -135,10 +137,7 @@ def test_a_settled_day_is_copied_from_the_tally_then_dropped_from_it(engine) -> 
 
 def test_a_stale_tally_is_not_read(engine) -> None:
     """The job stopped: the tally is not brought up to date, so the panels read the raw fixes."""
-    with engine.begin() as conn:
-        _territory(conn)
-    with engine.connect() as conn:
-        cells = load_cells(conn)
+    cells = _cells(engine)
     walks = _walks(4)
     refresh(engine, RULES, START - timedelta(hours=1), CST, cells)
     _receive(engine, walks, START + timedelta(hours=10))
@@ -153,10 +152,7 @@ def test_a_stale_tally_is_not_read(engine) -> None:
 
 
 def test_store_settled_days_waits_for_the_tally(engine) -> None:
-    with engine.begin() as conn:
-        _territory(conn)
-    with engine.connect() as conn:
-        cells = load_cells(conn)
+    cells = _cells(engine)
     refresh(engine, RULES, START - timedelta(hours=1), CST, cells)
     _receive(engine, _walks(5), START + timedelta(hours=16))
     with engine.begin() as conn:  # the day is settled, but the tally has counted nothing of it yet
