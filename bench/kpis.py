@@ -28,16 +28,19 @@ from sqlalchemy import select
 from shapely.geometry import box, mapping
 
 from feeds.calendar import WorkingCalendar
-from feeds.figures import area_panel, load_cases, load_cells
+from feeds.figures import LeaderFigures, area_panel, leader_figures, load_cells, monthly_assessment
 from feeds.kpicache import refresh
-from feeds.kpis import KpiRules, Period, Track, Cells, area_figures, cell_visits
+from feeds.kpis import KpiRules, Period, Track, Cells, cell_visits
 from feeds.store import (
     Area,
     CaseAudit,
     CaseRow,
     CoverageDayRow,
     GridDayRow,
+    IncidentRow,
     PatrolFix,
+    Person,
+    UnitDayRow,
     LiveVisitRow,
     VisitCursorRow,
     VisitTailRow,
@@ -81,14 +84,19 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
                  for k in range(CELLS_PER_GRID)]
     start = MONTH.start
     span = (NOW - start).total_seconds()
-    case_rows, audit_rows = [], []
+    case_rows, audit_rows, report_rows = [], [], []
+    departments = sorted(taxonomy.departments)
+    grid_no = {code: g for g, code in enumerate(grids)}
     for n in range(cases):
         cid = f"R{n:07d}"
         reported = start + timedelta(seconds=rng.uniform(0, span))
         t = reported
+        grid = rng.choice(grids)
+        worker = f"W{grid_no[grid]:04d}"  # the grid's worker reports, verifies and checks
+        department = rng.choice(departments)
         steps = []
         path = (("verify", {"state": "verified"}), ("register", {"state": "registered"}),
-                ("dispatch", {"state": "dispatched", "department": "sanitation"}), ("handle", {"state": "handled"}),
+                ("dispatch", {"state": "dispatched", "department": department}), ("handle", {"state": "handled"}),
                 ("check_pass", {"state": "checked"}), ("close", {"state": "closed"}))
         if rng.random() < 0.05:  # rejected at verification
             path = (("reject", {"state": "rejected", "reject_reason": rng.choice(("untrue", "out_of_scope"))}),)
@@ -98,29 +106,47 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
                 break
             steps.append((action, t, after))
         state = steps[-1][2]["state"] if steps else "reported"
+        channel = rng.choice(("patrol", "patrol", "citizen", "camera", "hotline"))
+        report_rows.append({"id": cid, "source": "bench", "drill_id": None, "sent_at": reported,
+                            "received_at": reported, "category": "-", "description": "-", "lat": 30.0,
+                            "lon": 111.0, "grid_code": grid, "channel": channel,
+                            "reporter_id": worker if channel == "patrol" else None, "urgent": False,
+                            "occurred_at": None})
         case_rows.append({"id": cid, "category": rng.choice(categories), "urgent": rng.random() < 0.05,
                           "state": state, "level": "grid", "department": None, "assignee": None,
                           "version": len(steps) + 1, "step_started_at": steps[-1][1] if steps else reported,
                           "extended_hours": 0.0, "reworks": 0, "parked_from": None,
                           "reject_reason": steps[-1][2].get("reject_reason") if steps else None,
-                          "channel": rng.choice(("patrol", "patrol", "citizen", "camera", "hotline")),
-                          "lat": 30.0, "lon": 111.0, "grid_code": rng.choice(grids), "description": "-",
+                          "channel": channel, "lat": 30.0, "lon": 111.0, "grid_code": grid, "description": "-",
                           "occurred_at": None, "reported_at": reported, "drill_id": None, "last_command": None})
         audit_rows.append({"case_id": cid, "command_id": None, "action": "report", "by": "P0001", "reason": "-",
                            "at": reported, "before": "{}", "after": "{}"})
-        audit_rows += [{"case_id": cid, "command_id": f"{cid}-{k}", "action": a, "by": "DS01", "reason": "-",
+        audit_rows += [{"case_id": cid, "command_id": f"{cid}-{k}", "action": a,
+                        "by": worker if a in ("verify", "check_pass", "reject") else "DS01", "reason": "-",
                         "at": when, "before": "{}", "after": json.dumps(after)}
                        for k, (a, when, after) in enumerate(steps)]
     settled = MONTH.days()[:NOW.day - 1]  # the 1st to the 29th: over for longer than the late-fix limit
     grid_days = [{"day": d.isoformat(), "grid_code": code, "visited": rng.randint(0, CELLS_PER_GRID)}
                  for d in settled for code in grids]
+    # a grid worker per grid, carrying unit U<g>, who made all of the grid's visits; two patrollers per community
+    people = [{"id": f"W{g:04d}", "name": f"W{g:04d}", "role": "grid_worker", "area_code": code,
+               "department": None, "unit_id": f"U{g:04d}"} for g, code in enumerate(grids)]
+    people += [{"id": f"C{c:03d}{k}", "name": f"C{c:03d}{k}", "role": "patroller_outer",
+                "area_code": f"S{c // 11}C{c}", "department": None, "unit_id": f"UC{c:03d}{k}"}
+               for c in range(110) for k in range(2)]
+    unit_days = [{"day": row["day"], "unit_id": f"U{grid_no[row['grid_code']]:04d}",
+                  "grid_code": row["grid_code"], "visited": row["visited"]} for row in grid_days if row["visited"]]
     with engine.begin() as conn:
         conn.execute(Area.__table__.insert(), rows)
         for chunk in range(0, len(case_rows), 20000):
             conn.execute(CaseRow.__table__.insert(), case_rows[chunk:chunk + 20000])
         for chunk in range(0, len(audit_rows), 50000):
             conn.execute(CaseAudit.__table__.insert(), audit_rows[chunk:chunk + 50000])
+        for chunk in range(0, len(report_rows), 20000):
+            conn.execute(IncidentRow.__table__.insert(), report_rows[chunk:chunk + 20000])
         conn.execute(GridDayRow.__table__.insert(), grid_days)
+        conn.execute(UnitDayRow.__table__.insert(), unit_days)
+        conn.execute(Person.__table__.insert(), people)
         conn.execute(CoverageDayRow.__table__.insert(), [{"day": d.isoformat(), "computed_at": NOW} for d in settled])
     # today's last `fix_minutes` minutes (before the tally's margin) of `patrols` units at 1 Hz, each walking
     # inside one grid
@@ -133,7 +159,7 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
             lon = x + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.006
             lat = y + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.005
             fixes = [{"id": f"F{u}-{i}", "source": "bench", "drill_id": None, "sent_at": first + timedelta(seconds=i),
-                      "received_at": first + timedelta(seconds=i), "unit_id": f"P{u:04d}", "lat": float(lat[i]),
+                      "received_at": first + timedelta(seconds=i), "unit_id": f"U{u * GRIDS // max(patrols, 1):04d}", "lat": float(lat[i]),
                       "lon": float(lon[i]), "accuracy_m": 5.0, "speed_mps": None, "fix_at": first + timedelta(seconds=i)}
                      for i in range(per_unit)]
             conn.execute(PatrolFix.__table__.insert(), fixes)
@@ -176,7 +202,7 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         grids = sorted(conn.execute(select(Area.code).where(Area.level == "grid")).scalars())
         conn.execute(LiveVisitRow.__table__.insert(), [
             {"day": NOW.date().isoformat(), "cell_code": f"{grids[u * GRIDS // 1000]}-U{k:02d}",
-             "unit_id": f"P{u:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100} for u in range(1000) for k in range(CELLS_PER_GRID)])
+             "unit_id": f"U{u * GRIDS // 1000:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100} for u in range(1000) for k in range(CELLS_PER_GRID)])
     done = _timed("cold: the KPI job fills the caches (case facts, tally of finished cases, today's fixes)",
                   lambda: refresh(engine, rules, NOW, CST, cells, tally_budget_s=3600))
     print(f"  {done.facts:,} facts, {done.tallied:,} finished cases tallied, {done.fixes:,} fixes into the tally"
@@ -198,10 +224,18 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
               lambda: area_panel(conn, rules, "D", MONTH, NOW, with_coverage=False))
         _warm("warm: a street's month panel", lambda: area_panel(conn, rules, "S3", MONTH, NOW))
         _warm("warm: district today panel", lambda: area_panel(conn, rules, "D", Period.today(NOW), NOW))
-        facts = load_cases(conn, MONTH, NOW)
-        _timed(f"all {len(facts)} facts of the month from the cache (for rankings and departments)",
-               lambda: load_cases(conn, MONTH, NOW))
-        _timed("figures from those facts", lambda: area_figures(rules, facts, MONTH, NOW))
+        last_month = Period.month(2026, 10)
+
+        def leader(area: str) -> LeaderFigures:
+            return leader_figures(conn, rules, area, MONTH, last_month, NOW)
+
+        shown = _timed("cold: first leader page (district, month) after it", lambda: leader("D"))
+        print(f"  {len(shown.patrollers)} patrollers ranked, {len(shown.departments)} departments, "
+              f"{len(shown.grids)} grids", flush=True)
+        _warm("warm: leader page, district month (panels, streets, grids, patrollers, departments)",
+              lambda: leader("D"))
+        _warm("warm: leader page, a street's month", lambda: leader("S3"))
+        _timed("monthly assessment (the export)", lambda: monthly_assessment(conn, rules, 2026, 11, NOW))
     engine.dispose()
 
 

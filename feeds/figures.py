@@ -18,9 +18,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
-from feeds.kpicache import CaseLoad, drill_filter, grid_coverage, load_case_loads, load_facts
+from feeds.kpicache import CaseLoad, drill_filter, grid_coverage, load_case_loads, load_facts, patroller_coverage
 from feeds.kpicache import visits as stored_and_fresh_visits
 from feeds.kpis import (
+    NO_RATE,
     AreaFigures,
     CaseFacts,
     Cells,
@@ -68,11 +69,12 @@ def load_cases(conn: Connection, period: Period, now: datetime, *, grids: Collec
 
 def load_counted(conn: Connection, rules: KpiRules, windows: Sequence[tuple[Period, datetime]], *,
                  grids: Collection[str] | None = None, drill_id: str | None = None,
-                 by_grid: bool = False) -> list[CaseLoad]:
+                 by_grid: bool = False, with_duties: bool = False) -> list[CaseLoad]:
     """For each (period, now): the finished cases counted already (kpi_case_days; per grid when `by_grid`,
-    else for all `grids` together) and the facts of the others the period may count."""
+    else for all `grids` together; per person, grid and department in kpi_duty_days `with_duties`) and the
+    facts of the others the period may count."""
     return load_case_loads(conn, rules, windows, lambda p, now: _relevant(p, now, grids, drill_id), grids,
-                           drill_id, by_grid)
+                           drill_id, by_grid, with_duties)
 
 
 def load_territory(conn: Connection) -> Territory:
@@ -160,8 +162,8 @@ def area_table(conn: Connection, rules: KpiRules, level: str, period: Period, no
 
 def departments_panel(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
                       drill_id: str | None = None) -> dict[str, DepartmentFigures]:
-    return department_figures(rules, load_cases(conn, period, now, drill_id=drill_id), period, now,
-                              drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, with_duties=True)
+    return department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties)
 
 
 def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
@@ -169,13 +171,18 @@ def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: da
                       with_coverage: bool = True) -> list[Ranked]:
     """The patrollers of an area (None: the district) ranked by composite score; the top three flagged."""
     territory = load_territory(conn)
-    people = load_patrollers(conn, territory, area_code)
     grids = None if area_code is None else _area_grids(territory, area_code)
-    cases = load_cases(conn, period, now, grids=grids, drill_id=drill_id)
-    cells = load_cells(conn, grids) if with_coverage else None
-    units = {a for p in people for a in p.aliases}
-    seen: set[CellVisit] = load_visits(conn, cells, period, now, units=units, drill_id=drill_id) if cells else set()
-    return rank_patrollers(rules, cases, people, period, now, cells=cells, visits=seen, drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, with_duties=True)
+    return _ranked(conn, rules, load, load_patrollers(conn, territory, area_code), period, now,
+                   load_cells(conn, grids) if with_coverage else None, drill_id)
+
+
+def _ranked(conn: Connection, rules: KpiRules, load: CaseLoad, people: list[Patroller], period: Period,
+            now: datetime, cells: Cells | None, drill_id: str | None) -> list[Ranked]:
+    """`rank_patrollers` over the cases of a load and its counted duties; coverage from the units' days."""
+    covered = patroller_coverage(conn, cells, period, now, people, drill_id=drill_id) if cells else {}
+    return rank_patrollers(rules, load.cases, people, period, now, drill_id=drill_id, counted=load.duties,
+                           coverage_of=lambda p: covered.get(p.id, NO_RATE))
 
 
 # ---------------------------------------------------------------------------------------------- leader page
@@ -228,8 +235,8 @@ def departments_in(conn: Connection, rules: KpiRules, area_code: str, period: Pe
                    drill_id: str | None = None) -> dict[str, DepartmentFigures]:
     """`departments_panel` for the cases of one area (the district: all of them)."""
     grids = _area_grids(load_territory(conn), area_code)
-    return department_figures(rules, load_cases(conn, period, now, grids=grids, drill_id=drill_id), period, now,
-                              drill_id=drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, with_duties=True)
+    return department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties)
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,8 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     grids = _area_grids(territory, area_code)
     current, before = _panels(conn, rules, area_code, [(period, now), (previous, same_point(period, previous, now))],
                               drill_id=drill_id, territory=territory)
-    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, by_grid=True)
+    (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, by_grid=True,
+                           with_duties=True)
     cells = load_cells(conn, grids)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
 
@@ -292,19 +300,15 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
         return {c: f for c, f in table.items() if area_code in territory.chain(c)}
 
     child = CHILD_LEVEL.get(territory.level.get(area_code, ""))
-    people = load_patrollers(conn, territory, area_code)
-    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
-    units = {a for p in people for a in p.aliases}
     return LeaderFigures(
         area=area_code,
         current=current,
         previous=before,
         children=level_table(child) if child else {},
         grids=level_table("grid"),
-        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells,
-                                   visits=load_visits(conn, cells, period, now, units=units, drill_id=drill_id),
-                                   drill_id=drill_id),
-        departments=department_figures(rules, cases, period, now, drill_id=drill_id),
+        patrollers=_ranked(conn, rules, load, load_patrollers(conn, territory, area_code), period, now, cells,
+                           drill_id),
+        departments=department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties),
     )
 
 
@@ -327,18 +331,13 @@ def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int,
     for one calendar month, from one load of its cases, cells and fixes."""
     period = Period.month(year, month, rules.calendar.zone)
     territory = load_territory(conn)
-    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
-    cases = in_scope(load_cases(conn, period, now, drill_id=drill_id), drill_id)
+    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True, with_duties=True)
     cells = load_cells(conn)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
-    people = load_patrollers(conn, territory)
-    units = {a for p in people for a in p.aliases}
     return Assessment(
         period=period,
-        patrollers=rank_patrollers(rules, cases, people, period, now, cells=cells,
-                                   visits=load_visits(conn, cells, period, now, units=units, drill_id=drill_id),
-                                   drill_id=drill_id),
+        patrollers=_ranked(conn, rules, load, load_patrollers(conn, territory), period, now, cells, drill_id),
         areas={level: figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
                                       counted=load.counted, drill_id=drill_id) for level in ASSESSED_LEVELS},
-        departments=department_figures(rules, cases, period, now, drill_id=drill_id),
+        departments=department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties),
     )

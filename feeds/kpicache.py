@@ -22,7 +22,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,13 +33,18 @@ from sqlalchemy.engine import Connection, Engine
 from feeds import visittally
 from feeds.cases import FINAL
 from feeds.kpis import (
+    DUTY_FIELDS,
     LATE_FIX_LIMIT,
     TALLY_FIELDS,
     CaseFacts,
     CaseRecord,
     Cells,
     CellVisit,
+    DutyKey,
+    DutyTally,
+    Holder,
     KpiRules,
+    Patroller,
     Period,
     Rate,
     Tally,
@@ -48,13 +53,16 @@ from feeds.kpis import (
     case_facts,
     cell_visits,
     clock_for,
+    coverage,
     facts_from_json,
     facts_to_json,
+    finished_duty_tallies,
     finished_tallies,
     utc_hour,
 )
 from feeds.store import (
     CASE_DAYS,
+    DUTY_DAYS,
     CaseAudit,
     CaseFactsRow,
     CaseRow,
@@ -64,6 +72,7 @@ from feeds.store import (
     IncidentRow,
     PatrolFix,
     TallyBatch,
+    UnitDayRow,
 )
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,7 @@ BATCHES = TallyBatch.__table__
 VISITS = CellVisitRow.__table__
 GRID_DAYS = GridDayRow.__table__
 COVERED_DAYS = CoverageDayRow.__table__
+UNIT_DAYS = UnitDayRow.__table__
 
 # a settled day is over for longer than LATE_FIX_LIMIT and this: the time a received fix may take to commit
 SETTLE_MARGIN = visittally.COMMIT_MARGIN
@@ -191,6 +201,7 @@ def forget_other_rules(conn: Connection, key: str) -> None:
         return
     conn.execute(update(FACTS).where(FACTS.c.tallied.in_(old)).values(tallied=None))
     conn.execute(delete(CASE_DAYS).where(CASE_DAYS.c.batch.in_(old)))
+    conn.execute(delete(DUTY_DAYS).where(DUTY_DAYS.c.batch.in_(old)))
     conn.execute(delete(BATCHES).where(BATCHES.c.rules_key != key))
 
 
@@ -212,6 +223,12 @@ def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneI
         {"batch": batch, "finished_hour": hour, "grid_code": grid or "", "day": day.isoformat(),
          "month": day.isoformat()[:7], **dict(zip(TALLY_FIELDS, t.counts))}
         for (hour, grid, day), t in tallies.items()])
+    duties = finished_duty_tallies(rules, clock, facts, zone)
+    for chunk in _chunks(list(duties.items()), 20_000):
+        conn.execute(insert(DUTY_DAYS), [
+            {"batch": batch, "finished_hour": hour, "day": day.isoformat(), "grid_code": grid or "",
+             "holder_kind": kind.value, "holder": holder, **dict(zip(DUTY_FIELDS, t.counts))}
+            for (hour, day, (kind, holder, grid)), t in chunk])
     for chunk in _chunks([case_id for case_id, _ in rows]):
         conn.execute(update(FACTS).where(FACTS.c.case_id.in_(chunk)).values(tallied=batch))
     return len(rows)
@@ -225,11 +242,12 @@ def whole_days(period: Period) -> bool:
 @dataclass(frozen=True)
 class CaseLoad:
     """The cases a period's figures need: `cases` to count from their facts, and per grid (None: no grid)
-    the tally of the finished cases counted already (`counted`)."""
+    the tally of the finished cases counted already (`counted`), and their duty tallies (`duties`)."""
 
     cases: list[CaseFacts]
     counted: dict[str | None, Tally]  # empty unless loaded by grid
     counted_in_all: Tally | None = None  # of all the grids asked for
+    duties: dict[DutyKey, DutyTally] = field(default_factory=dict)  # empty unless loaded with duties
 
     def total(self) -> Tally | None:
         """The counted tally of all the grids asked for; None when nothing is counted."""
@@ -238,10 +256,11 @@ class CaseLoad:
 
 def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[tuple[Period, datetime]],
                     where_of: Callable[[Period, datetime], list[ColumnElement[bool]]],
-                    grids: Collection[str] | None, drill_id: str | None, by_grid: bool = False) -> list[CaseLoad]:
+                    grids: Collection[str] | None, drill_id: str | None, by_grid: bool = False,
+                    with_duties: bool = False) -> list[CaseLoad]:
     """For each (period, now): the relevant cases (`where_of(period, now)`), split into the tallied ones
-    summed from kpi_case_days (live cases, periods of whole days, finished before the hour of the period's
-    `as_of`) and the others as facts."""
+    summed from kpi_case_days (and kpi_duty_days `with_duties`: live cases, periods of whole days, finished
+    before the hour of the period's `as_of`) and the others as facts."""
     usable = rules is not None and drill_id is None and all(whole_days(p) for p, _ in windows)
     key = rules_key(rules) if usable and rules is not None else None
     batch = newest_batch(conn, key) if key is not None else None
@@ -253,10 +272,13 @@ def load_case_loads(conn: Connection, rules: KpiRules | None, windows: Sequence[
             continue
         as_of_hour = utc_hour(period.as_of(now))
         cases = _uncounted(conn, where, batch, as_of_hour)
+        duties = _summed(conn, "duties", key, batch, period, as_of_hour, grids) if with_duties else {}
         if by_grid:
-            out.append(CaseLoad(cases, _summed(conn, True, key, batch, period, as_of_hour, grids)))
+            out.append(CaseLoad(cases, _summed(conn, "by_grid", key, batch, period, as_of_hour, grids),
+                                duties=duties))
         else:
-            out.append(CaseLoad(cases, {}, _summed(conn, False, key, batch, period, as_of_hour, grids)))
+            out.append(CaseLoad(cases, {}, _summed(conn, "all", key, batch, period, as_of_hour, grids),
+                                duties=duties))
     return out
 
 
@@ -274,16 +296,27 @@ def _uncounted(conn: Connection, where: list[ColumnElement[bool]], batch: int, a
     return out
 
 
-def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
+def _counted_rows(table: Any, key: str, batch: int, period: Period, as_of_hour: str,
                   grids: Collection[str] | None, after: int | None = None) -> list[ColumnElement[bool]]:
     days = period.days()
-    where = [CASE_DAYS.c.batch <= batch, CASE_DAYS.c.batch > (after if after is not None else -1),
-             CASE_DAYS.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
-             CASE_DAYS.c.day >= days[0].isoformat(), CASE_DAYS.c.day <= days[-1].isoformat(),
-             CASE_DAYS.c.finished_hour < as_of_hour]
+    where = [table.c.batch <= batch, table.c.batch > (after if after is not None else -1),
+             table.c.batch.in_(select(BATCHES.c.batch).where(BATCHES.c.rules_key == key)),
+             table.c.day >= days[0].isoformat(), table.c.day <= days[-1].isoformat(),
+             table.c.finished_hour < as_of_hour]
     if grids is not None:
-        where.append(CASE_DAYS.c.grid_code.in_(sorted(grids)))
+        where.append(table.c.grid_code.in_(sorted(grids)))
     return where
+
+
+def _grown_dict(old: dict[Any, Any], more: dict[Any, Any]) -> dict[Any, Any]:
+    out = dict(old)
+    for k, v in more.items():
+        out[k] = out[k] + v if k in out else v
+    return out
+
+
+def _grown_one(old: Tally | None, more: Tally | None) -> Tally | None:
+    return more if old is None else old if more is None else old + more
 
 
 # Sums of tally rows, kept by each process: the rows of a batch never change, so a sum up to batch M' becomes
@@ -293,10 +326,13 @@ def _counted_rows(key: str, batch: int, period: Period, as_of_hour: str,
 _SUMS: dict[tuple[Any, ...], tuple[int, Any, Any]] = {}
 
 
-def _summed(conn: Connection, by_grid: bool, key: str, batch: int, period: Period, as_of_hour: str,
+def _summed(conn: Connection, what: str, key: str, batch: int, period: Period, as_of_hour: str,
             grids: Collection[str] | None) -> Any:
-    """`_counted` (by_grid) or `_counted_in_all`, grown from the sum made last time where there is one."""
-    memo = (str(conn.engine.url), by_grid, key, period.start, period.end, as_of_hour,
+    """What `_counted` ("by_grid"), `_counted_in_all` ("all") or `_counted_duties` ("duties") sums, grown
+    from the sum made last time where there is one."""
+    count, grow = {"by_grid": (_counted, _grown_dict), "all": (_counted_in_all, _grown_one),
+                   "duties": (_counted_duties, _grown_dict)}[what]
+    memo = (str(conn.engine.url), what, key, period.start, period.end, as_of_hour,
             None if grids is None else frozenset(grids))
 
     def made(b: int) -> Any:
@@ -304,28 +340,21 @@ def _summed(conn: Connection, by_grid: bool, key: str, batch: int, period: Perio
 
     found = _SUMS.get(memo)
     if found is not None and found[0] <= batch and made(found[0]) == found[1]:
-        if found[0] == batch:
-            return dict(found[2]) if by_grid else found[2]
-        if by_grid:
-            result: Any = dict(found[2])
-            for grid, more in _counted(conn, key, batch, period, as_of_hour, grids, found[0]).items():
-                result[grid] = result[grid] + more if grid in result else more
-        else:
-            more_all = _counted_in_all(conn, key, batch, period, as_of_hour, grids, found[0])
-            result = found[2] if more_all is None else more_all if found[2] is None else found[2] + more_all
+        result = found[2] if found[0] == batch else grow(found[2], count(conn, key, batch, period, as_of_hour,
+                                                                         grids, found[0]))
     else:
-        result = (_counted if by_grid else _counted_in_all)(conn, key, batch, period, as_of_hour, grids)
+        result = count(conn, key, batch, period, as_of_hour, grids)
     if len(_SUMS) >= 512:
         _SUMS.clear()
     _SUMS[memo] = (batch, made(batch), result)
-    return dict(result) if by_grid else result
+    return dict(result) if isinstance(result, dict) else result
 
 
 def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
                     grids: Collection[str] | None, after: int | None = None) -> Tally | None:
     """The counted tally of all the grids together (of batches after `after`, up to `batch`): one row of
     sums, and the registered cases per grid and month for the case-count score."""
-    where = _counted_rows(key, batch, period, as_of_hour, grids, after)
+    where = _counted_rows(CASE_DAYS, key, batch, period, as_of_hour, grids, after)
     sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
     if not sums[0]:
         return None
@@ -339,7 +368,7 @@ def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_o
 def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
              grids: Collection[str] | None, after: int | None = None) -> dict[str | None, Tally]:
     query = (select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS))
-             .where(*_counted_rows(key, batch, period, as_of_hour, grids, after))
+             .where(*_counted_rows(CASE_DAYS, key, batch, period, as_of_hour, grids, after))
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
     parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
@@ -349,6 +378,16 @@ def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour:
         per_month = {} if grid is None else {(grid, int(month[:4]), int(month[5:7])): counts[registered]}
         parts[grid].append(Tally(counts, per_month))
     return {grid: t for grid, ts in parts.items() if (t := Tally.total(ts)) is not None}
+
+
+def _counted_duties(conn: Connection, key: str, batch: int, period: Period, as_of_hour: str,
+                    grids: Collection[str] | None, after: int | None = None) -> dict[DutyKey, DutyTally]:
+    """The duty tallies counted per holder, over the cases of `grids` (None: all)."""
+    query = (select(DUTY_DAYS.c.holder_kind, DUTY_DAYS.c.holder, *(func.sum(DUTY_DAYS.c[n]) for n in DUTY_FIELDS))
+             .where(*_counted_rows(DUTY_DAYS, key, batch, period, as_of_hour, grids, after))
+             .group_by(DUTY_DAYS.c.holder_kind, DUTY_DAYS.c.holder))
+    return {(Holder(kind), holder): DutyTally(tuple(int(v or 0) for v in sums))
+            for kind, holder, *sums in conn.execute(query)}
 
 
 # ---------------------------------------------------------------------------------------------- coverage
@@ -479,6 +518,47 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
     return out | fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone)
 
 
+def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, people: Iterable[Patroller],
+                       *, drill_id: str | None = None) -> dict[str, Rate]:
+    """Per patroller: `feeds.kpis.coverage` of the grids they answer for by the units they act under, from
+    the cells each unit visited per grid and day (kpi_unit_days for settled days, the running tally's, the raw
+    fixes of the other days). When two of a person's ids visited the same grid on the same day, a cell both
+    visited must count once: theirs are read cell by cell."""
+    people = list(people)
+    days = period.days(now)
+    units = sorted({a for p in people for a in p.aliases})
+    size: dict[str, int] = defaultdict(int)
+    for g in cells.grids:
+        size[g] += 1
+    counts: dict[tuple[date, str, str], int] = {}
+    stored = _stored_days(conn, period, now, drill_id)
+    for chunk in _chunks(units) if stored else ():
+        for d, u, g, n in conn.execute(select(UNIT_DAYS.c.day, UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code,
+                                              UNIT_DAYS.c.visited)
+                                       .where(UNIT_DAYS.c.day.in_(sorted(x.isoformat() for x in stored)),
+                                              UNIT_DAYS.c.unit_id.in_(chunk))):
+            counts[(date.fromisoformat(d), u, g)] = int(n)
+    tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
+    counts.update(visittally.unit_cells_visited(conn, tallied, units))
+    grid_of = dict(zip(cells.codes, cells.grids))
+    spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
+    for d, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
+        counts[(d, u, grid_of[cell])] = counts.get((d, u, grid_of[cell]), 0) + 1
+    by_unit: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
+    for (d, u, g), n in counts.items():
+        by_unit[u].append((d, g, n))
+    out: dict[str, Rate] = {}
+    for p in people:
+        mine = [(d, g, n) for a in p.aliases for d, g, n in by_unit.get(a, ()) if g in p.grids]
+        cell_days = sum(size[g] for g in p.grids if g in size) * len(days)
+        if len({(d, g) for d, g, _ in mine}) < len(mine):  # two of their ids in one grid on one day
+            seen = visits(conn, cells, period, now, units=p.aliases, drill_id=drill_id)
+            out[p.id] = coverage(cells, seen, period, now, p.grids, p.aliases)
+        else:
+            out[p.id] = Rate(sum(n for _, _, n in mine), cell_days)
+    return out
+
+
 def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: ZoneInfo,
                        max_days: int | None = None) -> int:
     """Compute and store the live cell visits of settled days not stored yet, from the first live fix's day
@@ -512,6 +592,12 @@ def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: Zone
         if per_grid:
             conn.execute(insert(GRID_DAYS), [{"day": d.isoformat(), "grid_code": g, "visited": n}
                                              for g, n in sorted(per_grid.items())])
+        per_unit: dict[tuple[str, str], int] = defaultdict(int)
+        for _, unit, cell in (v for v in seen if v[0] == d):
+            per_unit[(unit, grid_of[cell])] += 1
+        if per_unit:
+            conn.execute(insert(UNIT_DAYS), [{"day": d.isoformat(), "unit_id": u, "grid_code": g, "visited": n}
+                                             for (u, g), n in sorted(per_unit.items())])
         conn.execute(insert(COVERED_DAYS), {"day": d.isoformat(), "computed_at": now})
         visittally.drop_day(conn, d)
         stored += 1

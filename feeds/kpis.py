@@ -775,9 +775,13 @@ def rework_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Ra
     """返工率: cases first handled in the period that were sent back after a failed check (by `as_of`)."""
     as_of = period.as_of(now)
     handled = [c for c in cases if c.first_handled_at is not None and c.first_handled_at in period]
-    failed = sum(any(r.step is Step.CHECK and r.done and r.ended_at is not None and r.ended_at <= as_of
-                     and _failed(c, r) for r in c.runs) for c in handled)
-    return Rate(failed, len(handled))
+    return Rate(sum(_reworked(c, as_of) for c in handled), len(handled))
+
+
+def _reworked(case: CaseFacts, as_of: datetime) -> bool:
+    """Sent back after a failed check by `as_of`."""
+    return any(r.step is Step.CHECK and r.done and r.ended_at is not None and r.ended_at <= as_of
+               and _failed(case, r) for r in case.runs)
 
 
 def _failed(case: CaseFacts, check: StepRun) -> bool:
@@ -791,20 +795,6 @@ def on_time_handling(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseF
     handle limit plus extensions. `department`: only the runs that department held."""
     who = None if department is None else (lambda _c, run: run.department == department)
     return _runs_due(rules, clock, cases, (Step.HANDLE,), period, now, who)
-
-
-def departments_handling(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
-                         now: datetime) -> dict[str, Rate]:
-    """按期处置率 for every department that held a handle run falling due in the period."""
-    as_of = period.as_of(now)
-    out: dict[str, Rate] = defaultdict(lambda: NO_RATE)
-    for c in cases:
-        for run in c.runs:
-            if run.step is Step.HANDLE and run.department is not None:
-                d = run_due(rules, clock, c, run, as_of)
-                if d is not None and d.at in period:
-                    out[run.department] += Rate(int(d.on_time), 1)
-    return dict(out)
 
 
 def open_count(cases: Iterable[CaseFacts], period: Period, now: datetime) -> int:
@@ -828,10 +818,16 @@ def overdue_count(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFact
     return n
 
 
+def _handling_span(case: CaseFacts, period: Period, now: datetime) -> int | None:
+    """Microseconds from first dispatch to last handling, for a case last handled in the period by `now`."""
+    if (case.handled_at is None or case.dispatched_at is None or case.handled_at not in period
+            or case.handled_at > now):
+        return None
+    return (case.handled_at - case.dispatched_at) // _US
+
+
 def _handling_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
-    spans = [(c.handled_at - c.dispatched_at) // _US for c in cases
-             if c.handled_at is not None and c.dispatched_at is not None and c.handled_at in period
-             and c.handled_at <= now]
+    spans = [span for c in cases if (span := _handling_span(c, period, now)) is not None]
     return sum(spans), len(spans)
 
 
@@ -1156,15 +1152,10 @@ def utc_hour(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
 
 
-def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
-                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, str | None, date], Tally]:
-    """For finished cases (closed, rejected, voided): the tally per hour they finished (`utc_hour`), grid
-    and local day of the events of each day, counted as things stand once they finished. For any period of
-    whole days whose `as_of` is after they finished, the sum of these over the period's days and an area's
-    grids is exactly the tally `tally` gives for them: every event a figure counts for a finished case
-    happened between its first report and its finish (a missed deadline is counted at the deadline, which
-    passed before the run ended), so it falls on one of those days."""
-    by_day: dict[tuple[str, str | None, date], list[CaseFacts]] = defaultdict(list)
+def _finished_days(cases: Iterable[CaseFacts], zone: ZoneInfo) -> dict[tuple[str, date], list[CaseFacts]]:
+    """Finished cases by the hour they finished (`utc_hour`) and each local day from their first report to
+    their finish."""
+    by_day: dict[tuple[str, date], list[CaseFacts]] = defaultdict(list)
     for c in cases:
         finished = c.finished_at
         if finished is None:
@@ -1173,10 +1164,37 @@ def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseF
         last = finished.astimezone(zone).date()
         hour = utc_hour(finished)
         while day <= last:
-            by_day[(hour, c.grid, day)].append(c)
+            by_day[(hour, day)].append(c)
             day += timedelta(days=1)
-    return {key: tally(rules, clock, group, _Ever.dates(key[2], key[2], zone), END_OF_TIME)
-            for key, group in by_day.items()}
+    return by_day
+
+
+def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
+                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, str | None, date], Tally]:
+    """For finished cases (closed, rejected, voided): the tally per hour they finished (`utc_hour`), grid
+    and local day of the events of each day, counted as things stand once they finished. For any period of
+    whole days whose `as_of` is after they finished, the sum of these over the period's days and an area's
+    grids is exactly the tally `tally` gives for them: every event a figure counts for a finished case
+    happened between its first report and its finish (a missed deadline is counted at the deadline, which
+    passed before the run ended), so it falls on one of those days."""
+    out = {}
+    for (hour, day), group in _finished_days(cases, zone).items():
+        by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
+        for c in group:
+            by_grid[c.grid].append(c)
+        for grid, mine in by_grid.items():
+            out[(hour, grid, day)] = tally(rules, clock, mine, _Ever.dates(day, day, zone), END_OF_TIME)
+    return out
+
+
+def finished_duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
+                          zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, date, DutyCell], DutyTally]:
+    """`duty_tallies` of finished cases per hour they finished and local day of the events, as
+    `finished_tallies` (and exact for the same reason): summed over a period's days, a holder and the grids
+    of an area, they are what `duty_tallies` gives for those cases."""
+    return {(hour, day, cell): t
+            for (hour, day), group in _finished_days(cases, zone).items()
+            for cell, t in duty_tallies(rules, clock, group, _Ever.dates(day, day, zone), END_OF_TIME).items()}
 
 
 def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Territory, level: str,
@@ -1209,6 +1227,125 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
     return out
 
 
+class Holder(StrEnum):
+    """Who a duty tally is kept for: a person (by an id they report or act under), a grid, a department."""
+
+    PERSON = "person"
+    GRID = "grid"
+    DEPARTMENT = "department"
+
+
+DUTY_FIELDS = (
+    "reports_registered", "reports_decided",  # a person's reports decided (valid-report rate)
+    "verify_on_time", "verify_due", "check_on_time", "check_due",  # done: the person's; undone: the grid's
+    "citizen_first", "registered",  # a grid's cases registered, first reported by citizens (missed rate)
+    "handled_on_time", "handling_due",  # a department's handle runs (按期处置率)
+    "reworked", "first_handled", "handling_us", "handled",  # the cases a department handled last
+    "holding",  # cases with a department at `as_of`, not yet handled
+)
+_DUTY_AT = {name: i for i, name in enumerate(DUTY_FIELDS)}
+DutyKey = tuple[Holder, str]  # (kind of holder, its id)
+DutyCell = tuple[Holder, str, str | None]  # the same, and the grid of the cases counted (None: no grid)
+
+
+@dataclass(frozen=True)
+class DutyTally:
+    """What the figures of a person, a grid's patrollers or a department count, summed over cases: like
+    `Tally`, the tally of a set of cases is the sum of the tallies of its parts."""
+
+    counts: tuple[int, ...]  # in the order of DUTY_FIELDS
+
+    def __getitem__(self, name: str) -> int:
+        return self.counts[_DUTY_AT[name]]
+
+    def __add__(self, other: DutyTally) -> DutyTally:
+        return DutyTally(tuple(a + b for a, b in zip(self.counts, other.counts)))
+
+    def rate(self, numerator: str, denominator: str) -> Rate:
+        return Rate(self[numerator], self[denominator])
+
+    @staticmethod
+    def total(parts: Iterable[DutyTally]) -> DutyTally:
+        rows = [t.counts for t in parts]
+        return DutyTally(tuple(sum(column) for column in zip(*rows))) if rows else NO_DUTIES
+
+
+NO_DUTIES = DutyTally((0,) * len(DUTY_FIELDS))
+
+
+def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                 now: datetime) -> dict[DutyCell, DutyTally]:
+    """In one pass over the cases, per holder and grid of the cases: a person's reports decided in the
+    period (`discovery_accuracy`) and the verifications they did that fell due in it; per grid, the cases
+    registered in it first reported by citizens (`citizen_first_rate`) and the verifications nobody did
+    before their deadline; per department, its handle runs due (`on_time_handling`), the cases it
+    handled last (`rework_rate`, `average_handling_time`) and those it holds at `as_of`."""
+    as_of = period.as_of(now)
+    out: dict[DutyCell, list[int]] = {}
+
+    def add(kind: Holder, holder: str, grid: str | None, name: str, n: int = 1) -> None:
+        row = out.get((kind, holder, grid))
+        if row is None:
+            row = out[(kind, holder, grid)] = [0] * len(DUTY_FIELDS)
+        row[_DUTY_AT[name]] += n
+
+    for c in cases:
+        grid = c.grid
+        if c.reporter is not None:
+            decision = accuracy_decision(c, as_of)
+            if decision is not None and decision[0] in period:
+                add(Holder.PERSON, c.reporter, grid, "reports_decided")
+                add(Holder.PERSON, c.reporter, grid, "reports_registered", int(decision[1]))
+        if grid is not None and c.registered_at is not None and c.registered_at in period and c.registered_at <= as_of:
+            add(Holder.GRID, grid, grid, "registered")
+            add(Holder.GRID, grid, grid, "citizen_first", int(c.channel in FOUND_BY_CITIZENS))
+        for run in c.runs:
+            if run.step is Step.VERIFY or run.step is Step.CHECK:
+                kind, holder = (Holder.PERSON, run.by) if run.done else (Holder.GRID, grid)
+                if holder is None:
+                    continue
+                d = run_due(rules, clock, c, run, as_of)
+                if d is not None and d.at in period:
+                    name = run.step.value
+                    add(kind, holder, grid, f"{name}_due")
+                    add(kind, holder, grid, f"{name}_on_time", int(d.on_time))
+            elif run.step is Step.HANDLE and run.department is not None:
+                d = run_due(rules, clock, c, run, as_of)
+                if d is not None and d.at in period:
+                    add(Holder.DEPARTMENT, run.department, grid, "handling_due")
+                    add(Holder.DEPARTMENT, run.department, grid, "handled_on_time", int(d.on_time))
+                if run.started_at <= as_of and (run.ended_at is None or run.ended_at > as_of):
+                    add(Holder.DEPARTMENT, run.department, grid, "holding")
+        if c.department is not None:
+            if c.first_handled_at is not None and c.first_handled_at in period:
+                add(Holder.DEPARTMENT, c.department, grid, "first_handled")
+                add(Holder.DEPARTMENT, c.department, grid, "reworked", int(_reworked(c, as_of)))
+            span = _handling_span(c, period, now)
+            if span is not None:
+                add(Holder.DEPARTMENT, c.department, grid, "handled")
+                add(Holder.DEPARTMENT, c.department, grid, "handling_us", span)
+    return {key: DutyTally(tuple(row)) for key, row in out.items()}
+
+
+def by_holder(tallies: Mapping[DutyCell, DutyTally],
+              grids: Collection[str] | None = None) -> dict[DutyKey, DutyTally]:
+    """The duty tallies per holder, summed over the grids of their cases (`grids`: only these; None: all,
+    cases under no grid too)."""
+    parts: dict[DutyKey, list[DutyTally]] = defaultdict(list)
+    for (kind, holder, grid), t in tallies.items():
+        if grids is None or grid in grids:
+            parts[(kind, holder)].append(t)
+    return {key: DutyTally.total(ts) for key, ts in parts.items()}
+
+
+def merged(*tallies: Mapping[DutyKey, DutyTally]) -> dict[DutyKey, DutyTally]:
+    out: dict[DutyKey, DutyTally] = {}
+    for part in tallies:
+        for key, t in part.items():
+            out[key] = out[key] + t if key in out else t
+    return out
+
+
 @dataclass(frozen=True)
 class DepartmentFigures:
     on_time_handling: Rate  # 按期处置率
@@ -1218,25 +1355,17 @@ class DepartmentFigures:
 
 
 def department_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
-                       drill_id: str | None = None) -> dict[str, DepartmentFigures]:
-    """Figures per department (职能部门): its handle runs, and the cases it handled last."""
+                       drill_id: str | None = None,
+                       counted: Mapping[DutyKey, DutyTally] | None = None) -> dict[str, DepartmentFigures]:
+    """Figures per department (职能部门) with anything due, handled or held in the period: its handle runs,
+    and the cases it handled last. `counted`: the duty tallies of further cases counted already."""
     scoped = in_scope(cases, drill_id)
-    clock = clock_for(rules.calendar, scoped, now)
-    as_of = period.as_of(now)
-    handling = departments_handling(rules, clock, scoped, period, now)
-    by_dept: dict[str, list[CaseFacts]] = defaultdict(list)
-    holding: dict[str, int] = defaultdict(int)
-    for c in scoped:
-        if c.department is not None:
-            by_dept[c.department].append(c)
-        for run in c.runs:
-            if (run.step is Step.HANDLE and run.department is not None and run.started_at <= as_of
-                    and (run.ended_at is None or run.ended_at > as_of)):
-                holding[run.department] += 1
-    names = sorted(set(handling) | set(by_dept) | set(holding))
-    return {d: DepartmentFigures(handling.get(d, NO_RATE), rework_rate(by_dept.get(d, []), period, now),
-                                 average_handling_time(by_dept.get(d, []), period, now), holding.get(d, 0))
-            for d in names}
+    duties = merged(by_holder(duty_tallies(rules, clock_for(rules.calendar, scoped, now), scoped, period, now)),
+                    counted or {})
+    return {holder: DepartmentFigures(t.rate("handled_on_time", "handling_due"), t.rate("reworked", "first_handled"),
+                                      Mean.of_microseconds(t["handling_us"], t["handled"]), t["holding"])
+            for (kind, holder), t in sorted(duties.items())
+            if kind is Holder.DEPARTMENT and any(t.counts)}
 
 
 @dataclass(frozen=True)
@@ -1264,23 +1393,24 @@ class PatrollerFigures:
 
 def patroller_figures(rules: KpiRules, cases: Sequence[CaseFacts], person: Patroller, period: Period,
                       now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
-                      drill_id: str | None = None, clock: WorkingClock | None = None) -> PatrollerFigures:
+                      drill_id: str | None = None) -> PatrollerFigures:
     """A patroller's figures. Their verifications: the ones they did, and the ones nobody did before the
     deadline in the grids they answer for."""
     scoped = in_scope(cases, drill_id)
-    clock = clock or clock_for(rules.calendar, scoped, now)
+    duties = by_holder(duty_tallies(rules, clock_for(rules.calendar, scoped, now), scoped, period, now))
+    covered = coverage(cells, visits, period, now, person.grids, person.aliases) if cells is not None else NO_RATE
+    return figures_of_person(person, duties, covered)
 
-    def theirs(c: CaseFacts, run: StepRun) -> bool:
-        return run.by in person.aliases if run.done else c.grid in person.grids
 
-    reported = [c for c in scoped if c.reporter in person.aliases]
-    in_grids = [c for c in scoped if c.grid in person.grids]
+def figures_of_person(person: Patroller, duties: Mapping[DutyKey, DutyTally], covered: Rate) -> PatrollerFigures:
+    """A patroller's figures from the duty tallies: those of the ids they act under and of their grids."""
+    t = DutyTally.total([*(duties[k] for a in person.aliases if (k := (Holder.PERSON, a)) in duties),
+                         *(duties[k] for g in person.grids if (k := (Holder.GRID, g)) in duties)])
     return PatrollerFigures(
-        valid_reports=discovery_accuracy(reported, period, now),
-        missed=citizen_first_rate(in_grids, period, now),
-        verification=verification_timeliness(rules, clock, scoped, period, now, theirs),
-        coverage=(coverage(cells, visits, period, now, person.grids, person.aliases)
-                  if cells is not None else NO_RATE),
+        valid_reports=t.rate("reports_registered", "reports_decided"),
+        missed=t.rate("citizen_first", "registered"),
+        verification=Verification(t.rate("verify_on_time", "verify_due"), t.rate("check_on_time", "check_due")),
+        coverage=covered,
     )
 
 
@@ -1314,24 +1444,23 @@ def ranking(scored: Iterable[tuple[Patroller, PatrollerFigures]]) -> list[Ranked
 
 def rank_patrollers(rules: KpiRules, cases: Sequence[CaseFacts], people: Iterable[Patroller], period: Period,
                     now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
-                    drill_id: str | None = None) -> list[Ranked]:
-    """The monthly ranking (or any period's): every patroller's figures and score, best first."""
+                    coverage_of: Callable[[Patroller], Rate] | None = None, drill_id: str | None = None,
+                    counted: Mapping[DutyKey, DutyTally] | None = None) -> list[Ranked]:
+    """The monthly ranking (or any period's): every patroller's figures and score, best first. Coverage
+    from `coverage_of` when given, else from the cells and visits. `counted`: the duty tallies of further
+    cases counted already."""
     scoped = in_scope(cases, drill_id)
-    clock = clock_for(rules.calendar, scoped, now)
-    by_key: dict[str | None, set[int]] = defaultdict(set)  # reporter, grid or actor -> cases
-    for i, c in enumerate(scoped):
-        by_key[c.reporter].add(i)
-        by_key[c.grid].add(i)
-        for run in c.runs:
-            by_key[run.by].add(i)
-    by_unit: dict[str, list[CellVisit]] = defaultdict(list)
-    for v in visits:
-        by_unit[v[1]].append(v)
-    scored = []
-    for p in people:
-        near = set().union(*(by_key.get(k, set()) for k in (*p.aliases, *p.grids)))
-        mine = [scoped[i] for i in sorted(near)]
-        seen = [v for a in p.aliases for v in by_unit.get(a, ())]
-        scored.append((p, patroller_figures(rules, mine, p, period, now, cells=cells, visits=seen,
-                                            drill_id=drill_id, clock=clock)))
-    return ranking(scored)
+    duties = merged(by_holder(duty_tallies(rules, clock_for(rules.calendar, scoped, now), scoped, period, now)),
+                    counted or {})
+    if coverage_of is None:
+        by_unit: dict[str, list[CellVisit]] = defaultdict(list)
+        for v in visits:
+            by_unit[v[1]].append(v)
+
+        def coverage_of(p: Patroller) -> Rate:
+            if cells is None:
+                return NO_RATE
+            return coverage(cells, [v for a in p.aliases for v in by_unit.get(a, ())], period, now, p.grids,
+                            p.aliases)
+
+    return ranking((p, figures_of_person(p, duties, coverage_of(p))) for p in people)

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from feeds.kpis import TALLY_FIELDS
+from feeds.kpis import DUTY_FIELDS, TALLY_FIELDS
 from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -310,6 +310,22 @@ CASE_DAYS = Table(
 )
 
 
+# The duty tallies (feeds.kpis.DutyTally) of one batch's finished cases per hour they finished, local day of
+# the events, grid of the cases ('' for none) and holder: a person, a grid or a department
+# (feeds.kpis.finished_duty_tallies).
+DUTY_DAYS = Table(
+    "kpi_duty_days", Base.metadata,
+    Column("batch", ForeignKey("kpi_tally_batches.batch"), primary_key=True),
+    Column("finished_hour", String(13), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("grid_code", String(64), primary_key=True),
+    Column("holder_kind", String(10), primary_key=True),
+    Column("holder", String(64), primary_key=True),
+    *(Column(name, BigInteger, nullable=False) for name in DUTY_FIELDS),
+    Index("ix_kpi_duty_days_day", "day"),
+)
+
+
 class CellVisitRow(Base):
     """A unit cell visited by a patrol unit on a settled local day (live fixes only; feeds/kpicache.py)."""
 
@@ -324,6 +340,17 @@ class GridDayRow(Base):
 
     __tablename__ = "kpi_grid_days"
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    visited: Mapped[int] = mapped_column(Integer)
+
+
+class UnitDayRow(Base):
+    """Per settled local day, patrol unit and grid: how many of the grid's unit cells the unit visited (the
+    patrollers' coverage without reading every visit)."""
+
+    __tablename__ = "kpi_unit_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     grid_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     visited: Mapped[int] = mapped_column(Integer)
 

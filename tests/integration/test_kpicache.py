@@ -22,8 +22,8 @@ from feeds.figures import (
     monthly_assessment,
     patroller_ranking,
 )
-from feeds.kpicache import CASE_DAYS, refresh
-from feeds.kpis import LATE_FIX_LIMIT, Period
+from feeds.kpicache import CASE_DAYS, DUTY_DAYS, refresh
+from feeds.kpis import LATE_FIX_LIMIT, Period, Rate
 from feeds.store import (
     CaseFactsRow,
     CellVisitRow,
@@ -31,6 +31,7 @@ from feeds.store import (
     GridDayRow,
     LiveVisitRow,
     TallyBatch,
+    UnitDayRow,
     VisitCursorRow,
     VisitTailRow,
     write_batch,
@@ -48,7 +49,7 @@ from tests.integration.test_figures import CST, LAT, LON, MON, NOW, RULES, WEEK,
 def _forget(engine) -> None:
     """Empty every cache: what follows is computed from the cases, trails and fixes alone."""
     with engine.begin() as conn:
-        for table in (CASE_DAYS, CaseFactsRow.__table__, TallyBatch.__table__, CellVisitRow.__table__,
+        for table in (CASE_DAYS, DUTY_DAYS, UnitDayRow.__table__, CaseFactsRow.__table__, TallyBatch.__table__, CellVisitRow.__table__,
                       GridDayRow.__table__, CoverageDayRow.__table__, LiveVisitRow.__table__, VisitTailRow.__table__,
                       VisitCursorRow.__table__):
             conn.execute(delete(table))
@@ -57,7 +58,8 @@ def _forget(engine) -> None:
 def _cached(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in (CaseFactsRow.__table__, TallyBatch.__table__, CASE_DAYS, CoverageDayRow.__table__)}
+                for t in (CaseFactsRow.__table__, TallyBatch.__table__, CASE_DAYS, DUTY_DAYS, CoverageDayRow.__table__,
+                          UnitDayRow.__table__)}
 
 
 def _areas(conn, grids: int | None) -> list[str]:
@@ -120,7 +122,7 @@ def test_the_caches_change_no_figure_of_the_hand_made_district(district, job_at)
     refresh(district, RULES, job_at, CST, cells)
     stored = _cached(district)
     assert stored["kpi_case_facts"] > 0 and stored["kpi_tally_batches"] == 1 and stored["kpi_case_days"] > 0
-    assert stored["kpi_coverage_days"] > 0
+    assert stored["kpi_coverage_days"] > 0 and stored["kpi_duty_days"] > 0 and stored["kpi_unit_days"] > 0
     assert refresh(district, RULES, job_at, CST, cells).tallied == 0  # nothing new: no second batch
     _assert_same(fresh, _everything(district, NOW, MON, 7, drills=(None, "DR1")))
 
@@ -174,7 +176,9 @@ def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
         simulate(sim, engine, moment, end, step=timedelta(minutes=3))
         moment = end + COMMIT_MARGIN  # every fix received is in the running tally of cell visits
         refresh(engine, RULES, moment, CST, cells, tally_budget_s=600)
-        assert _cached(engine)["kpi_case_facts"] > 0
+        counts = _cached(engine)
+        assert counts["kpi_case_facts"] > 0 and counts["kpi_duty_days"] > 0  # rankings read from the tallies
+        assert counts["kpi_unit_days"] > 0 or counts["kpi_coverage_days"] == 0
         with engine.connect() as conn:  # the second day under way is read from the tally
             today = moment.astimezone(CST).date()
             assert tracked_days(conn, [today], moment, CST) == ({today} if hours == 18 else set())
@@ -182,3 +186,25 @@ def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
         _forget(engine)
         _assert_same(_everything(engine, moment, first, 3, grids=3), cached)
         refresh(engine, RULES, moment, CST, cells)
+
+
+def test_a_cell_two_of_a_patrollers_ids_visited_on_one_day_counts_once(district) -> None:
+    """GW-P0001 carries unit P0001; a fix sent under their person id in a cell P0001 walked the same Monday
+    adds nothing, read from raw fixes or from the stored days; one in G1 on Wednesday adds a cell-day."""
+    y = LAT + 0.0005
+    with district.begin() as conn:
+        for fix in (factories.position("GW-P0001", lat=y, lon=LON + 0.0005, at=at(0, 15)),
+                    factories.position("GW-P0001", lat=y, lon=LON + 0.0015, at=at(2, 15))):
+            write_batch(conn, [fix], [], fix.fix_at)
+
+    def coverage_of_gw_p0001() -> Rate:
+        with district.connect() as conn:
+            (gw,) = [r for r in patroller_ranking(conn, RULES, WEEK, NOW) if r.person.id == "GW-P0001"]
+        return gw.figures.coverage
+
+    assert coverage_of_gw_p0001() == Rate(3, 14)  # Monday both cells of G1, Wednesday one; of 2 cells × 7 days
+    with district.connect() as conn:
+        cells = load_cells(conn)
+    refresh(district, RULES, NOW, CST, cells)
+    assert _cached(district)["kpi_unit_days"] > 0
+    assert coverage_of_gw_p0001() == Rate(3, 14)
