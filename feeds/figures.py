@@ -7,7 +7,7 @@ figure counts for the period falls on or after its start, so older finished case
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,17 +27,24 @@ from feeds.kpis import (
     Cells,
     CellVisit,
     DepartmentFigures,
+    DutyKey,
+    DutyTally,
     KpiRules,
     Patroller,
     Period,
     Ranked,
     Territory,
+    WorkingClock,
     area_figures,
     clock_for,
-    department_figures,
+    departments_of,
+    duties_of,
     figures_by_area,
+    figures_of_grids,
+    grid_sums,
     in_scope,
-    rank_patrollers,
+    ranking_of,
+    tallies_by_grid,
 )
 from feeds.store import Area, CaseRow, Person
 
@@ -163,7 +170,7 @@ def area_table(conn: Connection, rules: KpiRules, level: str, period: Period, no
 def departments_panel(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
                       drill_id: str | None = None) -> dict[str, DepartmentFigures]:
     (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, with_duties=True)
-    return department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties)
+    return departments_of(_duties(rules, load, period, now, drill_id))
 
 
 def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
@@ -173,16 +180,21 @@ def patroller_ranking(conn: Connection, rules: KpiRules, period: Period, now: da
     territory = load_territory(conn)
     grids = None if area_code is None else _area_grids(territory, area_code)
     (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, with_duties=True)
-    return _ranked(conn, rules, load, load_patrollers(conn, territory, area_code), period, now,
-                   load_cells(conn, grids) if with_coverage else None, drill_id)
+    return _ranked(conn, load_patrollers(conn, territory, area_code), _duties(rules, load, period, now, drill_id),
+                   period, now, load_cells(conn, grids) if with_coverage else None, drill_id)
 
 
-def _ranked(conn: Connection, rules: KpiRules, load: CaseLoad, people: list[Patroller], period: Period,
+def _ranked(conn: Connection, people: list[Patroller], duties: Mapping[DutyKey, DutyTally], period: Period,
             now: datetime, cells: Cells | None, drill_id: str | None) -> list[Ranked]:
-    """`rank_patrollers` over the cases of a load and its counted duties; coverage from the units' days."""
+    """The patrollers ranked from the duty tallies; coverage from their units' cells per grid and day."""
     covered = patroller_coverage(conn, cells, period, now, people, drill_id=drill_id) if cells else {}
-    return rank_patrollers(rules, load.cases, people, period, now, drill_id=drill_id, counted=load.duties,
-                           coverage_of=lambda p: covered.get(p.id, NO_RATE))
+    return ranking_of(people, duties, lambda p: covered.get(p.id, NO_RATE))
+
+
+def _duties(rules: KpiRules, load: CaseLoad, period: Period, now: datetime, drill_id: str | None,
+            clock: WorkingClock | None = None) -> dict[DutyKey, DutyTally]:
+    """The duty tallies of a load: of its cases from their facts, plus those counted already."""
+    return duties_of(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties, clock=clock)
 
 
 # ---------------------------------------------------------------------------------------------- leader page
@@ -236,7 +248,7 @@ def departments_in(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     """`departments_panel` for the cases of one area (the district: all of them)."""
     grids = _area_grids(load_territory(conn), area_code)
     (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, with_duties=True)
-    return department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties)
+    return departments_of(_duties(rules, load, period, now, drill_id))
 
 
 @dataclass(frozen=True)
@@ -284,31 +296,40 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
                    now: datetime, *, drill_id: str | None = None) -> LeaderFigures:
     """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period,
     and for the one before as it stood at the same point in it), `area_table` (its sub-areas, its grids),
-    `patroller_ranking` and `departments_in`."""
+    `patroller_ranking` and `departments_in`. The cases of the period are loaded once, tallied per grid
+    once (an area's tally is the sum of its grids'), and their duties once."""
     territory = load_territory(conn)
     grids = _area_grids(territory, area_code)
-    current, before = _panels(conn, rules, area_code, [(period, now), (previous, same_point(period, previous, now))],
-                              drill_id=drill_id, territory=territory)
+    all_grids = grids if grids is not None else territory.grids_under(area_code)
+    back_then = same_point(period, previous, now)
     (load,) = load_counted(conn, rules, [(period, now)], grids=grids, drill_id=drill_id, by_grid=True,
                            with_duties=True)
+    (earlier,) = load_counted(conn, rules, [(previous, back_then)], grids=grids, drill_id=drill_id)
     cells = load_cells(conn, grids)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
+    scoped = in_scope(load.cases, drill_id)
+    clock = clock_for(rules.calendar, scoped + in_scope(earlier.cases, drill_id), now)
+    per_grid = grid_sums(tallies_by_grid(rules, clock, scoped, period, now), load.counted)
+    before = area_figures(rules, earlier.cases, previous, back_then, grids=all_grids,
+                          include_ungridded=grids is None, drill_id=drill_id, clock=clock, counted=earlier.total(),
+                          coverage_of_grids=grid_coverage(conn, cells, previous, back_then, drill_id=drill_id))
 
     def level_table(level: str) -> dict[str, AreaFigures]:
-        table = figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
-                                counted=load.counted, drill_id=drill_id)
-        return {c: f for c, f in table.items() if area_code in territory.chain(c)}
+        return {code: figures_of_grids(per_grid, period, territory.grids_under(code),
+                                       include_ungridded=level == "district", coverage_of_grids=covered)
+                for code in territory.at_level(level) if area_code in territory.chain(code)}
 
     child = CHILD_LEVEL.get(territory.level.get(area_code, ""))
+    duties = _duties(rules, load, period, now, drill_id, clock)
     return LeaderFigures(
         area=area_code,
-        current=current,
+        current=figures_of_grids(per_grid, period, all_grids, include_ungridded=grids is None,
+                                 coverage_of_grids=covered),
         previous=before,
         children=level_table(child) if child else {},
         grids=level_table("grid"),
-        patrollers=_ranked(conn, rules, load, load_patrollers(conn, territory, area_code), period, now, cells,
-                           drill_id),
-        departments=department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties),
+        patrollers=_ranked(conn, load_patrollers(conn, territory, area_code), duties, period, now, cells, drill_id),
+        departments=departments_of(duties),
     )
 
 
@@ -334,10 +355,11 @@ def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int,
     (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True, with_duties=True)
     cells = load_cells(conn)
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
+    duties = _duties(rules, load, period, now, drill_id)
     return Assessment(
         period=period,
-        patrollers=_ranked(conn, rules, load, load_patrollers(conn, territory), period, now, cells, drill_id),
+        patrollers=_ranked(conn, load_patrollers(conn, territory), duties, period, now, cells, drill_id),
         areas={level: figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
                                       counted=load.counted, drill_id=drill_id) for level in ASSESSED_LEVELS},
-        departments=department_figures(rules, load.cases, period, now, drill_id=drill_id, counted=load.duties),
+        departments=departments_of(duties),
     )

@@ -287,9 +287,11 @@ def _uncounted(conn: Connection, where: list[ColumnElement[bool]], batch: int, a
     those whose facts are not tallied (open, or finished since the job's last pass), tallied later or
     finished in that hour or after, and those with no facts yet (new since the job's last pass). Found from
     kpi_case_facts first, so that a month of finished cases is not read."""
-    untallied = select(FACTS.c.case_id).where(or_(FACTS.c.tallied.is_(None), FACTS.c.tallied > batch,
-                                                  FACTS.c.finished_hour >= as_of_hour))
-    out = load_facts(conn, [*where, CASES.c.id.in_(untallied)])
+    later = [FACTS.c.tallied.is_(None), FACTS.c.tallied > batch]
+    newest = conn.execute(select(func.max(BATCHES.c.made_at)).where(BATCHES.c.batch <= batch)).scalar()
+    if newest is None or as_of_hour < utc_hour(newest):  # else every case counted finished before as_of's hour
+        later.append(FACTS.c.finished_hour >= as_of_hour)
+    out = load_facts(conn, [*where, CASES.c.id.in_(select(FACTS.c.case_id).where(or_(*later)))])
     live = conn.execute(select(func.count()).select_from(CASES).where(CASES.c.drill_id.is_(None))).scalar_one()
     if conn.execute(select(func.count()).select_from(FACTS)).scalar_one() < live:  # facts of live cases only
         out += load_facts(conn, [*where, ~select(FACTS.c.case_id).where(FACTS.c.case_id == CASES.c.id).exists()])
@@ -521,41 +523,38 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
 def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, people: Iterable[Patroller],
                        *, drill_id: str | None = None) -> dict[str, Rate]:
     """Per patroller: `feeds.kpis.coverage` of the grids they answer for by the units they act under, from
-    the cells each unit visited per grid and day (kpi_unit_days for settled days, the running tally's, the raw
-    fixes of the other days). When two of a person's ids visited the same grid on the same day, a cell both
-    visited must count once: theirs are read cell by cell."""
+    the cells each unit visited per grid (kpi_unit_days for settled days, the running tally's, the raw fixes
+    of the other days). When two of a person's ids visited the same grid in the period, a cell both visited
+    on one day must count once: theirs are read cell by cell."""
     people = list(people)
     days = period.days(now)
     units = sorted({a for p in people for a in p.aliases})
     size: dict[str, int] = defaultdict(int)
     for g in cells.grids:
         size[g] += 1
-    counts: dict[tuple[date, str, str], int] = {}
-    stored = _stored_days(conn, period, now, drill_id)
+    visited: dict[tuple[str, str], int] = defaultdict(int)  # (unit, grid) -> cell-days
+    stored = sorted(d.isoformat() for d in _stored_days(conn, period, now, drill_id))
     for chunk in _chunks(units) if stored else ():
-        for d, u, g, n in conn.execute(select(UNIT_DAYS.c.day, UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code,
-                                              UNIT_DAYS.c.visited)
-                                       .where(UNIT_DAYS.c.day.in_(sorted(x.isoformat() for x in stored)),
-                                              UNIT_DAYS.c.unit_id.in_(chunk))):
-            counts[(date.fromisoformat(d), u, g)] = int(n)
-    tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
-    counts.update(visittally.unit_cells_visited(conn, tallied, units))
+        for u, g, n in conn.execute(select(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code, func.sum(UNIT_DAYS.c.visited))
+                                    .where(UNIT_DAYS.c.day >= stored[0], UNIT_DAYS.c.day <= stored[-1],
+                                           UNIT_DAYS.c.day.in_(stored), UNIT_DAYS.c.unit_id.in_(chunk))
+                                    .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code)):
+            visited[(u, g)] += int(n)
+    tallied = _tallied_days(conn, period, now, [d for d in days if d.isoformat() not in stored], drill_id)
+    for (_, u, g), n in visittally.unit_cells_visited(conn, tallied, units).items():
+        visited[(u, g)] += n
     grid_of = dict(zip(cells.codes, cells.grids))
-    spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
-    for d, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
-        counts[(d, u, grid_of[cell])] = counts.get((d, u, grid_of[cell]), 0) + 1
-    by_unit: dict[str, list[tuple[date, str, int]]] = defaultdict(list)
-    for (d, u, g), n in counts.items():
-        by_unit[u].append((d, g, n))
+    spans = _spans_of(period, now, [d for d in days if d.isoformat() not in stored and d not in tallied])
+    for _, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
+        visited[(u, grid_of[cell])] += 1
     out: dict[str, Rate] = {}
     for p in people:
-        mine = [(d, g, n) for a in p.aliases for d, g, n in by_unit.get(a, ()) if g in p.grids]
-        cell_days = sum(size[g] for g in p.grids if g in size) * len(days)
-        if len({(d, g) for d, g, _ in mine}) < len(mine):  # two of their ids in one grid on one day
+        mine = [(a, g) for a in p.aliases for g in p.grids if (a, g) in visited]
+        if len({g for _, g in mine}) < len(mine):  # two of their ids in one grid
             seen = visits(conn, cells, period, now, units=p.aliases, drill_id=drill_id)
             out[p.id] = coverage(cells, seen, period, now, p.grids, p.aliases)
         else:
-            out[p.id] = Rate(sum(n for _, _, n in mine), cell_days)
+            out[p.id] = Rate(sum(visited[k] for k in mine), sum(size[g] for g in p.grids if g in size) * len(days))
     return out
 
 

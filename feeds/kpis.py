@@ -163,6 +163,11 @@ class Period:
         """The moment the period's figures are taken at: its end, or now while it runs."""
         return min(now, self.end)
 
+    @cached_property
+    def months(self) -> list[tuple[int, int]]:
+        """(year, month) of the local calendar months the period touches."""
+        return sorted({(d.year, d.month) for d in self.days()})
+
     def days(self, now: datetime | None = None) -> list[date]:
         """Local days of the period that have begun by `now` (all of them without `now`)."""
         last = self.as_of(now) if now is not None else self.end
@@ -733,9 +738,8 @@ def coverage(cells: Cells, visits: Iterable[CellVisit], period: Period, now: dat
 
 def area_coverage(by_grid: Mapping[str, Rate], grids: Collection[str] | None) -> Rate:
     total = NO_RATE
-    for g, rate in by_grid.items():
-        if grids is None or g in grids:
-            total += rate
+    for rate in (by_grid.values() if grids is None else (r for g in grids if (r := by_grid.get(g)) is not None)):
+        total += rate
     return total
 
 
@@ -932,8 +936,7 @@ def area_case_count_score(cases: Iterable[CaseFacts], grids: Collection[str], pe
 def case_count_score_of(registered: Mapping[GridMonth, int], grids: Collection[str], period: Period) -> float | None:
     if not grids:
         return None
-    months = sorted({(d.year, d.month) for d in period.days()})
-    scores = [case_count_score(registered.get((g, y, m), 0)) for g in grids for y, m in months]
+    scores = [case_count_score(registered.get((g, y, m), 0)) for g in grids for y, m in period.months]
     return sum(scores) / len(scores)
 
 
@@ -1197,6 +1200,35 @@ def finished_duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[
             for cell, t in duty_tallies(rules, clock, group, _Ever.dates(day, day, zone), END_OF_TIME).items()}
 
 
+def tallies_by_grid(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                    now: datetime) -> dict[str | None, Tally]:
+    """The tally of the cases of each grid (None: filed under no grid)."""
+    by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
+    for c in cases:
+        by_grid[c.grid].append(c)
+    return {g: tally(rules, clock, mine, period, now) for g, mine in by_grid.items()}
+
+
+def grid_sums(*parts: Mapping[str | None, Tally]) -> dict[str | None, Tally]:
+    """Per grid, the sum of the tallies of several sets of cases (those counted from facts, those counted
+    already)."""
+    out: dict[str | None, Tally] = {}
+    for part in parts:
+        for g, t in part.items():
+            out[g] = out[g] + t if g in out else t
+    return out
+
+
+def figures_of_grids(per_grid: Mapping[str | None, Tally], period: Period, grids: Collection[str], *,
+                     include_ungridded: bool = False,
+                     coverage_of_grids: Mapping[str, Rate] | None = None) -> AreaFigures:
+    """An area's figures from the tallies of its grids (and of the cases under no grid when
+    `include_ungridded`): a tally of a set of cases is the sum of those of its parts."""
+    keys = (*grids, *((None,) if include_ungridded else ()))
+    counts = Tally.total(per_grid[g] for g in keys if g in per_grid) or NO_TALLY
+    return figures_of(counts, period, coverage=area_coverage(coverage_of_grids or {}, grids), grids=grids)
+
+
 def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Territory, level: str,
                     period: Period, now: datetime, *, cells: Cells | None = None,
                     visits: Iterable[CellVisit] = (), coverage_of_grids: Mapping[str, Rate] | None = None,
@@ -1211,20 +1243,10 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
         covered = coverage_of_grids
     else:
         covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
-    counted = counted or {}
-    by_grid: dict[str | None, list[CaseFacts]] = defaultdict(list)
-    for c in scoped:
-        by_grid[c.grid].append(c)
-    out = {}
-    for code in territory.at_level(level):
-        grids = territory.grids_under(code)
-        whole = level == "district"
-        keys = (*grids, *((None,) if whole else ()))
-        mine = [c for g in keys for c in by_grid.get(g, ())]
-        out[code] = area_figures(rules, mine, period, now, grids=grids, include_ungridded=whole,
-                                 coverage_of_grids=covered, drill_id=drill_id, clock=clock,
-                                 counted=Tally.total(counted[g] for g in keys if g in counted))
-    return out
+    per_grid = grid_sums(tallies_by_grid(rules, clock, scoped, period, now), counted or {})
+    return {code: figures_of_grids(per_grid, period, territory.grids_under(code), include_ungridded=level == "district",
+                                   coverage_of_grids=covered)
+            for code in territory.at_level(level)}
 
 
 class Holder(StrEnum):
@@ -1354,18 +1376,30 @@ class DepartmentFigures:
     open: int  # cases with it at `as_of`, not yet handled
 
 
-def department_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
-                       drill_id: str | None = None,
-                       counted: Mapping[DutyKey, DutyTally] | None = None) -> dict[str, DepartmentFigures]:
-    """Figures per department (职能部门) with anything due, handled or held in the period: its handle runs,
-    and the cases it handled last. `counted`: the duty tallies of further cases counted already."""
+def duties_of(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
+              drill_id: str | None = None, counted: Mapping[DutyKey, DutyTally] | None = None,
+              clock: WorkingClock | None = None) -> dict[DutyKey, DutyTally]:
+    """The duty tallies per holder of these cases (live or of one drill), plus `counted`: those of further
+    cases counted already."""
     scoped = in_scope(cases, drill_id)
-    duties = merged(by_holder(duty_tallies(rules, clock_for(rules.calendar, scoped, now), scoped, period, now)),
-                    counted or {})
+    clock = clock or clock_for(rules.calendar, scoped, now)
+    return merged(by_holder(duty_tallies(rules, clock, scoped, period, now)), counted or {})
+
+
+def departments_of(duties: Mapping[DutyKey, DutyTally]) -> dict[str, DepartmentFigures]:
+    """Figures per department (职能部门) with anything due, handled or held: its handle runs, and the cases
+    it handled last."""
     return {holder: DepartmentFigures(t.rate("handled_on_time", "handling_due"), t.rate("reworked", "first_handled"),
                                       Mean.of_microseconds(t["handling_us"], t["handled"]), t["holding"])
             for (kind, holder), t in sorted(duties.items())
             if kind is Holder.DEPARTMENT and any(t.counts)}
+
+
+def department_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: datetime, *,
+                       drill_id: str | None = None,
+                       counted: Mapping[DutyKey, DutyTally] | None = None) -> dict[str, DepartmentFigures]:
+    """`departments_of` the cases in the period (and of those `counted`)."""
+    return departments_of(duties_of(rules, cases, period, now, drill_id=drill_id, counted=counted))
 
 
 @dataclass(frozen=True)
@@ -1444,23 +1478,21 @@ def ranking(scored: Iterable[tuple[Patroller, PatrollerFigures]]) -> list[Ranked
 
 def rank_patrollers(rules: KpiRules, cases: Sequence[CaseFacts], people: Iterable[Patroller], period: Period,
                     now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
-                    coverage_of: Callable[[Patroller], Rate] | None = None, drill_id: str | None = None,
-                    counted: Mapping[DutyKey, DutyTally] | None = None) -> list[Ranked]:
-    """The monthly ranking (or any period's): every patroller's figures and score, best first. Coverage
-    from `coverage_of` when given, else from the cells and visits. `counted`: the duty tallies of further
-    cases counted already."""
-    scoped = in_scope(cases, drill_id)
-    duties = merged(by_holder(duty_tallies(rules, clock_for(rules.calendar, scoped, now), scoped, period, now)),
-                    counted or {})
-    if coverage_of is None:
-        by_unit: dict[str, list[CellVisit]] = defaultdict(list)
-        for v in visits:
-            by_unit[v[1]].append(v)
+                    drill_id: str | None = None) -> list[Ranked]:
+    """The monthly ranking (or any period's): every patroller's figures and score, best first."""
+    by_unit: dict[str, list[CellVisit]] = defaultdict(list)
+    for v in visits:
+        by_unit[v[1]].append(v)
 
-        def coverage_of(p: Patroller) -> Rate:
-            if cells is None:
-                return NO_RATE
-            return coverage(cells, [v for a in p.aliases for v in by_unit.get(a, ())], period, now, p.grids,
-                            p.aliases)
+    def coverage_of(p: Patroller) -> Rate:
+        if cells is None:
+            return NO_RATE
+        return coverage(cells, [v for a in p.aliases for v in by_unit.get(a, ())], period, now, p.grids, p.aliases)
 
+    return ranking_of(people, duties_of(rules, cases, period, now, drill_id=drill_id), coverage_of)
+
+
+def ranking_of(people: Iterable[Patroller], duties: Mapping[DutyKey, DutyTally],
+               coverage_of: Callable[[Patroller], Rate]) -> list[Ranked]:
+    """`ranking` of the patrollers from the duty tallies and their coverage."""
     return ranking((p, figures_of_person(p, duties, coverage_of(p))) for p in people)

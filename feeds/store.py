@@ -281,7 +281,7 @@ class CaseFactsRow(Base):
     __tablename__ = "kpi_case_facts"
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
-    finished_hour: Mapped[str | None] = mapped_column(String(13))  # utc_hour closed / rejected / voided
+    finished_hour: Mapped[str | None] = mapped_column(String(13), index=True)  # utc_hour closed / rejected / voided
     tallied: Mapped[int | None] = mapped_column(Integer, index=True)  # the tally batch that counts it
     facts: Mapped[str] = mapped_column(Text)
 

@@ -1,4 +1,5 @@
-"""tallies of finished cases per person, grid and department; patrol units' cells visited per grid and day
+"""tallies of finished cases per person, grid and department; patrol units' cells visited per grid and day;
+case facts indexed by the hour they finished
 
 The tallies already made count no duties: they are dropped, and the KPI job counts every finished case
 again on its next pass (the figures read the cases' facts meanwhile). The units' days are filled from the
@@ -47,6 +48,7 @@ def upgrade() -> None:
         sa.Column('visited', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'unit_id', 'grid_code'),
     )
+    op.create_index('ix_kpi_case_facts_finished_hour', 'kpi_case_facts', ['finished_hour'], unique=False)
     op.execute("UPDATE kpi_case_facts SET tallied = NULL")
     op.execute("DELETE FROM kpi_case_days")
     op.execute("DELETE FROM kpi_tally_batches")
@@ -57,6 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_kpi_case_facts_finished_hour', table_name='kpi_case_facts')
     op.drop_table('kpi_unit_days')
     op.drop_index('ix_kpi_duty_days_day', table_name='kpi_duty_days')
     op.drop_table('kpi_duty_days')
