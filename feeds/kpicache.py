@@ -181,6 +181,7 @@ def refresh_facts(conn: Connection, limit: int | None = None) -> int:
         conn.execute(delete(FACTS).where(FACTS.c.case_id.in_(ids), FACTS.c.tallied.is_(None)))
         conn.execute(insert(FACTS), [
             {"case_id": f.id, "version": r[-2], "tallied": None, "facts": facts_to_json(f),
+             "reported_hour": utc_hour(f.reported_at),
              "finished_hour": (utc_hour(f.finished_at) if r[-1] in _FINAL and f.finished_at is not None
                                else None)}
             for f, r in zip(facts, chunk)])
@@ -290,7 +291,7 @@ def _uncounted(conn: Connection, where: list[ColumnElement[bool]], batch: int, a
     later = [FACTS.c.tallied.is_(None), FACTS.c.tallied > batch]
     newest = conn.execute(select(func.max(BATCHES.c.made_at)).where(BATCHES.c.batch <= batch)).scalar()
     if newest is None or as_of_hour < utc_hour(newest):  # else every case counted finished before as_of's hour
-        later.append(FACTS.c.finished_hour >= as_of_hour)
+        later.append((FACTS.c.finished_hour >= as_of_hour) & (FACTS.c.reported_hour <= as_of_hour))
     out = load_facts(conn, [*where, CASES.c.id.in_(select(FACTS.c.case_id).where(or_(*later)))])
     live = conn.execute(select(func.count()).select_from(CASES).where(CASES.c.drill_id.is_(None))).scalar_one()
     if conn.execute(select(func.count()).select_from(FACTS)).scalar_one() < live:  # facts of live cases only

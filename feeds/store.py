@@ -279,9 +279,11 @@ class CaseFactsRow(Base):
     trail gives now. Written by the KPI board's job (feeds/kpicache.py), never by the ingest."""
 
     __tablename__ = "kpi_case_facts"
+    __table_args__ = (Index("ix_kpi_case_facts_finished_reported", "finished_hour", "reported_hour"),)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
-    finished_hour: Mapped[str | None] = mapped_column(String(13), index=True)  # utc_hour closed / rejected / voided
+    finished_hour: Mapped[str | None] = mapped_column(String(13))  # utc_hour closed / rejected / voided
+    reported_hour: Mapped[str] = mapped_column(String(13))  # utc_hour first reported
     tallied: Mapped[int | None] = mapped_column(Integer, index=True)  # the tally batch that counts it
     facts: Mapped[str] = mapped_column(Text)
 

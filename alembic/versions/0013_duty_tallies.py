@@ -1,9 +1,9 @@
 """tallies of finished cases per person, grid and department; patrol units' cells visited per grid and day;
-case facts indexed by the hour they finished
+case facts indexed by the hours they finished and were reported
 
-The tallies already made count no duties: they are dropped, and the KPI job counts every finished case
-again on its next pass (the figures read the cases' facts meanwhile). The units' days are filled from the
-stored cell visits.
+The tallies already made count no duties, and the stored facts have no hour of report: both are dropped,
+and the KPI job writes the facts and counts every finished case again on its next pass (the figures replay
+the cases' trails meanwhile). The units' days are filled from the stored cell visits.
 
 Revision ID: 0013
 Revises: 0012
@@ -48,10 +48,12 @@ def upgrade() -> None:
         sa.Column('visited', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'unit_id', 'grid_code'),
     )
-    op.create_index('ix_kpi_case_facts_finished_hour', 'kpi_case_facts', ['finished_hour'], unique=False)
-    op.execute("UPDATE kpi_case_facts SET tallied = NULL")
     op.execute("DELETE FROM kpi_case_days")
     op.execute("DELETE FROM kpi_tally_batches")
+    op.execute("DELETE FROM kpi_case_facts")
+    with op.batch_alter_table('kpi_case_facts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reported_hour', sa.String(length=13), nullable=False))
+        batch_op.create_index('ix_kpi_case_facts_finished_reported', ['finished_hour', 'reported_hour'], unique=False)
     op.execute("INSERT INTO kpi_unit_days (day, unit_id, grid_code, visited) "
                "SELECT v.day, v.unit_id, a.parent_code, count(*) FROM kpi_cell_visits v "
                "JOIN areas a ON a.code = v.cell_code AND a.level = 'cell' "
@@ -59,7 +61,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_kpi_case_facts_finished_hour', table_name='kpi_case_facts')
+    with op.batch_alter_table('kpi_case_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpi_case_facts_finished_reported')
+        batch_op.drop_column('reported_hour')
     op.drop_table('kpi_unit_days')
     op.drop_index('ix_kpi_duty_days_day', table_name='kpi_duty_days')
     op.drop_table('kpi_duty_days')
