@@ -67,10 +67,10 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     def wall(lang: str = "zh", drill: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
-        found = territory.get()
-        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
+        found, board = territory.get(), boards.load()
+        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=board)
         page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
-                         stale_after_s=settings.stale_after_s, timezone=settings.timezone)
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone, board=board)
         scoped = _drill_screen(page, drill, lang)
         return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
 
