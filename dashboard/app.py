@@ -27,6 +27,7 @@ from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.dispatch import dispatch_page
 from dashboard.layouts.wall import wall_page
 from dashboard.territory import TerritoryCache
+from dashboard.wallindex import ScreensApp
 from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
 from dashboard.leader_presenters import district_code, recent_months
@@ -60,8 +61,8 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
                async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
                clock: Callable[[], float] | None = None, desk: CaseDesk | None = None) -> tuple[Dash, SocketIO]:
     boards = MemoryBoardStore() if boards is None else boards
-    app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
-               update_title=None, suppress_callback_exceptions=True)
+    app = ScreensApp(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
+                     update_title=None, suppress_callback_exceptions=True)
 
     territory = TerritoryCache(engine)
 
