@@ -20,6 +20,7 @@
   if (window.L && !L.Map.ccHooked) {
     L.Map.addInitHook(function () {
       cc.maps[this.getContainer().id] = this;
+      if (cc.mapMade) cc.mapMade(this.getContainer().id);
     });
     L.Map.ccHooked = true;
   }
@@ -346,7 +347,7 @@
     drawn.concat([lyr.grids]).forEach(function (layer) { layer.addTo(map); });
     t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
     live.territoryAt = performance.now();
-    scheduleRender();
+    if (live.interactiveAt === null) pushView(); else scheduleRender();  // the first whole view at once
   }
   function loadTerritory(map, fetched) {
     (fetched || fetchTerritory())
@@ -771,8 +772,11 @@
     early.territory.catch(function () {});  // fetched again by loadTerritory
   }
 
-  function start() {
-    if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { setTimeout(start, 50); return; }
+  var startTimer = null;
+  function start() {  // tried when the page is parsed, when the wall's map is made, and every 50 ms till then
+    clearTimeout(startTimer);
+    if (live.startedAt !== null) return;
+    if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { startTimer = setTimeout(start, 50); return; }
     live.startedAt = performance.now();
     var map = cc.maps[MAP_ID];
     layers(map);
@@ -793,6 +797,7 @@
     setInterval(everySecond, 1000);
     tick();
   }
+  cc.mapMade = function (id) { if (id === MAP_ID) setTimeout(start, 0); };  // once the map has its first view
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
