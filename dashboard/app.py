@@ -27,6 +27,7 @@ from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.dispatch import dispatch_page
 from dashboard.layouts.wall import wall_page
 from dashboard.territory import TerritoryCache
+from dashboard.wallindex import ScreensApp
 from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
 from dashboard.leader_presenters import district_code, recent_months
@@ -60,17 +61,17 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
                async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
                clock: Callable[[], float] | None = None, desk: CaseDesk | None = None) -> tuple[Dash, SocketIO]:
     boards = MemoryBoardStore() if boards is None else boards
-    app = Dash(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
-               update_title=None, suppress_callback_exceptions=True)
+    app = ScreensApp(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
+                     update_title=None, suppress_callback_exceptions=True)
 
     territory = TerritoryCache(engine)
 
     def wall(lang: str = "zh", drill: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
-        found = territory.get()
-        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=boards.load())  # the KPI panel renders it at once
+        found, board = territory.get(), boards.load()
+        kpi_board = dcc.Store(id=ids.KPI_BOARD, data=board)
         page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
-                         stale_after_s=settings.stale_after_s, timezone=settings.timezone)
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone, board=board)
         scoped = _drill_screen(page, drill, lang)
         return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
 

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 
 from flask import Flask, Response, jsonify, request
 from flask_socketio import SocketIO, join_room
@@ -52,8 +51,8 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
         drill = request.args.get("drill")
         if drill is not None and not _valid_drill(drill):
             return jsonify({"error": f"not a drill id: {drill[:80]!r}"}), 400
-        # orjson: a city's snapshot (thousands of open cases) encodes in milliseconds, not a second
-        return Response(orjson.dumps((snapshots if drill is None else snapshots.for_drill(drill)).load()),
+        # a city's snapshot (thousands of open cases) is copied from the stored JSON, not decoded and re-encoded
+        return Response((snapshots if drill is None else snapshots.for_drill(drill)).encoded(),
                         mimetype="application/json", headers={"Cache-Control": "no-store"})
 
     @server.get("/api/health")  # open for monitoring (the policy says so): sequence, time, patrol count

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 import redis
@@ -14,6 +14,9 @@ PREFIX = "cc:live:"
 
 class SnapshotStore(Protocol):
     def load(self) -> Snapshot: ...
+
+    def encoded(self) -> bytes:
+        """The snapshot as the JSON body a screen loads."""
 
     def save(self, delta: Delta) -> None:
         """Record one delta (the next in sequence) atomically."""
@@ -30,6 +33,9 @@ class MemorySnapshotStore:
 
     def load(self) -> Snapshot:
         return self.snapshot
+
+    def encoded(self) -> bytes:
+        return orjson.dumps(self.snapshot)
 
     def save(self, delta: Delta) -> None:
         self.snapshot = apply_delta(self.snapshot, delta, self.recent)
@@ -63,9 +69,9 @@ class RedisSnapshotStore:
         for key in ("incidents", "alerts"):
             items = delta[key]  # type: ignore[literal-required]
             if items:
-                p.lpush(self.prefix + key, *[json.dumps(i, ensure_ascii=False) for i in reversed(items)])
+                p.lpush(self.prefix + key, *[_compact(i) for i in reversed(items)])
                 p.ltrim(self.prefix + key, 0, self.recent - 1)
-        opened = {k: json.dumps(v, ensure_ascii=False) for k, v in delta["cases"].items() if v is not None}
+        opened = {k: _compact(v) for k, v in delta["cases"].items() if v is not None}
         if opened:
             p.hset(self.prefix + "cases", mapping=opened)
         gone = [k for k, v in delta["cases"].items() if v is None]
@@ -76,7 +82,7 @@ class RedisSnapshotStore:
                 p.hincrby(self.prefix + "counts", name, inc)
         p.execute()
 
-    def load(self) -> Snapshot:
+    def _read(self) -> _Stored:
         p = self._r.pipeline(transaction=True)
         p.get(self.prefix + "seq")
         p.get(self.prefix + "at")
@@ -85,20 +91,61 @@ class RedisSnapshotStore:
         p.lrange(self.prefix + "alerts", 0, self.recent - 1)
         p.hgetall(self.prefix + "counts")
         p.hgetall(self.prefix + "cases")
-        seq, at, patrols, incidents, alerts, counts, cases = p.execute()
-        stored = {_s(k): int(v) for k, v in counts.items()}
+        return _Stored(*p.execute())
+
+    def load(self) -> Snapshot:
+        stored = self._read()
+        counts = {_s(k): int(v) for k, v in stored.counts.items()}
         return Snapshot(
-            seq=int(seq or 0),
-            at=int(at or 0),
-            patrols={_s(k): json.loads(v) for k, v in patrols.items()},
-            incidents=[json.loads(i) for i in incidents],
-            alerts=[json.loads(a) for a in alerts],
-            counts={k: stored.get(k, 0) for k in COUNTERS},
-            cases={_s(k): json.loads(v) for k, v in cases.items()},
+            seq=int(stored.seq or 0),
+            at=int(stored.at or 0),
+            patrols={_s(k): json.loads(v) for k, v in stored.patrols.items()},
+            incidents=[json.loads(i) for i in stored.incidents],
+            alerts=[json.loads(a) for a in stored.alerts],
+            counts={k: counts.get(k, 0) for k in COUNTERS},
+            cases={_s(k): json.loads(v) for k, v in stored.cases.items()},
         )
+
+    def encoded(self) -> bytes:
+        """The same snapshot as `load`, encoded from the stored JSON values as they are: a city's thousands
+        of open cases are copied into the body, not decoded and encoded again."""
+        stored = self._read()
+        counts = {_s(k): int(v) for k, v in stored.counts.items()}
+        return b"".join([
+            b'{"seq":', orjson.dumps(int(stored.seq or 0)), b',"at":', orjson.dumps(int(stored.at or 0)),
+            b',"patrols":', _json_object(stored.patrols), b',"incidents":', _json_array(stored.incidents),
+            b',"alerts":', _json_array(stored.alerts),
+            b',"counts":', orjson.dumps({k: counts.get(k, 0) for k in COUNTERS}),
+            b',"cases":', _json_object(stored.cases), b"}",
+        ])
 
     def clear(self) -> None:
         self._r.delete(*[self.prefix + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")])
+
+
+class _Stored(NamedTuple):
+    """The snapshot's keys as Redis returns them: each patrol, case, incident and alert a JSON text."""
+    seq: bytes | None
+    at: bytes | None
+    patrols: dict[bytes, bytes]
+    incidents: list[bytes]
+    alerts: list[bytes]
+    counts: dict[bytes, bytes]
+    cases: dict[bytes, bytes]
+
+
+def _json_object(items: dict[bytes, bytes]) -> bytes:
+    """A JSON object of stored values that are JSON texts already (their keys encoded, the values copied)."""
+    dumps = orjson.dumps
+    return b"{" + b",".join(dumps(_s(k)) + b":" + _b(v) for k, v in items.items()) + b"}"
+
+
+def _json_array(items: list[bytes]) -> bytes:
+    return b"[" + b",".join(_b(i) for i in items) + b"]"
+
+
+def _b(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
 
 
 def _encoded(views: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -107,6 +154,11 @@ def _encoded(views: dict[str, dict[str, Any]]) -> dict[str, str]:
     those costs more in allocation than the encoding itself."""
     dumps = orjson.dumps
     return {k: dumps(v).decode() for k, v in views.items()}
+
+
+def _compact(value: Any) -> str:
+    """A stored JSON text without blanks: the snapshot body is made of these as they are."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _s(value: bytes | str) -> str:

@@ -18,10 +18,16 @@
     if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(id, props);
   }
 
+  function shownMs() {  // when the board the page was loaded with was computed
+    var panel = document.getElementById(PANEL_ID), ms = panel && parseInt(panel.getAttribute("data-computed-ms"), 10);
+    return isNaN(ms) ? null : ms;
+  }
+
   function accept(board) {
     if (!board || typeof board.computed_ms !== "number") return;
-    if (kpi.board && board.computed_ms < kpi.board.computed_ms) return;
-    var same = kpi.board && board.computed_ms === kpi.board.computed_ms;
+    var held = kpi.board ? kpi.board.computed_ms : shownMs();  // the board on screen (null: none yet)
+    if (held !== null && board.computed_ms < held) return;
+    var same = board.computed_ms === held;
     kpi.board = board;
     kpi.received += 1;
     if (!same) setProps(STORE_ID, { data: board });

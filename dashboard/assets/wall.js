@@ -20,6 +20,7 @@
   if (window.L && !L.Map.ccHooked) {
     L.Map.addInitHook(function () {
       cc.maps[this.getContainer().id] = this;
+      if (cc.mapMade) cc.mapMade(this.getContainer().id);
     });
     L.Map.ccHooked = true;
   }
@@ -40,7 +41,9 @@
     receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
     patrolDots: null, caseMarks: null, cameraMarks: null, layers: null, gridStyle: {},
     selectedGrid: null, card: null, selectedUnit: null, trail: null, shown: null,
-    startedAt: null, snapshotAt: null, territoryAt: null, interactiveAt: null,  // performance.now() of the first load's steps
+    // performance.now() of the first load's steps
+    startedAt: null, connectedAt: null, snapshotFetchedAt: null, snapshotAt: null, territoryFetchedAt: null,
+    territoryAt: null, interactiveAt: null,
   });
 
   function config() {
@@ -134,7 +137,12 @@
   /* ---- a canvas layer of glyphs moved in place: one sprite per kind of glyph, blitted per point ---- */
   function makeGlyphs() {
     return L.Layer.extend({
-      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; this.sprites = {}; },
+      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; this.sprites = {}; this.ranks = {}; },
+      rankOf: function (key) {  // drawing order of a kind of glyph (higher on top), worked out once per kind
+        if (!this.style.order) return 0;
+        if (!(key in this.ranks)) this.ranks[key] = this.style.order(key) || 0;
+        return this.ranks[key];
+      },
       onAdd: function (map) {
         this.canvas = L.DomUtil.create("canvas", "cc-glyphs leaflet-zoom-hide");
         this.getPane().appendChild(this.canvas);
@@ -148,7 +156,8 @@
       set: function (id, lat, lon, key) {
         var p = this.points[id];
         if (p && p.ll.lat === lat && p.ll.lng === lon && p.key === key) return;
-        this.points[id] = { ll: L.latLng(lat, lon), key: key || "" };
+        key = key || "";
+        this.points[id] = { ll: L.latLng(lat, lon), key: key, rank: this.rankOf(key) };
         this.redraw();
       },
       remove: function (id) { if (this.has(id)) { delete this.points[id]; this.redraw(); } },
@@ -165,14 +174,16 @@
         }
         return best;
       },
-      reset: function () {
+      reset: function () {  // the view moved: place the canvas now, draw it once before the next frame
         if (!this._map) return;
         var size = this._map.getSize(), dpr = window.devicePixelRatio || 1;
         this.origin = this._map.containerPointToLayerPoint([0, 0]);
         L.DomUtil.setPosition(this.canvas, this.origin);
-        this.canvas.width = size.x * dpr; this.canvas.height = size.y * dpr;
-        this.canvas.style.width = size.x + "px"; this.canvas.style.height = size.y + "px";
-        this.draw();
+        if (this.canvas.width !== size.x * dpr || this.canvas.height !== size.y * dpr) {
+          this.canvas.width = size.x * dpr; this.canvas.height = size.y * dpr;
+          this.canvas.style.width = size.x + "px"; this.canvas.style.height = size.y + "px";
+        }
+        this.redraw();
       },
       redraw: function () {
         if (this.pending || !this._map) return;
@@ -200,13 +211,18 @@
         var r = this.style.radius(), sprites = {};
         ctx.setTransform(1, 0, 0, 1, 0, 0);
         ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-        var order = this.style.order;
-        var ids = Object.keys(this.points);
-        if (order) { var pts = this.points; ids.sort(function (a, b) { return order(pts[a].key) - order(pts[b].key); }); }
-        for (var i = 0; i < ids.length; i++) {
-          var p = this.points[ids[i]], s = sprites[p.key] || (sprites[p.key] = this.sprite(p.key, dpr, r));
-          var q = map.latLngToLayerPoint(p.ll);
-          ctx.drawImage(s.canvas, Math.round((q.x - origin.x) * dpr) - s.half, Math.round((q.y - origin.y) * dpr) - s.half);
+        var tiers = [], id, p, i, j;
+        for (id in this.points) {  // points of a higher rank drawn over those of a lower one
+          p = this.points[id];
+          (tiers[p.rank] || (tiers[p.rank] = [])).push(p);
+        }
+        for (i = 0; i < tiers.length; i++) {
+          var tier = tiers[i] || [];
+          for (j = 0; j < tier.length; j++) {
+            p = tier[j];
+            var s = sprites[p.key] || (sprites[p.key] = this.sprite(p.key, dpr, r)), q = map.latLngToLayerPoint(p.ll);
+            ctx.drawImage(s.canvas, Math.round((q.x - origin.x) * dpr) - s.half, Math.round((q.y - origin.y) * dpr) - s.half);
+          }
         }
       },
     });
@@ -222,16 +238,23 @@
     if (selected) { s.color = "#e6eefc"; s.weight = 3 * k; }
     return s;
   }
-  function gridLayer(map) {
+  var NO_CASES = { open: 0, overdue: 0 };
+  function gridKey(code, g) { return g.open + "/" + g.overdue + "/" + (code === live.selectedGrid); }
+  function gridLayer(perGrid) {  // coloured at once by the counts of the cases already loaded (not yet on the map)
     var renderer = L.canvas({ pane: "cc-grids", padding: 0.1 }), byCode = {};
     var group = L.geoJSON({ type: "FeatureCollection", features: territory.grids.map(function (g) {
       return { type: "Feature", geometry: g.geometry, properties: { code: g.code } };
     }) }, {
-      renderer: renderer, interactive: false, style: function () { return gridStyle(0, 0, false); },
-      onEachFeature: function (f, layer) { byCode[f.properties.code] = layer; },
+      renderer: renderer, interactive: false,
+      style: function (f) {
+        var code = f.properties.code, g = perGrid[code] || NO_CASES;
+        live.gridStyle[code] = gridKey(code, g);
+        return gridStyle(g.open, g.overdue, code === live.selectedGrid);
+      },
+      onEachFeature: function (f, layer) { byCode[f.properties.code] = layer; layer.ccCounts = perGrid[f.properties.code] || NO_CASES; },
     });
     group.byCode = byCode;
-    return group.addTo(map);
+    return group;
   }
   function inRing(lat, lon, ring) {
     var inside = false;
@@ -293,32 +316,38 @@
   /* ---- the territory: roads and outlines (no tile server), grids, cameras; drawn once ---- */
   var ROADS = { local: { color: "#1d3c66", weight: 2, opacity: 0.9 }, arterial: { color: "#35598a", weight: 5, opacity: 0.9 } };
   var OUTLINES = { community: { color: "#4f86c6", weight: 2, fill: false }, district: { color: "#7cc4ff", weight: 3, fill: false } };
-  function drawTerritory(map, t) {
-    var lyr = layers(map), k = rem() / 18;  // line weights are for a 1080-line screen: scaled with it
-    territory.grids = t.grids; territory.cameras = t.cameras;
-    t.grids.forEach(function (g) { territory.gridByCode[g.code] = g; });
-    t.cameras.forEach(function (c) { territory.cameraById[c.id] = c; });
+  function lines(t, k) {  // roads and outlines, each layer on its pane's canvas (not yet on the map)
+    var out = [];
     [["cc-roads", ROADS, t.roads], ["cc-outlines", OUTLINES, t.outlines]].forEach(function (spec) {
       var renderer = L.canvas({ pane: spec[0], padding: 0.1 });
       Object.keys(spec[1]).forEach(function (name) {
         if (!spec[2][name]) return;
         var style = Object.assign({}, spec[1][name], { weight: spec[1][name].weight * k });
-        L.geoJSON(spec[2][name], { renderer: renderer, interactive: false, style: function () { return style; } }).addTo(map);
+        out.push(L.geoJSON(spec[2][name], { renderer: renderer, interactive: false, style: function () { return style; } }));
       });
     });
-    lyr.grids = gridLayer(map);
-    // fit the district to the map as it is now (the map was first fitted before the page had its final size)
+    return out;
+  }
+  function drawTerritory(map, t) {
+    var lyr = layers(map), k = rem() / 18;  // line weights are for a 1080-line screen: scaled with it
+    territory.grids = t.grids; territory.cameras = t.cameras;
+    t.grids.forEach(function (g) { territory.gridByCode[g.code] = g; });
+    t.cameras.forEach(function (c) { territory.cameraById[c.id] = c; });
+    live.gridStyle = {};
+    var perGrid = drawCases(clockNow()), drawn = lines(t, k);
+    lyr.grids = gridLayer(perGrid);
+    // fit the district to the map as it is now (the map was first fitted before the page had its final size),
+    // before the territory is added: every shape is projected once, at the zoom it is shown at
     var extent = lyr.grids.getBounds();
     if (extent.isValid()) {
       map.invalidateSize(false);
       // clear of the layer toggles (top right) and the legend (bottom)
       map.fitBounds(extent, { paddingTopLeft: [rem(), rem()], paddingBottomRight: [rem() * 8, rem() * 6], animate: false });
     }
+    drawn.concat([lyr.grids]).forEach(function (layer) { layer.addTo(map); });
     t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
-    live.gridStyle = {};
     live.territoryAt = performance.now();
-    drawCases(clockNow());
-    scheduleRender();
+    if (live.interactiveAt === null) pushView(); else scheduleRender();  // the first whole view at once
   }
   function loadTerritory(map, fetched) {
     (fetched || fetchTerritory())
@@ -359,7 +388,7 @@
   var nextTurn = Infinity;  // the next moment a case's light turns (amber or deadline passing)
   function drawCases(now) {
     var lyr = live.layers, c = config();
-    if (!lyr || !c) return;
+    if (!lyr || !c) return {};
     var perGrid = {}, keep = {};
     queueOrder = null;
     nextTurn = Infinity;
@@ -379,14 +408,13 @@
     });
     Object.keys(lyr.cases.points).forEach(function (id) { if (!keep[id]) lyr.cases.remove(id); });
     Object.keys(lyr.grids.byCode).forEach(function (code) {
-      var g = perGrid[code] || { open: 0, overdue: 0 };
-      var sel = code === live.selectedGrid;
-      var key = g.open + "/" + g.overdue + "/" + sel;
+      var g = perGrid[code] || NO_CASES, key = gridKey(code, g);
       if (live.gridStyle[code] === key) return;
       live.gridStyle[code] = key;
-      lyr.grids.byCode[code].setStyle(gridStyle(g.open, g.overdue, sel));
+      lyr.grids.byCode[code].setStyle(gridStyle(g.open, g.overdue, code === live.selectedGrid));
       lyr.grids.byCode[code].ccCounts = g;
     });
+    return perGrid;
   }
 
   function flashCameras(alerts) {
@@ -563,6 +591,7 @@
       .then(function (r) { if (!r.ok) throw new Error("snapshot " + r.status); return r.json(); })
       .then(function (snap) {
         live.loading = false;
+        if (live.snapshotFetchedAt === null) live.snapshotFetchedAt = performance.now();
         resetTo(snap);
         // deltas that came while loading: apply those that follow the snapshot in sequence; drop the
         // rest (older ones are in it; one that still leaves a gap is superseded by the next live delta)
@@ -722,6 +751,7 @@
     // every delta pushed after the snapshot was taken then reaches this page (none falls in between)
     socket.on("connect", function () {
       live.connected = true;
+      if (live.connectedAt === null) live.connectedAt = performance.now();
       loadSnapshot();
       tick();
     });
@@ -731,7 +761,8 @@
   }
   function fetchTerritory() {
     return fetch("/api/wall/territory", { cache: "no-store" })
-      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); });
+      .then(function (r) { if (!r.ok) throw new Error("territory " + r.status); return r.json(); })
+      .then(function (t) { if (live.territoryFetchedAt === null) live.territoryFetchedAt = performance.now(); return t; });
   }
   // The live wall (/, no drill) does not wait for Dash to draw the page: this script runs as soon as it has
   // loaded, so the socket opens and the territory and the snapshot download while Dash starts up.
@@ -741,8 +772,11 @@
     early.territory.catch(function () {});  // fetched again by loadTerritory
   }
 
-  function start() {
-    if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { setTimeout(start, 50); return; }
+  var startTimer = null;
+  function start() {  // tried when the page is parsed, when the wall's map is made, and every 50 ms till then
+    clearTimeout(startTimer);
+    if (live.startedAt !== null) return;
+    if (!window.io || !cc.maps[MAP_ID] || !config() || (replaying() && !cc.replay)) { startTimer = setTimeout(start, 50); return; }
     live.startedAt = performance.now();
     var map = cc.maps[MAP_ID];
     layers(map);
@@ -763,6 +797,7 @@
     setInterval(everySecond, 1000);
     tick();
   }
+  cc.mapMade = function (id) { if (id === MAP_ID) setTimeout(start, 0); };  // once the map has its first view
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 

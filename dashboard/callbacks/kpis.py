@@ -1,5 +1,5 @@
-"""The wall's KPI panel: each board (loaded with the page, then pushed as "kpis" and put into the store by
-assets/kpis.js) is rendered on the server with the same pure layout as the first paint. A board comes every
+"""The wall's KPI panel: the page shows the board it was loaded with; each board after it (pushed as "kpis"
+and put into the store by assets/kpis.js) is rendered on the server with the same pure layout. A board comes every
 kpi_interval_s seconds, so one small round trip per screen per board is nothing, and the formatting lives in
 one place (dashboard/kpi_view.py)."""
 from __future__ import annotations
@@ -18,4 +18,5 @@ def render(board: dict[str, Any] | None, lang: str | None) -> list[Any]:
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.KPI_BODY, "children"), Input(ids.KPI_BOARD, "data"), State(ids.KPI_LANG, "data"))(render)
+    app.callback(Output(ids.KPI_BODY, "children"), Input(ids.KPI_BOARD, "data"), State(ids.KPI_LANG, "data"),
+                 prevent_initial_call=True)(render)

@@ -2,8 +2,8 @@
 today and this month, each with its numerator / denominator and its change against the previous period.
 
 A pure function of the board (feeds/kpiboard.py) and the language. The page passes the board it read from
-Redis; after that each board pushed as "kpis" lands in the store ids.KPI_BOARD (assets/kpis.js) and
-callbacks/kpis.py renders the body again with `kpi_body`.
+Redis and shows it at once; after that each newer board pushed as "kpis" lands in the store ids.KPI_BOARD
+(assets/kpis.js) and callbacks/kpis.py renders the body again with `kpi_body`.
 """
 from __future__ import annotations
 
@@ -48,11 +48,12 @@ def kpi_body(board: dict[str, Any] | None, lang: str = "zh") -> list[html.Div]:
 
 
 def kpi_panel(lang: str = "zh", board: dict[str, Any] | None = None) -> html.Section:
-    """The panel; `board` None shows every figure as "—" until the first board arrives."""
+    """The panel; `board` None shows every figure as "—" until the first board arrives. The panel carries
+    when its board was computed, so the page script does not render the same board again."""
     return html.Section(
         id=ids.KPI_PANEL, className="panel panel-left kpi-panel",
         **{"data-stale": t("kpi_stale", lang), "data-minutes": t("minutes", lang),
-           "data-seconds": t("seconds", lang)},
+           "data-seconds": t("seconds", lang), "data-computed-ms": str(board["computed_ms"]) if board else ""},
         children=[
             html.H2(t("kpis", lang)),
             dcc.Store(id=ids.KPI_LANG, data=lang),

@@ -4,6 +4,7 @@ cases, patrols, cameras, trails) is drawn by assets/wall.js."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import dash_leaflet as dl
 from dash import dcc, html
@@ -104,9 +105,9 @@ def layer_toggles(lang: str) -> dcc.Checklist:
 
 def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
               tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
-              on_duty_s: float = ON_DUTY_S) -> html.Div:
-    """The whole wall screen as a component tree: a pure function of the district's name and extent and
-    the language (the territory itself comes to the map script over HTTP)."""
+              on_duty_s: float = ON_DUTY_S, board: dict[str, Any] | None = None) -> html.Div:
+    """The whole wall screen as a component tree: a pure function of the district's name and extent, the
+    language and the latest KPI board (the territory itself comes to the map script over HTTP)."""
     config = {
         "lang": lang,
         "text": bundle(lang),
@@ -123,7 +124,7 @@ def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, la
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
         title_bar(district_name, lang),
         html.Main(className="wall-body", children=[
-            kpi_panel(lang),
+            kpi_panel(lang, board),
             html.Section(className="panel panel-map", children=[
                 district_map(bounds, tile_url),
                 layer_toggles(lang),

@@ -330,3 +330,11 @@ def test_every_registered_page_and_route_has_a_policy_entry(site):
         if rule_for(sample) is None:
             missing.append(rule.rule)
     assert missing == [], f"add these to dashboard/access.py POLICY: {missing}"
+
+
+def test_the_wall_page_loads_without_dash_s_polyfill_and_table_loader_other_pages_keep_them(fresh):
+    c = sign_in(fresh, Role.ADMIN)
+    wall, kpis = c.get("/").text, c.get("/kpis").text
+    assert "dash_renderer" in wall and "dash_leaflet" in wall and "wall.js" in wall
+    assert "polyfill@" not in wall and "dash_table/bundle" not in wall
+    assert "polyfill@" in kpis and "dash_table/bundle" in kpis

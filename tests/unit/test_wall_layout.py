@@ -132,3 +132,31 @@ def test_an_empty_district_still_renders():
     assert isinstance(page, html.Div)
     assert by_id(page, ids.MAP).bounds  # a default view, not a crash
     assert map_payload({}, [])["grids"] == []
+
+
+def test_the_wall_is_made_of_components_its_page_loads_without_dash_s_polyfill():
+    from dash import dcc
+    from dash.development.base_component import Component
+
+    from dashboard.layouts.drill import drill_banner, drill_wall_figures
+    from dashboard.wallindex import WALL_COMPONENTS
+
+    trees = [wall_page(LAYERS, tile_url="http://tiles.local/{z}/{x}/{y}.png"), drill_banner("台风演练", "zh"),
+             drill_wall_figures("typhoon-t1", "zh"), dcc.Store(id="live"), dcc.Location(id="where")]
+    used = {(c._namespace, c._type) for tree in trees for c in walk(tree) if isinstance(c, Component)}
+    assert used and all(ns in WALL_COMPONENTS or f"{ns}.{kind}" in WALL_COMPONENTS for ns, kind in used), used
+
+
+def test_the_wall_page_goes_without_the_polyfill_and_the_table_loader_other_pages_keep_them():
+    from dashboard.wallindex import SKIPPED_ON_WALL, without_scripts
+
+    scripts = "\n".join([
+        '<script src="/_dash-component-suites/dash/deps/polyfill@7.v4_4_1m1.12.1.min.js"></script>',
+        '<script src="/_dash-component-suites/dash/deps/react@18.v4_4_1m1.3.1.min.js"></script>',
+        '<script src="/assets/wall.js?m=1"></script>',
+        '<script src="/_dash-component-suites/dash/dash_table/bundle.v7_4_1m1.js"></script>',
+        "<script>", 'var polyfill = "/dash/deps/polyfill@";', "</script>",
+    ])
+    lean = without_scripts(scripts, SKIPPED_ON_WALL).split("\n")
+    assert [line for line in lean if "src=" in line] == [scripts.split("\n")[1], scripts.split("\n")[2]]
+    assert lean[-3:] == ["<script>", 'var polyfill = "/dash/deps/polyfill@";', "</script>"]
