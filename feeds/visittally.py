@@ -217,16 +217,13 @@ def visits_of(conn: Connection, days: Collection[date], units: Collection[str] |
     return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query)}
 
 
-def unit_cells_visited(conn: Connection, days: Collection[date],
-                       units: Collection[str] | None = None) -> dict[tuple[date, str, str], int]:
+def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[date, str, str], int]:
     """Per (day, unit, grid): how many of the grid's cells the unit visited on these days, from the tally."""
     if not days:
         return {}
     query = (select(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code, func.count())
              .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
              .group_by(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code))
-    if units is not None:
-        query = query.where(LIVE.c.unit_id.in_(sorted(units)))
     return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query)}
 
 
