@@ -26,7 +26,7 @@ from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.dispatch import dispatch_page
 from dashboard.layouts.wall import wall_page
-from dashboard.territory import TerritoryCache
+from dashboard.territory import TerritoryCache, wall_layers
 from dashboard.wallindex import ScreensApp
 from feeds.deadletters import list_dead_letters
 from dashboard.layouts.leader import leader_page
@@ -36,7 +36,6 @@ from feeds.bus import StreamBus
 from feeds.kpiboard import BoardStore, MemoryBoardStore
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
-from feeds.store import load_map
 from feeds.taxonomy import load as load_taxonomy
 from feeds.verdicts import RedisVerdicts
 # ---- drills ----
@@ -104,7 +103,7 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     def dispatch(lang: str = "zh", case: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
-            layers, names = load_map(conn), cases.names(conn, lang)
+            layers, names = wall_layers(conn), cases.names(conn, lang)
         page = dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
                              selected=case or None)
         scoped = _drill_screen(page, _query.get("drill"), lang)

@@ -34,8 +34,8 @@ def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def wall_layers(conn: Connection) -> dict[str, Any]:
-    """The layers the wall draws, as GeoJSON FeatureCollections in the shape of feeds.store.load_map: the
-    district and community outlines, the grids, the local and arterial roads."""
+    """The layers the wall and the dispatcher console draw, as GeoJSON FeatureCollections in the shape of
+    feeds.store.load_map: the district and community outlines, the grids, the local and arterial roads."""
     areas = Area.__table__
     layers: dict[str, list[dict[str, Any]]] = {level: [] for level in AREA_LEVELS + ROAD_LAYERS}
     for a in conn.execute(select(areas).where(areas.c.level.in_(AREA_LEVELS)).order_by(areas.c.code)):
