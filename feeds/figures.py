@@ -41,9 +41,9 @@ from feeds.kpis import (
     duties_of,
     figures_by_area,
     figures_of_grids,
-    grid_sums,
     in_scope,
     ranking_of,
+    sum_by_key,
     tallies_by_grid,
 )
 from feeds.store import Area, CaseRow, Person
@@ -309,7 +309,7 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     covered = grid_coverage(conn, cells, period, now, drill_id=drill_id)
     scoped = in_scope(load.cases, drill_id)
     clock = clock_for(rules.calendar, scoped + in_scope(earlier.cases, drill_id), now)
-    per_grid = grid_sums(tallies_by_grid(rules, clock, scoped, period, now), load.counted)
+    per_grid = sum_by_key(tallies_by_grid(rules, clock, scoped, period, now), load.counted)
     before = area_figures(rules, earlier.cases, previous, back_then, grids=all_grids,
                           include_ungridded=grids is None, drill_id=drill_id, clock=clock, counted=earlier.total(),
                           coverage_of_grids=grid_coverage(conn, cells, previous, back_then, drill_id=drill_id))

@@ -58,6 +58,7 @@ from feeds.kpis import (
     facts_to_json,
     finished_duty_tallies,
     finished_tallies,
+    sum_by_key,
     utc_hour,
 )
 from feeds.store import (
@@ -311,13 +312,6 @@ def _counted_rows(table: Any, key: str, batch: int, period: Period, as_of_hour: 
     return where
 
 
-def _grown_dict(old: dict[Any, Any], more: dict[Any, Any]) -> dict[Any, Any]:
-    out = dict(old)
-    for k, v in more.items():
-        out[k] = out[k] + v if k in out else v
-    return out
-
-
 def _grown_one(old: Tally | None, more: Tally | None) -> Tally | None:
     return more if old is None else old if more is None else old + more
 
@@ -333,8 +327,8 @@ def _summed(conn: Connection, what: str, key: str, batch: int, period: Period, a
             grids: Collection[str] | None) -> Any:
     """What `_counted` ("by_grid"), `_counted_in_all` ("all") or `_counted_duties` ("duties") sums, grown
     from the sum made last time where there is one."""
-    count, grow = {"by_grid": (_counted, _grown_dict), "all": (_counted_in_all, _grown_one),
-                   "duties": (_counted_duties, _grown_dict)}[what]
+    count, grow = {"by_grid": (_counted, sum_by_key), "all": (_counted_in_all, _grown_one),
+                   "duties": (_counted_duties, sum_by_key)}[what]
     memo = (str(conn.engine.url), what, key, period.start, period.end, as_of_hour,
             None if grids is None else frozenset(grids))
 

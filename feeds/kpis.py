@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -1209,16 +1209,6 @@ def tallies_by_grid(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFa
     return {g: tally(rules, clock, mine, period, now) for g, mine in by_grid.items()}
 
 
-def grid_sums(*parts: Mapping[str | None, Tally]) -> dict[str | None, Tally]:
-    """Per grid, the sum of the tallies of several sets of cases (those counted from facts, those counted
-    already)."""
-    out: dict[str | None, Tally] = {}
-    for part in parts:
-        for g, t in part.items():
-            out[g] = out[g] + t if g in out else t
-    return out
-
-
 def figures_of_grids(per_grid: Mapping[str | None, Tally], period: Period, grids: Collection[str], *,
                      include_ungridded: bool = False,
                      coverage_of_grids: Mapping[str, Rate] | None = None) -> AreaFigures:
@@ -1243,7 +1233,7 @@ def figures_by_area(rules: KpiRules, cases: Sequence[CaseFacts], territory: Terr
         covered = coverage_of_grids
     else:
         covered = coverage_by_grid(cells, visits, period, now) if cells is not None else {}
-    per_grid = grid_sums(tallies_by_grid(rules, clock, scoped, period, now), counted or {})
+    per_grid = sum_by_key(tallies_by_grid(rules, clock, scoped, period, now), counted or {})
     return {code: figures_of_grids(per_grid, period, territory.grids_under(code), include_ungridded=level == "district",
                                    coverage_of_grids=covered)
             for code in territory.at_level(level)}
@@ -1293,6 +1283,18 @@ class DutyTally:
 
 
 NO_DUTIES = DutyTally((0,) * len(DUTY_FIELDS))
+K = TypeVar("K")
+Summable = TypeVar("Summable", Tally, DutyTally)
+
+
+def sum_by_key(*parts: Mapping[K, Summable]) -> dict[K, Summable]:
+    """Per key, the sum of the tallies of several sets of cases (per grid or per holder: those counted from
+    facts, those counted already)."""
+    out: dict[K, Summable] = {}
+    for part in parts:
+        for key, t in part.items():
+            out[key] = out[key] + t if key in out else t
+    return out
 
 
 def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
@@ -1360,14 +1362,6 @@ def by_holder(tallies: Mapping[DutyCell, DutyTally],
     return {key: DutyTally.total(ts) for key, ts in parts.items()}
 
 
-def merged(*tallies: Mapping[DutyKey, DutyTally]) -> dict[DutyKey, DutyTally]:
-    out: dict[DutyKey, DutyTally] = {}
-    for part in tallies:
-        for key, t in part.items():
-            out[key] = out[key] + t if key in out else t
-    return out
-
-
 @dataclass(frozen=True)
 class DepartmentFigures:
     on_time_handling: Rate  # 按期处置率
@@ -1383,7 +1377,7 @@ def duties_of(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: 
     cases counted already."""
     scoped = in_scope(cases, drill_id)
     clock = clock or clock_for(rules.calendar, scoped, now)
-    return merged(by_holder(duty_tallies(rules, clock, scoped, period, now)), counted or {})
+    return sum_by_key(by_holder(duty_tallies(rules, clock, scoped, period, now)), counted or {})
 
 
 def departments_of(duties: Mapping[DutyKey, DutyTally]) -> dict[str, DepartmentFigures]:
