@@ -127,16 +127,21 @@ def timeline_text(steps: dict[str, float | None]) -> str:
     return " · ".join(f"{label} {at:,.0f}" for at, label in known)
 
 
+def wait_interactive(driver: Any, url: str) -> None:
+    """Open the wall in `driver` and wait until the page marks itself interactive."""
+    driver.get(url)
+    deadline = time.time() + 60
+    while not driver.execute_script(INTERACTIVE):
+        if time.time() > deadline:
+            raise RuntimeError("the wall did not become interactive in 60 s")
+        time.sleep(0.05)
+
+
 def open_wall(url: str) -> dict[str, Any]:
     """One load in a fresh browser (no cache): its timeline (ms from navigation) and what it shows."""
     driver = headless_chromium()
     try:
-        driver.get(url)
-        deadline = time.time() + 60
-        while not driver.execute_script(INTERACTIVE):
-            if time.time() > deadline:
-                raise RuntimeError("the wall did not become interactive in 60 s")
-            time.sleep(0.05)
+        wait_interactive(driver, url)
         steps = driver.execute_script(TIMELINE)
         steps["shown"] = driver.execute_script(
             "return [Object.keys(cc.live.layers.grids.byCode).length, cc.live.caseMarks.size(),"
@@ -172,12 +177,7 @@ def wait_for_first_board(redis_url: str, timeout_s: float = 900.0) -> None:
 def live_latency(url: str, seconds: float, warmup: float = 5.0) -> dict[str, float]:
     driver = headless_chromium()
     try:
-        driver.get(url)
-        deadline = time.time() + 60
-        while not driver.execute_script(INTERACTIVE):
-            if time.time() > deadline:
-                raise RuntimeError("the wall did not become interactive in 60 s")
-            time.sleep(0.1)
+        wait_interactive(driver, url)
         time.sleep(warmup)
         driver.execute_script("cc.live.latencies = []; cc.live.painted = []")
         time.sleep(seconds)

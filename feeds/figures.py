@@ -19,13 +19,11 @@ from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
 from feeds.kpicache import CaseLoad, drill_filter, grid_coverage, load_case_loads, load_facts, patroller_coverage
-from feeds.kpicache import visits as stored_and_fresh_visits
 from feeds.kpis import (
     NO_RATE,
     AreaFigures,
     CaseFacts,
     Cells,
-    CellVisit,
     DepartmentFigures,
     DutyKey,
     DutyTally,
@@ -120,13 +118,6 @@ def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
         _CELLS.clear()
     _CELLS[key] = cells
     return cells
-
-
-def load_visits(conn: Connection, cells: Cells, period: Period, now: datetime, *,
-                units: Collection[str] | None = None, drill_id: str | None = None) -> set[CellVisit]:
-    """Cells visited per day and unit over the period (those stored for settled days, the rest from the raw
-    patrol fixes near the cells)."""
-    return stored_and_fresh_visits(conn, cells, period, now, units=units, drill_id=drill_id)
 
 
 def load_patrollers(conn: Connection, territory: Territory, area_code: str | None = None) -> list[Patroller]:

@@ -529,20 +529,19 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
         size[g] += 1
     visited: dict[tuple[str, str], int] = defaultdict(int)  # (unit, grid) -> cell-days
     wanted = set(units)  # every unit's rows are summed and the others dropped: cheaper than a long IN (...)
-    stored = sorted(d.isoformat() for d in _stored_days(conn, period, now, drill_id))
+    stored = _stored_days(conn, period, now, drill_id)
     if stored:
         for u, g, n in conn.execute(select(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code, func.sum(UNIT_DAYS.c.visited))
-                                    .where(UNIT_DAYS.c.day >= stored[0], UNIT_DAYS.c.day <= stored[-1],
-                                           UNIT_DAYS.c.day.in_(stored))
+                                    .where(UNIT_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
                                     .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code)):
             if u in wanted:
                 visited[(u, g)] += int(n)
-    tallied = _tallied_days(conn, period, now, [d for d in days if d.isoformat() not in stored], drill_id)
+    tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
     for (_, u, g), n in visittally.unit_cells_visited(conn, tallied).items():
         if u in wanted:
             visited[(u, g)] += n
     grid_of = dict(zip(cells.codes, cells.grids))
-    spans = _spans_of(period, now, [d for d in days if d.isoformat() not in stored and d not in tallied])
+    spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
     for _, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
         visited[(u, grid_of[cell])] += 1
     out: dict[str, Rate] = {}
