@@ -21,12 +21,14 @@ from feeds.schemas import CHANNEL_PREFIX, FeedMessage, channel_for, encode
 log = logging.getLogger(__name__)
 STREAM_PREFIX = "cc.stream."
 INGEST_GROUP = "ingest"
+MAX_DELIVERIES = 5  # a stream entry taken back more often than this is set aside as a dead letter
 
 
 class Delivery(NamedTuple):
     channel: str
     payload: bytes
     token: Any = None  # what to acknowledge once the payload is committed; None for fire-and-forget
+    refused: str | None = None  # why the bus will not hand this payload on (kept as a dead letter, then acked)
 
 
 class Subscription(Protocol):
@@ -117,21 +119,31 @@ class StreamBus:
 
 class StreamSubscription:
     """One consumer of the ingest's consumer group. First it takes back what it was given before and never
-    acknowledged (a restart after a crash), then new entries."""
+    acknowledged (a restart after a crash), then new entries.
+
+    An entry is handed on at most `max_deliveries` times: one that was taken back more often (an ingest that
+    stopped each time it held it) is handed on as refused, to be kept as a dead letter and acknowledged, so a
+    poison entry cannot stop the ingest at every start. So is an entry without a payload. When Redis comes
+    back without the group (restarted without its data), the group is made again and reading goes on."""
 
     def __init__(self, client: redis.Redis, channels: Iterable[str], *, group: str = INGEST_GROUP,
-                 consumer: str = "ingest-1", count: int = 500) -> None:
+                 consumer: str = "ingest-1", count: int = 500, max_deliveries: int = MAX_DELIVERIES) -> None:
         self._client, self._group, self._consumer, self._count = client, group, consumer, count
+        self._max_deliveries = max_deliveries
         self._streams = [stream_for(c) for c in channels]
+        self._cursors: dict[str, str] = {}
+        self._make_groups()
+        self._buffer: list[Delivery] = []
+
+    def _make_groups(self) -> None:
         for stream in self._streams:
             try:
-                client.xgroup_create(stream, group, id="0", mkstream=True)
+                self._client.xgroup_create(stream, self._group, id="0", mkstream=True)
             except redis.ResponseError as err:
                 if "BUSYGROUP" not in str(err):
                     raise
         # per stream: first our own pending entries (from "0", then after the last one seen), then ">"
-        self._cursors: dict[str, str] = dict.fromkeys(self._streams, "0")
-        self._buffer: list[Delivery] = []
+        self._cursors = dict.fromkeys(self._streams, "0")
 
     def get(self, timeout: float) -> Delivery | None:
         if not self._buffer:
@@ -141,25 +153,49 @@ class StreamSubscription:
     def _read(self, timeout: float) -> None:
         recovering = [s for s, c in self._cursors.items() if c != ">"]
         block = None if recovering or timeout <= 0 else max(1, int(timeout * 1000))
-        replies = self._client.xreadgroup(self._group, self._consumer, dict(self._cursors), count=self._count,
-                                          block=block)
+        try:
+            replies = self._client.xreadgroup(self._group, self._consumer, dict(self._cursors), count=self._count,
+                                              block=block)
+        except redis.ResponseError as err:
+            if "NOGROUP" not in str(err):
+                raise
+            log.warning("the consumer group %r is gone (Redis restarted without its data?): making it again",
+                        self._group)
+            self._make_groups()
+            return
         seen: dict[str, int] = {}
         for stream, entries in replies or []:
             name = stream.decode() if isinstance(stream, bytes) else stream
             seen[name] = len(entries)
+            history = self._cursors[name] != ">"
+            times = self._times_delivered(name, entries) if history and entries else {}
             for entry_id, fields in entries:
-                if self._cursors[name] != ">":
+                if history:
                     self._cursors[name] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                payload = fields.get(b"payload", fields.get("payload")) if fields else None
-                if payload is None:  # deleted or malformed entry: acknowledge it, there is nothing to ingest
-                    self._client.xack(name, self._group, entry_id)
-                    continue
-                self._buffer.append(Delivery(channel_of(name), payload, (name, entry_id)))
+                self._buffer.append(self._delivery(name, entry_id, fields, times.get(entry_id, 1)))
         for name in recovering:
             if not seen.get(name):
                 self._cursors[name] = ">"
             else:
                 log.info("%s: re-reading %d entries delivered before and never acknowledged", name, seen[name])
+
+    def _times_delivered(self, stream: str, entries: list[Any]) -> dict[Any, int]:
+        """How often each of these pending entries was delivered (this read included)."""
+        pending = self._client.xpending_range(stream, self._group, min=entries[0][0], max=entries[-1][0],
+                                              count=len(entries), consumername=self._consumer)
+        return {p["message_id"]: int(p["times_delivered"]) for p in pending}
+
+    def _delivery(self, stream: str, entry_id: Any, fields: dict[Any, Any] | None, times: int) -> Delivery:
+        channel, token = channel_of(stream), (stream, entry_id)
+        payload = fields.get(b"payload", fields.get("payload")) if fields else None
+        if payload is None:
+            shown = repr({_text(k): _text(v) for k, v in (fields or {}).items()})[:2000]
+            return Delivery(channel, shown.encode(), token, "stream entry without a payload field")
+        if times > self._max_deliveries:
+            return Delivery(channel, payload, token,
+                            f"delivered {times} times and never committed (the ingest stopped each time it "
+                            f"held it): set aside after {self._max_deliveries}")
+        return Delivery(channel, payload, token)
 
     def ack(self, tokens: Sequence[Any]) -> None:
         by_stream: dict[str, list[Any]] = defaultdict(list)
@@ -220,6 +256,10 @@ class Merged:
             t.join(2)
         for sub in self._subs:
             sub.close()
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class MemorySubscription:

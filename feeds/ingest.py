@@ -48,7 +48,8 @@ def main() -> None:
     bounds = district_bounds(engine)
     ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items), SocketIOPusher(settings.redis_url),
                     window_s=settings.push_window_ms / 1000, bounds=bounds,
-                    future_tolerance_s=settings.future_tolerance_s, rules=rules, verdicts=RedisVerdicts(client))
+                    future_tolerance_s=settings.future_tolerance_s,
+                    max_age_s=settings.max_age_days * 86400, rules=rules, verdicts=RedisVerdicts(client))
     settle_heap()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

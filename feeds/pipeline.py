@@ -2,7 +2,9 @@
 
 One ordered path for every feed. Bad input is rejected with a reason, counted and kept as a dead
 letter; it never stops the loop. Accepted messages are written in one transaction per batch, and only
-those the database had not seen are applied (a replayed message changes nothing).
+those the database had not seen are applied (a replayed message changes nothing). A batch the database
+refuses, or that fails for any reason but an unreachable database, is written again message by message:
+the one at fault becomes a dead letter with why, the others are kept.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
@@ -28,7 +31,7 @@ from feeds.push import DELTA_EVENT, Pusher, room_of
 from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
 from feeds.state import Delta, batch_delta, by_drill
-from feeds.store import write_batch
+from feeds.store import DrillRow, write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 from feeds.verdicts import Outcome, Verdict, VerdictBoard
@@ -91,8 +94,11 @@ def _persist(conn: Connection, messages: list[FeedMessage], at: datetime, rules:
     return Written(new_ids | changes.applied, clocked, changes.refused, changes.verdicts)
 
 
-def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None) -> str | None:
-    """The filter stage: None when the message may pass, else why not, in words a person can act on."""
+def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None, *,
+                  max_age_s: float | None = None, categories: Collection[str] | None = None) -> str | None:
+    """The filter stage: None when the message may pass, else why not, in words a person can act on.
+    A message stamped ahead of now (beyond the tolerance), or longer ago than `max_age_s`, is refused; so is
+    a place outside the district, and a report of a category the taxonomy does not have."""
     stamps: dict[str, datetime | None] = {"ts": m.ts}
     if isinstance(m, PatrolPosition):
         stamps["fix_at"] = m.fix_at
@@ -101,10 +107,17 @@ def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, boun
     elif isinstance(m, CameraAlert):
         stamps["started_at"] = m.started_at
     for name, stamp in stamps.items():
-        if stamp is not None and (ahead := (stamp - now).total_seconds()) > future_tolerance_s:
+        if stamp is None:
+            continue
+        if (ahead := (stamp - now).total_seconds()) > future_tolerance_s:
             return f"{name} {stamp.isoformat()} is {ahead:.0f} s in the future"
+        if max_age_s is not None and -ahead > max_age_s:
+            return (f"{name} {stamp.isoformat()} is {-ahead / 86400:.0f} days old: the centre takes messages "
+                    f"of the last {max_age_s / 86400:g} days")
     if bounds is not None and not isinstance(m, CaseCommand) and not bounds.contains(m.lat, m.lon):
         return f"position ({m.lat:.5f}, {m.lon:.5f}) is outside the district"
+    if categories is not None and isinstance(m, IncidentReport) and m.category not in categories:
+        return f"category {m.category!r} is not in the taxonomy (docs/taxonomy.md)"
     return None
 
 
@@ -116,16 +129,55 @@ def latest_allowed(now: datetime, future_tolerance_s: float) -> datetime:
         return datetime.max.replace(tzinfo=UTC)
 
 
-def all_plausible_fixes(messages: list[FeedMessage], latest: datetime, bounds: Bounds | None) -> bool:
-    """The filter for the busy feed in one pass: True when every message is a fix that `reject_reason`
-    passes (none from the future, all inside the bounds). Else the caller asks `reject_reason` one by one."""
+def earliest_allowed(now: datetime, max_age_s: float | None) -> datetime:
+    """The earliest stamp the filter lets through."""
+    try:
+        return now - timedelta(seconds=max_age_s) if max_age_s is not None else datetime.min.replace(tzinfo=UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def all_plausible_fixes(messages: list[FeedMessage], latest: datetime, bounds: Bounds | None,
+                        earliest: datetime | None = None) -> bool:
+    """The filter for the busy feed in one pass: True when every message is a live fix that `reject_reason`
+    passes (none from the future or too old, all inside the bounds). Else the caller asks `reject_reason` one
+    by one. A drill's fix goes the slow way, where its drill is checked."""
     south, west, north, east = (-90.0, -180.0, 90.0, 180.0) if bounds is None else (
         bounds.south, bounds.west, bounds.north, bounds.east)
+    oldest = earliest or datetime.min.replace(tzinfo=UTC)
     for m in messages:
-        if not (isinstance(m, PatrolPosition) and m.ts <= latest and m.fix_at <= latest
-                and south <= m.lat <= north and west <= m.lon <= east):
+        if not (isinstance(m, PatrolPosition) and m.drill_id is None and oldest <= m.ts <= latest
+                and oldest <= m.fix_at <= latest and south <= m.lat <= north and west <= m.lon <= east):
             return False
     return True
+
+
+class KnownDrills:
+    """Which drill ids were started (a row in `drills`): a message of any other drill is refused, so that a
+    producer cannot make the ingest keep live state, Redis keys and screens' rooms for drills nobody runs.
+    Started drills are remembered; an unknown id is asked about again at most every `recheck_s` seconds."""
+
+    def __init__(self, engine: Engine, recheck_s: float = 2.0, remembered: int = 1000) -> None:
+        self._engine, self._recheck_s, self._remembered = engine, recheck_s, remembered
+        self._started: set[str] = set()
+        self._unknown: dict[str, float] = {}  # id -> when last found missing (monotonic), at most `remembered`
+
+    def started(self, drill_id: str) -> bool:
+        if drill_id in self._started:
+            return True
+        asked = self._unknown.get(drill_id)
+        if asked is not None and time.monotonic() - asked < self._recheck_s:
+            return False
+        with self._engine.connect() as conn:
+            found = conn.execute(select(DrillRow.id).where(DrillRow.id == drill_id)).first() is not None
+        if found:
+            self._unknown.pop(drill_id, None)
+            self._started.add(drill_id)
+        else:
+            if len(self._unknown) >= self._remembered:
+                self._unknown.clear()
+            self._unknown[drill_id] = time.monotonic()
+        return found
 
 
 def settle_heap() -> None:
@@ -165,6 +217,7 @@ class Ingest:
         window_s: float = 0.04,
         bounds: Bounds | None = None,
         future_tolerance_s: float = 5.0,
+        max_age_s: float | None = None,
         clock: Callable[[], datetime] = utcnow,
         rules: CaseRules | None = None,
         verdicts: VerdictBoard | None = None,
@@ -177,6 +230,9 @@ class Ingest:
         self._window_s = window_s
         self._bounds = bounds
         self._future_tolerance_s = future_tolerance_s
+        self._max_age_s = max_age_s
+        self._categories = frozenset(self._rules.taxonomy.categories)
+        self._drills = KnownDrills(engine)
         self._clock = clock
         self._scopes: dict[str | None, _Scope] = {None: _Scope.of(snapshots)}
         self.drill_deltas: dict[str, Delta] = {}  # the drills' deltas of the last flush, by drill id
@@ -188,13 +244,33 @@ class Ingest:
         self.stats: Counter[str] = Counter()
 
     def receive(self, channel: str, payload: bytes | str) -> None:
+        """Decode and filter one payload; what passes waits for the next flush, what does not is kept as a
+        dead letter with why. Never raises: whatever a payload holds, it is either pending or refused."""
+        try:
+            self._receive(channel, payload)
+        except Exception as err:  # noqa: BLE001 - a bug met by one payload must not stop the centre
+            log.exception("could not take a payload on %s", channel)
+            self.refuse(channel, payload, f"could not be taken: {type(err).__name__}: {err}", "decode")
+
+    def refuse(self, channel: str, payload: bytes | str, reason: str, stage: str = "delivery") -> None:
+        """Keep a payload the ingest will not take, with why (e.g. a stream entry delivered too often)."""
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+        rejection = Rejection(channel, text, reason, stage)  # type: ignore[arg-type]
+        self._rejected.append(rejection)
+        self._warn([rejection])
+
+    def _receive(self, channel: str, payload: bytes | str) -> None:
         messages, rejections = decode(channel, payload)
         now = self._clock()
-        if all_plausible_fixes(messages, latest_allowed(now, self._future_tolerance_s), self._bounds):
+        latest = latest_allowed(now, self._future_tolerance_s)
+        if all_plausible_fixes(messages, latest, self._bounds, earliest_allowed(now, self._max_age_s)):
             self._pending.extend(messages)
             messages = []
         for m in messages:
-            reason = reject_reason(m, now, self._future_tolerance_s, self._bounds)
+            reason = reject_reason(m, now, self._future_tolerance_s, self._bounds, max_age_s=self._max_age_s,
+                                   categories=self._categories)
+            if reason is None and m.drill_id is not None and not self._drills.started(m.drill_id):
+                reason = f"no such drill {m.drill_id!r}: start it from the trainer console first"
             if reason is None:
                 self._pending.append(m)
             else:
@@ -218,10 +294,12 @@ class Ingest:
             with self._engine.begin() as conn:
                 written = _persist(conn, self._pending, at, self._rules)
                 write_batch(conn, [], self._rejected + written.refused, at)
-        except DBAPIError as err:
-            if isinstance(err, OperationalError):
-                raise  # the database is unavailable: keep the batch and retry
-            written = self._write_one_by_one(at)  # the data is at fault: find which message, keep the rest
+        except OperationalError:
+            raise  # the database is unavailable: keep the batch and retry
+        except Exception:  # noqa: BLE001 - one message is at fault: find which, keep the rest
+            log.warning("a batch of %d could not be written whole; writing it one by one", len(self._pending),
+                        exc_info=True)
+            written = self._write_one_by_one(at)
         self._rejected.extend(written.refused)
         if written.refused:
             self._warn(written.refused)
@@ -275,10 +353,10 @@ class Ingest:
                 total.cases.update(one.cases)
                 total.refused.extend(one.refused)
                 total.verdicts.extend(one.verdicts)
-            except DBAPIError as err:
-                if isinstance(err, OperationalError):
-                    raise
-                reason = f"the database refused it: {str(err.orig).strip().splitlines()[0]}"
+            except OperationalError:
+                raise
+            except Exception as err:  # noqa: BLE001 - this message is at fault: kept as a dead letter, with why
+                reason = _why_not_stored(err)
                 total.refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
                 if isinstance(m, CaseCommand):
                     total.verdicts.append(Verdict(m.id, m.case_id, Outcome.REFUSED, reason))
@@ -293,7 +371,9 @@ class Ingest:
         while not stop.is_set():
             due = self.flush_due_in()
             item = subscription.get(timeout=0.5 if due is None else due)
-            if item is not None:
+            if item is not None and item.refused:
+                self.refuse(item.channel, item.payload, item.refused)
+            elif item is not None:
                 self.receive(item.channel, item.payload)
                 if item.token is not None:
                     self._unacked.append(item.token)
@@ -327,3 +407,10 @@ class Ingest:
             r = rejections[0]
             log.warning("rejected %d on %s (%s): %s", len(rejections), r.channel, r.stage, r.reason)
             self._last_warning = now
+
+
+def _why_not_stored(err: Exception) -> str:
+    if isinstance(err, DBAPIError):
+        said = str(err.orig).strip().splitlines()
+        return f"the database refused it: {said[0] if said else type(err.orig).__name__}"
+    return f"could not be stored: {type(err).__name__}: {str(err)[:300]}"

@@ -2,7 +2,9 @@
 
 A channel carries exactly one kind (``cc.<kind>``). A payload on the wire is a JSON object or a JSON
 array of objects (producers batch fixes). Unknown fields are rejected, timestamps must carry a zone and
-are held in UTC, every field is required (nullable where a producer may not know the value).
+are held in UTC, every field is required (nullable where a producer may not know the value), and types are
+strict: a number is never taken from a string, a boolean never from a number or "true", a time never from
+a number. Whatever arrives, `decode` answers with messages and rejections; it never raises.
 """
 from __future__ import annotations
 
@@ -12,26 +14,48 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 SCHEMA_VERSION = 1
 MAX_BATCH = 10_000
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024  # a full batch of fixes is about 3 MB
+KEPT_OF_REFUSED = 4000  # characters of an oversized payload kept in its dead letter
+# every time on the wire lies in these years: the edges of Python's dates are far away, so no arithmetic on a
+# time can overflow; whether a time is plausible *now* (not too old, not ahead) is the filter's business
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"time must lie in the years {EARLIEST.year}–{LATEST.year - 1}")
+    return utc
 
 
-def _no_nul(value: str) -> str:
+def _plain_text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("text must not contain NUL characters")
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError("text must be valid Unicode (it holds a lone surrogate)")
     return value
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-Text = Annotated[str, AfterValidator(_no_nul)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+def _an_int(value: Any) -> Any:
+    if type(value) is not int:
+        raise ValueError("must be an integer")
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, Strict(), AfterValidator(_to_utc)]
+Text = Annotated[str, AfterValidator(_plain_text)]
+Number = Annotated[float, Strict()]  # an int or a float; never a string
+Latitude = Annotated[Number, Field(ge=-90, le=90)]
+Longitude = Annotated[Number, Field(ge=-180, le=180)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
 
@@ -45,9 +69,9 @@ class ReportChannel(StrEnum):
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], BeforeValidator(_an_int)]
     id: Code
     source: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.\-]{0,31}$")]
     ts: UtcDatetime  # when the producer sent it
@@ -61,8 +85,8 @@ class PatrolPosition(Message):
     unit_id: Code
     lat: Latitude
     lon: Longitude
-    accuracy_m: Annotated[float, Field(ge=0, le=10_000)]
-    speed_mps: Annotated[float, Field(ge=0, le=100)] | None
+    accuracy_m: Annotated[Number, Field(ge=0, le=10_000)]
+    speed_mps: Annotated[Number, Field(ge=0, le=100)] | None
     fix_at: UtcDatetime
 
 
@@ -77,7 +101,7 @@ class IncidentReport(Message):
     grid_code: Code | None
     channel: ReportChannel
     reporter_id: Code | None
-    urgent: bool
+    urgent: Annotated[bool, Strict()]
     occurred_at: UtcDatetime | None  # when the source knows when it arose
 
 
@@ -87,7 +111,7 @@ class CameraAlert(Message):
     kind: Literal["camera_alert"]
     camera_id: Code
     alert_class: Code
-    confidence: Annotated[float, Field(ge=0, le=1)]
+    confidence: Annotated[Number, Field(ge=0, le=1)]
     lat: Latitude
     lon: Longitude
     started_at: UtcDatetime
@@ -102,11 +126,11 @@ class CaseCommand(Message):
     action: Annotated[str, Field(pattern=r"^[a-z_]{3,20}$")]  # one of feeds.cases.ActionKind
     by: Code
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
-    expected_version: Annotated[int, Field(ge=1)]
+    expected_version: Annotated[int, Strict(), Field(ge=1)]
     department: Code | None
     assignee: Code | None
     reject_reason: Literal["untrue", "out_of_scope", "duplicate"] | None
-    hours: Annotated[float, Field(gt=0, le=720)] | None
+    hours: Annotated[Number, Field(gt=0, le=720)] | None
 
 
 FeedMessage = PatrolPosition | IncidentReport | CameraAlert | CaseCommand
@@ -134,7 +158,7 @@ class Rejection:
     channel: str
     payload: str
     reason: str
-    stage: Literal["decode", "schema", "filter", "persist", "refused"]
+    stage: Literal["delivery", "decode", "schema", "filter", "persist", "refused"]
 
 
 def describe(err: ValidationError) -> str:
@@ -149,34 +173,49 @@ def describe(err: ValidationError) -> str:
 def decode(channel: str, raw: bytes | str) -> tuple[list[FeedMessage], list[Rejection]]:
     """Turn one payload into its valid messages and the rejections of the rest. Never raises."""
     kind = channel.removeprefix(CHANNEL_PREFIX)
-    if channel.startswith(CHANNEL_PREFIX) and kind in MODELS and raw[:1] in (b"[", "["):
+    known = channel.startswith(CHANNEL_PREFIX) and kind in MODELS
+    if known and len(raw) <= MAX_PAYLOAD_BYTES and raw[:1] in (b"[", "["):
         try:  # fast path: a valid batch, parsed and validated in one pass by pydantic-core
             batch = _LIST_ADAPTERS[kind].validate_json(raw)
             if len(batch) <= MAX_BATCH:
                 return batch, []
-        except ValidationError:
+        except (ValidationError, ValueError):
             pass
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if not channel.startswith(CHANNEL_PREFIX) or kind not in MODELS:
-        return [], [Rejection(channel, text, f"unknown channel {channel!r}", "decode")]
     try:
-        body: Any = json.loads(text)
+        return _decode_each(channel, kind, known, raw)
+    except Exception as err:  # noqa: BLE001 - the last word on any payload: refused with what went wrong
+        return [], [Rejection(channel, _kept(_text(raw)), f"could not be decoded: {type(err).__name__}: {err}",
+                              "decode")]
+
+
+def _decode_each(channel: str, kind: str, known: bool, raw: bytes | str) -> tuple[list[FeedMessage], list[Rejection]]:
+    """The slow path: the payload item by item, each valid one kept and each other refused with why."""
+    text = _text(raw)
+    if not known:
+        return [], [Rejection(channel, _kept(text), f"unknown channel {channel!r}", "decode")]
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        return [], [Rejection(channel, _kept(text), f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}",
+                              "decode")]
+    try:  # pydantic-core's parser: nesting is limited, lone surrogates refused, no RecursionError
+        body: Any = from_json(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass"))
     except ValueError as err:
-        return [], [Rejection(channel, text, f"not JSON: {err}", "decode")]
+        hint = " (a \\u escape that is no whole character, e.g. a lone surrogate)" if "hex escape" in str(err) else ""
+        return [], [Rejection(channel, _kept(text), f"not JSON: {err}{hint}", "decode")]
     items = body if isinstance(body, list) else [body]
     if len(items) > MAX_BATCH:
-        return [], [Rejection(channel, text[:2000], f"batch of {len(items)} exceeds {MAX_BATCH}", "decode")]
+        return [], [Rejection(channel, _kept(text), f"batch of {len(items)} exceeds {MAX_BATCH}", "decode")]
     model = MODELS[kind]
     good: list[FeedMessage] = []
     bad: list[Rejection] = []
     for item in items:
+        dumped = _dump(item)
         if isinstance(item, dict) and "kind" in item and item["kind"] != kind:
-            bad.append(Rejection(channel, _dump(item), f"kind {item['kind']!r} sent on {channel}", "schema"))
+            bad.append(Rejection(channel, dumped, f"kind {_short(item['kind'])} sent on {channel}", "schema"))
             continue
-        try:
-            good.append(model.model_validate(item))  # type: ignore[arg-type]
+        try:  # in JSON mode, as the fast path: strict types apply as they do on the wire
+            good.append(model.model_validate_json(dumped))  # type: ignore[arg-type]
         except ValidationError as err:
-            bad.append(Rejection(channel, _dump(item), describe(err), "schema"))
+            bad.append(Rejection(channel, dumped, describe(err), "schema"))
     return good, bad
 
 
@@ -189,5 +228,21 @@ def encode(messages: list[FeedMessage] | FeedMessage) -> bytes:
 def _dump(item: Any) -> str:
     try:
         return json.dumps(item, ensure_ascii=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return repr(item)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+def _kept(text: str) -> str:
+    """What a dead letter keeps of a refused payload: all of it, or the start of one too big to keep."""
+    if len(text) <= KEPT_OF_REFUSED:
+        return text
+    return f"{text[:KEPT_OF_REFUSED]}… [{len(text) - KEPT_OF_REFUSED} more characters not kept]"
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:60] + "…"

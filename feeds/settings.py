@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     push_window_ms: int = Field(default=15, ge=5, le=2000)
     recent_items: int = Field(default=30, ge=1, le=500)  # incidents / alerts kept in the live snapshot
     future_tolerance_s: float = 5.0  # messages stamped further ahead than this are rejected
+    max_age_days: float = Field(default=30.0, gt=0)  # and those stamped longer ago than this (docs/feeds.md)
     command_timeout_s: float = Field(default=5.0, gt=0, le=60)  # a screen waits this long for a command's verdict
 
     # the simulated district and its feeds
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=300, ge=1)
     kiosk_token: str | None = Field(default=None, min_length=16, repr=False)
     password_hash_method: str = "scrypt:32768:8:1"  # werkzeug.security method string
+    secure_cookies: bool = False  # the session cookie only over HTTPS: set it where the site is served by TLS
 
     def working_calendar(self) -> WorkingCalendar:
         """The calendar of these settings; ValueError says what is wrong with them."""

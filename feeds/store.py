@@ -255,6 +255,17 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class UserSessionRow(Base):
+    """One sign-in of a person: the cookie carries its id, and signing out ends it here, so a copy of the
+    cookie taken before is worth nothing after (docs/security.md). Only a hash of the id is kept."""
+
+    __tablename__ = "user_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class DrillRow(Base):
     """A drill (应急演练): its scenario and targets, who started and ended it when, and its clock (feeds/drills.py)."""
 
@@ -536,8 +547,14 @@ def write_batch(
 
 
 def _storable(text: str) -> str:
-    """Text any database keeps (PostgreSQL refuses NUL characters): NUL is written as the escape \\x00."""
-    return text.replace("\x00", "\\x00")
+    """Text any database keeps: NUL (which PostgreSQL refuses) is written as the escape \\x00, and a lone
+    surrogate (which no UTF-8 database takes) as its escape \\udxxx."""
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def load_map(conn: Connection) -> dict[str, Any]:

@@ -54,3 +54,16 @@ def send(ingest: Any, *messages: Any) -> Any:
     for m in messages:
         ingest.receive(f"cc.{m.kind}", encode(m))
     return ingest.flush()
+
+
+def started_drill(engine: Any, drill_id: str, at: datetime | None = None) -> str:
+    """Record a drill as the drill desk does when it starts one: the ingest takes drill messages of started
+    drills only."""
+    from feeds.store import DrillRow
+
+    with engine.begin() as conn:
+        conn.execute(DrillRow.__table__.insert().values(
+            id=drill_id, scenario="test", title_zh="测试演练", title_en="test drill", targets="{}", duration_min=60.0,
+            starts_at="09:00", started_at=at or now(), started_by="trainer", ended_at=None, ended_by=None,
+            clock="[]"))
+    return drill_id

@@ -139,9 +139,10 @@ def test_a_page_without_sign_in_goes_to_the_login_and_back(fresh):
 
 def test_sign_in_never_sends_you_to_another_site(fresh):
     c = fresh.app.server.test_client()
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "/\r\n/evil.example", " //evil.example", "/%0A", "/x\ny", "/\x00"):
         r = c.post("/login", data={"username": "leader", "password": PASSWORD, "next": target})
-        assert r.status_code == 302 and r.location == "/"
+        assert r.status_code == 302 and r.location in ("/", "/%0A"), (target, r.location)
 
 
 def test_wrong_password_unknown_and_disabled_users_are_refused_and_logged(fresh, caplog):
@@ -203,6 +204,23 @@ def test_sign_out_ends_the_session(fresh):
     assert c.get("/").status_code == 200
     assert c.get("/logout").status_code == 302
     assert c.get("/").status_code == 302 and c.get("/api/live/snapshot").status_code == 401
+
+
+def test_a_copy_of_the_cookie_is_worth_nothing_after_signing_out(fresh):
+    c = sign_in(fresh, Role.DISPATCHER)
+    copied = c.get_cookie("cc_session").value
+    other = sign_in(fresh, Role.DISPATCHER)  # the same person on another screen keeps that session
+    thief = fresh.app.server.test_client()
+    thief.set_cookie("cc_session", copied)
+    assert thief.get("/dispatch").status_code == 200
+    assert c.post("/logout").status_code == 302
+    assert thief.get("/dispatch").status_code == 302 and thief.get("/api/live/snapshot").status_code == 401
+    assert other.get("/dispatch").status_code == 200
+
+
+def test_the_session_cookie_is_secure_when_the_site_is_served_over_https(site):
+    assert site.app.server.config["SESSION_COOKIE_SECURE"] is False  # the tests' site is plain HTTP
+    assert Settings(secure_cookies=True).secure_cookies is True
 
 
 def test_disabling_a_user_or_a_new_password_ends_open_sessions(fresh):
@@ -306,11 +324,12 @@ def test_a_guarded_dash_callback_writes_for_a_dispatcher_only(fresh):
     app = fresh.app
     written: list[str] = []
     if "probe-out.children" not in app.callback_map:
-        @app.callback(Output("probe-out", "children"), Input("probe-in", "n_clicks"), prevent_initial_call=True)
-        def act(n):  # type: ignore[no-untyped-def]
-            who = auth.require(Permission.ACT_ON_CASES)
-            written.append(who.username)
-            return f"done by {who.username}"
+        with auth.callbacks_of_page(app, Permission.VIEW_DISPATCH):
+            @app.callback(Output("probe-out", "children"), Input("probe-in", "n_clicks"), prevent_initial_call=True)
+            def act(n):  # type: ignore[no-untyped-def]
+                who = auth.require(Permission.ACT_ON_CASES)
+                written.append(who.username)
+                return f"done by {who.username}"
     body = {"output": "probe-out.children", "outputs": {"id": "probe-out", "property": "children"},
             "inputs": [{"id": "probe-in", "property": "n_clicks", "value": 1}],
             "changedPropIds": ["probe-in.n_clicks"], "state": []}
@@ -338,3 +357,54 @@ def test_the_wall_page_loads_without_dash_s_polyfill_and_table_loader_other_page
     assert "dash_renderer" in wall and "dash_leaflet" in wall and "wall.js" in wall
     assert "polyfill@" not in wall and "dash_table/bundle" not in wall
     assert "polyfill@" in kpis and "dash_table/bundle" in kpis
+
+
+def _call(c, output: str):
+    """A call of the callback whose output key is `output`, as a browser would send it (inputs empty)."""
+    return c.post("/_dash-update-component", json={"output": output, "outputs": [], "inputs": [],
+                                                    "changedPropIds": [], "state": []})
+
+
+@pytest.mark.parametrize("who", WHO, ids=str)
+def test_every_dash_callback_answers_only_the_roles_of_its_page(fresh, who):
+    """Every callback the app registered, called directly as every identity: one without the permission of
+    the callback's page gets 401/403 and no data; one with it is let through to the callback."""
+    sign_in(fresh, Role.ADMIN).get("/")  # Dash registers its own callbacks at the first request
+    needs = fresh.app.server.extensions[auth.CALLBACK_NEEDS]
+    server_side = [key for key, spec in fresh.app.callback_map.items() if spec.get("callback") is not None]
+    assert server_side and set(server_side) - {k for k in server_side if "_pages_content" in k} <= set(needs), \
+        "a callback registered outside dashboard/callbacks/register_all has no page"
+    c = sign_in(fresh, who)
+    for key in server_side:
+        if "_pages_content" in key:
+            continue  # the page router: its layouts are checked per page above
+        answer = _call(c, key)
+        need = needs[key]
+        if who is not None and auth.may(who, need):
+            assert answer.status_code not in (401, 403), (who, key)
+        else:
+            assert answer.status_code == (401 if who is None else 403), (who, key, answer.status_code)
+            assert answer.json == {"error": "sign in first" if who is None else "not allowed"}
+
+
+def test_a_callback_no_page_registered_is_refused_to_everyone(fresh, caplog):
+    app = fresh.app
+    if "stray-out.children" not in app.callback_map:
+        @app.callback(Output("stray-out", "children"), Input("stray-in", "n_clicks"))
+        def stray(n):  # type: ignore[no-untyped-def]
+            return "leaked"
+    with caplog.at_level(logging.WARNING, logger="dashboard.auth"):
+        answer = _call(sign_in(fresh, Role.ADMIN), "stray-out.children")
+    assert answer.status_code == 403 and "leaked" not in answer.text
+    assert "no page registered it" in caplog.records[-1].getMessage()
+
+
+def test_the_leader_figures_are_refused_to_the_kiosk_and_the_trainer(fresh):
+    """The attack that was found: the leader page's callback posted by a wall screen or a trainer."""
+    leader_keys = [k for k, need in fresh.app.server.extensions[auth.CALLBACK_NEEDS].items()
+                   if need is Permission.VIEW_LEADER]
+    assert any("leader-patrollers" in k for k in leader_keys)
+    for who in (Role.KIOSK, Role.TRAINER):
+        c = sign_in(fresh, who)
+        for key in leader_keys:
+            assert _call(c, key).status_code == 403

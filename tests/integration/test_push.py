@@ -87,6 +87,7 @@ def test_a_drill_screen_hears_its_drill_and_a_live_screen_never_does(screen, eng
     port = screen_port(server)
     drill_client.connect(f"http://127.0.0.1:{port}", namespaces=[NAMESPACE], transports=["websocket"],
                          auth={"drill": "typhoon-t1"}, wait_timeout=5)
+    factories.started_drill(engine, "typhoon-t1")
     ingest = Ingest(engine, RedisSnapshotStore(redis_client), SocketIOPusher(redis_server), window_s=0.01)
     subscription = RedisBus(redis_client).subscribe(FEED_CHANNELS)
     stop = threading.Event()

@@ -132,7 +132,7 @@ def test_an_operator_redrives_a_fixed_dead_letter_into_the_running_ingest(start,
     wait_until(lambda: run.ingest.stats["rejected"] == 1, 5, "the refusal")
     with engine.connect() as conn:
         [letter] = list_dead_letters(conn)
-    assert letter.reason == "urgent: Input should be a valid boolean, unable to interpret input"
+    assert letter.reason == "urgent: Input should be a valid boolean"
 
     bad["urgent"] = True
     monkeypatch.setenv("CC_DATABASE_URL", db_url)

@@ -17,6 +17,7 @@ def pusher():
 
 @pytest.fixture
 def ingest(engine, pusher):
+    factories.started_drill(engine, DRILL)
     return Ingest(engine, MemorySnapshotStore(), pusher)
 
 

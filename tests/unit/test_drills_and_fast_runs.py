@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests import factories
 from sqlalchemy import select
 
 from feeds.schemas import CaseCommand, IncidentReport
@@ -91,6 +93,7 @@ def test_a_drill_is_layered_on_normal_life_and_every_message_carries_its_id(tmp_
     start = START + timedelta(hours=7)  # 15:00 in Beijing, as the scenario suggests
     script = Script(scenario, small, start, 5)
     engine = _database(tmp_path, small, "drill.sqlite")
+    factories.started_drill(engine, "drill-1", start)
     sim = Simulation(small, seed=5, run_id="m", problems_per_day=400, script=script, drill_id="drill-1")
     sent = []
     simulate(sim, engine, start, script.end, step=timedelta(minutes=1),

@@ -44,6 +44,7 @@ def history(engine):
     clock = Clock()
     store = MemorySnapshotStore(recent=RECENT)
     ingest = Ingest(engine, store, RecordingPusher(), clock=clock)
+    factories.started_drill(engine, "D1")
     open_cases: dict[str, tuple[str, int, str | None]] = {}  # id -> (state, version, drill)
     shown: list[tuple[datetime, dict]] = []
     n = 0

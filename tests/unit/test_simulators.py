@@ -251,7 +251,7 @@ def test_simulation_publishes_each_kind_on_its_channel(district: District) -> No
     while (item := sub.get(timeout=0)) is not None:
         payloads.append(item)
     received: Counter[str] = Counter()
-    for channel, payload, _token in payloads:
+    for channel, payload, *_ in payloads:
         messages, rejections = decode(channel, payload)
         assert rejections == []
         assert {channel_for(m.kind) for m in messages} == {channel}
