@@ -119,8 +119,8 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
     client = redis.Redis.from_url(settings.redis_url)
     desk = desk or CaseDesk(StreamBus(client), RedisVerdicts(client), settings.command_timeout_s)
-    register_all(app, ActionDesk(cases, snapshots, desk))
     drills = drill_callbacks.DrillSource(DrillDeskClient(client), engine, settings, load_taxonomy())
+    register_all(app, ActionDesk(cases, snapshots, desk), drills)
 
     def _drill_screen(page: html.Div, drill: str | None, lang: str) -> html.Div | None:
         """A screen opened in a drill: the striped banner on top, the drill in its config."""
@@ -180,7 +180,6 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     dash.register_page("replay", path="/replay", layout=replay, title=t("rp_title"))
     replayapi.attach(app.server, engine, settings)
-    drill_callbacks.register(app, drills)
     drillreport.attach(app.server, engine, settings, drills.desk)
     throttle = login_throttle or auth.LoginThrottle(client, settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))

@@ -3,7 +3,10 @@
 `install` puts it on the dashboard's Flask server: Flask-Login keeps who is signed in (in the signed
 session cookie), a before_request hook applies the path policy of dashboard/access.py to pages, the
 HTTP API and Dash's own endpoints, and /login, /logout and `/?kiosk=<token>` sign in and out.
-Callbacks that act call `require(Permission.…)` (or use `@requires(…)`); the socket calls `may_connect`.
+Every Dash callback is registered under the permission of the page it serves (`callbacks_of_page`); the
+guard refuses a call to a callback the caller's role may not use, and a call to any callback registered
+without one (deny by default). Callbacks that act also call `require(Permission.…)` (or use `@requires(…)`);
+the socket calls `may_connect`.
 """
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
@@ -26,9 +30,9 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard.access import Permission, Role, Rule, may, rule_for
+from dashboard.access import Access, Permission, Role, Rule, may, rule_for
 from dashboard.i18n import LANGS, t
-from dashboard.users import find_user
+from dashboard.users import end_session, find_user, session_open, start_session
 from feeds.settings import Settings
 
 __all__ = ["Identity", "LoginThrottle", "Permission", "Role", "current_identity", "current_user", "install",
@@ -36,6 +40,7 @@ __all__ = ["Identity", "LoginThrottle", "Permission", "Role", "current_identity"
 
 log = logging.getLogger(__name__)
 EXTENSION = "cc_auth"
+CALLBACK_NEEDS = "cc_callback_needs"  # server extension: a callback's output key -> what calling it needs
 PAGES_CONTENT = "_pages_content"  # Dash's page container: its children are the layout of a page
 PAGES_LOCATION = "_pages_location"
 SEEN_EVERY_S = 30  # the idle clock is moved on at most this often (each move rewrites the cookie)
@@ -109,18 +114,22 @@ def _auth() -> _Auth:
 
 
 def _load(session_key: str) -> Identity | None:
-    """Flask-Login's user loader: the session names a user and a fingerprint of the password hash (or of the
-    kiosk token), so a disabled user, a new password or a new kiosk token ends the sessions at once."""
+    """Flask-Login's user loader: the session names a user, a fingerprint of the password hash (or of the
+    kiosk token) and the id of the sign-in, so a disabled user, a new password, a new kiosk token or signing
+    out ends the session at once, even for a copy of the cookie."""
     auth = _auth()
     kind, _, rest = session_key.partition(":")
     if kind == "kiosk":
         kiosk = auth.kiosk()
         return kiosk if kiosk is not None and hmac.compare_digest(kiosk.session_key, session_key) else None
-    username, _, print_ = rest.rpartition(":")
+    username, _, rest = rest.partition(":")
+    print_, _, session_id = rest.partition(":")
+    if kind != "user" or not session_id:
+        return None
     with auth.engine.connect() as conn:
         account = find_user(conn, username)
-    if kind != "user" or account is None or account.disabled:
-        return None
+        if account is None or account.disabled or not session_open(conn, session_id, username):
+            return None
     if not hmac.compare_digest(print_, auth.fingerprint(account.password_hash)):
         return None
     return Identity(account.username, account.display_name, account.role, session_key)
@@ -205,8 +214,11 @@ def _lang() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this server (no scheme, no //host) is followed after signing in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this server is followed after signing in: it starts with one "/", and holds no
+    backslash, no control character and no blank (browsers drop tabs and newlines from a URL, so a slash,
+    a tab and "/host" would become "//host", another site)."""
+    if (not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//")
+            or any(c == "\\" or c <= " " or c == "\x7f" for c in target)):
         return "/"
     return target
 
@@ -228,6 +240,26 @@ def _deny(who: Identity | None, rule: Rule | None) -> Response | tuple[Any, int]
         target = request.full_path.rstrip("?")
         return redirect("/login?" + urlencode({"next": target, "lang": _lang()}))
     return _message_page(t("not_allowed", _lang()), t("not_allowed_hint", _lang()), 403)
+
+
+@contextmanager
+def callbacks_of_page(app: Any, need: Permission | Access) -> Iterator[None]:
+    """Callbacks registered inside this block serve a page that needs `need`: the guard refuses a call to
+    one of them from anybody whose role lacks it. A callback registered outside any such block is refused
+    to everybody, so a new callback cannot forget its page."""
+    before = set(app.callback_map)
+    yield
+    needs = app.server.extensions.setdefault(CALLBACK_NEEDS, {})
+    for key in set(app.callback_map) - before:
+        needs[key] = need
+
+
+def _callback_need(body: Any) -> Permission | Access | None:
+    """What the callback a /_dash-update-component call names needs; None: no callback of a page."""
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, str):
+        return None
+    return current_app.extensions.get(CALLBACK_NEEDS, {}).get(output)
 
 
 def _routed_page() -> str | None:
@@ -257,6 +289,13 @@ def _guard() -> Response | tuple[Any, int] | None:
                 why = "no policy for this page" if page_rule is None else f"needs {page_rule.need}"
                 _refused(who, f"the layout of {page[:200]!r}", why)
                 return jsonify({"error": "not allowed"}), 403
+            return None
+        need = _callback_need(request.get_json(silent=True))
+        if need is None or not may(role, need):
+            body = request.get_json(silent=True)
+            output = str(body.get("output"))[:200] if isinstance(body, dict) else "?"
+            _refused(who, f"callback {output}", "no page registered it" if need is None else f"needs {need}")
+            return jsonify({"error": "not allowed"}), 403
     return None
 
 
@@ -311,8 +350,11 @@ def _sign_in() -> Response | tuple[Any, int] | str:
         return _login_page(lang, target, message, 401)
     assert account is not None
     session.clear()
+    with auth.engine.begin() as conn:
+        session_id = start_session(conn, account.username, datetime.fromtimestamp(auth.clock(), UTC),
+                                   timedelta(hours=auth.settings.session_hours * 2))
     login_user(Identity(account.username, account.display_name, account.role,
-                        f"user:{account.username}:{auth.fingerprint(account.password_hash)}"))
+                        f"user:{account.username}:{auth.fingerprint(account.password_hash)}:{session_id}"))
     session.permanent = True
     session["cc_since"] = session["cc_seen"] = auth.clock()
     log.info("%s (%s) signed in from %s", account.username, account.role, address)
@@ -323,6 +365,9 @@ def _sign_out() -> Response:
     who = current_identity()
     if who is not None:
         log.info("%s (%s) signed out", who.username, who.role)
+        if who.role is not Role.KIOSK:  # the kiosk's session ends with its token, not here
+            with _auth().engine.begin() as conn:
+                end_session(conn, who.session_key.rpartition(":")[2], datetime.fromtimestamp(_auth().clock(), UTC))
     logout_user()
     session.clear()
     return redirect("/login?" + urlencode({"lang": _lang()}))
@@ -337,7 +382,7 @@ def install(server: Flask, settings: Settings, engine: Engine, throttle: LoginTh
         log.warning("no CC_SECRET_KEY set: sessions end when this process stops and are not shared with others")
         server.secret_key = secrets.token_hex(32)
     server.config.update(SESSION_COOKIE_NAME="cc_session", SESSION_COOKIE_HTTPONLY=True,
-                         SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies,
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours))
     server.extensions[EXTENSION] = _Auth(settings, engine, throttle, clock,
                                          generate_password_hash(secrets.token_hex(8),

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
+import secrets
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.access import USER_ROLES, Role
-from feeds.store import UserRow
+from feeds.store import UserRow, UserSessionRow
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 MIN_PASSWORD = 8
@@ -75,6 +77,32 @@ def hash_password(password: str, method: str) -> str:
 def find_user(conn: Connection, username: str) -> Account | None:
     row = conn.execute(select(UserRow.__table__).where(UserRow.username == username)).first()
     return _account(row) if row is not None else None
+
+
+def _hashed(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(conn: Connection, username: str, now: datetime, forget_after: timedelta) -> str:
+    """A new session of a person who signed in: its id (for the cookie). Sessions that started longer ago
+    than `forget_after` (ended by then in any case) are forgotten."""
+    session_id = secrets.token_urlsafe(24)
+    conn.execute(delete(UserSessionRow).where(UserSessionRow.started_at < now - forget_after))
+    conn.execute(UserSessionRow.__table__.insert().values(id_hash=_hashed(session_id), username=username,
+                                                          started_at=now, ended_at=None))
+    return session_id
+
+
+def session_open(conn: Connection, session_id: str, username: str) -> bool:
+    """Whether this is a session of this person that nobody ended."""
+    row = conn.execute(select(UserSessionRow.username, UserSessionRow.ended_at)
+                       .where(UserSessionRow.id_hash == _hashed(session_id))).first()
+    return row is not None and row.username == username and row.ended_at is None
+
+
+def end_session(conn: Connection, session_id: str, now: datetime) -> None:
+    conn.execute(update(UserSessionRow).where(UserSessionRow.id_hash == _hashed(session_id),
+                                              UserSessionRow.ended_at.is_(None)).values(ended_at=now))
 
 
 def list_users(conn: Connection) -> list[Account]:

@@ -119,24 +119,6 @@ def register(app: Dash, source: DrillSource) -> None:
                 not view.can_resume, not view.can_change, not view.can_stop, not view.can_change)
 
     @app.callback(
-        Output(ids.DRILL_WALL_KPIS, "children"),
-        Input(ids.DRILL_WALL_TICK, "n_intervals"),
-        State(ids.DRILL_WALL_ID, "data"),
-        State(ids.WALL, "className"),
-    )
-    def _wall_figures(_n: Any, drill_id: str | None, wall_class: str | None) -> Any:
-        require(Permission.VIEW_WALL)
-        if not drill_id:
-            raise PreventUpdate
-        lang = "en" if "lang-en" in (wall_class or "") else "zh"
-        rules = KpiRules(source.taxonomy, source.settings.working_calendar())
-        with source.engine.connect() as conn:
-            file = load_drill(conn, drill_id, rules, datetime.now(UTC))
-        if file is None:
-            raise PreventUpdate
-        return figures_panel(drill_figures(file.figures, file.score, lang))
-
-    @app.callback(
         Output(ids.DRILL_KPIS, "children"),
         Output(ids.DRILL_SCORE, "children"),
         Output(ids.DRILL_PAST, "children"),
@@ -159,3 +141,23 @@ def register(app: Dash, source: DrillSource) -> None:
         return (figures_panel(drill_figures(file.figures, file.score, lang)),
                 score_table(score_rows(file.score, lang, names), measure_heads(file.score.targets, lang), lang), past)
 
+
+def register_wall(app: Dash, source: DrillSource) -> None:
+    """The drill's own figures on a wall opened in a drill."""
+    @app.callback(
+        Output(ids.DRILL_WALL_KPIS, "children"),
+        Input(ids.DRILL_WALL_TICK, "n_intervals"),
+        State(ids.DRILL_WALL_ID, "data"),
+        State(ids.WALL, "className"),
+    )
+    def _wall_figures(_n: Any, drill_id: str | None, wall_class: str | None) -> Any:
+        require(Permission.VIEW_WALL)
+        if not drill_id:
+            raise PreventUpdate
+        lang = "en" if "lang-en" in (wall_class or "") else "zh"
+        rules = KpiRules(source.taxonomy, source.settings.working_calendar())
+        with source.engine.connect() as conn:
+            file = load_drill(conn, drill_id, rules, datetime.now(UTC))
+        if file is None:
+            raise PreventUpdate
+        return figures_panel(drill_figures(file.figures, file.score, lang))
