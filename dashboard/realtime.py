@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from flask_socketio import SocketIO, join_room
 
-from feeds.push import NAMESPACE, room_of
+from feeds.push import socket_queue, NAMESPACE, room_of
 from feeds.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
     """`may_connect(auth)` decides, in the handshake's request context, whether a screen may connect
     (dashboard.auth.may_connect: a session that may see the wall); the HTTP routes here are guarded by
     the path policy (dashboard/access.py)."""
-    socketio = SocketIO(server, message_queue=redis_url, async_mode=async_mode, logger=False, engineio_logger=False)
+    socketio = SocketIO(server, message_queue=redis_url, client_manager=socket_queue(redis_url, write_only=False),
+                        async_mode=async_mode, logger=False, engineio_logger=False)
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth: Any = None) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 import redis
 
+from feeds.outage import Outage
 from feeds.schemas import CHANNEL_PREFIX, FeedMessage, channel_for, encode
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,10 @@ class StreamSubscription:
             p = self._client.pipeline(transaction=False)
             for stream, ids in by_stream.items():
                 p.xack(stream, self._group, *ids)
-            p.execute()
+            try:
+                p.execute()
+            except redis.ResponseError as err:  # the group is gone with its entries: nothing left to ack
+                log.warning("could not acknowledge %d entries: %s", len(tokens), err)
 
     def close(self) -> None:
         pass
@@ -225,15 +229,16 @@ class Merged:
 
     def _pump(self, index: int) -> None:
         sub = self._subs[index]
+        outage = Outage(f"bus source {index} ({type(sub).__name__})", log)
         while not self._stop.is_set():
             try:
                 d = sub.get(0.5)
             except Exception as err:  # noqa: BLE001 - a source that fails is retried, never silently lost
                 if self._stop.is_set():
                     return
-                log.error("bus source %d failed, retrying in 1 s: %s", index, err)
-                self._stop.wait(1.0)
+                self._stop.wait(outage.failed(err))
                 continue
+            outage.ok()
             if d is not None:
                 self._inbox.put(d._replace(token=None if d.token is None else (index, d.token)))
 

@@ -60,7 +60,7 @@ def main() -> None:
     subscription = Merged([RedisBus(client).subscribe(FEED_CHANNELS),
                            StreamBus(client).subscribe(FEED_CHANNELS, consumer=settings.ingest_consumer)])
     try:
-        ingest.run(subscription, stop)
+        ingest.run(subscription, stop, restore_first=True)
     finally:
         subscription.close()
     log.info("stopped: %s", dict(ingest.stats))

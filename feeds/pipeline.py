@@ -12,6 +12,8 @@ import gc
 import logging
 import math
 import threading
+
+import redis
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -27,10 +29,12 @@ from feeds.bus import Subscription
 from feeds.calendar import WorkingCalendar
 from feeds.casebook import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
 from feeds.escalation import with_clock
-from feeds.push import DELTA_EVENT, Pusher, room_of
+from feeds.push import DELTA_EVENT, HEARTBEAT_EVENT, Pusher, room_of
 from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
 from feeds.snapshots import SnapshotStore
-from feeds.state import Delta, batch_delta, by_drill
+from feeds.outage import Outage
+from feeds.replayfile import state_now
+from feeds.state import Delta, batch_delta, by_drill, ms
 from feeds.store import DrillRow, write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
@@ -305,16 +309,24 @@ class Ingest:
             self._warn(written.refused)
         fresh = (self._pending if len(written.new_ids) == len(self._pending)  # all new (ids are distinct then)
                  else [m for m in self._pending if m.id in written.new_ids])
+        rejected = len(self._rejected)
         self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh) - len(written.refused),
-                          rejected=len(self._rejected))
+                          rejected=rejected)
+        self._pending, self._rejected = [], []  # committed: whatever happens next, never written twice
+        self._last_flush = time.monotonic()
+        return self._publish(at, fresh, written, rejected)
+
+    def _publish(self, at: datetime, fresh: list[FeedMessage], written: Written, rejected: int) -> Delta | None:
+        """Apply a committed batch to the live state (and the drills') in Redis and push it to the screens.
+        A Redis error here leaves the state behind the database: the caller restores it when Redis answers."""
         delta = None
         self.drill_deltas = {}
         groups = by_drill(fresh, written.cases) if fresh or written.cases else {}
-        if self._rejected and None not in groups:
+        if rejected and None not in groups:
             groups[None] = ([], {})
         for drill_id, (messages, cases) in groups.items():
             scope = self._scope(drill_id)
-            pushed = batch_delta(scope.seq + 1, at, messages, len(self._rejected) if drill_id is None else 0,
+            pushed = batch_delta(scope.seq + 1, at, messages, rejected if drill_id is None else 0,
                                  scope.known_fix, cases)
             scope.store.save(pushed)
             scope.seq = pushed["seq"]
@@ -326,9 +338,40 @@ class Ingest:
                 self.drill_deltas[drill_id] = pushed
         if written.verdicts and self._verdicts is not None:  # after the push: others know before the sender
             self._verdicts.post(written.verdicts)
-        self._pending, self._rejected = [], []
-        self._last_flush = time.monotonic()
         return delta
+
+    def restore(self) -> None:
+        """Write the live state (and each drill's this ingest holds) again from the database, the truth, with
+        its sequence number moved on by two: every screen sees a gap and loads the new snapshot. Done at start
+        and after every Redis outage, when the state kept in Redis may be lost or behind the database."""
+        now = self._clock()
+        rules = self._rules
+        for drill_id in list(self._scopes):
+            scope = self._scopes[drill_id]
+            recent = getattr(scope.store, "recent", 30)
+            with self._engine.connect() as conn:
+                snap = state_now(conn, now, drill_id, rules.taxonomy, rules.calendar, recent)
+            stored = scope.store.stored_seq()
+            if stored is not None:
+                snap["counts"] = scope.store.load()["counts"]  # running totals: kept when Redis still has them
+            snap["seq"] = max(scope.seq, stored or 0) + 2
+            scope.store.replace(snap)
+            scope.seq = snap["seq"]
+            scope.known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
+            log.info("%s restored from the database at seq %d: %d open cases, %d patrols on duty",
+                     "live state" if drill_id is None else f"drill {drill_id}", scope.seq, len(snap["cases"]),
+                     len(snap["patrols"]))
+
+    def beat(self) -> bool:
+        """The heartbeat: tell every screen the feed is alive and at which seq. False when the state kept in
+        Redis is not the one this ingest wrote (Redis restarted, lost or older): then it must be restored."""
+        at = ms(self._clock())
+        whole = True
+        for drill_id, scope in self._scopes.items():
+            if (scope.store.stored_seq() or 0) != scope.seq:
+                whole = False
+            self._pusher.push(HEARTBEAT_EVENT, {"seq": scope.seq, "at": at}, room_of(drill_id))
+        return whole
 
     @property
     def seq(self) -> int:
@@ -364,34 +407,52 @@ class Ingest:
             write_batch(conn, [], self._rejected + total.refused, at)
         return total
 
-    def run(self, subscription: Subscription, stop: threading.Event) -> None:
-        """The loop: never dies on bad input; a database outage is retried with capped backoff.
-        Durable deliveries are acknowledged only after their batch is committed."""
+    def run(self, subscription: Subscription, stop: threading.Event, *, beat_s: float = 1.0,
+            restore_first: bool = False) -> None:
+        """The loop: never dies on bad input. A database outage is retried with capped backoff, the batch
+        kept. A Redis outage is ridden out: what was committed stays committed, durable deliveries are
+        acknowledged once Redis answers, and the live state is restored from the database then."""
         backoff = 0.0
+        lost = Outage("Redis (live state, push, acknowledgements)", log)
+        restore = restore_first
+        next_beat = time.monotonic()
         while not stop.is_set():
-            due = self.flush_due_in()
-            item = subscription.get(timeout=0.5 if due is None else due)
-            if item is not None and item.refused:
-                self.refuse(item.channel, item.payload, item.refused)
-            elif item is not None:
-                self.receive(item.channel, item.payload)
-                if item.token is not None:
+            try:
+                if restore:
+                    self.restore()
+                    restore = False
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + beat_s
+                    restore = not self.beat()
+                    if restore:
+                        continue
+                due = self.flush_due_in()
+                item = subscription.get(timeout=min(beat_s, 0.5) if due is None else min(due, beat_s))
+                if item is not None and item.refused:
+                    self.refuse(item.channel, item.payload, item.refused)
+                elif item is not None:
+                    self.receive(item.channel, item.payload)
+                if item is not None and item.token is not None:
                     self._unacked.append(item.token)
-            if self.flush_due_in() == 0.0:
-                try:
-                    self._flush_and_ack(subscription)
-                    if backoff:
-                        log.warning("database writes restored")
-                    backoff = 0.0
-                except SQLAlchemyError as err:
-                    if not backoff:
-                        log.error("database write failed, keeping %d messages and retrying: %s",
-                                  len(self._pending), err)
-                    backoff = min(5.0, (backoff or 0.1) * 2)
-                    stop.wait(backoff)
+                if self.flush_due_in() == 0.0:
+                    try:
+                        self._flush_and_ack(subscription)
+                        if backoff:
+                            log.warning("database writes restored")
+                        backoff = 0.0
+                    except SQLAlchemyError as err:
+                        if not backoff:
+                            log.error("database write failed, keeping %d messages and retrying: %s",
+                                      len(self._pending), err)
+                        backoff = min(5.0, (backoff or 0.1) * 2)
+                        stop.wait(backoff)
+                lost.ok()
+            except redis.RedisError as err:
+                restore = True
+                stop.wait(lost.failed(err))
         try:
             self._flush_and_ack(subscription)
-        except SQLAlchemyError as err:
+        except (SQLAlchemyError, redis.RedisError) as err:
             log.error("final flush failed, %d messages not written (durable ones will be re-read): %s",
                       len(self._pending), err)
 

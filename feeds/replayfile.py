@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 
 from feeds.calendar import WorkingCalendar
 from feeds.replay import RECENT, CaseStep, Chunk, Period, case_steps, frames_between, snapshot_at
-from feeds.state import ON_DUTY_S, Snapshot, from_ms
+from feeds.casefile import open_case_views
+from feeds.state import ON_DUTY_S, Snapshot, from_ms, ms
 from feeds.store import CameraAlertRow, CaseAudit, CaseRow, DeadLetter, IncidentRow, PatrolFix
 from feeds.taxonomy import Taxonomy
 
@@ -60,17 +61,34 @@ def replay_start(conn: Connection, period: Period, taxonomy: Taxonomy, calendar:
 def state_at(conn: Connection, at: datetime, drill_id: str | None, taxonomy: Taxonomy,
              calendar: WorkingCalendar, recent: int = RECENT) -> Snapshot:
     """What a screen of the live situation (or of one drill) showed at `at`, rebuilt from the rows."""
+    fixes, incidents, alerts = _shown_before(conn, at, drill_id, recent)
+    ended = exists().where(AUDIT.c.case_id == CASES.c.id, AUDIT.c.action.in_(ENDING_ACTIONS), AUDIT.c.at < at)
+    open_then = conn.execute(select(CASES).where(CASES.c.reported_at < at, _scope(CASES, drill_id), ~ended)).all()
+    steps = _steps(conn, open_then, at, taxonomy, calendar)
+    return snapshot_at(at, fixes, incidents, alerts, steps, recent)
+
+
+def state_now(conn: Connection, now: datetime, drill_id: str | None, taxonomy: Taxonomy,
+              calendar: WorkingCalendar, recent: int = RECENT) -> Snapshot:
+    """The live state (or one drill's) as the database holds it now: what the ingest writes to Redis when the
+    state kept there was lost or may be behind (after an outage, at start). The open cases are read as they
+    are, with their step clocks, exactly as the ingest pushes them."""
+    fixes, incidents, alerts = _shown_before(conn, now + timedelta(seconds=1), drill_id, recent)
+    snap = snapshot_at(now + timedelta(seconds=1), fixes, incidents, alerts, [], recent)
+    snap["at"] = ms(now)
+    snap["cases"] = {v["id"]: v for v in open_case_views(conn, taxonomy, calendar, drill_id=drill_id)}
+    return snap
+
+
+def _shown_before(conn: Connection, at: datetime, drill_id: str | None, recent: int) -> tuple[list[Any], ...]:
+    """The fixes of the units on duty before `at`, and the newest incidents and alerts."""
     fixes = conn.execute(select(FIXES).where(
         FIXES.c.fix_at > at - timedelta(seconds=ON_DUTY_S), FIXES.c.fix_at < at, _scope(FIXES, drill_id)))
     incidents = conn.execute(select(INCIDENTS).where(INCIDENTS.c.sent_at < at, _scope(INCIDENTS, drill_id))
                              .order_by(INCIDENTS.c.sent_at.desc(), INCIDENTS.c.id.desc()).limit(recent))
     alerts = conn.execute(select(ALERTS).where(ALERTS.c.sent_at < at, _scope(ALERTS, drill_id))
                           .order_by(ALERTS.c.sent_at.desc(), ALERTS.c.id.desc()).limit(recent))
-    ended = exists().where(AUDIT.c.case_id == CASES.c.id, AUDIT.c.action.in_(ENDING_ACTIONS), AUDIT.c.at < at)
-    open_then = conn.execute(select(CASES).where(CASES.c.reported_at < at, _scope(CASES, drill_id), ~ended)).all()
-    steps = _steps(conn, open_then, at, taxonomy, calendar)
-    return snapshot_at(at, [r._mapping for r in fixes], [r._mapping for r in incidents],
-                       [r._mapping for r in alerts], steps, recent)
+    return [r._mapping for r in fixes], [r._mapping for r in incidents], [r._mapping for r in alerts]
 
 
 def replay_chunk(conn: Connection, period: Period, after_seq: int, taxonomy: Taxonomy, calendar: WorkingCalendar,

@@ -10,6 +10,7 @@ import redis
 from feeds.state import COUNTERS, Delta, Snapshot, apply_delta, empty_snapshot
 
 PREFIX = "cc:live:"
+KEYS = ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")  # the keys of one snapshot
 
 
 class SnapshotStore(Protocol):
@@ -20,6 +21,12 @@ class SnapshotStore(Protocol):
 
     def save(self, delta: Delta) -> None:
         """Record one delta (the next in sequence) atomically."""
+
+    def replace(self, snapshot: Snapshot) -> None:
+        """Put a whole snapshot in place of the one kept, atomically (rebuilt from the database)."""
+
+    def stored_seq(self) -> int | None:
+        """The sequence number kept; None when there is no snapshot at all (e.g. Redis restarted empty)."""
 
     def for_drill(self, drill_id: str) -> SnapshotStore:
         """The store of one drill's live state, apart from the live one."""
@@ -39,6 +46,12 @@ class MemorySnapshotStore:
 
     def save(self, delta: Delta) -> None:
         self.snapshot = apply_delta(self.snapshot, delta, self.recent)
+
+    def replace(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def stored_seq(self) -> int | None:
+        return self.snapshot["seq"]
 
     def for_drill(self, drill_id: str) -> MemorySnapshotStore:
         return self._drills.setdefault(drill_id, MemorySnapshotStore(self.recent))
@@ -82,6 +95,28 @@ class RedisSnapshotStore:
                 p.hincrby(self.prefix + "counts", name, inc)
         p.execute()
 
+    def stored_seq(self) -> int | None:
+        raw = self._r.get(self.prefix + "seq")
+        return None if raw is None else int(raw)
+
+    def replace(self, snapshot: Snapshot) -> None:
+        p = self._r.pipeline(transaction=True)
+        p.delete(*[self.prefix + k for k in KEYS])
+        p.set(self.prefix + "seq", snapshot["seq"])
+        p.set(self.prefix + "at", snapshot["at"])
+        if snapshot["patrols"]:
+            p.hset(self.prefix + "patrols", mapping=_encoded(snapshot["patrols"]))
+        for key in ("incidents", "alerts"):
+            items = snapshot[key]  # type: ignore[literal-required]
+            if items:
+                p.rpush(self.prefix + key, *[_compact(i) for i in items[:self.recent]])
+        if snapshot["cases"]:
+            p.hset(self.prefix + "cases", mapping={k: _compact(v) for k, v in snapshot["cases"].items()})
+        counts = {k: v for k, v in snapshot["counts"].items() if v}
+        if counts:
+            p.hset(self.prefix + "counts", mapping=counts)
+        p.execute()
+
     def _read(self) -> _Stored:
         p = self._r.pipeline(transaction=True)
         p.get(self.prefix + "seq")
@@ -120,7 +155,7 @@ class RedisSnapshotStore:
         ])
 
     def clear(self) -> None:
-        self._r.delete(*[self.prefix + k for k in ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")])
+        self._r.delete(*[self.prefix + k for k in KEYS])
 
 
 class _Stored(NamedTuple):

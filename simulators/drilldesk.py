@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from feeds.bus import Bus, producer_bus, publish_messages
+from feeds.outage import Outage
 from feeds.calendar import WorkingCalendar
 from feeds.drills import (
     CONTROL_KEY,
@@ -215,30 +216,47 @@ class StatusBoard:
 def serve(desk: DrillDesk, client: redis.Redis, bus: Bus, snapshots: SnapshotStore, engine: Engine,
           board: StatusBoard, stop: threading.Event, *, interval_s: float,
           clock: Callable[[], datetime] = utcnow) -> None:
-    """Controls in, drill messages out, until `stop` is set."""
-    client.set(SCENARIOS_KEY, json.dumps(scenario_list(desk.scenarios), ensure_ascii=False))
-    _close_orphan(client, engine, board, clock())
+    """Controls in, drill messages out, until `stop` is set. When Redis goes away the desk waits for it
+    (capped backoff), then writes its scenarios and status again (a Redis restarted empty lost them)."""
+    outage = Outage("the drill desk's Redis", log)
+    started = shown = False
     next_tick = time.monotonic()
     while not stop.is_set():
-        wait = max(0.01, next_tick - time.monotonic())
-        popped = client.brpop([CONTROL_KEY], timeout=wait)
-        if popped is not None:
-            _obey(desk, popped[1], engine, board, clock())
-            continue
-        next_tick = max(next_tick + interval_s, time.monotonic())
-        if not desk.active or desk.status is None:
-            continue
-        was = desk.status.state
         try:
-            cases = snapshots.for_drill(desk.status.id).load()["cases"]
-            publish_messages(bus, desk.tick(clock(), cases))
+            if not started:  # once: a drill left running by a desk that stopped ends now
+                _close_orphan(client, engine, board, clock())
+                started = True
+            if not shown:
+                client.set(SCENARIOS_KEY, json.dumps(scenario_list(desk.scenarios), ensure_ascii=False))
+                if desk.status is not None:
+                    board.show(desk.status)
+                shown = True
+            next_tick = _turn(desk, client, bus, snapshots, engine, board, next_tick, interval_s, clock)
+            outage.ok()
         except redis.RedisError as err:
-            log.warning("drill tick failed: %s", err)
-            continue
-        if desk.status.state is not was:  # ended with its scenario
-            log.info("drill %s ended with its scenario", desk.status.id)
-            _record(engine, desk.status, record_change)
-        board.show(desk.status)
+            shown = False
+            stop.wait(outage.failed(err))
+
+
+def _turn(desk: DrillDesk, client: redis.Redis, bus: Bus, snapshots: SnapshotStore, engine: Engine,
+          board: StatusBoard, next_tick: float, interval_s: float, clock: Callable[[], datetime]) -> float:
+    """One turn of the desk: a control obeyed, or the drill ticked once. Returns when the next tick is due."""
+    wait = max(0.01, next_tick - time.monotonic())
+    popped = client.brpop([CONTROL_KEY], timeout=wait)
+    if popped is not None:
+        _obey(desk, popped[1], engine, board, clock())
+        return next_tick
+    next_tick = max(next_tick + interval_s, time.monotonic())
+    if not desk.active or desk.status is None:
+        return next_tick
+    was = desk.status.state
+    cases = snapshots.for_drill(desk.status.id).load()["cases"]
+    publish_messages(bus, desk.tick(clock(), cases))
+    if desk.status.state is not was:  # ended with its scenario
+        log.info("drill %s ended with its scenario", desk.status.id)
+        _record(engine, desk.status, record_change)
+    board.show(desk.status)
+    return next_tick
 
 
 def _obey(desk: DrillDesk, raw: bytes, engine: Engine, board: StatusBoard, now: datetime) -> None:

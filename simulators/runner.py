@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.bus import Bus, producer_bus, publish_messages
+from feeds.outage import Outage
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
 from feeds.snapshots import RedisSnapshotStore
@@ -49,6 +50,7 @@ from simulators.timing import SimClock, as_utc
 log = logging.getLogger(__name__)
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,40}$")  # leaves room for the message counter within 64 characters
+OUTBOX_LIMIT = 500_000  # messages kept while the bus is away (about an hour of a district's patrols)
 SUMMARY_EVERY_S = 60.0
 MAX_SPEED = 600.0
 _STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
@@ -162,25 +164,32 @@ def run(
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
-    failing = False
+    outage = Outage("publishing on the bus", log)
+    outbox: list[FeedMessage] = []  # made but not yet published: kept through an outage of the bus, in order
+    seen: Mapping[str, Mapping[str, Any]] | None = None
     done = 0
     next_tick = time.monotonic()
     next_summary = next_tick + summary_every_s
     while not stop.is_set():
+        if cases is not None:
+            try:
+                seen = cases()
+            except redis.RedisError:
+                pass  # the people act on the cases as they last saw them
+        outbox.extend(simulation.tick(clock(), seen))
+        if len(outbox) > OUTBOX_LIMIT:
+            log.error("the bus has been away too long: %d oldest messages dropped", len(outbox) - OUTBOX_LIMIT)
+            del outbox[:len(outbox) - OUTBOX_LIMIT]
         try:
-            messages = simulation.tick(clock(), cases() if cases is not None else None)
-            publish_messages(bus, messages)
+            publish_messages(bus, outbox)  # a retried batch may be published twice: the ingest takes it once
         except redis.RedisError as err:
-            if not failing:
-                log.warning("publishing failed, dropping ticks until the bus answers: %s", err)
-            failing = True
+            outage.failed(err)
         else:
-            if failing:
-                log.warning("publishing restored")
-            failing = False
-            published = Counter(m.kind for m in messages)
+            outage.ok()
+            published = Counter(m.kind for m in outbox)
             totals.update(published)
             window.update(published)
+            outbox = []
         done += 1
         if ticks is not None and done >= ticks:
             break
