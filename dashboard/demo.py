@@ -53,6 +53,13 @@ class Stack:
     def stop(self) -> None:
         self.children.stop()
 
+    def restart_redis(self, workdir: Path) -> None:
+        """Start the embedded Redis again on its port, in its place (it is stopped last)."""
+        index = next(i for i, c in enumerate(self.children.items) if c.name == "redis")
+        port = int(self.redis_url.rsplit(":", 1)[1].split("/")[0])
+        child, _ = start_redis(port, workdir, persistent=True)
+        self.children.items[index] = child
+
 
 def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Sequence[str] = (),
                 quiet: bool = False, history_days: float = 0.0,
@@ -68,7 +75,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         if settings.redis_url and redis_answers(settings.redis_url):
             redis_url, note = settings.redis_url, f"Redis (reused)        {settings.redis_url}"
         else:
-            child, redis_url = start_redis(workdir=settings.data_dir)
+            child, redis_url = start_redis(workdir=settings.data_dir, persistent=True)
             children.add(child)
             note = f"Redis (embedded)      {child.detail}"
         db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
@@ -181,7 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         ]), flush=True)
         while not stop:
             exited = stack.children.first_exited()
-            if exited:
+            if exited and exited.name == "redis":  # the others ride the outage out and reconnect
+                print(f"the embedded Redis exited with code {exited.process.returncode}; starting it again",
+                      file=sys.stderr)
+                stack.restart_redis(settings.data_dir)
+            elif exited:
                 print(f"{exited.name} exited with code {exited.process.returncode}; stopping", file=sys.stderr)
                 return 1
             time.sleep(0.3)

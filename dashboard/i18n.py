@@ -21,6 +21,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "connecting": ("连接中…", "Connecting…"),
     "connected": ("实时连接", "Live"),
     "disconnected": ("连接中断", "Disconnected"),
+    "feed_down": ("数据中断", "Feed down"),  # the socket is up, but the ingest's heartbeat stopped
     "updated_ago": ("{n} 秒前更新", "updated {n} s ago"),
     "stale": ("数据已 {n}未更新", "No update for {n}"),
     "minutes": ("{n} 分钟", "{n} min"),

@@ -229,7 +229,7 @@ class Merged:
 
     def _pump(self, index: int) -> None:
         sub = self._subs[index]
-        outage = Outage(f"bus source {index} ({type(sub).__name__})", log)
+        outage = Outage(f"bus source {index} ({type(sub).__name__})", log, cap_s=1.0)
         while not self._stop.is_set():
             try:
                 d = sub.get(0.5)

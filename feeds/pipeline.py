@@ -370,7 +370,9 @@ class Ingest:
         for drill_id, scope in self._scopes.items():
             if (scope.store.stored_seq() or 0) != scope.seq:
                 whole = False
-            self._pusher.push(HEARTBEAT_EVENT, {"seq": scope.seq, "at": at}, room_of(drill_id))
+            # the live beat reaches every screen (a drill's screen too: the feed is one); a drill's only its own
+            self._pusher.push(HEARTBEAT_EVENT, {"seq": scope.seq, "at": at, "drill": drill_id},
+                              None if drill_id is None else room_of(drill_id))
         return whole
 
     @property

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/live"
 DELTA_EVENT = "delta"
-HEARTBEAT_EVENT = "heartbeat"  # every second from the ingest: {"seq", "at"}; its absence means the feed is down
+HEARTBEAT_EVENT = "heartbeat"  # every second from the ingest: {"seq", "at", "drill"}; silence: the feed is down
 LIVE_ROOM = "live"  # screens of the live situation; each drill's screens are in room drill:<id>
 
 

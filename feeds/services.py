@@ -91,12 +91,15 @@ class Children:
         return next((c for c in self.items if c.process.poll() is not None), None)
 
 
-def start_redis(port: int | None = None, workdir: Path | None = None) -> tuple[Child, str]:
-    """Start a throwaway Redis-protocol server on 127.0.0.1 (no persistence). Returns it and its URL."""
+def start_redis(port: int | None = None, workdir: Path | None = None, *, persistent: bool = False) -> tuple[Child, str]:
+    """Start a Redis-protocol server on 127.0.0.1. Returns it and its URL. Throwaway by default; `persistent`
+    keeps an append-only file in `workdir` (written every second), so a server started again there has its
+    streams back: what producers published and the ingest had not yet read is not lost."""
     port = port or free_port()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-redis-"))
     binary = redis_server_binary()
-    args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    keep = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else ["--appendonly", "no"]
+    args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", *keep,
             "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
                             start_new_session=True)

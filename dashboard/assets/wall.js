@@ -38,7 +38,7 @@
   var live = (cc.live = {
     seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [], cases: {},
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
-    receivedAt: 0, dataAt: 0, connected: false, snapshots: 0, deltas: 0, latencies: [], painted: [],
+    receivedAt: 0, dataAt: 0, connected: false, beatAt: 0, snapshots: 0, deltas: 0, latencies: [], painted: [],
     patrolDots: null, caseMarks: null, cameraMarks: null, layers: null, gridStyle: {},
     selectedGrid: null, card: null, selectedUnit: null, trail: null, shown: null,
     // performance.now() of the first load's steps
@@ -712,6 +712,13 @@
     zoned.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = p.value; });
     return out;
   }
+  var FEED_SILENT_MS = 4000;
+  function onHeartbeat(h) {  // the feed is alive; a seq ahead of ours (a restored state, a missed delta) reloads
+    live.beatAt = Date.now();
+    var mine = h && (h.drill || null) === (drillId() || null);  // a drill's screen hears the live beat too
+    if (mine && live.seq !== null && !live.loading && h.seq > live.seq) loadSnapshot();
+  }
+  cc.onHeartbeat = onHeartbeat;
   var WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
   function tick() {
     var c = config();
@@ -722,8 +729,10 @@
     setText("wall-date", z.year + "-" + z.month + "-" + z.day + " " + day);
     setText("wall-clock", z.hour + ":" + z.minute + ":" + z.second);
     if (replaying() && cc.replay) setText("wall-connection", cc.replay.label(), "connection replay");
-    else setText("wall-connection", live.connected ? text("connected") : text("disconnected"),
-                 "connection " + (live.connected ? "connected" : "disconnected"));
+    else {  // the socket to this server, and behind it the feed: the ingest beats every second
+      var state = !live.connected ? "disconnected" : Date.now() - live.beatAt > FEED_SILENT_MS ? "feed_down" : "connected";
+      setText("wall-connection", text(state), "connection " + (state === "connected" ? "connected" : "disconnected"));
+    }
     var last = Math.max(live.receivedAt, live.dataAt);
     if (!last) { setText("wall-data-age", text("no_data"), "data-age stale"); return; }
     var age = Math.max(0, Math.round((now.getTime() - last) / 1000));
@@ -751,12 +760,14 @@
     // every delta pushed after the snapshot was taken then reaches this page (none falls in between)
     socket.on("connect", function () {
       live.connected = true;
+      live.beatAt = Date.now();  // silent from now on means the feed is down
       if (live.connectedAt === null) live.connectedAt = performance.now();
       loadSnapshot();
       tick();
     });
     socket.on("disconnect", function () { live.connected = false; tick(); });
-    socket.on("delta", onDelta);
+    socket.on("delta", function (d) { live.beatAt = Date.now(); onDelta(d); });
+    socket.on("heartbeat", onHeartbeat);
     return socket;
   }
   function fetchTerritory() {
