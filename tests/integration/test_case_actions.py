@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import ids
-from dashboard.access import USER_ROLES, Role
+from dashboard.access import USER_ROLES, Role, Permission, may
 from dashboard.app import create_app
 from dashboard.case_actions import Seen
 from dashboard.users import add_user
@@ -162,6 +162,11 @@ def test_everyone_else_is_refused_every_action_and_the_refusal_is_logged(site, r
         response = confirm(c, Seen.of(case).data(), action=action, **form)
         if role is None:
             assert response.status_code == 401  # nobody signed in: not even the endpoint
+            continue
+        if not may(role, Permission.VIEW_DISPATCH):  # not even the console's callbacks (kiosk, trainer)
+            assert response.status_code == 403, action
+            assert f"to {role.value} ({role.value})" in caplog.records[-1].getMessage()
+            assert f"needs {Permission.VIEW_DISPATCH}" in caplog.records[-1].getMessage()
             continue
         assert response.status_code == 200 and "无权" in note(response), action
         assert f"refused callback /_dash-update-component to {role.value}" in caplog.records[-1].getMessage()
