@@ -52,6 +52,11 @@ def _history(engine, client) -> None:
     steps = [("verify", {}), ("register", {}), ("dispatch", {"department": "sanitation"}), ("handle", {}),
              ("check_pass", {}), ("close", {})]
     progress: dict[str, int] = {}
+    with engine.begin() as conn:
+        conn.execute(insert(DrillRow.__table__).values(
+            id="D1", scenario="typhoon-night", title_zh="台风夜", title_en="Typhoon night", targets="{}",
+            duration_min=10, starts_at="21:00", started_at=T0, started_by="trainer", ended_at=END,
+            ended_by="trainer", clock=json.dumps([[int(T0.timestamp() * 1000), 0, 1.0]])))
     while clock.now < END:
         batch = [factories.position(f"P{u}", lat=30.69 + rng.random() / 100, at=clock.now) for u in range(1, 5)]
         if rng.random() < 0.25:
@@ -68,11 +73,6 @@ def _history(engine, client) -> None:
         clock.now += timedelta(milliseconds=3)
         factories.send(ingest, *batch)
         clock.now += timedelta(seconds=rng.choice([2, 3, 5]))
-    with engine.begin() as conn:
-        conn.execute(insert(DrillRow.__table__).values(
-            id="D1", scenario="typhoon-night", title_zh="台风夜", title_en="Typhoon night", targets="{}",
-            duration_min=10, starts_at="21:00", started_at=T0, started_by="trainer", ended_at=END,
-            ended_by="trainer", clock=json.dumps([[int(T0.timestamp() * 1000), 0, 1.0]])))
 
 
 @pytest.fixture
@@ -179,9 +179,9 @@ def test_replaying_writes_nothing_and_leaves_the_live_state_alone(site):
     def live_keys():
         return {k: client.dump(k) for k in sorted(client.keys("cc:live:*"))}
 
+    c = _client(app, "leader")  # signing in writes its session row: before the count
     before_rows, before_live = rows(), live_keys()
     assert before_rows["cases"] > 0 and before_live
-    c = _client(app, "leader")
     _all_chunks(c, f"from={_ms(T0)}&to={_ms(END)}")
     _all_chunks(c, "drill=D1")
     assert c.get("/replay").status_code == 200
