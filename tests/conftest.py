@@ -17,7 +17,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
+import hypothesis  # noqa: F401 - loaded now: its plugin would load it at the session's end, with test threads
+import pytest  # still running, and CPython 3.11's compiler then fails ("AST constructor recursion depth")
 import redis
 
 from sqlalchemy.exc import OperationalError

@@ -144,3 +144,38 @@ def test_an_operator_redrives_a_fixed_dead_letter_into_the_running_ingest(start,
         assert list_dead_letters(conn) == []
     run.halt()
     merged.close()
+
+
+def test_a_poison_entry_is_set_aside_after_five_deliveries_and_acknowledged(start, engine, redis_client):
+    """An entry an ingest took and died holding, again and again (e.g. it crashes the process): at the sixth
+    delivery it becomes a dead letter and is acknowledged, instead of stopping the ingest at every start."""
+    from feeds.deadletters import list_dead_letters
+
+    bus = StreamBus(redis_client)
+    bus.subscribe(FEED_CHANNELS)  # makes the groups
+    publish_messages(bus, [factories.position("POISON")])
+    redis_client.xreadgroup(INGEST_GROUP, "ingest-1", {POSITIONS: ">"})  # delivered once, never acknowledged
+    for _ in range(4):  # four more starts that died holding it
+        redis_client.xreadgroup(INGEST_GROUP, "ingest-1", {POSITIONS: "0"})
+    assert redis_client.xpending_range(POSITIONS, INGEST_GROUP, "-", "+", 1)[0]["times_delivered"] == 5
+    start(bus.subscribe(FEED_CHANNELS))  # the sixth delivery
+    wait_until(lambda: _pending(redis_client) == 0, 5, "the entry to be acknowledged")
+    with engine.connect() as conn:
+        [letter] = list_dead_letters(conn)
+    assert letter.stage == "delivery" and letter.reason.startswith("delivered 6 times and never committed")
+    assert '"unit_id":"POISON"' in letter.payload and _count(engine, PatrolFix) == 0
+
+
+def test_a_stream_entry_without_a_payload_becomes_a_dead_letter(start, engine, redis_client):
+    from feeds.deadletters import list_dead_letters
+
+    bus = StreamBus(redis_client)
+    start(bus.subscribe(FEED_CHANNELS))
+    redis_client.xadd(POSITIONS, {"body": "not where the payload goes"})
+    def letters():
+        with engine.connect() as conn:
+            return list_dead_letters(conn)
+
+    [letter] = wait_until(letters, 5, "the dead letter")
+    assert letter.reason == "stream entry without a payload field" and "not where the payload goes" in letter.payload
+    wait_until(lambda: _pending(redis_client) == 0, 5, "the entry to be acknowledged")
