@@ -29,7 +29,7 @@
     return dot;
   };
   var desk = (cc.dispatch = {
-    seq: null, connected: false, pending: {}, pendingAll: false, bumps: 0, lastBump: 0, timer: null, deltas: 0,
+    seq: null, connected: false, beatAt: 0, pending: {}, pendingAll: false, bumps: 0, lastBump: 0, timer: null, deltas: 0,
   });
 
   function setProps(id, props) {
@@ -240,7 +240,7 @@
   /* ---- title bar: clock in the command centre's zone, connection state. Written straight into their
      elements (no callback ever renders them): a Dash prop update costs in proportion to the whole page,
      and the queue makes this page large. ---- */
-  var zoned = null;
+  var zoned = null, FEED_SILENT_MS = 4000;
   function tick() {
     var c = config(), clock = document.getElementById("dispatch-clock");
     var link = document.getElementById("dispatch-connection");
@@ -253,8 +253,9 @@
     zoned.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
     clock.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
     var state = desk.connected ? "connected" : (desk.everConnected ? "disconnected" : "connecting");
+    if (desk.connected && Date.now() - desk.beatAt > FEED_SILENT_MS) state = "feed_down";  // the ingest is silent
     if (link.textContent !== c.text[state]) link.textContent = c.text[state];
-    link.className = "connection " + state;
+    link.className = "connection " + (state === "feed_down" ? "disconnected" : state);
   }
 
   function start() {
@@ -267,12 +268,16 @@
     var socket = (desk.socket = io("/live", { transports: ["websocket"], reconnectionDelayMax: 5000,
                                               auth: DRILL ? { drill: DRILL } : {} }));
     socket.on("connect", function () {
-      desk.connected = true; desk.everConnected = true; desk.seq = null;
+      desk.connected = true; desk.everConnected = true; desk.seq = null; desk.beatAt = Date.now();
       bump([], true);  // whatever changed while away
       tick();
     });
     socket.on("disconnect", function () { desk.connected = false; tick(); });
-    socket.on("delta", onDelta);
+    socket.on("delta", function (d) { desk.beatAt = Date.now(); onDelta(d); });
+    socket.on("heartbeat", function (h) {  // the feed is alive; a seq ahead of ours (a restored state): re-read all
+      desk.beatAt = Date.now();
+      if (h && (h.drill || null) === DRILL && desk.seq !== null && h.seq > desk.seq) { desk.seq = h.seq; bump([], true); }
+    });
     setInterval(tick, 1000);
     tick();
   }

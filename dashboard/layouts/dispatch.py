@@ -270,7 +270,7 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
                   timezone: str = "Asia/Shanghai", selected: str | None = None) -> html.Div:
     """The whole console as a component tree; the queue and the detail are filled by callbacks."""
     config = {"lang": lang, "timezone": timezone,
-              "text": {k: t(k, lang) for k in ("connecting", "connected", "disconnected")},
+              "text": {k: t(k, lang) for k in ("connecting", "connected", "disconnected", "feed_down")},
               # to show a pushed change at once, before the server's re-read brings the rest
               "states": {s: coded("state", s, lang) for s in (*OPEN_STATES, "closed", "rejected", "void")},
               "levels": {lv: coded("level", lv, lang) for lv in LEVELS},

@@ -61,6 +61,10 @@ def test_the_wall_says_the_feed_is_down_and_comes_back_by_itself(own_stack, brow
     connection = lambda: "".join(e.text for e in driver.find_elements(By.ID, "wall-connection"))  # noqa: E731
     wait_until(lambda: shown() >= 0 and connection() == "实时连接", 30, "the wall to be live")
     driver.execute_script("window.__sameDocument = true")  # gone if the page reloads
+    console = browser_factory(1920, 1080)  # a dispatcher's console says the same of the feed
+    sign_in(console, stack, Role.DISPATCHER, "dispatch")
+    console_state = lambda: "".join(e.text for e in console.find_elements(By.ID, "dispatch-connection"))  # noqa: E731
+    wait_until(lambda: console_state() == "实时连接", 30, "the console to be live")
 
     publish_messages(StreamBus(redis.Redis.from_url(running.redis_url)), _reports(12, "停电前", 0.0))
     wait_until(lambda: _open_in_database(engine) >= 12 and shown() == _open_in_database(engine), 15,
@@ -69,6 +73,7 @@ def test_the_wall_says_the_feed_is_down_and_comes_back_by_itself(own_stack, brow
     server = next(c for c in running.children.items if c.name == "redis")
     server.stop()  # Redis goes away: the socket to the dashboard stays up, the feed does not
     wait_until(lambda: connection() == "数据中断", 10, "the wall to say the feed is down")
+    wait_until(lambda: console_state() == "数据中断", 5, "the console to say the feed is down")
     time.sleep(2)  # a while without Redis
 
     running.restart_redis(settings.data_dir)  # the demo does this by itself when its Redis exits
@@ -81,5 +86,6 @@ def test_the_wall_says_the_feed_is_down_and_comes_back_by_itself(own_stack, brow
     caught_up = time.monotonic() - back
     print(f"live again {live_again:.1f} s, every open case shown {caught_up:.1f} s after Redis returned")
     assert driver.execute_script("return window.__sameDocument === true"), "the page was reloaded"
+    wait_until(lambda: console_state() == "实时连接", 5, "the console to be live again")
     assert live_again < 5.0 and caught_up < 5.0, (live_again, caught_up)
     engine.dispose()
