@@ -35,6 +35,21 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _health_answers(health) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(health())
+    except OSError:
+        return False
+
+
 def test_children_die_with_a_parent_killed_outright(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, time
@@ -75,6 +90,15 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
         # a new database starts with the past half day simulated into it, so the panels are not empty
         with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
             assert db.execute("SELECT count(*) FROM cases").fetchone()[0] > 0
+        # its embedded Redis dies: the demo starts it again on its port, and the live path comes back
+        where = redis_url.removeprefix("redis://").removesuffix("/0").encode()  # its process title names it
+        [server] = [int(e) for e in os.listdir("/proc") if e.isdigit() and where in _cmdline(int(e))]
+        os.kill(server, signal.SIGKILL)
+        wait_until(lambda: not redis_answers(redis_url, 0.1), 10, "the embedded Redis to die")
+        wait_until(lambda: redis_answers(redis_url, 0.2), 20, "the embedded Redis to be started again")
+        before = health()["seq"] if _health_answers(health) else 0
+        wait_until(lambda: _health_answers(health) and health()["seq"] > before, 30, "the live path again")
+        assert demo.poll() is None, "the demo stopped with its Redis"
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)
