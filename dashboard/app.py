@@ -14,43 +14,40 @@ from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-from dashboard import auth, ids, realtime, wallapi
-from dashboard.callbacks import leader as leader_callbacks
+# ---- drills ----
+# ---- replay ----
+from dashboard import auth, drillreport, ids, realtime, replayapi, wallapi
 from dashboard.callbacks import drill as drill_callbacks
+from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.case_actions import ActionDesk
 from dashboard.callbacks.dispatch import CaseSource
 from dashboard.casedesk import CaseDesk
+from dashboard.drill_presenters import status_view
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
-from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.dispatch import dispatch_page
+from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
+from dashboard.layouts.kpi_panel import kpi_panel
+from dashboard.layouts.leader import leader_page
+from dashboard.layouts.replay import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
+from dashboard.layouts.replay import SPEEDS as REPLAY_SPEEDS
+from dashboard.layouts.replay import replay_error, replay_screen
 from dashboard.layouts.wall import wall_page
+from dashboard.leader_presenters import district_code, recent_months
 from dashboard.territory import TerritoryCache, wall_layers
 from dashboard.wallindex import ScreensApp
-from feeds.deadletters import list_dead_letters
-from dashboard.layouts.leader import leader_page
-from dashboard.leader_presenters import district_code, recent_months
-from feeds.figures import area_directory
 from feeds.bus import StreamBus
+from feeds.categories import CATEGORIES, labels
+from feeds.deadletters import list_dead_letters
+from feeds.drills import DrillDeskClient, drill_record, past_drills
+from feeds.figures import area_directory
 from feeds.kpiboard import BoardStore, MemoryBoardStore
+from feeds.replay import PeriodError
 from feeds.settings import Settings
 from feeds.snapshots import SnapshotStore
 from feeds.taxonomy import load as load_taxonomy
 from feeds.verdicts import RedisVerdicts
-# ---- drills ----
-from dashboard import drillreport
-from dashboard.drill_presenters import status_view
-from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
-from feeds.categories import CATEGORIES, labels
-from feeds.drills import DrillDeskClient, drill_record
-# ---- replay ----
-from dashboard import replayapi
-from dashboard.layouts.replay import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
-from dashboard.layouts.replay import SPEEDS as REPLAY_SPEEDS
-from dashboard.layouts.replay import replay_error, replay_screen
-from feeds.drills import past_drills
-from feeds.replay import PeriodError
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
-from feeds.settings import Settings
 from sqlalchemy import select
 
 from dashboard.users import add_user, find_user
+from feeds.services import Children, redis_answers, spawn, start_redis, wait_for_http
+from feeds.settings import Settings
 from feeds.store import CaseRow, make_engine, migrate
 
 # the demo's users, one per role (README.md and the banner list them): user name, role, password, display name

@@ -10,11 +10,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-
 from flask import Flask, Response, jsonify, request
 from flask_socketio import SocketIO, join_room
 
-from feeds.push import socket_queue, NAMESPACE, room_of
+from feeds.push import NAMESPACE, room_of, socket_queue
 from feeds.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
-import secrets
 import re
+import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass

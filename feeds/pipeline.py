@@ -12,8 +12,6 @@ import gc
 import logging
 import math
 import threading
-
-import redis
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -21,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -29,11 +28,19 @@ from feeds.bus import Subscription
 from feeds.calendar import WorkingCalendar
 from feeds.casebook import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
 from feeds.escalation import with_clock
-from feeds.push import DELTA_EVENT, HEARTBEAT_EVENT, Pusher, room_of
-from feeds.schemas import CameraAlert, CaseCommand, FeedMessage, IncidentReport, PatrolPosition, Rejection, decode
-from feeds.snapshots import SnapshotStore
 from feeds.outage import Outage
+from feeds.push import DELTA_EVENT, HEARTBEAT_EVENT, Pusher, room_of
 from feeds.replayfile import state_now
+from feeds.schemas import (
+    CameraAlert,
+    CaseCommand,
+    FeedMessage,
+    IncidentReport,
+    PatrolPosition,
+    Rejection,
+    decode,
+)
+from feeds.snapshots import SnapshotStore
 from feeds.state import Delta, batch_delta, by_drill, ms
 from feeds.store import DrillRow, write_batch
 from feeds.taxonomy import Taxonomy

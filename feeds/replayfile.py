@@ -14,8 +14,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.engine import Connection
 
 from feeds.calendar import WorkingCalendar
-from feeds.replay import RECENT, CaseStep, Chunk, Period, case_steps, frames_between, snapshot_at
 from feeds.casefile import open_case_views
+from feeds.replay import RECENT, CaseStep, Chunk, Period, case_steps, frames_between, snapshot_at
 from feeds.state import ON_DUTY_S, Snapshot, from_ms, ms
 from feeds.store import CameraAlertRow, CaseAudit, CaseRow, DeadLetter, IncidentRow, PatrolFix
 from feeds.taxonomy import Taxonomy

@@ -31,7 +31,6 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from feeds.bus import Bus, producer_bus, publish_messages
-from feeds.outage import Outage
 from feeds.calendar import WorkingCalendar
 from feeds.drills import (
     CONTROL_KEY,
@@ -47,6 +46,7 @@ from feeds.drills import (
     record_change,
     record_start,
 )
+from feeds.outage import Outage
 from feeds.push import Pusher, SocketIOPusher, room_of
 from feeds.schemas import FeedMessage
 from feeds.settings import Settings

@@ -17,10 +17,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import hypothesis  # noqa: F401 - loaded now: its plugin would load it at the session's end, with test threads
-import pytest  # still running, and CPython 3.11's compiler then fails ("AST constructor recursion depth")
+# hypothesis is loaded now: its plugin would load it at the session's end, with test threads still running,
+# and CPython 3.11's compiler then fails ("AST constructor recursion depth mismatch")
+import hypothesis  # noqa: F401
+import pytest
 import redis
-
 from sqlalchemy.exc import OperationalError
 
 from feeds.services import free_port, headless_chromium, start_redis

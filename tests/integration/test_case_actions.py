@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import ids
-from dashboard.access import USER_ROLES, Role, Permission, may
+from dashboard.access import USER_ROLES, Permission, Role, may
 from dashboard.app import create_app
 from dashboard.case_actions import Seen
 from dashboard.users import add_user

@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from tests import factories
 from sqlalchemy import select
 
 from feeds.schemas import CaseCommand, IncidentReport
@@ -19,6 +17,7 @@ from simulators.geography import build_district, save_district
 from simulators.incidents import Truth
 from simulators.runner import Simulation
 from simulators.scenarios import DIRECTORY, ScenarioError, Script, available, load, parse
+from tests import factories
 
 START = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 08:00 in Beijing
 
