@@ -15,11 +15,13 @@ from datetime import datetime
 import redis
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from feeds.bus import Bus, producer_bus, publish_messages
 from feeds.calendar import WorkingCalendar
 from feeds.cases import OPEN_STEP
 from feeds.escalation import SYSTEM, OpenStep, escalations
+from feeds.outage import Outage
 from feeds.pipeline import utcnow
 from feeds.schemas import CaseCommand
 from feeds.settings import Settings
@@ -72,9 +74,14 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     log.info("checking open cases every %d s", settings.escalation_interval_s)
+    outage = Outage("the escalator's Redis or database", log)
     while not stop.is_set():
         try:
             tick(engine, bus, taxonomy, calendar, utcnow())
+            outage.ok()
+        except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
+            stop.wait(outage.failed(err))  # tried again soon: an overdue case waits for no interval
+            continue
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("escalation check failed")
         stop.wait(settings.escalation_interval_s)

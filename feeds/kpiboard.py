@@ -26,10 +26,12 @@ from zoneinfo import ZoneInfo
 import redis
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from feeds.figures import area_panel, load_cells
 from feeds.kpicache import refresh
 from feeds.kpis import AreaFigures, KpiRules, Period, Rate
+from feeds.outage import Outage
 from feeds.push import Pusher, SocketIOPusher
 from feeds.settings import Settings
 from feeds.store import Area, make_engine
@@ -194,15 +196,20 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     interval = settings.kpi_interval_s
     log.info("computing the wall's KPI board every %d s", interval)
+    outage = Outage("the KPI board's Redis or database", log)
     while not stop.is_set():
         started = time.monotonic()
         try:
             board = tick(engine, rules, store, pusher, datetime.now(zone), zone, interval)
+            outage.ok()
             took = time.monotonic() - started
             if board is None:
                 log.info("no district in the database yet")
             elif took > interval / 2:
                 log.warning("the KPI board took %.1f s, more than half its %d s interval", took, interval)
+        except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
+            stop.wait(outage.failed(err))  # tried again soon, not at the next tick: the wall waits for its board
+            continue
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("computing the KPI board failed")
         stop.wait(max(1.0, interval - (time.monotonic() - started)))
