@@ -10,8 +10,8 @@ from feeds.store import migrate
 def test_the_real_ingest_accounts_for_every_hostile_payload_and_stays_up(redis_server, redis_client, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'cc.sqlite'}"
     migrate(db_url)
-    report = fuzz(redis_server, db_url, payloads=2000, timeout_s=90)
+    report = fuzz(redis_server, db_url, payloads=4000, timeout_s=120)
     print("\n".join(report.lines()))
-    assert report.sent == 2000 and report.crashes == 0
+    assert report.sent == 4000 and report.crashes == 0
     assert report.unaccounted == 0, report.lines()
     assert report.rss_end_mb - report.rss_start_mb < 60, report.lines()  # bounded: no state per bad payload
