@@ -75,6 +75,17 @@ class RedisSnapshotStore:
 
     def save(self, delta: Delta) -> None:
         p = self._r.pipeline(transaction=True)
+        self._write(p, delta)
+        p.execute()
+
+    def replace(self, snapshot: Snapshot) -> None:
+        """The snapshot written as one delta onto nothing, in the same transaction that clears the old one."""
+        p = self._r.pipeline(transaction=True)
+        p.delete(*[self.prefix + k for k in KEYS])
+        self._write(p, Delta(**snapshot))  # type: ignore[typeddict-item]
+        p.execute()
+
+    def _write(self, p: Any, delta: Delta) -> None:
         p.set(self.prefix + "seq", delta["seq"])
         p.set(self.prefix + "at", delta["at"])
         if delta["patrols"]:
@@ -93,29 +104,10 @@ class RedisSnapshotStore:
         for name, inc in delta["counts"].items():
             if inc:
                 p.hincrby(self.prefix + "counts", name, inc)
-        p.execute()
 
     def stored_seq(self) -> int | None:
         raw = self._r.get(self.prefix + "seq")
         return None if raw is None else int(raw)
-
-    def replace(self, snapshot: Snapshot) -> None:
-        p = self._r.pipeline(transaction=True)
-        p.delete(*[self.prefix + k for k in KEYS])
-        p.set(self.prefix + "seq", snapshot["seq"])
-        p.set(self.prefix + "at", snapshot["at"])
-        if snapshot["patrols"]:
-            p.hset(self.prefix + "patrols", mapping=_encoded(snapshot["patrols"]))
-        for key in ("incidents", "alerts"):
-            items = snapshot[key]  # type: ignore[literal-required]
-            if items:
-                p.rpush(self.prefix + key, *[_compact(i) for i in items[:self.recent]])
-        if snapshot["cases"]:
-            p.hset(self.prefix + "cases", mapping={k: _compact(v) for k, v in snapshot["cases"].items()})
-        counts = {k: v for k, v in snapshot["counts"].items() if v}
-        if counts:
-            p.hset(self.prefix + "counts", mapping=counts)
-        p.execute()
 
     def _read(self) -> _Stored:
         p = self._r.pipeline(transaction=True)

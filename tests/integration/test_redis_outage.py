@@ -89,3 +89,18 @@ def test_the_ingest_rides_out_a_redis_restart_and_the_screens_state_comes_back(o
     assert ingest.poll() is None
     assert restored_after < 5.0, f"the live state came back {restored_after:.1f} s after Redis"
     listener.close()
+
+
+def test_a_replaced_snapshot_reads_back_as_it_was_written(redis_client):
+    """What the ingest writes when it restores: the whole snapshot in place of the old one."""
+    from feeds.state import batch_delta
+
+    store = RedisSnapshotStore(redis_client, recent=3)
+    store.save(batch_delta(1, factories.now(), [factories.position("OLD"), factories.incident("旧")], 0))
+    snap = RedisSnapshotStore(redis_client, recent=3)
+    fresh = {"seq": 9, "at": 123, "patrols": {"P1": {"unit": "P1", "fix": 1}},
+             "incidents": [{"id": f"i{n}"} for n in range(5)], "alerts": [],
+             "counts": {"fixes": 4, "incidents": 0, "alerts": 0, "rejected": 2}, "cases": {"c1": {"id": "c1"}}}
+    snap.replace(fresh)
+    assert snap.load() == {**fresh, "incidents": fresh["incidents"][:3]}  # newest first, `recent` of them
+    assert snap.stored_seq() == 9
