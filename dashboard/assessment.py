@@ -40,8 +40,7 @@ def _rate(rate: Rate) -> list[Cell]:
 
 
 def _score(score: Score) -> list[Cell]:
-    v = score.value
-    return [None if v is None else round(v, 1), None if score.grade is None else score.grade.value]
+    return [score.shown, None if score.grade is None else score.grade.value]
 
 
 def _hours(mean: Mean) -> Cell:
@@ -77,7 +76,7 @@ def assessment_tables(assessment: Assessment, directory: Mapping[str, AreaEntry]
             entry = directory.get(code)
             ccs = f.case_count_score
             areas.rows.append([L(f"lv_level_{level}"), code, entry.name if entry else code, *_score(f.score),
-                               *_rate(f.citizen_first), None if ccs is None else round(ccs, 1),
+                               *_rate(f.citizen_first), None if ccs is None else round(float(ccs), 1),
                                *_rate(f.closure), *_rate(f.on_time_closure), *_rate(f.discovery_timeliness),
                                *_rate(f.discovery_accuracy), *_rate(f.coverage), *_rate(f.verification.both),
                                *_rate(f.rework), f.open, f.overdue])

@@ -89,7 +89,7 @@ def hours_text(mean: Mean, lang: str) -> str:
 
 
 def score_text(score: Score) -> str:
-    v = score.value
+    v = score.shown
     return DASH if v is None else f"{v:.1f}"
 
 
@@ -232,7 +232,7 @@ def area_rows(table: Mapping[str, AreaFigures], directory: Mapping[str, AreaEntr
     areas without a score last)."""
     codes = sorted(table)
     if by_score:
-        codes.sort(key=lambda c: (table[c].score.value is None, -(table[c].score.value or 0.0), c))
+        codes.sort(key=lambda c: (table[c].score.exact is None, -(table[c].score.exact or 0), c))
     rows = []
     for code in codes:
         f = table[code]

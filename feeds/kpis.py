@@ -11,12 +11,14 @@ No I/O and no clock: `feeds/figures.py` loads the facts and calls these function
 from __future__ import annotations
 
 import json
+import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from fractions import Fraction
 from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -85,6 +87,11 @@ class Rate:
     def percent(self) -> float | None:
         v = self.value
         return None if v is None else 100 * v
+
+    @property
+    def exact_percent(self) -> Fraction | None:
+        """The percentage as an exact fraction: what scores and grades are computed from."""
+        return Fraction(100 * self.numerator, self.denominator) if self.denominator else None
 
     def __add__(self, other: Rate) -> Rate:
         return Rate(self.numerator + other.numerator, self.denominator + other.denominator)
@@ -865,7 +872,7 @@ def citizen_first_rate(cases: Iterable[CaseFacts], period: Period, now: datetime
 # ---------------------------------------------------------------------------------------------- scores
 
 
-def grade(score: float | None) -> Grade | None:
+def grade(score: Fraction | float | None) -> Grade | None:
     """A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else E."""
     if score is None:
         return None
@@ -878,32 +885,44 @@ def grade(score: float | None) -> Grade | None:
 @dataclass(frozen=True)
 class Score:
     """A composite score 0–100: Σ weight × part over the parts that have a value, scaled back to 100% when
-    some part has none (nothing was due); no score when no part has one."""
+    some part has none (nothing was due); no score when no part has one. Computed exactly (fractions), so a
+    score on a grade's boundary gets that grade; only what is shown is rounded, to one decimal."""
 
-    parts: tuple[tuple[str, float, float | None], ...]  # (name, weight, value 0–100 or None)
+    parts: tuple[tuple[str, Fraction, Fraction | None], ...]  # (name, weight, value 0–100 or None)
+
+    @property
+    def exact(self) -> Fraction | None:
+        have = [(w, v) for _, w, v in self.parts if v is not None]
+        weight = sum((w for w, _ in have), Fraction(0))
+        return sum((w * v for w, v in have), Fraction(0)) / weight if weight else None
 
     @property
     def value(self) -> float | None:
-        have = [(w, v) for _, w, v in self.parts if v is not None]
-        weight = sum(w for w, _ in have)
-        return sum(w * v for w, v in have) / weight if weight else None
+        exact = self.exact
+        return None if exact is None else float(exact)
+
+    @property
+    def shown(self) -> float | None:
+        """The score as screens and exports show it: the exact score rounded half up to one decimal."""
+        exact = self.exact
+        return None if exact is None else math.floor(exact * 10 + Fraction(1, 2)) / 10
 
     @property
     def grade(self) -> Grade | None:
-        return grade(self.value)
+        return grade(self.exact)
 
 
-def _pct(rate: Rate) -> float | None:
-    return rate.percent
+def _pct(rate: Rate) -> Fraction | None:
+    return rate.exact_percent
 
 
 def patroller_score(valid_reports: Rate, missed: Rate, verify_on_time: Rate, check_on_time: Rate) -> Score:
     """Valid-report rate × 40% + (1 − missed rate) × 20% + on-time 核实 × 20% + on-time 核查 × 20%."""
     missed_pct = _pct(missed)
-    return Score((("valid_reports", 0.4, _pct(valid_reports)),
-                  ("not_missed", 0.2, None if missed_pct is None else 100 - missed_pct),
-                  ("verify_on_time", 0.2, _pct(verify_on_time)),
-                  ("check_on_time", 0.2, _pct(check_on_time))))
+    return Score((("valid_reports", Fraction(40, 100), _pct(valid_reports)),
+                  ("not_missed", Fraction(20, 100), None if missed_pct is None else 100 - missed_pct),
+                  ("verify_on_time", Fraction(20, 100), _pct(verify_on_time)),
+                  ("check_on_time", Fraction(20, 100), _pct(check_on_time))))
 
 
 def case_count_score(cases: int) -> float:
@@ -933,20 +952,22 @@ def area_case_count_score(cases: Iterable[CaseFacts], grids: Collection[str], pe
     return case_count_score_of(registered_by_grid_month(cases, period, now), grids, period)
 
 
-def case_count_score_of(registered: Mapping[GridMonth, int], grids: Collection[str], period: Period) -> float | None:
+def case_count_score_of(registered: Mapping[GridMonth, int], grids: Collection[str],
+                        period: Period) -> Fraction | None:
     if not grids:
         return None
     scores = [case_count_score(registered.get((g, y, m), 0)) for g in grids for y, m in period.months]
-    return sum(scores) / len(scores)
+    return Fraction(int(sum(scores)), len(scores))
 
 
-def area_score(citizen_first: Rate, case_count: float | None, closure_rate: Rate, on_time_closure: Rate) -> Score:
+def area_score(citizen_first: Rate, case_count: Fraction | None, closure_rate: Rate,
+               on_time_closure: Rate) -> Score:
     """(100 − citizen-first rate) × 10% + case-count score × 20% + closure rate × 30% + on-time closure × 40%."""
     citizen_pct = _pct(citizen_first)
-    return Score((("not_citizen_first", 0.1, None if citizen_pct is None else 100 - citizen_pct),
-                  ("case_count", 0.2, case_count),
-                  ("closure", 0.3, _pct(closure_rate)),
-                  ("on_time_closure", 0.4, _pct(on_time_closure))))
+    return Score((("not_citizen_first", Fraction(10, 100), None if citizen_pct is None else 100 - citizen_pct),
+                  ("case_count", Fraction(20, 100), None if case_count is None else Fraction(case_count)),
+                  ("closure", Fraction(30, 100), _pct(closure_rate)),
+                  ("on_time_closure", Fraction(40, 100), _pct(on_time_closure))))
 
 
 # ---------------------------------------------------------------------------------------------- areas
@@ -1009,7 +1030,7 @@ class AreaFigures:
     average_handling_hours: Mean
     average_dispatch_hours: Mean
     citizen_first: Rate
-    case_count_score: float | None
+    case_count_score: Fraction | None
 
     @property
     def score(self) -> Score:
@@ -1454,16 +1475,16 @@ def ranking(scored: Iterable[tuple[Patroller, PatrollerFigures]]) -> list[Ranked
     """Patrollers by composite score, best first; equal scores share a rank (1, 2, 2, 4) and ties are listed
     by id; the top three ranks are flagged (more than three people when they tie). No score: listed last,
     unranked."""
-    rows = sorted(scored, key=lambda pf: (pf[1].score.value is None, -(pf[1].score.value or 0.0), pf[0].id))
+    rows = sorted(scored, key=lambda pf: (pf[1].score.exact is None, -(pf[1].score.exact or 0), pf[0].id))
     out: list[Ranked] = []
-    previous: float | None = None
+    previous: Fraction | None = None
     rank = 0
     for position, (person, figures) in enumerate(rows, start=1):
-        value = figures.score.value
+        value = figures.score.exact
         if value is None:
             out.append(Ranked(None, person, figures, False))
             continue
-        if previous is None or round(value, 9) != round(previous, 9):
+        if previous is None or value != previous:
             rank = position
         previous = value
         out.append(Ranked(rank, person, figures, rank <= 3))
