@@ -129,7 +129,8 @@ def load_patrollers(conn: Connection, territory: Territory, area_code: str | Non
     for pid, name, area, unit in rows:
         if area is None or (area_code is not None and area_code not in territory.chain(area)):
             continue
-        out.append(Patroller(pid, name, frozenset({pid, unit} - {None}), territory.grids_under(area)))
+        out.append(Patroller(pid, name, frozenset({pid, unit} - {None}), territory.grids_under(area),
+                             tracked=unit is not None))
     return out
 
 

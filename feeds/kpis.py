@@ -1426,6 +1426,7 @@ class Patroller:
     name: str
     aliases: frozenset[str]
     grids: frozenset[str]
+    tracked: bool = True  # carries a GPS unit; without one (e.g. an outer-net patroller) no coverage exists: "—"
 
 
 @dataclass(frozen=True)
@@ -1452,14 +1453,15 @@ def patroller_figures(rules: KpiRules, cases: Sequence[CaseFacts], person: Patro
 
 
 def figures_of_person(person: Patroller, duties: Mapping[DutyKey, DutyTally], covered: Rate) -> PatrollerFigures:
-    """A patroller's figures from the duty tallies: those of the ids they act under and of their grids."""
+    """A patroller's figures from the duty tallies: those of the ids they act under and of their grids. A
+    person who carries no GPS unit has no coverage (shown "—", not 0%)."""
     t = DutyTally.total([*(duties[k] for a in person.aliases if (k := (Holder.PERSON, a)) in duties),
                          *(duties[k] for g in person.grids if (k := (Holder.GRID, g)) in duties)])
     return PatrollerFigures(
         valid_reports=t.rate("reports_registered", "reports_decided"),
         missed=t.rate("citizen_first", "registered"),
         verification=Verification(t.rate("verify_on_time", "verify_due"), t.rate("check_on_time", "check_due")),
-        coverage=covered,
+        coverage=covered if person.tracked else NO_RATE,
     )
 
 

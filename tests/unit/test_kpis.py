@@ -479,3 +479,19 @@ def test_a_step_run_is_plain_data():
     run = StepRun(Step.VERIFY, at(0, 9))
     assert run.ended_at is None and not run.done
     assert isinstance(case(), CaseFacts)
+
+
+def test_a_patroller_without_a_gps_unit_has_no_coverage_not_zero():
+    """An outer-net patroller carries no unit: coverage does not exist for them ("—"), in the figures, the
+    ranking and what the screens and exports show of it."""
+    cells = _cells()
+    visits = {(MON, "P1", "G1-1")}
+    walker = Patroller("GW-P0001", "王伟", frozenset({"GW-P0001", "P1"}), frozenset({"G1"}))
+    outer = Patroller("OUT-01", "赵强", frozenset({"OUT-01"}), frozenset({"G1"}), tracked=False)
+    now = at(0, 12)
+    assert patroller_figures(RULES, [], walker, WEEK, now, cells=cells, visits=visits).coverage == Rate(1, 2)
+    figures = patroller_figures(RULES, [], outer, WEEK, now, cells=cells, visits=visits)
+    assert figures.coverage == Rate(0, 0) and str(figures.coverage) == "—"
+    ranked = {r.person.id: r.figures.coverage for r in rank_patrollers(RULES, [], [walker, outer], WEEK, now,
+                                                                     cells=cells, visits=visits)}
+    assert ranked == {"GW-P0001": Rate(1, 2), "OUT-01": Rate(0, 0)}
