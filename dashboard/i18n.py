@@ -45,6 +45,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "weekdays": ("日一二三四五六", "SunMonTueWedThuFriSat"),
     # the wall's KPI panel (dashboard/layouts/kpi_panel.py)
     "kpi_today": ("今日", "Today"),
+    "kpi_today_to": ("今日 截至 {time}", "Today to {time}"),  # the day so far: not a whole day like the month
     "kpi_month": ("本月", "This month"),
     "kpi_yesterday": ("昨日同时", "Yesterday to this time"),
     "kpi_last_month": ("上月同期", "Last month to this day"),

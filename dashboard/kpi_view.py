@@ -111,6 +111,14 @@ def rows(board: dict[str, Any] | None, lang: str = "zh") -> list[Row]:
     return out
 
 
+def today_head(board: dict[str, Any] | None, lang: str = "zh") -> str:
+    """The head of today's column: the day so far ("今日 截至 02:30"), so that an early-morning figure next to
+    the month's is read as what it is."""
+    if board is None:
+        return t("kpi_today", lang)
+    return t("kpi_today_to", lang).format(time=datetime.fromisoformat(board["computed_at"]).strftime("%H:%M"))
+
+
 def computed_text(board: dict[str, Any] | None, lang: str = "zh") -> str:
     if board is None:
         return t("kpi_waiting", lang)

@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.kpi_view import Cell, Row, computed_text, rows
+from dashboard.kpi_view import Cell, Row, computed_text, rows, today_head
 
 
 def _cell(c: Cell, period: str) -> html.Div:
@@ -35,7 +35,7 @@ def _row(row: Row) -> html.Div:
 
 def kpi_body(board: dict[str, Any] | None, lang: str = "zh") -> list[html.Div]:
     return [
-        html.Div(className="kpi-head", children=[html.Span(t("kpi_today", lang)), html.Span(t("kpi_month", lang))]),
+        html.Div(className="kpi-head", children=[html.Span(today_head(board, lang)), html.Span(t("kpi_month", lang))]),
         *[_row(r) for r in rows(board, lang)],
         html.Div(className="kpi-foot", children=[
             html.Div(t("kpi_legend", lang), className="kpi-legend"),
