@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 import redis
 
 from feeds.outage import Outage
-from feeds.schemas import CHANNEL_PREFIX, FeedMessage, channel_for, encode
+from feeds.schemas import CHANNEL_PREFIX, FeedMessage, as_text, channel_for, encode
 
 log = logging.getLogger(__name__)
 STREAM_PREFIX = "cc.stream."
@@ -190,7 +190,7 @@ class StreamSubscription:
         channel, token = channel_of(stream), (stream, entry_id)
         payload = fields.get(b"payload", fields.get("payload")) if fields else None
         if payload is None:
-            shown = repr({_text(k): _text(v) for k, v in (fields or {}).items()})[:2000]
+            shown = repr({as_text(k): as_text(v) for k, v in (fields or {}).items()})[:2000]
             return Delivery(channel, shown.encode(), token, "stream entry without a payload field")
         if times > self._max_deliveries:
             return Delivery(channel, payload, token,
@@ -261,10 +261,6 @@ class Merged:
             t.join(2)
         for sub in self._subs:
             sub.close()
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class MemorySubscription:

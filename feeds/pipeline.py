@@ -38,6 +38,7 @@ from feeds.schemas import (
     IncidentReport,
     PatrolPosition,
     Rejection,
+    as_text,
     decode,
 )
 from feeds.snapshots import SnapshotStore
@@ -265,8 +266,7 @@ class Ingest:
 
     def refuse(self, channel: str, payload: bytes | str, reason: str, stage: str = "delivery") -> None:
         """Keep a payload the ingest will not take, with why (e.g. a stream entry delivered too often)."""
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-        rejection = Rejection(channel, text, reason, stage)  # type: ignore[arg-type]
+        rejection = Rejection(channel, as_text(payload), reason, stage)  # type: ignore[arg-type]
         self._rejected.append(rejection)
         self._warn([rejection])
 

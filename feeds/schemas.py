@@ -194,13 +194,13 @@ def decode(channel: str, raw: bytes | str) -> tuple[list[FeedMessage], list[Reje
     try:
         return _decode_each(channel, kind, known, raw)
     except Exception as err:  # noqa: BLE001 - the last word on any payload: refused with what went wrong
-        return [], [Rejection(channel, _kept(_text(raw)), f"could not be decoded: {type(err).__name__}: {err}",
+        return [], [Rejection(channel, _kept(as_text(raw)), f"could not be decoded: {type(err).__name__}: {err}",
                               "decode")]
 
 
 def _decode_each(channel: str, kind: str, known: bool, raw: bytes | str) -> tuple[list[FeedMessage], list[Rejection]]:
     """The slow path: the payload item by item, each valid one kept and each other refused with why."""
-    text = _text(raw)
+    text = as_text(raw)
     if not known:
         return [], [Rejection(channel, _kept(text), f"unknown channel {channel!r}", "decode")]
     if len(raw) > MAX_PAYLOAD_BYTES:
@@ -242,8 +242,9 @@ def _dump(item: Any) -> str:
         return repr(item)
 
 
-def _text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+def as_text(raw: Any) -> str:
+    """A payload (or any part of one) as text a person can read: bytes decoded, bad UTF-8 replaced."""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _kept(text: str) -> str:
