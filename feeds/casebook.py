@@ -6,8 +6,8 @@ Runs inside the ingest's transaction: a command is applied with an optimistic ve
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import cos, hypot, radians
 from typing import Any
@@ -15,8 +15,17 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from feeds.cases import (OPEN_STEP, Action, ActionKind, AuditEntry, Case, CaseState, IllegalAction, VersionConflict,
-                         act)
+from feeds.cases import (
+    OPEN_STEP,
+    Action,
+    ActionKind,
+    AuditEntry,
+    Case,
+    CaseState,
+    IllegalAction,
+    VersionConflict,
+    act,
+)
 from feeds.categories import ALERT_CLASSES
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
 from feeds.state import ms

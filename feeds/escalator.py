@@ -82,7 +82,7 @@ def main() -> None:
         except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
             stop.wait(outage.failed(err))  # tried again soon: an overdue case waits for no interval
             continue
-        except Exception:  # noqa: BLE001 - the next tick tries again
+        except Exception:
             log.exception("escalation check failed")
         stop.wait(settings.escalation_interval_s)
 

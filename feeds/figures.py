@@ -18,7 +18,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from feeds.cases import FINAL
-from feeds.kpicache import CaseLoad, drill_filter, grid_coverage, load_case_loads, load_facts, patroller_coverage
+from feeds.kpicache import (
+    CaseLoad,
+    drill_filter,
+    grid_coverage,
+    load_case_loads,
+    load_facts,
+    patroller_coverage,
+)
 from feeds.kpis import (
     NO_RATE,
     AreaFigures,

@@ -210,7 +210,7 @@ def main() -> None:
         except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
             stop.wait(outage.failed(err))  # tried again soon, not at the next tick: the wall waits for its board
             continue
-        except Exception:  # noqa: BLE001 - the next tick tries again
+        except Exception:
             log.exception("computing the KPI board failed")
         stop.wait(max(1.0, interval - (time.monotonic() - started)))
 

@@ -102,9 +102,15 @@ def drill_filter(column: Any, drill_id: str | None) -> ColumnElement[bool]:
     return column.is_(None) if drill_id is None else column == drill_id
 
 
+# how the figures count (raised when a rule of feeds/kpis.py changes what a finished case adds to a tally)
+COUNTING = 2
+
+
 def rules_key(rules: KpiRules) -> str:
-    """A fingerprint of what deadlines depend on: a tally made under other rules is not used."""
-    text = repr((rules.taxonomy, rules.calendar, sorted(rules.discovery_limits.items()), rules.discovery_limit))
+    """A fingerprint of what deadlines depend on and of how cases are counted: a tally made under other
+    rules is not used."""
+    text = repr((COUNTING, rules.taxonomy, rules.calendar, sorted(rules.discovery_limits.items()),
+                 rules.discovery_limit))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

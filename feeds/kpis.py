@@ -243,6 +243,12 @@ class StepRun:
     done: bool = False
     by: str | None = None
     department: str | None = None  # handle runs: the department handling
+    held_from: datetime | None = None  # handle runs taken over by a reassignment: from then (the clock runs on)
+
+    @property
+    def held_since(self) -> datetime:
+        """From when the run's holder answers for it: its start, or the reassignment that gave it to them."""
+        return self.held_from or self.started_at
 
 
 @dataclass(frozen=True)
@@ -263,14 +269,17 @@ class CaseFacts:
     self_handled: bool = False
     dispatched_at: datetime | None = None  # first dispatch
     first_handled_at: datetime | None = None
-    handled_at: datetime | None = None  # last handling
     closed_at: datetime | None = None
     voided_at: datetime | None = None
     reworks: int = 0
-    extension_hours: float = 0.0
-    department: str | None = None  # the department at the last handling
+    extensions: tuple[tuple[datetime, float], ...] = ()  # (granted, the case's extension hours from then on)
     runs: tuple[StepRun, ...] = ()
     parked: tuple[tuple[datetime, datetime | None], ...] = ()  # (parked, restored)
+
+    @property
+    def extension_hours(self) -> float:
+        """The extension hours granted in all (延期), whenever granted."""
+        return self.extensions[-1][1] if self.extensions else 0.0
 
     @property
     def finished_at(self) -> datetime | None:
@@ -312,16 +321,20 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
     parked_from = "registered"
     f: dict[str, Any] = {}
     reworks = 0
-    extension = 0.0
+    extensions: list[tuple[datetime, float]] = []
     for ev in trail:
         after = ev.after
         if ev.action == "extend":
-            extension = float(after.get("extended_hours", extension))
+            extensions.append((ev.at, float(after.get("extended_hours", extensions[-1][1] if extensions else 0.0))))
             continue
         if ev.action == "reassign" and "department" in after:
-            department = after["department"]
-            if current is not None and current.step is Step.HANDLE:  # the clock runs on (as on the wall)
-                current = StepRun(Step.HANDLE, current.started_at, department=department)
+            moved_to = after["department"]
+            if current is not None and current.step is Step.HANDLE and moved_to != current.department:
+                # the old department's run ends undone here; the new one holds it from now, on the same clock
+                runs.append(StepRun(Step.HANDLE, current.started_at, ev.at, False, ev.by, current.department,
+                                    current.held_from))
+                current = StepRun(Step.HANDLE, current.started_at, department=moved_to, held_from=ev.at)
+            department = moved_to
             continue
         if ev.action == "restore" and state == "parked":
             parked[-1] = (parked[-1][0], ev.at)
@@ -333,7 +346,8 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
             continue  # report, merge, escalate, reassign of a person only: the clock is not touched
         target, done = _STEP_ENDS[ev.action]
         if current is not None:
-            runs.append(StepRun(current.step, current.started_at, ev.at, done, ev.by, current.department))
+            runs.append(StepRun(current.step, current.started_at, ev.at, done, ev.by, current.department,
+                                current.held_from))
         match ev.action:
             case "verify":
                 f.setdefault("verified_at", ev.at)
@@ -350,8 +364,6 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
                 f.setdefault("registered_at", ev.at)
                 f["self_handled"] = True
                 f.setdefault("first_handled_at", ev.at)
-                f["handled_at"] = ev.at
-                f["department"] = None
             case "dispatch":
                 department = after.get("department", department)
                 f.setdefault("dispatched_at", ev.at)
@@ -359,8 +371,6 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
                 department = None
             case "handle":
                 f.setdefault("first_handled_at", ev.at)
-                f["handled_at"] = ev.at
-                f["department"] = department
             case "check_fail":
                 reworks += 1
             case "close":
@@ -378,16 +388,20 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
     return CaseFacts(id=record.id, category=record.category, urgent=record.urgent, channel=record.channel,
                      grid=record.grid, reporter=record.reporter, occurred_at=record.occurred_at,
                      reported_at=record.reported_at, drill_id=record.drill_id, reworks=reworks,
-                     extension_hours=extension, runs=tuple(runs), parked=tuple(parked), **f)
+                     extensions=tuple(extensions), runs=tuple(runs), parked=tuple(parked), **f)
 
 
 _FACT_FIELDS = tuple(f.name for f in fields(CaseFacts))
 _FACT_MOMENTS = frozenset({"occurred_at", "reported_at", "verified_at", "rejected_at", "registered_at",
-                           "dispatched_at", "first_handled_at", "handled_at", "closed_at", "voided_at"})
+                           "dispatched_at", "first_handled_at", "closed_at", "voided_at"})
 
 
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _text(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def facts_to_json(facts: CaseFacts) -> str:
@@ -399,10 +413,12 @@ def facts_to_json(facts: CaseFacts) -> str:
         if name in _FACT_MOMENTS:
             value = None if value is None else value.isoformat()
         elif name == "runs":
-            value = [[r.step.value, r.started_at.isoformat(), None if r.ended_at is None else r.ended_at.isoformat(),
-                      r.done, r.by, r.department] for r in value]
+            value = [[r.step.value, r.started_at.isoformat(), _text(r.ended_at), r.done, r.by, r.department,
+                      _text(r.held_from)] for r in value]
+        elif name == "extensions":
+            value = [[granted.isoformat(), hours] for granted, hours in value]
         elif name == "parked":
-            value = [[p.isoformat(), None if r is None else r.isoformat()] for p, r in value]
+            value = [[p.isoformat(), _text(r)] for p, r in value]
         out.append(value)
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
@@ -411,8 +427,10 @@ def facts_from_json(text: str) -> CaseFacts:
     values = dict(zip(_FACT_FIELDS, json.loads(text), strict=True))
     for name in _FACT_MOMENTS:
         values[name] = _moment(values[name])
-    values["runs"] = tuple(StepRun(Step(step), datetime.fromisoformat(start), _moment(end), done, by, dept)
-                           for step, start, end, done, by, dept in values["runs"])
+    values["runs"] = tuple(StepRun(Step(step), datetime.fromisoformat(start), _moment(end), done, by, dept,
+                                   _moment(held))
+                           for step, start, end, done, by, dept, held in values["runs"])
+    values["extensions"] = tuple((datetime.fromisoformat(granted), hours) for granted, hours in values["extensions"])
     values["parked"] = tuple((datetime.fromisoformat(p), _moment(r)) for p, r in values["parked"])
     return CaseFacts(**values)
 
@@ -494,34 +512,72 @@ def clock_for(calendar: WorkingCalendar, cases: Sequence[CaseFacts], now: dateti
 # ---------------------------------------------------------------------------------------------- deadlines
 
 
+def _extended(deadline_with: Callable[[float], datetime], extensions: Sequence[tuple[datetime, float]]) -> datetime:
+    """A deadline grown by the extensions (延期) granted while it still ran: each moves it to the limit plus the
+    case's extension hours from then on. One granted after the deadline passed does not undo the miss (the
+    step was late already), so the deadline never depends on an event after it."""
+    deadline = deadline_with(0.0)
+    for granted, hours in extensions:
+        if granted >= deadline:
+            break  # later grants are later still
+        deadline = deadline_with(hours)
+    return deadline
+
+
 def run_deadline(rules: KpiRules, clock: WorkingClock, case: CaseFacts, run: StepRun) -> datetime:
     """A step run's deadline: the category's limit for the step and urgency, from the run's start; handle
-    runs get the extension hours granted to the case (延期)."""
+    runs grow by the extensions granted before their deadline passed (`_extended`)."""
     limit = rules.limit(case.category, run.step, case.urgent)
-    extra = case.extension_hours if run.step is Step.HANDLE else 0.0
-    return clock.deadline(run.started_at, limit, extra)
+    if run.step is not Step.HANDLE or not case.extensions:
+        return clock.deadline(run.started_at, limit)
+    return _extended(lambda hours: clock.deadline(run.started_at, limit, hours), case.extensions)
 
 
-def handling_deadline(rules: KpiRules, clock: WorkingClock, case: CaseFacts) -> datetime | None:
+def handling_deadline(rules: KpiRules, clock: WorkingClock, case: CaseFacts,
+                      before: datetime | None = None) -> datetime | None:
     """The case's deadline to be closed (结案期限): from registration (立案) through the limits of the
     dispatch, handle (plus extensions), check and close steps in turn; a self-handled case (自行处置) is
     registered and handled at once, so check and close remain. Time spent parked (挂账) is added, in the
-    handle limit's kind of hours. None for a case never registered."""
+    handle limit's kind of hours. Like an extension, a park counts only when it began before the deadline
+    it would move: what happens after a deadline passed never moves it. `before`: counting only the
+    extensions and parks that began before that moment. None for a case never registered."""
     if case.registered_at is None:
         return None
+    registered_at = case.registered_at
     steps = (Step.CHECK, Step.CLOSE) if case.self_handled else (Step.DISPATCH, Step.HANDLE, Step.CHECK, Step.CLOSE)
-    moment = case.registered_at
-    for step in steps:
-        limit = rules.limit(case.category, step, case.urgent)
-        moment = clock.deadline(moment, limit, case.extension_hours if step is Step.HANDLE else 0.0)
-    for parked_at, restored_at in case.parked:
-        if restored_at is None:
-            continue
-        if rules.limit(case.category, Step.HANDLE, case.urgent).unit is LimitUnit.CALENDAR_HOURS:
-            moment += restored_at - parked_at
+    calendar_hours = rules.limit(case.category, Step.HANDLE, case.urgent).unit is LimitUnit.CALENDAR_HOURS
+
+    def chained(hours: float) -> datetime:
+        moment = registered_at
+        for step in steps:
+            moment = clock.deadline(moment, rules.limit(case.category, step, case.urgent),
+                                    hours if step is Step.HANDLE else 0.0)
+        return moment
+
+    def moved(moment: datetime, parks: Sequence[tuple[datetime, datetime]]) -> datetime:
+        for parked_at, restored_at in parks:
+            if calendar_hours:
+                moment += restored_at - parked_at
+            else:
+                moment = clock.add_working(moment, clock.working_between(parked_at, restored_at))
+        return moment
+
+    if not case.extensions and not case.parked:
+        return chained(0.0)
+    changes = sorted([(granted, 0, hours, granted) for granted, hours in case.extensions]
+                     + [(p, 1, 0.0, r) for p, r in case.parked if r is not None])
+    hours = 0.0
+    parks: list[tuple[datetime, datetime]] = []
+    deadline = chained(0.0)
+    for at, kind, more, restored in changes:
+        if at >= deadline or (before is not None and at >= before):
+            break  # what begins after the deadline passed does not move it
+        if kind == 0:
+            hours = more
         else:
-            moment = clock.add_working(moment, clock.working_between(parked_at, restored_at))
-    return moment
+            parks.append((at, restored))
+        deadline = moved(chained(hours), parks)
+    return deadline
 
 
 @dataclass(frozen=True)
@@ -544,9 +600,14 @@ def due(deadline: datetime, done_at: datetime | None, ended_at: datetime | None,
 
 
 def run_due(rules: KpiRules, clock: WorkingClock, case: CaseFacts, run: StepRun, as_of: datetime) -> Due | None:
-    if run.started_at > as_of:
+    """`due` of a run for its holder. A run taken over (reassigned) after its deadline passed is not due
+    again: the miss was the previous holder's."""
+    held = run.held_since
+    if held > as_of:
         return None
     deadline = run_deadline(rules, clock, case, run)
+    if held > deadline:
+        return None
     return due(deadline, run.ended_at if run.done else None, run.ended_at, as_of)
 
 
@@ -763,13 +824,15 @@ def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], pe
             now: datetime) -> Closure:
     """Cases due to close in the period: registered cases whose handling deadline (`handling_deadline`) fell
     in the period, plus those closed in the period before their deadline. Closed: by `as_of`; on time: closed
-    no later than the deadline. A voided case, or one parked (挂账) at `as_of`, is not due."""
+    no later than the deadline. A voided case is not due, nor one parked (挂账) at `as_of` while its deadline
+    still ran (parked after the deadline passed, the miss stands)."""
     as_of = period.as_of(now)
     closed = on_time = total = 0
     for c in cases:
         if not c.registered_by(as_of) or (c.voided_at is not None and c.voided_at <= as_of):
             continue
-        if any(p <= as_of and (r is None or r > as_of) for p, r in c.parked):
+        parked_at = next((p for p, r in c.parked if p <= as_of and (r is None or r > as_of)), None)
+        if parked_at is not None and parked_at < (handling_deadline(rules, clock, c, before=parked_at) or parked_at):
             continue
         deadline = handling_deadline(rules, clock, c)
         assert deadline is not None
@@ -785,7 +848,8 @@ def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], pe
 def rework_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
     """返工率: cases first handled in the period that were sent back after a failed check (by `as_of`)."""
     as_of = period.as_of(now)
-    handled = [c for c in cases if c.first_handled_at is not None and c.first_handled_at in period]
+    handled = [c for c in cases if c.first_handled_at is not None and c.first_handled_at in period
+               and c.first_handled_at <= as_of]
     return Rate(sum(_reworked(c, as_of) for c in handled), len(handled))
 
 
@@ -829,16 +893,34 @@ def overdue_count(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFact
     return n
 
 
-def _handling_span(case: CaseFacts, period: Period, now: datetime) -> int | None:
-    """Microseconds from first dispatch to last handling, for a case last handled in the period by `now`."""
-    if (case.handled_at is None or case.dispatched_at is None or case.handled_at not in period
-            or case.handled_at > now):
+def first_handling(case: CaseFacts) -> StepRun | None:
+    """The handle run that first handled the case (None: not handled yet, or self-handled first)."""
+    run = next((r for r in case.runs if r.step is Step.HANDLE and r.done), None)
+    return run if run is not None and run.ended_at == case.first_handled_at else None
+
+
+def last_handling(case: CaseFacts, as_of: datetime) -> StepRun | None:
+    """The last handle run done by `as_of` (a rework handled later does not change what was last then)."""
+    last = None
+    for r in case.runs:
+        if r.step is Step.HANDLE and r.done and r.ended_at is not None and r.ended_at <= as_of:
+            last = r
+    return last
+
+
+def _handling_span(case: CaseFacts, period: Period, now: datetime) -> tuple[StepRun, int] | None:
+    """For a case last handled (as of the period's `as_of`) in the period: that handle run, and the
+    microseconds from first dispatch to it."""
+    if case.dispatched_at is None:
         return None
-    return (case.handled_at - case.dispatched_at) // _US
+    last = last_handling(case, period.as_of(now))
+    if last is None or last.ended_at is None or last.ended_at not in period:
+        return None
+    return last, (last.ended_at - case.dispatched_at) // _US
 
 
 def _handling_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
-    spans = [span for c in cases if (span := _handling_span(c, period, now)) is not None]
+    spans = [span[1] for c in cases if (span := _handling_span(c, period, now)) is not None]
     return sum(spans), len(spans)
 
 
@@ -1273,7 +1355,8 @@ DUTY_FIELDS = (
     "verify_on_time", "verify_due", "check_on_time", "check_due",  # done: the person's; undone: the grid's
     "citizen_first", "registered",  # a grid's cases registered, first reported by citizens (missed rate)
     "handled_on_time", "handling_due",  # a department's handle runs (按期处置率)
-    "reworked", "first_handled", "handling_us", "handled",  # the cases a department handled last
+    "reworked", "first_handled",  # the cases a department handled first
+    "handling_us", "handled",  # the cases a department handled last (as of `as_of`)
     "holding",  # cases with a department at `as_of`, not yet handled
 )
 _DUTY_AT = {name: i for i, name in enumerate(DUTY_FIELDS)}
@@ -1321,10 +1404,11 @@ def sum_by_key(*parts: Mapping[K, Summable]) -> dict[K, Summable]:
 def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
                  now: datetime) -> dict[DutyCell, DutyTally]:
     """In one pass over the cases, per holder and grid of the cases: a person's reports decided in the
-    period (`discovery_accuracy`) and the verifications they did that fell due in it; per grid, the cases
-    registered in it first reported by citizens (`citizen_first_rate`) and the verifications nobody did
-    before their deadline; per department, its handle runs due (`on_time_handling`), the cases it
-    handled last (`rework_rate`, `average_handling_time`) and those it holds at `as_of`."""
+    period (`discovery_accuracy`) and the verifications they did by `as_of` that fell due in it; per grid,
+    the cases registered in it first reported by citizens (`citizen_first_rate`) and the verifications not
+    done by `as_of` whose deadline passed in the period (whoever does them later); per department, its handle
+    runs due (`on_time_handling`, a reassignment moving them from its time on), the cases it handled first
+    (`rework_rate`) and last (`average_handling_time`) and those it holds at `as_of`."""
     as_of = period.as_of(now)
     out: dict[DutyCell, list[int]] = {}
 
@@ -1346,7 +1430,8 @@ def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts
             add(Holder.GRID, grid, grid, "citizen_first", int(c.channel in FOUND_BY_CITIZENS))
         for run in c.runs:
             if run.step is Step.VERIFY or run.step is Step.CHECK:
-                kind, holder = (Holder.PERSON, run.by) if run.done else (Holder.GRID, grid)
+                done = run.done and run.ended_at is not None and run.ended_at <= as_of
+                kind, holder = (Holder.PERSON, run.by) if done else (Holder.GRID, grid)
                 if holder is None:
                     continue
                 d = run_due(rules, clock, c, run, as_of)
@@ -1359,16 +1444,17 @@ def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts
                 if d is not None and d.at in period:
                     add(Holder.DEPARTMENT, run.department, grid, "handling_due")
                     add(Holder.DEPARTMENT, run.department, grid, "handled_on_time", int(d.on_time))
-                if run.started_at <= as_of and (run.ended_at is None or run.ended_at > as_of):
+                if run.held_since <= as_of and (run.ended_at is None or run.ended_at > as_of):
                     add(Holder.DEPARTMENT, run.department, grid, "holding")
-        if c.department is not None:
-            if c.first_handled_at is not None and c.first_handled_at in period:
-                add(Holder.DEPARTMENT, c.department, grid, "first_handled")
-                add(Holder.DEPARTMENT, c.department, grid, "reworked", int(_reworked(c, as_of)))
-            span = _handling_span(c, period, now)
-            if span is not None:
-                add(Holder.DEPARTMENT, c.department, grid, "handled")
-                add(Holder.DEPARTMENT, c.department, grid, "handling_us", span)
+        first = first_handling(c)
+        if first is not None and first.department is not None and first.ended_at in period \
+                and first.ended_at <= as_of:
+            add(Holder.DEPARTMENT, first.department, grid, "first_handled")
+            add(Holder.DEPARTMENT, first.department, grid, "reworked", int(_reworked(c, as_of)))
+        span = _handling_span(c, period, now)
+        if span is not None and span[0].department is not None:
+            add(Holder.DEPARTMENT, span[0].department, grid, "handled")
+            add(Holder.DEPARTMENT, span[0].department, grid, "handling_us", span[1])
     return {key: DutyTally(tuple(row)) for key, row in out.items()}
 
 
@@ -1386,7 +1472,7 @@ def by_holder(tallies: Mapping[DutyCell, DutyTally],
 @dataclass(frozen=True)
 class DepartmentFigures:
     on_time_handling: Rate  # 按期处置率
-    rework: Rate  # of the cases it last handled
+    rework: Rate  # of the cases it handled first
     average_handling_hours: Mean
     open: int  # cases with it at `as_of`, not yet handled
 
@@ -1402,8 +1488,8 @@ def duties_of(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, now: 
 
 
 def departments_of(duties: Mapping[DutyKey, DutyTally]) -> dict[str, DepartmentFigures]:
-    """Figures per department (职能部门) with anything due, handled or held: its handle runs, and the cases
-    it handled last."""
+    """Figures per department (职能部门) with anything due, handled or held: its handle runs, the cases it
+    handled first (rework) and last (handling time)."""
     return {holder: DepartmentFigures(t.rate("handled_on_time", "handling_due"), t.rate("reworked", "first_handled"),
                                       Mean.of_microseconds(t["handling_us"], t["handled"]), t["holding"])
             for (kind, holder), t in sorted(duties.items())

@@ -260,7 +260,7 @@ class Ingest:
         dead letter with why. Never raises: whatever a payload holds, it is either pending or refused."""
         try:
             self._receive(channel, payload)
-        except Exception as err:  # noqa: BLE001 - a bug met by one payload must not stop the centre
+        except Exception as err:
             log.exception("could not take a payload on %s", channel)
             self.refuse(channel, payload, f"could not be taken: {type(err).__name__}: {err}", "decode")
 
@@ -307,7 +307,7 @@ class Ingest:
                 write_batch(conn, [], self._rejected + written.refused, at)
         except OperationalError:
             raise  # the database is unavailable: keep the batch and retry
-        except Exception:  # noqa: BLE001 - one message is at fault: find which, keep the rest
+        except Exception:
             log.warning("a batch of %d could not be written whole; writing it one by one", len(self._pending),
                         exc_info=True)
             written = self._write_one_by_one(at)

@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from feeds.kpis import LATE_FIX_LIMIT, MAX_TRACK_GAP, CellVisit, Cells, Track, cell_pieces
+from feeds.kpis import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
 from feeds.store import LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
 
 log = logging.getLogger(__name__)

@@ -42,6 +42,7 @@ from feeds.kpis import (
     figures_by_area,
     grade,
     handling_deadline,
+    last_handling,
     on_time_handling,
     open_count,
     overdue_count,
@@ -143,9 +144,10 @@ def test_the_audit_trail_replays_into_step_runs():
               ev("handle", at(1, 10), by="roads"), ev("check_pass", at(1, 11), by="P0001"),
               ev("close", at(1, 11, 30))])
     assert c.verified_at == at(0, 9, 30) and c.registered_at == at(0, 10)
-    assert c.dispatched_at == at(0, 10, 15) and c.first_handled_at == at(0, 15) and c.handled_at == at(1, 10)
-    assert c.closed_at == at(1, 11, 30) and c.reworks == 1 and c.extension_hours == 2.0
-    assert c.department == "roads" and c.parked == ((at(0, 16, 30), at(1, 9)),)
+    assert c.dispatched_at == at(0, 10, 15) and c.first_handled_at == at(0, 15)
+    assert last_handling(c, at(1, 12)).ended_at == at(1, 10) and last_handling(c, at(0, 23)).ended_at == at(0, 15)
+    assert c.closed_at == at(1, 11, 30) and c.reworks == 1 and c.extensions == ((at(0, 11, 30), 2.0),)
+    assert last_handling(c, at(1, 12)).department == "roads" and c.parked == ((at(0, 16, 30), at(1, 9)),)
     assert [(r.step, r.started_at, r.ended_at, r.done) for r in c.runs] == [
         (Step.VERIFY, at(0, 9), at(0, 9, 30), True),
         (Step.REGISTER, at(0, 9, 30), at(0, 10), True),
