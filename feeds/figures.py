@@ -8,7 +8,7 @@ figure counts for the period falls on or after its start, so older finished case
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,11 +51,12 @@ from feeds.kpis import (
     sum_by_key,
     tallies_by_grid,
 )
-from feeds.store import Area, CaseRow, Person
+from feeds.store import Area, CaseRow, PatrolFix, Person
 
 CASES = CaseRow.__table__
 AREAS = Area.__table__
 PEOPLE = Person.__table__
+FIXES = PatrolFix.__table__
 
 PATROL_ROLES = ("grid_worker", "patroller_outer", "patroller_inner")
 _FINAL = [s.value for s in FINAL]
@@ -238,8 +239,19 @@ def daily_series(conn: Connection, rules: KpiRules, area_code: str, last_day: da
     zone = zone or rules.calendar.zone
     dates = [last_day - timedelta(days=days - 1 - k) for k in range(days)]
     periods = [Period.dates(d, d, zone) for d in dates]
-    return list(zip(dates, area_panels(conn, rules, area_code, periods, now, drill_id=drill_id,
-                                       with_coverage=with_coverage)))
+    panels = area_panels(conn, rules, area_code, periods, now, drill_id=drill_id, with_coverage=with_coverage)
+    if with_coverage:
+        tracked = [p for p in periods if _any_fix(conn, p, drill_id)]
+        panels = [f if p in tracked else replace(f, coverage=NO_RATE) for p, f in zip(periods, panels)]
+    return list(zip(dates, panels))
+
+
+def _any_fix(conn: Connection, day: Period, drill_id: str | None) -> bool:
+    """Whether any patrol unit sent a position taken on that day, anywhere: on a day without one (before the
+    centre began, or with the patrol feed down all day) coverage cannot be told, so the trend has a gap
+    there rather than a 0%."""
+    return conn.execute(select(FIXES.c.id).where(FIXES.c.fix_at >= day.start, FIXES.c.fix_at < day.end,
+                                                 drill_filter(FIXES.c.drill_id, drill_id)).limit(1)).first() is not None
 
 
 def departments_in(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ from feeds.figures import (
     patroller_ranking,
     same_point,
 )
-from feeds.kpis import Period, Rate
+from feeds.kpis import NO_RATE, Period, Rate
 from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
 
 pytestmark = pytest.mark.integration
@@ -57,13 +58,20 @@ def test_one_load_gives_the_figures_of_the_panel_loaders(district):
     assert view.previous.closure == Rate(1, 1)  # the week before: only the old case, closed early
     assert view.current.discovery_accuracy.numerator == 4 and view.current.discovery_accuracy.denominator == 6
 
+PATROLLED_DAYS = {MON, MON + timedelta(days=1)}  # the days of the scenario's live fixes (Wednesday's is a drill's)
+
 
 def test_each_day_of_a_series_is_that_day_s_panel(district):
     with district.connect() as conn:
         series = daily_series(conn, RULES, "D", MON + timedelta(days=6), 7, NOW)
         assert [d for d, _ in series] == [MON + timedelta(days=k) for k in range(7)]
         for day, figures in series:
-            assert figures == area_panel(conn, RULES, "D", Period.dates(day, day), NOW), day
+            panel = area_panel(conn, RULES, "D", Period.dates(day, day), NOW)
+            if day in PATROLLED_DAYS:
+                assert figures == panel, day
+            else:  # no unit sent a position that day: coverage cannot be told, a gap in the trend
+                assert figures == replace(panel, coverage=NO_RATE) and str(figures.coverage) == "—", day
+    assert [d for d, f in series if f.coverage.denominator] == sorted(PATROLLED_DAYS)
     monday = series[0][1]
     assert (monday.discovery_accuracy.numerator, monday.discovery_accuracy.denominator) == (2, 3)  # A, B registered; C untrue
 
