@@ -37,7 +37,8 @@ LEADER_RANGE = "leader-range"  # the custom range's days
 LEADER_PERIOD_LABEL = "leader-period-label"
 LEADER_BREADCRUMB = "leader-breadcrumb"
 LEADER_CARDS = "leader-cards"
-LEADER_SUBAREAS = "leader-subareas"
+LEADER_SUBAREAS = "leader-subareas"  # the table of the areas one level down (an AG Grid; a row click drills in)
+LEADER_SUBAREA_NOTE = "leader-subarea-note"  # said in its place at the lowest level
 LEADER_PATROLLERS = "leader-patrollers"
 LEADER_DEPARTMENTS = "leader-departments"
 LEADER_GRIDS = "leader-grids"
@@ -47,7 +48,6 @@ LEADER_EXPORT_MONTH = "leader-export-month"
 LEADER_EXPORT_CSV = "leader-export-csv"
 LEADER_EXPORT_XLSX = "leader-export-xlsx"
 LEADER_DOWNLOAD = "leader-download"
-LEADER_SUBAREA_ROW = "leader-subarea-row"  # pattern-matching type: {"type": LEADER_SUBAREA_ROW, "code": …}
 LEADER_CRUMB = "leader-crumb"  # pattern-matching type: {"type": LEADER_CRUMB, "code": …}
 # ---- dispatcher console (/dispatch) ----
 DISPATCH = "dispatch"

@@ -7,7 +7,7 @@ just before a custom range; rates change in percentage points, counts and hours 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from dashboard.i18n import t
 from feeds.figures import AreaEntry
-from feeds.kpis import AreaFigures, DepartmentFigures, Mean, Period, Rate, Ranked, Score
+from feeds.kpis import AreaFigures, DepartmentFigures, Mean, Period, Ranked, Rate, Score
 
 DASH = "—"
 PERIOD_KINDS = ("today", "week", "month", "custom")
@@ -380,3 +380,19 @@ def recent_months(now: datetime, zone: ZoneInfo, count: int = 12) -> list[date]:
         out.append(day)
         day = (day - timedelta(days=1)).replace(day=1)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- table rows
+
+
+def area_records(rows: Sequence[AreaRow], *, ranked: bool = False) -> list[dict[str, Any]]:
+    """The rows of a table of areas as the page's table takes them (`ranked`: with their rank, 1 first)."""
+    return [{**asdict(r), **({"rank": str(k)} if ranked else {})} for k, r in enumerate(rows, start=1)]
+
+
+def patroller_records(rows: Sequence[PatrollerRow]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]
+
+
+def department_records(rows: Sequence[DepartmentRow]) -> list[dict[str, Any]]:
+    return [{**asdict(r), "rank": str(k)} for k, r in enumerate(rows, start=1)]

@@ -7,6 +7,7 @@ Dash puts the same scripts on every page. Two of them the wall never runs:
   (`WALL_COMPONENTS`; tests/unit/test_wall_layout.py keeps the wall to those). Evaluating it took about 0.2 s
   of the page's main thread at start-up on the wall's two-core PC, before any other script.
 - dash_table's loader: no screen of this app has a DataTable.
+- AG Grid's main bundle (1.3 MB): the tables of the other pages are AG Grids; the wall has none.
 Every other page keeps Dash's scripts as they are.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dash import Dash
 from flask import has_request_context, request
 
 WALL_PATH = "/"
-SKIPPED_ON_WALL = ("/dash/deps/polyfill@", "/dash/dash_table/bundle.")
+SKIPPED_ON_WALL = ("/dash/deps/polyfill@", "/dash/dash_table/bundle.", "/dash_ag_grid/dash_ag_grid.")
 # the component types the wall's pages are made of (live wall, drill wall): none is loaded in a chunk of its own
 WALL_COMPONENTS = frozenset({
     "dash_html_components", "dash_core_components.Store", "dash_core_components.Checklist",

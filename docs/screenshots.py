@@ -36,7 +36,8 @@ from simulators.geography import build_district  # noqa: E402
 OUT = Path(__file__).parent / "screenshots"
 PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
          "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader"}
-SLOW = {"leader": 40}  # seconds to wait for a page whose figures take long to load
+SLOW = {"leader": 10}  # seconds to wait for a page whose figures take longer to load
+WHOLE = {"leader"}  # pages that scroll: shot at the top and at the bottom
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
 OPEN_CARD = "cc.selectGrid(cc.territory.grids[Math.floor(cc.territory.grids.length / 2)].code);" \
@@ -101,6 +102,13 @@ def main() -> None:
                         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {
                             "x": 0, "y": 0, "width": right + height / 60, "height": height, "scale": 1}})
                         path.write_bytes(base64.b64decode(shot["data"]))
+                    elif name in WHOLE:  # the top, and scrolled to the bottom (the page's rem is the window's)
+                        driver.save_screenshot(str(path))
+                        driver.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+                        time.sleep(2)
+                        lower = OUT / f"{name}-lower-{width}x{height}.png"
+                        driver.save_screenshot(str(lower))
+                        print(lower)
                     else:
                         driver.save_screenshot(str(path))
                     print(path)

@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import gevent
-from gevent import monkey
-
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from gevent import monkey
 
 from dashboard import assessment as export
 from dashboard import ids
@@ -61,24 +60,31 @@ def register(app: Dash) -> None:
 
     @app.callback(
         Output(ids.LEADER_AREA, "data"),
-        Input({"type": ids.LEADER_SUBAREA_ROW, "code": ALL}, "n_clicks"),
+        Input(ids.LEADER_SUBAREAS, "cellClicked"),
         Input({"type": ids.LEADER_CRUMB, "code": ALL}, "n_clicks"),
+        State(ids.LEADER_AREA, "data"),
         prevent_initial_call=True,
     )
-    def drill(_rows: list[int], _crumbs: list[int]) -> Any:
-        """A click on a sub-area drills into it; a click on the breadcrumb goes back up."""
+    def drill(cell: dict[str, Any] | None, _crumbs: list[int], area: str) -> Any:
+        """A click on a sub-area's row drills into it; a click on the breadcrumb goes back up."""
+        if ctx.triggered_id == ids.LEADER_SUBAREAS:
+            code = (cell or {}).get("rowId")
+            return code if isinstance(code, str) and code and code != area else no_update
         if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0]["value"]:
-            return no_update  # rows and crumbs drawn anew, not clicked
+            return no_update  # crumbs drawn anew, not clicked
         return ctx.triggered_id["code"]
 
     @app.callback(
         Output(ids.LEADER_BREADCRUMB, "children"),
         Output(ids.LEADER_PERIOD_LABEL, "children"),
         Output(ids.LEADER_CARDS, "children"),
-        Output(ids.LEADER_SUBAREAS, "children"),
-        Output(ids.LEADER_PATROLLERS, "children"),
-        Output(ids.LEADER_DEPARTMENTS, "children"),
-        Output(ids.LEADER_GRIDS, "children"),
+        Output(ids.LEADER_SUBAREAS, "rowData"),
+        Output(ids.LEADER_SUBAREA_NOTE, "children"),
+        Output(ids.LEADER_SUBAREA_NOTE, "style"),
+        Output(ids.LEADER_SUBAREAS, "style"),
+        Output(ids.LEADER_PATROLLERS, "rowData"),
+        Output(ids.LEADER_DEPARTMENTS, "rowData"),
+        Output(ids.LEADER_GRIDS, "rowData"),
         Input(ids.LEADER_AREA, "data"),
         Input(ids.LEADER_PERIOD, "value"),
         Input(ids.LEADER_RANGE, "start_date"),
@@ -90,24 +96,27 @@ def register(app: Dash) -> None:
         try:
             period = lp.period_for(kind, now, zone, _day(first), _day(last))
         except ValueError as err:
-            return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 5))
+            return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 8))
         previous = lp.previous_period(kind, period)
         def load() -> tuple[dict[str, AreaEntry], LeaderFigures]:
             with engine.connect() as conn:
                 return area_directory(conn), leader_figures(conn, rules, area, period, previous, now)
 
         directory, figures = off_loop(load)
-        level = directory[area].level
+        lowest = directory[area].level not in CHILD_LEVEL
         label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
             p=lp.period_label(previous, lang))
         return (
             layout.breadcrumb(lp.area_trail(directory, area), lang),
             label,
             layout.kpi_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
-            layout.subarea_table(lp.area_rows(figures.children, directory), lang, lowest=level not in CHILD_LEVEL),
-            layout.patroller_table(lp.patroller_rows(figures.patrollers), lang),
-            layout.department_table(lp.department_rows(figures.departments, taxonomy.departments, lang), lang),
-            layout.grid_table(lp.area_rows(figures.grids, directory, by_score=True), lang),
+            lp.area_records(lp.area_rows(figures.children, directory)),
+            t("lv_no_subareas", lang) if lowest else "",
+            {} if lowest else {"display": "none"},
+            {"display": "none"} if lowest else layout.GRID_STYLE,
+            lp.patroller_records(lp.patroller_rows(figures.patrollers)),
+            lp.department_records(lp.department_rows(figures.departments, taxonomy.departments, lang)),
+            lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
         )
 
     @app.callback(

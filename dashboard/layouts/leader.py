@@ -7,28 +7,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import dash_ag_grid as dag
 import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.leader_presenters import (
-    PERIOD_KINDS,
-    AreaRow,
-    Card,
-    DepartmentRow,
-    PatrollerRow,
-)
+from dashboard.leader_presenters import PERIOD_KINDS, Card
 from feeds.figures import AreaEntry
 
 GROUPS = (("rates", "lv_four_rates"), ("closure", "lv_closure_group"), ("load", "lv_load_group"))
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
-
-
-def _rate_cell(value: str, detail: str) -> html.Td:
-    """A rate with its numerator/denominator under it (and as the tooltip)."""
-    return html.Td(className="num", title=detail, children=[
-        html.Span(value, className="cell-value"), html.Span(detail, className="cell-detail")])
 
 
 def kpi_card(card: Card) -> html.Div:
@@ -69,84 +58,111 @@ def breadcrumb(trail: Sequence[AreaEntry], lang: str) -> list[html.Span | html.B
     return out
 
 
-def _table(head: Sequence[str], body: list[html.Tr], lang: str, colspan: int | None = None) -> html.Table:
-    empty = html.Tr(html.Td(t("lv_none", lang), colSpan=colspan or len(head), className="empty"))
-    return html.Table(className="lv-table", children=[
-        html.Thead(html.Tr([html.Th(h) for h in head])),
-        html.Tbody(body or [empty]),
-    ])
+# ---------------------------------------------------------------------------------------------- tables
+# Each table is one AG Grid fed with rows (dicts from dashboard/leader_presenters.py): thousands of rows stay
+# one component, drawn as they scroll into view. Cells are drawn by the renderers of assets/leader_grid.js.
+
+GRID_THEME = {"function": (
+    "themeQuartz.withParams({backgroundColor: '#0d2347', foregroundColor: '#e6eefc', headerTextColor: '#8fa6c8',"
+    " headerBackgroundColor: '#0d2347', borderColor: 'rgba(143, 166, 200, 0.18)', accentColor: '#38bdf8',"
+    " rowHoverColor: 'rgba(56, 189, 248, 0.15)', oddRowBackgroundColor: 'rgba(4, 13, 31, 0.25)',"
+    " fontFamily: 'inherit', wrapperBorder: false, wrapperBorderRadius: 0, headerFontWeight: 400,"
+    " columnBorder: false})")}
 
 
-def _area_head(lang: str) -> list[str]:
-    return [t(k, lang) for k in ("lv_name", "lv_score", "lv_grade_col", "lv_closure", "lv_on_time_closure",
-                                 "lv_discovery_timeliness", "lv_coverage", "lv_open", "lv_overdue")]
+GRID_STYLE = {"height": "100%", "width": "100%"}
 
 
-def _area_cells(r: AreaRow) -> list[html.Td]:
-    return [
-        html.Td(r.name, className="name"),
-        html.Td(r.score, className="num score"),
-        html.Td(html.Span(r.grade, className=f"grade grade-{r.grade}"), className="grade-cell"),
-        _rate_cell(r.closure, r.closure_detail),
-        _rate_cell(r.on_time_closure, r.on_time_closure_detail),
-        _rate_cell(r.discovery_timeliness, r.discovery_timeliness_detail),
-        _rate_cell(r.coverage, r.coverage_detail),
-        html.Td(f"{r.open:,}", className="num"),
-        html.Td(f"{r.overdue:,}", className="num overdue" if r.overdue else "num"),
-    ]
+def _column(field: str, head: str, kind: str = "num", **more: object) -> dict[str, object]:
+    """A column: "name" (text), "num" (a number, right-aligned), "rate" (a percentage with its
+    numerator/denominator under it), "grade" (a coloured letter), "rank" (a medal for the top three)."""
+    col: dict[str, object] = {"field": field, "headerName": head, "sortable": True, "resizable": True,
+                              "minWidth": 70}
+    if kind == "name":
+        col.update(flex=1.4, minWidth=110, cellClass="name", tooltipField=more.pop("tooltip", field))
+    elif kind == "rate":
+        col.update(flex=1, cellRenderer="Rate", cellRendererParams={"detail": f"{field}_detail"},
+                   tooltipField=f"{field}_detail", cellClass="num", headerClass="num",
+                   comparator={"function": "ccCompareNumbers"})
+    elif kind == "grade":
+        col.update(flex=0.6, cellRenderer="Grade", cellClass="num grade-cell", headerClass="num")
+    elif kind == "rank":
+        col.update(flex=0.55, cellRenderer="Rank", cellClass="num rank", headerClass="num",
+                   comparator={"function": "ccCompareNumbers"})
+    else:
+        col.update(flex=0.8, cellClass="num", headerClass="num", comparator={"function": "ccCompareNumbers"})
+    col.update(more)
+    return col
 
 
-def subarea_table(rows: Sequence[AreaRow], lang: str, lowest: bool = False) -> html.Table | html.P:
+def _area_columns(lang: str) -> list[dict[str, object]]:
+    return [_column("name", t("lv_name", lang), "name", tooltip="code"),
+            _column("score", t("lv_score", lang), cellClass="num score"),
+            _column("grade", t("lv_grade_col", lang), "grade"),
+            _column("closure", t("lv_closure", lang), "rate"),
+            _column("on_time_closure", t("lv_on_time_closure", lang), "rate"),
+            _column("discovery_timeliness", t("lv_discovery_timeliness", lang), "rate"),
+            _column("coverage", t("lv_coverage", lang), "rate"),
+            _column("open", t("lv_open", lang), valueFormatter={"function": "ccThousands(params.value)"}),
+            _column("overdue", t("lv_overdue", lang), valueFormatter={"function": "ccThousands(params.value)"},
+                    cellClassRules={"overdue": "params.value > 0"})]
+
+
+def data_grid(grid_id: str, columns: list[dict[str, object]], lang: str, *, row_id: str,
+              row_class_rules: dict[str, str] | None = None, extra: str = "") -> dag.AgGrid:
+    """One table: its columns fixed, its rows (`rowData`) filled in by a callback."""
+    return dag.AgGrid(
+        id=grid_id, columnDefs=columns, rowData=[], className=f"lv-grid {extra}".strip(),
+        columnSize="responsiveSizeToFit", getRowId=f"params.data.{row_id}",
+        defaultColDef={"wrapHeaderText": True, "autoHeaderHeight": True},
+        dashGridOptions={"theme": GRID_THEME, "suppressCellFocus": True,
+                         "animateRows": False, "tooltipShowDelay": 300, "rowClassRules": row_class_rules or {},
+                         "overlayNoRowsTemplate": f"<span class='lv-grid-empty'>{t('lv_none', lang)}</span>"},
+        style=GRID_STYLE)
+
+
+def subarea_grid(lang: str) -> dag.AgGrid:
     """The areas one level down; a click on a row drills into it."""
-    if lowest:
-        return html.P(t("lv_no_subareas", lang), className="lv-note")
-    body = [html.Tr(_area_cells(r), id={"type": ids.LEADER_SUBAREA_ROW, "code": r.code}, n_clicks=0,
-                    className="drill-row", title=r.code) for r in rows]
-    return _table(_area_head(lang), body, lang)
+    return data_grid(ids.LEADER_SUBAREAS, _area_columns(lang), lang, row_id="code",
+                     row_class_rules={"drill-row": "true"})
 
 
-def grid_table(rows: Sequence[AreaRow], lang: str) -> html.Table:
+def grid_ranking(lang: str) -> dag.AgGrid:
     """Grids by area score, best first, with their grade."""
-    head = [t("lv_rank", lang), *_area_head(lang)]
-    body = [html.Tr([html.Td(str(k), className="num rank"), *_area_cells(r)], className="grid-row")
-            for k, r in enumerate(rows, start=1)]
-    return _table(head, body, lang)
+    return data_grid(ids.LEADER_GRIDS, [_column("rank", t("lv_rank", lang), "rank"), *_area_columns(lang)], lang,
+                     row_id="code")
 
 
-def patroller_table(rows: Sequence[PatrollerRow], lang: str) -> html.Table:
+def patroller_grid(lang: str) -> dag.AgGrid:
     """Patrollers by composite score; the top three highlighted."""
-    head = [t(k, lang) for k in ("lv_rank", "lv_name", "lv_score", "lv_grade_col", "lv_valid_reports",
-                                 "lv_verification", "lv_coverage")]
-    body = [html.Tr(className="patroller-row top-three" if r.top_three else "patroller-row", title=r.id, children=[
-        html.Td(html.Span(r.rank, className="medal") if r.top_three else r.rank, className="num rank"),
-        html.Td(r.name, className="name"),
-        html.Td(r.score, className="num score"),
-        html.Td(html.Span(r.grade, className=f"grade grade-{r.grade}"), className="grade-cell"),
-        _rate_cell(r.valid_reports, r.valid_reports_detail),
-        _rate_cell(r.verification, r.verification_detail),
-        _rate_cell(r.coverage, r.coverage_detail),
-    ]) for r in rows]
-    return _table(head, body, lang)
+    return data_grid(ids.LEADER_PATROLLERS, [
+        _column("rank", t("lv_rank", lang), "rank"),
+        _column("name", t("lv_name", lang), "name", tooltip="id"),
+        _column("score", t("lv_score", lang), cellClass="num score"),
+        _column("grade", t("lv_grade_col", lang), "grade"),
+        _column("valid_reports", t("lv_valid_reports", lang), "rate"),
+        _column("verification", t("lv_verification", lang), "rate"),
+        _column("coverage", t("lv_coverage", lang), "rate"),
+    ], lang, row_id="id", row_class_rules={"top-three": "params.data.top_three"})
 
 
-def department_table(rows: Sequence[DepartmentRow], lang: str) -> html.Table:
-    head = [t(k, lang) for k in ("lv_rank", "lv_department", "lv_on_time_handling", "lv_rework",
-                                 "lv_avg_handling", "lv_holding")]
-    body = [html.Tr(className="department-row", title=r.code, children=[
-        html.Td(str(k), className="num rank"),
-        html.Td(r.name, className="name"),
-        _rate_cell(r.on_time_handling, r.on_time_handling_detail),
-        _rate_cell(r.rework, r.rework_detail),
-        html.Td(r.average_handling, className="num"),
-        html.Td(f"{r.open:,}", className="num"),
-    ]) for k, r in enumerate(rows, start=1)]
-    return _table(head, body, lang)
+def department_grid(lang: str) -> dag.AgGrid:
+    return data_grid(ids.LEADER_DEPARTMENTS, [
+        _column("rank", t("lv_rank", lang), "rank"),
+        _column("name", t("lv_department", lang), "name", tooltip="code"),
+        _column("on_time_handling", t("lv_on_time_handling", lang), "rate"),
+        _column("rework", t("lv_rework", lang), "rate"),
+        _column("average_handling", t("lv_avg_handling", lang), flex=1),
+        _column("open", t("lv_holding", lang)),
+    ], lang, row_id="code")
 
 
-def _panel(title: str, body_id: str, extra: str = "") -> html.Section:
+def _panel(title: str, body: object, extra: str = "", note_id: str | None = None) -> html.Section:
+    """A titled panel around a table (and a note shown in its place when there is no table, e.g. below the
+    grids)."""
+    notes = [html.P(id=note_id, className="lv-note", style={"display": "none"})] if note_id else []
     return html.Section(className=f"lv-panel {extra}".strip(), children=[
-        html.H2(title), dcc.Loading(html.Div(id=body_id, className="lv-panel-body"), type="dot",
-                                    color="#38bdf8", delay_show=300)])
+        html.H2(title), *notes, html.Div(body, className="lv-panel-body")])
 
 
 def _graph(graph_id: str) -> dcc.Graph:
@@ -197,7 +213,7 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
         dcc.Loading(html.Div(id=ids.LEADER_CARDS, className="lv-cards"), type="dot", color="#38bdf8",
                     delay_show=300),
         html.Div(className="lv-row lv-row-2", children=[
-            _panel(t("lv_subareas", lang), ids.LEADER_SUBAREAS, "lv-subareas"),
+            _panel(t("lv_subareas", lang), subarea_grid(lang), "lv-subareas", note_id=ids.LEADER_SUBAREA_NOTE),
             html.Section(className="lv-panel lv-trends", children=[
                 html.H2(t("lv_trends", lang)),
                 _graph(ids.LEADER_TREND_RATES),
@@ -205,8 +221,10 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
             ]),
         ]),
         html.Div(className="lv-row lv-row-3", children=[
-            _panel(t("lv_patrollers", lang), ids.LEADER_PATROLLERS, "lv-patrollers"),
-            _panel(t("lv_departments", lang), ids.LEADER_DEPARTMENTS, "lv-departments"),
-            _panel(t("lv_grids", lang), ids.LEADER_GRIDS, "lv-grids"),
+            _panel(t("lv_patrollers", lang), patroller_grid(lang), "lv-patrollers"),
+            _panel(t("lv_departments", lang), department_grid(lang), "lv-departments"),
+        ]),
+        html.Div(className="lv-row lv-row-4", children=[
+            _panel(t("lv_grids", lang), grid_ranking(lang), "lv-grids"),
         ]),
     ])

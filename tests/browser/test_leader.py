@@ -45,8 +45,8 @@ def _value(driver, key) -> str:
 
 def _drill_into_first_row(driver, depth: int) -> None:
     name = wait_until(lambda: driver.execute_script(
-        "const row = document.querySelector('.drill-row'); if (!row) return null;"
-        "row.click(); return row.querySelector('.name').innerText;"), 60, "a sub-area row to click")
+        "const cell = document.querySelector('#leader-subareas .drill-row .ag-cell.name'); if (!cell) return null;"
+        "cell.click(); return cell.innerText;"), 60, "a sub-area row to click")
     wait_until(lambda: len(_crumbs(driver)) == depth and name in _crumbs(driver)[-1], 60, f"the drill into {name}")
 
 
@@ -56,7 +56,7 @@ def test_the_cards_show_figures_with_their_counts(leader):
     detail = leader.find_element(By.CSS_SELECTOR, "#lv-kpi-discovery_accuracy .lv-kpi-detail").text
     numerator, denominator = (int(x.replace(",", "")) for x in detail.split("/"))
     assert 0 < numerator <= denominator
-    assert leader.find_elements(By.CSS_SELECTOR, ".patroller-row.top-three")
+    assert leader.find_elements(By.CSS_SELECTOR, "#leader-patrollers .ag-row.top-three")
     wait_until(lambda: leader.find_elements(By.CSS_SELECTOR, "#leader-trend-rates .scatterlayer .trace"), 60,
                "the trend chart")
 
@@ -66,7 +66,8 @@ def test_drill_down_from_the_district_to_a_grid_and_back(leader):
     district = _crumbs(leader)[0]
     for depth in (2, 3, 4):  # street, community, grid
         _drill_into_first_row(leader, depth)
-    wait_until(lambda: leader.find_elements(By.CSS_SELECTOR, "#leader-subareas .lv-note"), 60, "the grid level")
+    wait_until(lambda: leader.find_element(By.ID, "leader-subarea-note").is_displayed(), 60, "the grid level")
+    assert not leader.find_element(By.ID, "leader-subareas").is_displayed()
     assert _crumbs(leader)[-1].startswith("网格")
     leader.find_elements(By.CSS_SELECTOR, ".lv-breadcrumb button.crumb")[0].click()
     wait_until(lambda: _crumbs(leader) == [district], 60, "back at the district")

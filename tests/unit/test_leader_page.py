@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from dashboard import ids
 from dashboard import leader_presenters as lp
 from dashboard.assessment import Table, to_csv, to_xlsx
-from dashboard.layouts.leader import breadcrumb, department_table, kpi_panel, leader_page, patroller_table, \
-    subarea_table
+from dashboard.layouts.leader import breadcrumb, kpi_panel, leader_page
 from feeds.figures import AreaEntry
 from feeds.kpis import NO_RATE, AreaFigures, DepartmentFigures, Mean, Patroller, PatrollerFigures, Period, Rate, \
     Ranked, Verification
@@ -153,13 +152,12 @@ def test_subarea_rows_drill_by_code_and_grids_rank_by_score():
              "G2": figures(closure=Rate(2, 2), on_time_closure=Rate(2, 2), case_count_score=100.0)}
     rows = lp.area_rows(table, DIRECTORY)
     assert [r.code for r in rows] == ["G1", "G2"]
-    tree = subarea_table(rows, "zh")
-    clickable = [c for c in walk(tree) if isinstance(getattr(c, "id", None), dict)]
-    assert [c.id for c in clickable] == [{"type": ids.LEADER_SUBAREA_ROW, "code": "G1"},
-                                         {"type": ids.LEADER_SUBAREA_ROW, "code": "G2"}]
+    records = lp.area_records(rows)
+    assert [(r["code"], r["closure"], r["closure_detail"], r["open"]) for r in records] == [
+        ("G1", "50.0%", "1/2", 3), ("G2", "100.0%", "2/2", 0)]  # a row's id is its code: a click drills into it
     ranked = lp.area_rows(table, DIRECTORY, by_score=True)
     assert [(r.code, r.score, r.grade) for r in ranked] == [("G2", "100.0", "A"), ("G1", "58.9", "D")]  # (18 + 15 + 20) / 90%
-    assert "网格是最小一级" in _texts(subarea_table([], "zh", lowest=True))
+    assert [(r["rank"], r["code"]) for r in lp.area_records(ranked, ranked=True)] == [("1", "G2"), ("2", "G1")]
 
 
 def test_patroller_ranking_highlights_the_top_three_and_leaves_the_unscored_unranked():
@@ -174,10 +172,9 @@ def test_patroller_ranking_highlights_the_top_three_and_leaves_the_unscored_unra
     rows = lp.patroller_rows(ranked)
     assert [(r.rank, r.score, r.grade) for r in rows] == [("1", "100.0", "A"), ("2", "50.0", "D"), ("4", "0.0", "E"),
                                                            ("—", "—", "—")]
-    tree = patroller_table(rows, "zh")
-    top = with_class(tree, "top-three")
-    assert [t.title for t in top] == ["P1", "P2"]
-    assert "1/2" in _texts(tree) and "0/0" in _texts(tree)
+    records = lp.patroller_records(rows)
+    assert [r["id"] for r in records if r["top_three"]] == ["P1", "P2"]
+    assert records[1]["valid_reports_detail"] == "1/2" and records[3]["valid_reports_detail"] == "0/0"
 
 
 def test_departments_by_on_time_handling_with_a_dash_when_nothing_was_due():
@@ -189,7 +186,30 @@ def test_departments_by_on_time_handling_with_a_dash_when_nothing_was_due():
     assert rows[0].average_handling == "2.5 小时" and rows[1].average_handling == "—"
     assert lp.department_rows({"water": DepartmentFigures(NO_RATE, NO_RATE, Mean(0, 0), 0)}, {}, "en")[0].name \
         == "Water"
-    assert "66.7%" in _texts(department_table(rows, "zh"))
+    assert [(r["rank"], r["code"]) for r in lp.department_records(rows)] == [("1", "urban_mgmt"), ("2", "water")]
+
+
+def test_every_table_of_the_page_is_one_grid_whose_columns_the_rows_fill():
+    """Four AG Grids (sub-areas, patrollers, departments, grids): each column's field, and the numerator /
+    denominator field its rate cells show, is in the rows the callback gives it."""
+    import dash_ag_grid as dag
+
+    page = leader_page("临湾区", "D", [date(2026, 11, 1)])
+    grids = {c.id: c for c in walk(page) if isinstance(c, dag.AgGrid)}
+    assert set(grids) == {ids.LEADER_SUBAREAS, ids.LEADER_PATROLLERS, ids.LEADER_DEPARTMENTS, ids.LEADER_GRIDS}
+    area = lp.area_records(lp.area_rows({"G1": figures()}, DIRECTORY), ranked=True)[0]
+    person = lp.patroller_records(lp.patroller_rows([Ranked(None, Patroller("P1", "甲", frozenset(), frozenset()),
+                                                            PatrollerFigures(NO_RATE, NO_RATE, Verification(
+                                                                NO_RATE, NO_RATE), NO_RATE), False)]))[0]
+    department = lp.department_records(lp.department_rows({"water": DepartmentFigures(NO_RATE, NO_RATE, Mean(0, 0),
+                                                                                         0)}, {}, "zh"))[0]
+    for grid_id, row in ((ids.LEADER_SUBAREAS, area), (ids.LEADER_GRIDS, area), (ids.LEADER_PATROLLERS, person),
+                         (ids.LEADER_DEPARTMENTS, department)):
+        for col in grids[grid_id].columnDefs:
+            assert col["field"] in row, (grid_id, col["field"])
+            detail = col.get("cellRendererParams", {}).get("detail")
+            assert detail is None or detail in row, (grid_id, detail)
+        assert grids[grid_id].getRowId.removeprefix("params.data.") in row
 
 
 def test_the_page_shell_in_both_languages():
