@@ -914,8 +914,8 @@ def _handling_span(case: CaseFacts, period: Period, now: datetime) -> tuple[Step
     if case.dispatched_at is None:
         return None
     last = last_handling(case, period.as_of(now))
-    if last is None or last.ended_at is None or last.ended_at not in period:
-        return None
+    if last is None or last.ended_at is None or last.ended_at not in period or last.ended_at < case.dispatched_at:
+        return None  # handled only before its first dispatch (self-handled, reworked, then sent back): no span
     return last, (last.ended_at - case.dispatched_at) // _US
 
 

@@ -8,8 +8,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(probe: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll probe() until it returns something truthy; return it, or fail after timeout seconds."""
+def wait_until(probe: Callable[[], T], timeout: float = 10.0, what: str = "condition", interval: float = 0.01) -> T:
+    """Poll probe() every `interval` s until it returns something truthy; return it, or fail after timeout
+    seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -17,4 +18,4 @@ def wait_until(probe: Callable[[], T], timeout: float = 10.0, what: str = "condi
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(interval)

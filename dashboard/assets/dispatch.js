@@ -114,6 +114,49 @@
   }
   cc.dispatch.onDelta = onDelta;  // for tests that inject deltas
 
+  /* ---- the queue: drawn here from its records (one Dash store, not a component per cell), as plain
+     text; the selected row kept selected across redraws ---- */
+  function cell(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined && text !== null) el.textContent = text;
+    return el;
+  }
+  function drawQueue(data) {
+    var box = document.getElementById("dispatch-queue");
+    if (!box || !data) return window.dash_clientside ? window.dash_clientside.no_update : null;
+    var table = cell("table", "queue-table"), head = cell("tr"), body = cell("tbody");
+    data.head.forEach(function (h) { head.appendChild(cell("th", null, h)); });
+    table.appendChild(cell("thead")).appendChild(head);
+    if (!data.rows.length) {
+      var empty = cell("td", "queue-empty", data.empty);
+      empty.colSpan = data.head.length;
+      body.appendChild(cell("tr")).appendChild(empty);
+    }
+    var chosen = desk.selectedCase || data.selected || currentCase();
+    data.rows.forEach(function (r) {
+      var tr = cell("tr", "queue-row row-" + r.light + (r.urgent ? " urgent" : "") + (r.id === chosen ? " selected" : ""));
+      tr.setAttribute("data-case", r.id);
+      tr.appendChild(cell("td", "cell-clock lit lit-" + r.light, r.clock));
+      var what = cell("td", "cell-case");
+      what.appendChild(cell("b", null, r.category));
+      if (r.urgent) what.appendChild(cell("span", "tag tag-urgent", data.urgent));
+      what.appendChild(cell("div", "case-text-line", r.text));
+      tr.appendChild(what);
+      tr.appendChild(cell("td", "cell-grid", r.grid));
+      tr.appendChild(cell("td", "cell-state", r.state));
+      tr.appendChild(cell("td", "cell-department", r.department));
+      tr.appendChild(cell("td", "cell-source", r.source));
+      tr.appendChild(cell("td", "cell-reported", r.reported));
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    box.replaceChildren(table);
+    desk.drawn = (desk.drawn || 0) + 1;
+    return desk.drawn;
+  }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { dispatch: { drawQueue: drawQueue } });
+
   /* ---- selection: click a row, or ↑/↓ ---- */
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#dispatch-queue tr[data-case]")); }
   function select(row) {

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy.engine import Connection, Engine
 
@@ -23,8 +23,8 @@ from dashboard.layouts.dispatch import (
     focus_viewport,
     no_case,
     queue_dots,
+    queue_records,
     queue_summary,
-    queue_table,
 )
 from feeds.calendar import WorkingCalendar
 from feeds.casefile import actor_names, case_file, ended_case_views, grid_names, open_case_views
@@ -54,8 +54,11 @@ def _now_ms() -> int:
 
 
 def register(app: Dash, source: CaseSource) -> None:
+    app.clientside_callback(ClientsideFunction(namespace="dispatch", function_name="drawQueue"),
+                            Output(ids.DISPATCH_QUEUE_DRAWN, "data"), Input(ids.DISPATCH_QUEUE_ROWS, "data"))
+
     @app.callback(
-        Output(ids.DISPATCH_QUEUE, "children"),
+        Output(ids.DISPATCH_QUEUE_ROWS, "data"),
         Output(ids.DISPATCH_SUMMARY, "children"),
         Output(ids.DISPATCH_QUEUE_DOTS, "data"),
         Input(ids.DISPATCH_SEARCH, "value"),
@@ -85,7 +88,7 @@ def register(app: Dash, source: CaseSource) -> None:
         chosen = QueueFilter.of(None if ended else states, categories, grids, sources,
                                 "overdue" in flags and not ended, "urgent" in flags, search)
         cases = select_cases(views, chosen, now_ms, names)
-        return (queue_table(cases, now_ms, lang, names, source.timezone, selected),
+        return (queue_records(cases, now_ms, lang, names, source.timezone, selected=selected),
                 queue_summary(cases, now_ms, lang), queue_dots(cases, now_ms))
 
     @app.callback(

@@ -25,7 +25,7 @@ from feeds.casefile import OPEN_STATES, CaseFile, ReportLink
 from feeds.cases import LEVELS
 from feeds.categories import CHANNELS, labels
 
-QUEUE_LIMIT = 80  # rows drawn at once (the worst first); the filters and the search narrow the rest
+QUEUE_LIMIT = 500  # rows drawn at once (the worst first); the filters and the search narrow the rest
 FOCUS_ZOOM = 17
 REFRESH_MS = 30_000  # countdowns are in minutes; lights and order move with time
 LIGHT_COLOURS = {"red": "#ef4444", "yellow": "#f59e0b", "green": "#22c55e", None: "#8fa6c8"}
@@ -115,43 +115,27 @@ def clock_text(view: Mapping[str, Any], now_ms: int, lang: str, zone: ZoneInfo) 
     return countdown(view, now_ms, lang) or coded("state", view["state"], lang)
 
 
-def queue_row(view: Mapping[str, Any], now_ms: int, lang: str, names: Names, zone: ZoneInfo,
-              selected: str | None) -> html.Tr:
-    """One case, with as few components as will do: the page holds up to QUEUE_LIMIT of them, and the
-    browser's cost of every update grows with the number of components on the page."""
-    lit = light(view, now_ms) or "none"
-    classes = ["queue-row", f"row-{lit}", *(["urgent"] if view.get("urgent") else []),
-               *(["selected"] if view["id"] == selected else [])]
-    what: list[Any] = [html.B(names.categories.get(view["category"], view["category"]))]
-    if view.get("urgent"):
-        what.append(html.Span(t("urgent", lang), className="tag tag-urgent"))
-    what.append(html.Div(view.get("text") or "", className="case-text-line"))
-    grid = view.get("grid")
-    return html.Tr(className=" ".join(classes), **{"data-case": view["id"]}, children=[
-        html.Td(clock_text(view, now_ms, lang, zone), className=f"cell-clock lit lit-{lit}"),
-        html.Td(what, className="cell-case"),
-        html.Td(names.grids.get(grid or "", grid or "—"), className="cell-grid"),
-        html.Td(coded("state", view["state"], lang), className="cell-state"),
-        html.Td(names.departments.get(view.get("department") or "", view.get("department") or "—"),
-                className="cell-department"),
-        html.Td(channel_label(view.get("channel"), lang), className="cell-source"),
-        html.Td(_stamp(view["reported"], zone), className="cell-reported"),
-    ])
-
-
-def queue_table(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, names: Names,
-                timezone: str = "Asia/Shanghai", selected: str | None = None, limit: int = QUEUE_LIMIT) -> html.Table:
-    """The queue as a table, in the order given (casequeue.select_cases), at most `limit` rows."""
+def queue_records(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, names: Names,
+                  timezone: str = "Asia/Shanghai", limit: int = QUEUE_LIMIT, selected: str | None = None) -> dict[str, Any]:
+    """The queue as data, in the order given (casequeue.select_cases), at most `limit` rows: the column
+    heads, one record of display text per case, and what an empty queue says. The page draws it as one
+    table (assets/dispatch.js, `dash_clientside.dispatch.drawQueue`): hundreds of rows cost Dash one component, and every
+    field stays text (it is set as textContent, never parsed as HTML)."""
     zone = ZoneInfo(timezone)
-    head = [t(k, lang) for k in ("dq_sla", "dq_case", "dq_grid", "dq_state", "dq_department", "dq_source",
-                                 "dq_reported")]
-    rows = [queue_row(v, now_ms, lang, names, zone, selected) for v in cases[:limit]]
-    if not rows:
-        rows = [html.Tr(html.Td(t("dq_none", lang), colSpan=len(head), className="queue-empty"))]
-    return html.Table(className="queue-table", children=[
-        html.Thead(html.Tr([html.Th(h) for h in head])),
-        html.Tbody(rows),
-    ])
+    rows = []
+    for view in cases[:limit]:
+        grid, department = view.get("grid") or "", view.get("department") or ""
+        rows.append({
+            "id": view["id"], "light": light(view, now_ms) or "none", "urgent": bool(view.get("urgent")),
+            "clock": clock_text(view, now_ms, lang, zone),
+            "category": names.categories.get(view["category"], view["category"]), "text": view.get("text") or "",
+            "grid": names.grids.get(grid, grid or "—"), "state": coded("state", view["state"], lang),
+            "department": names.departments.get(department, department or "—"),
+            "source": channel_label(view.get("channel"), lang), "reported": _stamp(view["reported"], zone),
+        })
+    return {"head": [t(k, lang) for k in ("dq_sla", "dq_case", "dq_grid", "dq_state", "dq_department", "dq_source",
+                                          "dq_reported")],
+            "rows": rows, "empty": t("dq_none", lang), "urgent": t("urgent", lang), "selected": selected}
 
 
 def queue_summary(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, limit: int = QUEUE_LIMIT) -> list[Any]:
@@ -292,7 +276,9 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
             html.Section(className="dispatch-queue", children=[
                 filter_bar(names, lang),
                 html.Div(id=ids.DISPATCH_SUMMARY, className="queue-summary"),
-                html.Div(id=ids.DISPATCH_QUEUE, className="queue-scroll"),
+                dcc.Store(id=ids.DISPATCH_QUEUE_ROWS),
+                dcc.Store(id=ids.DISPATCH_QUEUE_DRAWN),
+                html.Div(id=ids.DISPATCH_QUEUE, className="queue-scroll"),  # drawn by dash_clientside.dispatch.drawQueue
             ]),
             html.Section(className="dispatch-case", children=[
                 html.Div(console_map(layers, tile_url), className="dispatch-map-frame"),

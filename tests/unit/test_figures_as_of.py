@@ -184,3 +184,14 @@ def test_a_rework_handled_next_month_leaves_the_months_handling_figures_alone() 
     assert departments_of(by_holder(duty_tallies(RULES, clock, [c], NOVEMBER, LATER))) == at_end
     assert at_end["urban_mgmt"].average_handling_hours.count == 1 and at_end["urban_mgmt"].rework == Rate(1, 1)
     assert tally(RULES, clock, [c], NOVEMBER, LATER)["handled"] == 1
+
+
+def test_a_case_handled_only_before_its_first_dispatch_has_no_handling_time() -> None:
+    """Self-handled on the spot, the check fails, handled again, sent back and only then dispatched: no
+    handling came after a dispatch, so it adds nothing to the average (it once added a negative time)."""
+    c = case([ev("self_handle", at(0, 9, 5), by="P0001"), ev("check_fail", at(0, 9, 30), by="P0001"),
+              ev("handle", at(0, 10), by="P0001"), ev("check_fail", at(0, 10, 30), by="P0001"),
+              ev("send_back", at(0, 11)), ev("dispatch", at(0, 13), department="urban_mgmt")], reported=at(0, 9))
+    clock = clock_for(RULES.calendar, [c], LATER)
+    counts = tally(RULES, clock, [c], NOVEMBER, LATER)
+    assert (counts["handled"], counts["handling_us"]) == (0, 0)
