@@ -12,8 +12,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import plotly.graph_objects as go
-
 from dashboard.i18n import t
 from feeds.figures import AreaEntry
 from feeds.kpis import AreaFigures, DepartmentFigures, Mean, Period, Ranked, Rate, Score
@@ -320,56 +318,26 @@ TREND_RATES: tuple[tuple[str, str, str], ...] = (
     ("closure", "lv_closure", "#34d399"),
     ("on_time_closure", "lv_on_time_closure", "#fb923c"),
 )
-CHART_FONT = "Noto Sans CJK SC, Noto Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, sans-serif"
+LOAD_SERIES = (("open", "lv_open", "#2b6cb0"), ("overdue", "lv_overdue", "#ef4444"))
 
 
-def _chart_layout(title: str, font_px: float, y_title: str, y_range: list[float] | None) -> dict[str, Any]:
-    return {
-        "template": "plotly_dark",
-        "title": {"text": title, "font": {"size": font_px * 1.15, "color": "#38bdf8"}, "x": 0.01},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"family": CHART_FONT, "size": font_px, "color": "#e6eefc"},
-        "margin": {"l": font_px * 4, "r": font_px, "t": font_px * 3, "b": font_px * 2.5},
-        "legend": {"orientation": "h", "y": -0.16, "x": 0, "font": {"size": font_px * 0.9}},
-        "hovermode": "x unified",
-        "xaxis": {"gridcolor": "#1b3f73", "tickformat": "%m-%d"},
-        "yaxis": {"gridcolor": "#1b3f73", "title": {"text": y_title}, "rangemode": "tozero",
-                  **({"range": y_range} if y_range else {})},
-    }
-
-
-def chart_font_px(viewport_height: int | None) -> float:
-    """Chart text at 0.8 rem, the page's rem being 1/60 of the window's height (1080p: 14.4 px)."""
-    return (viewport_height or 1080) / 60 * 0.8
-
-
-def rate_trend(series: Sequence[tuple[date, AreaFigures]], lang: str, font_px: float = 14) -> go.Figure:
-    """The four rates, closure and on-time closure per day; a day with nothing due has a gap, not a 0."""
-    days = [d.isoformat() for d, _ in series]
-    fig = go.Figure()
+def trend_data(series: Sequence[tuple[date, AreaFigures]], lang: str) -> dict[str, Any]:
+    """The 30-day trends as data for the page's charts (drawn in the browser, assets/leader.js): per
+    day, the four rates, closure and on-time closure in percent with their numerator/denominator (None where
+    nothing was due: a gap in the line, never 0), and the open and overdue cases at the day's end."""
+    rates = []
     for key, label, colour in TREND_RATES:
-        rates = [_rate_of(f, key) for _, f in series]
-        fig.add_trace(go.Scatter(
-            x=days, y=[None if r.percent is None else round(r.percent, 1) for r in rates], name=t(label, lang),
-            mode="lines+markers", line={"color": colour, "width": 2.5}, marker={"size": 5}, connectgaps=False,
-            customdata=[fraction_text(r) for r in rates],
-            hovertemplate="%{y:.1f}% (%{customdata})<extra>" + t(label, lang) + "</extra>"))
-    fig.update_layout(**_chart_layout(t("lv_trend_rates", lang), font_px, "%", [0, 105]))
-    return fig
-
-
-def load_trend(series: Sequence[tuple[date, AreaFigures]], lang: str, font_px: float = 14) -> go.Figure:
-    """Open and overdue cases at the end of each day."""
-    days = [d.isoformat() for d, _ in series]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=days, y=[f.open for _, f in series], name=t("lv_open", lang),
-                         marker={"color": "#2b6cb0"}))
-    fig.add_trace(go.Bar(x=days, y=[f.overdue for _, f in series], name=t("lv_overdue", lang),
-                         marker={"color": "#ef4444"}))
-    fig.update_layout(barmode="overlay", **_chart_layout(t("lv_trend_load", lang), font_px, t("lv_cases", lang),
-                                                         None))
-    return fig
+        values = [_rate_of(f, key) for _, f in series]
+        rates.append({"label": t(label, lang), "colour": colour,
+                      "values": [None if r.percent is None else round(r.percent, 1) for r in values],
+                      "details": [fraction_text(r) for r in values]})
+    return {
+        "days": [d.isoformat() for d, _ in series],
+        "rates": {"title": t("lv_trend_rates", lang), "series": rates},
+        "load": {"title": t("lv_trend_load", lang), "unit": t("lv_cases", lang),
+                 "series": [{"label": t(label, lang), "colour": colour, "values": [getattr(f, key) for _, f in series]}
+                            for key, label, colour in LOAD_SERIES]},
+    }
 
 
 def recent_months(now: datetime, zone: ZoneInfo, count: int = 12) -> list[date]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import gevent
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, no_update
 from gevent import monkey
 
 from dashboard import assessment as export
@@ -51,8 +51,8 @@ def register(app: Dash) -> None:
     rules = KpiRules(taxonomy, settings.working_calendar())
     zone = rules.calendar.zone
 
-    app.clientside_callback("function(lang) { return window.innerHeight; }",
-                            Output(ids.LEADER_VIEWPORT, "data"), Input(ids.LEADER_LANG, "data"))
+    app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawTrends"),
+                            Output(ids.LEADER_TRENDS_DRAWN, "data"), Input(ids.LEADER_TRENDS, "data"))
 
     @app.callback(Output(ids.LEADER_RANGE, "style"), Input(ids.LEADER_PERIOD, "value"))
     def custom_range(kind: str) -> dict[str, str]:
@@ -119,24 +119,15 @@ def register(app: Dash) -> None:
             lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
         )
 
-    @app.callback(
-        Output(ids.LEADER_TREND_RATES, "figure"),
-        Output(ids.LEADER_TREND_LOAD, "figure"),
-        Input(ids.LEADER_AREA, "data"),
-        Input(ids.LEADER_VIEWPORT, "data"),
-        State(ids.LEADER_LANG, "data"),
-        prevent_initial_call=True,  # the window's height, written once the page is up, starts it
-    )
-    def trends(area: str, viewport: int | None, lang: str) -> tuple[Any, Any]:
+    @app.callback(Output(ids.LEADER_TRENDS, "data"), Input(ids.LEADER_AREA, "data"), State(ids.LEADER_LANG, "data"))
+    def trends(area: str, lang: str) -> dict[str, Any]:
         now = datetime.now(UTC)
         days = lp.trend_days(now, zone)
         def load() -> list[tuple[date, AreaFigures]]:
             with engine.connect() as conn:
                 return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
 
-        series = off_loop(load)
-        font_px = lp.chart_font_px(viewport)
-        return lp.rate_trend(series, lang, font_px), lp.load_trend(series, lang, font_px)
+        return lp.trend_data(off_loop(load), lang)
 
     @app.callback(
         Output(ids.LEADER_DOWNLOAD, "data"),

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 
 import dash_ag_grid as dag
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard import ids
@@ -17,7 +16,6 @@ from dashboard.leader_presenters import PERIOD_KINDS, Card
 from feeds.figures import AreaEntry
 
 GROUPS = (("rates", "lv_four_rates"), ("closure", "lv_closure_group"), ("load", "lv_load_group"))
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def kpi_card(card: Card) -> html.Div:
@@ -60,7 +58,7 @@ def breadcrumb(trail: Sequence[AreaEntry], lang: str) -> list[html.Span | html.B
 
 # ---------------------------------------------------------------------------------------------- tables
 # Each table is one AG Grid fed with rows (dicts from dashboard/leader_presenters.py): thousands of rows stay
-# one component, drawn as they scroll into view. Cells are drawn by the renderers of assets/leader_grid.js.
+# one component, drawn as they scroll into view. Cells are drawn by the renderers of assets/leader.js.
 
 GRID_THEME = {"function": (
     "themeQuartz.withParams({backgroundColor: '#0d2347', foregroundColor: '#e6eefc', headerTextColor: '#8fa6c8',"
@@ -165,11 +163,9 @@ def _panel(title: str, body: object, extra: str = "", note_id: str | None = None
         html.H2(title), *notes, html.Div(body, className="lv-panel-body")])
 
 
-def _graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=go.Figure(layout={"template": "plotly_dark",
-                                                           "paper_bgcolor": "rgba(0,0,0,0)",
-                                                           "plot_bgcolor": "rgba(0,0,0,0)"}),
-                     config=GRAPH_CONFIG, className="lv-graph")
+def _chart(chart_id: str) -> html.Div:
+    """A trend chart: an SVG drawn in the browser from the trends' data (assets/leader.js)."""
+    return html.Div(id=chart_id, className="lv-chart")
 
 
 def leader_page(district_name: str | None, district: str, months: Sequence[date], lang: str = "zh") -> html.Div:
@@ -180,7 +176,8 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
     return html.Div(id=ids.LEADER, className=f"leader lang-{lang}", children=[
         dcc.Store(id=ids.LEADER_LANG, data=lang),
         dcc.Store(id=ids.LEADER_AREA, data=district),
-        dcc.Store(id=ids.LEADER_VIEWPORT),
+        dcc.Store(id=ids.LEADER_TRENDS),
+        dcc.Store(id=ids.LEADER_TRENDS_DRAWN),
         dcc.Download(id=ids.LEADER_DOWNLOAD),
         html.Header(className="lv-bar", children=[
             html.Div(className="lv-title", children=[
@@ -216,8 +213,8 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
             _panel(t("lv_subareas", lang), subarea_grid(lang), "lv-subareas", note_id=ids.LEADER_SUBAREA_NOTE),
             html.Section(className="lv-panel lv-trends", children=[
                 html.H2(t("lv_trends", lang)),
-                _graph(ids.LEADER_TREND_RATES),
-                _graph(ids.LEADER_TREND_LOAD),
+                _chart(ids.LEADER_TREND_RATES),
+                _chart(ids.LEADER_TREND_LOAD),
             ]),
         ]),
         html.Div(className="lv-row lv-row-3", children=[

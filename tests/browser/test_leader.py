@@ -57,7 +57,7 @@ def test_the_cards_show_figures_with_their_counts(leader):
     numerator, denominator = (int(x.replace(",", "")) for x in detail.split("/"))
     assert 0 < numerator <= denominator
     assert leader.find_elements(By.CSS_SELECTOR, "#leader-patrollers .ag-row.top-three")
-    wait_until(lambda: leader.find_elements(By.CSS_SELECTOR, "#leader-trend-rates .scatterlayer .trace"), 60,
+    wait_until(lambda: leader.find_elements(By.CSS_SELECTOR, "#leader-trend-rates svg path.series"), 60,
                "the trend chart")
 
 

@@ -15,8 +15,18 @@ from dashboard import leader_presenters as lp
 from dashboard.assessment import Table, to_csv, to_xlsx
 from dashboard.layouts.leader import breadcrumb, kpi_panel, leader_page
 from feeds.figures import AreaEntry
-from feeds.kpis import NO_RATE, AreaFigures, DepartmentFigures, Mean, Patroller, PatrollerFigures, Period, Rate, \
-    Ranked, Verification
+from feeds.kpis import (
+    NO_RATE,
+    AreaFigures,
+    DepartmentFigures,
+    Mean,
+    Patroller,
+    PatrollerFigures,
+    Period,
+    Ranked,
+    Rate,
+    Verification,
+)
 from tests.components import walk, with_class
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -225,13 +235,12 @@ def test_the_page_shell_in_both_languages():
 
 def test_trend_charts_leave_a_gap_where_nothing_was_due():
     series = [(date(2026, 11, 17), figures(closure=Rate(1, 2), open=4)), (date(2026, 11, 18), figures(open=5))]
-    fig = lp.rate_trend(series, "zh", 20)
-    closure = next(tr for tr in fig.data if tr.name == "结案率")
-    assert list(closure.y) == [50.0, None] and list(closure.customdata) == ["1/2", "0/0"]
-    assert fig.layout.font.size == 20 and fig.layout.template.layout.paper_bgcolor is not None
-    load = lp.load_trend(series, "en")
-    assert [list(tr.y) for tr in load.data] == [[4, 5], [0, 0]]
-    assert lp.chart_font_px(2160) == pytest.approx(28.8)
+    data = lp.trend_data(series, "zh")
+    assert data["days"] == ["2026-11-17", "2026-11-18"] and data["rates"]["title"] == "四率与结案率(%)"
+    closure = next(s for s in data["rates"]["series"] if s["label"] == "结案率")
+    assert closure["values"] == [50.0, None] and closure["details"] == ["1/2", "0/0"]
+    load = lp.trend_data(series, "en")["load"]
+    assert [(s["label"], s["values"]) for s in load["series"]] == [("Open cases", [4, 5]), ("Overdue cases", [0, 0])]
 
 
 # ---------------------------------------------------------------------------------------------- export
