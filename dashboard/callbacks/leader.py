@@ -119,15 +119,21 @@ def register(app: Dash) -> None:
             lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
         )
 
-    @app.callback(Output(ids.LEADER_TRENDS, "data"), Input(ids.LEADER_AREA, "data"), State(ids.LEADER_LANG, "data"))
-    def trends(area: str, lang: str) -> dict[str, Any]:
+    @app.callback(Output(ids.LEADER_TRENDS, "data"),
+                  Input(ids.LEADER_BREADCRUMB, "children"),  # after the figures: they are what is read first
+                  State(ids.LEADER_AREA, "data"), State(ids.LEADER_TRENDS, "data"), State(ids.LEADER_LANG, "data"))
+    def trends(_crumbs: Any, area: str, shown: dict[str, Any] | None, lang: str) -> Any:
+        """The area's 30-day trends, once its figures are on screen (the two loads do not share the server's
+        cores), and not again for another period of the same area on the same day."""
         now = datetime.now(UTC)
         days = lp.trend_days(now, zone)
+        if shown and shown.get("area") == area and shown.get("days", [None])[-1] == days[-1].isoformat():
+            return no_update
         def load() -> list[tuple[date, AreaFigures]]:
             with engine.connect() as conn:
                 return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
 
-        return lp.trend_data(off_loop(load), lang)
+        return {**lp.trend_data(off_loop(load), lang), "area": area}
 
     @app.callback(
         Output(ids.LEADER_DOWNLOAD, "data"),
