@@ -53,6 +53,7 @@ window.__longTasks = [];
 new PerformanceObserver((list) => { for (const e of list.getEntries()) {
   window.__longTasks.push([e.startTime, e.duration]); } }).observe({type: 'longtask', buffered: true});
 """
+# no callback requested, waiting or running, and no component marked loading
 SETTLED = """
 const s = window.store && window.store.getState();
 if (!s || !s.callbacks) { return false; }
@@ -60,6 +61,7 @@ const c = s.callbacks;
 return ['requested', 'prioritized', 'executing', 'watched', 'executed'].every(k => !c[k] || c[k].length === 0)
   && document.querySelectorAll('[data-dash-is-loading="true"]').length === 0;
 """
+# the components Dash's renderer holds: every object of its layout tree with a type, a namespace and props
 COMPONENTS = """
 const seen = (node) => {
   if (Array.isArray(node)) { return node.reduce((n, x) => n + seen(x), 0); }

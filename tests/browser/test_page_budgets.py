@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bench.pages import COMPONENTS, SETTLED
 from dashboard.access import Role
 from feeds.store import make_engine
 from simulators.fast import simulate
@@ -20,26 +21,6 @@ pytestmark = pytest.mark.browser
 BUDGET = 400  # Dash components on a page after load
 PAGES = {"wall": "", "dispatch": "dispatch", "leader": "leader", "kpis": "kpis", "replay": "replay",
          "drill": "drill", "dead-letters": "dead-letters"}
-
-# the components Dash's renderer holds: every object of the layout with a type, a namespace and props
-COUNT = """
-const seen = (node) => {
-  if (Array.isArray(node)) { return node.reduce((n, x) => n + seen(x), 0); }
-  if (!node || typeof node !== 'object') { return 0; }
-  const own = node.type && node.namespace && node.props ? 1 : 0;
-  return own + Object.values(own ? node.props : node).reduce((n, x) => n + seen(x), 0);
-};
-return window.store ? seen(window.store.getState().layout) : 0;
-"""
-# no callback waiting or running (the page's first answers are all in)
-SETTLED = """
-const s = window.store && window.store.getState();
-if (!s || !s.callbacks) { return false; }
-const c = s.callbacks;
-return ['requested', 'prioritized', 'executing', 'watched', 'executed'].every(k => !c[k] || c[k].length === 0)
-  && document.querySelectorAll('[data-dash-is-loading="true"]').length === 0;
-"""
-
 
 @pytest.fixture(scope="module")
 def admin(stack, browser_factory):
@@ -63,7 +44,7 @@ def _loaded(driver) -> int:
         if not driver.execute_script(SETTLED):
             counts.clear()
             return False
-        counts.append(driver.execute_script(COUNT))
+        counts.append(driver.execute_script(COMPONENTS))
         return len(counts) >= 2 and counts[-1] == counts[-2]
 
     wait_until(settled, 60, "the page's callbacks to settle", interval=0.5)
