@@ -124,6 +124,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lv_departments": ("职能部门按期处置", "Departments: on-time handling"),
     "lv_grids": ("网格排名", "Grid ranking"),
     "lv_none": ("本周期无数据", "Nothing in this period"),
+    "lv_unknown_area": ("没有编码为 {code} 的区域", "No area has the code {code}"),
     "lv_rank": ("名次", "Rank"),
     "lv_name": ("名称", "Name"),
     "lv_id": ("编号", "ID"),

@@ -98,11 +98,16 @@ def register(app: Dash) -> None:
         except ValueError as err:
             return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 8))
         previous = lp.previous_period(kind, period)
-        def load() -> tuple[dict[str, AreaEntry], LeaderFigures]:
+        def load() -> tuple[dict[str, AreaEntry], LeaderFigures | None]:
             with engine.connect() as conn:
-                return area_directory(conn), leader_figures(conn, rules, area, period, previous, now)
+                directory = area_directory(conn)
+                if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
+                    return directory, None
+                return directory, leader_figures(conn, rules, area, period, previous, now)
 
         directory, figures = off_loop(load)
+        if figures is None:
+            return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 8))
         lowest = directory[area].level not in CHILD_LEVEL
         label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
             p=lp.period_label(previous, lang))
@@ -129,11 +134,14 @@ def register(app: Dash) -> None:
         days = lp.trend_days(now, zone)
         if shown and shown.get("area") == area and shown.get("days", [None])[-1] == days[-1].isoformat():
             return no_update
-        def load() -> list[tuple[date, AreaFigures]]:
+        def load() -> list[tuple[date, AreaFigures]] | None:
             with engine.connect() as conn:
+                if not isinstance(area, str) or area not in area_directory(conn):
+                    return None
                 return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
 
-        return {**lp.trend_data(off_loop(load), lang), "area": area}
+        series = off_loop(load)
+        return no_update if series is None else {**lp.trend_data(series, lang), "area": area}
 
     @app.callback(
         Output(ids.LEADER_DOWNLOAD, "data"),

@@ -11,11 +11,14 @@ import uuid
 from dataclasses import dataclass
 
 import dash
+import hypothesis
 import pytest
 import redis
 import socketio as socketio_client
 from dash import Dash, Input, Output
 from dash.exceptions import PreventUpdate
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
 from dashboard import auth
 from dashboard.access import USER_ROLES, Permission, Role, rule_for
@@ -408,3 +411,30 @@ def test_the_leader_figures_are_refused_to_the_kiosk_and_the_trainer(fresh):
         c = sign_in(fresh, who)
         for key in leader_keys:
             assert _call(c, key).status_code == 403
+
+
+def _leader_render(c, area: object):
+    """The leader page's figures callback as a signed-in browser would post it, with `area` as the area."""
+    key = next(k for k in c.application.extensions[auth.CALLBACK_NEEDS] if "leader-breadcrumb.children" in k)
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in key.strip(".").split("...")]
+    return c.post("/_dash-update-component", json={
+        "output": key, "outputs": outputs, "changedPropIds": ["leader-area.data"],
+        "inputs": [{"id": "leader-area", "property": "data", "value": area},
+                   {"id": "leader-period", "property": "value", "value": "month"},
+                   {"id": "leader-range", "property": "start_date", "value": None},
+                   {"id": "leader-range", "property": "end_date", "value": None}],
+        "state": [{"id": "leader-lang", "property": "data", "value": "zh"}]})
+
+
+@hypothesis.settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(area=st.one_of(st.text(max_size=80), st.integers(), st.none(), st.lists(st.text(max_size=5), max_size=3)))
+def test_a_forged_area_on_the_leader_page_is_answered_with_what_is_wrong(fresh, area):
+    """Any area code a browser can post to the leader page's figures: a known one gives its figures, any
+    other the sentence "没有编码为 … 的区域" in the period line, never a server error."""
+    c = sign_in(fresh, Role.LEADER)
+    answer = _leader_render(c, area)
+    assert answer.status_code in (200, 204), answer.status_code
+    if answer.status_code == 200:
+        label = answer.json["response"]["leader-period-label"]["children"]
+        assert "没有编码为" in label or "·" in label
