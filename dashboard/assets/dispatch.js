@@ -105,6 +105,9 @@
       put(r.querySelector(".cell-state"), state);
       put(r.querySelector(".cell-department"), dept);
     });
+    (desk.queue ? desk.queue.rows : []).forEach(function (r) {  /* rows drawn later, on scrolling, show it too */
+      if (r.id === view.id) { r.state = state; r.department = dept; }
+    });
     var head = document.querySelector("#dispatch-detail .detail-state[data-case]");
     if (!head || head.getAttribute("data-case") !== view.id) return;
     put(head, state);
@@ -115,16 +118,43 @@
   cc.dispatch.onDelta = onDelta;  // for tests that inject deltas
 
   /* ---- the queue: drawn here from its records (one Dash store, not a component per cell), as plain
-     text; the selected row kept selected across redraws ---- */
+     text, and only the rows in view (and a screenful either side): thousands of cases cost the page a few
+     dozen rows; the selected case kept selected across redraws and scrolling ---- */
+  var BUFFER_ROWS = 30;
   function cell(tag, className, text) {
     var el = document.createElement(tag);
     if (className) el.className = className;
     if (text !== undefined && text !== null) el.textContent = text;
     return el;
   }
-  function drawQueue(data) {
-    var box = document.getElementById("dispatch-queue");
-    if (!box || !data) return window.dash_clientside ? window.dash_clientside.no_update : null;
+  function queueRow(r, data, chosen) {
+    var tr = cell("tr", "queue-row row-" + r.light + (r.urgent ? " urgent" : "") + (r.id === chosen ? " selected" : ""));
+    tr.setAttribute("data-case", r.id);
+    tr.appendChild(cell("td", "cell-clock lit lit-" + r.light, r.clock));
+    var what = cell("td", "cell-case");
+    what.appendChild(cell("b", null, r.category));
+    if (r.urgent) what.appendChild(cell("span", "tag tag-urgent", data.urgent));
+    what.appendChild(cell("div", "case-text-line", r.text));
+    tr.appendChild(what);
+    tr.appendChild(cell("td", "cell-grid", r.grid));
+    tr.appendChild(cell("td", "cell-state", r.state));
+    tr.appendChild(cell("td", "cell-department", r.department));
+    tr.appendChild(cell("td", "cell-source", r.source));
+    tr.appendChild(cell("td", "cell-reported", r.reported));
+    return tr;
+  }
+  function spacer(height, span) {
+    var tr = cell("tr", "queue-spacer"), td = cell("td");
+    td.colSpan = span;
+    td.style.height = height + "px";
+    td.style.padding = "0";
+    td.style.border = "none";
+    tr.appendChild(td);
+    return tr;
+  }
+  function drawRows() {
+    var box = document.getElementById("dispatch-queue"), data = desk.queue;
+    if (!box || !data) return;
     var table = cell("table", "queue-table"), head = cell("tr"), body = cell("tbody");
     data.head.forEach(function (h) { head.appendChild(cell("th", null, h)); });
     table.appendChild(cell("thead")).appendChild(head);
@@ -134,27 +164,55 @@
       body.appendChild(cell("tr")).appendChild(empty);
     }
     var chosen = desk.selectedCase || data.selected || currentCase();
-    data.rows.forEach(function (r) {
-      var tr = cell("tr", "queue-row row-" + r.light + (r.urgent ? " urgent" : "") + (r.id === chosen ? " selected" : ""));
-      tr.setAttribute("data-case", r.id);
-      tr.appendChild(cell("td", "cell-clock lit lit-" + r.light, r.clock));
-      var what = cell("td", "cell-case");
-      what.appendChild(cell("b", null, r.category));
-      if (r.urgent) what.appendChild(cell("span", "tag tag-urgent", data.urgent));
-      what.appendChild(cell("div", "case-text-line", r.text));
-      tr.appendChild(what);
-      tr.appendChild(cell("td", "cell-grid", r.grid));
-      tr.appendChild(cell("td", "cell-state", r.state));
-      tr.appendChild(cell("td", "cell-department", r.department));
-      tr.appendChild(cell("td", "cell-source", r.source));
-      tr.appendChild(cell("td", "cell-reported", r.reported));
-      body.appendChild(tr);
-    });
+    var h = desk.rowHeight || rem() * 2.6;
+    var first = Math.max(0, Math.floor(box.scrollTop / h) - BUFFER_ROWS);
+    var last = Math.min(data.rows.length, Math.ceil((box.scrollTop + box.clientHeight) / h) + BUFFER_ROWS);
+    if (first > 0) body.appendChild(spacer(first * h, data.head.length));
+    for (var i = first; i < last; i++) body.appendChild(queueRow(data.rows[i], data, chosen));
+    if (last < data.rows.length) body.appendChild(spacer((data.rows.length - last) * h, data.head.length));
     table.appendChild(body);
+    var top = box.scrollTop;
     box.replaceChildren(table);
+    box.scrollTop = top;
+    desk.window = [first, last];
+    var drawn = body.querySelector("tr[data-case]");
+    if (drawn && !desk.rowHeight && drawn.getBoundingClientRect().height > 0) {
+      desk.rowHeight = drawn.getBoundingClientRect().height;  /* rows are one line each: the same height */
+      drawRows();
+    }
+  }
+  function drawQueue(data) {
+    if (!data) return window.dash_clientside ? window.dash_clientside.no_update : null;
+    desk.queue = data;
+    drawRows();
     desk.drawn = (desk.drawn || 0) + 1;
     return desk.drawn;
   }
+  var scrolled = false;
+  document.addEventListener("scroll", function (e) {
+    if (!e.target || e.target.id !== "dispatch-queue" || scrolled) return;
+    scrolled = true;
+    requestAnimationFrame(function () {
+      scrolled = false;
+      var box = document.getElementById("dispatch-queue"), h = desk.rowHeight || rem() * 2.6;
+      if (!box || !desk.window) return;
+      var first = Math.floor(box.scrollTop / h), last = Math.ceil((box.scrollTop + box.clientHeight) / h);
+      if (first < desk.window[0] + 5 && desk.window[0] > 0 || last > desk.window[1] - 5 && desk.window[1] < desk.queue.rows.length) {
+        drawRows();
+      }
+    });
+  }, true);
+  /* make the row of case `index` (in the queue's order) drawn and in view */
+  function bringIntoView(index) {
+    var box = document.getElementById("dispatch-queue"), h = desk.rowHeight || rem() * 2.6;
+    if (!box) return;
+    var head = box.querySelector("thead"), headH = head ? head.getBoundingClientRect().height : 0;
+    var top = index * h, bottom = top + h + headH;
+    if (top < box.scrollTop) box.scrollTop = top;
+    else if (bottom > box.scrollTop + box.clientHeight) box.scrollTop = bottom - box.clientHeight;
+    if (!desk.window || index < desk.window[0] || index >= desk.window[1]) drawRows();
+  }
+  function queueIds() { return desk.queue ? desk.queue.rows.map(function (r) { return r.id; }) : []; }
   window.dash_clientside = Object.assign({}, window.dash_clientside, { dispatch: { drawQueue: drawQueue } });
 
   /* ---- selection: click a row, or ↑/↓ ---- */
@@ -167,6 +225,8 @@
     setProps("dispatch-selected", { data: desk.selectedCase });
   }
   function selectCase(id) {
+    var index = queueIds().indexOf(id);
+    if (index >= 0) bringIntoView(index);
     var row = rows().filter(function (r) { return r.getAttribute("data-case") === id; })[0];
     if (row) { select(row); return; }
     rows().forEach(function (r) { r.classList.remove("selected"); });
@@ -182,11 +242,11 @@
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
     var t = e.target, tag = t && t.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
-    var all = rows();
+    var all = queueIds();
     if (!all.length) return;
-    var at = all.findIndex(function (r) { return r.classList.contains("selected"); });
+    var at = all.indexOf(desk.selectedCase || currentCase());
     var next = at < 0 ? 0 : at + (e.key === "ArrowDown" ? 1 : -1);
-    if (next >= 0 && next < all.length) { e.preventDefault(); select(all[next]); }
+    if (next >= 0 && next < all.length) { e.preventDefault(); selectCase(all[next]); }
   });
 
   /* ---- the action panel: buttons and keys choose an action (store "act-choice"), ready-made reasons fill
@@ -257,17 +317,18 @@
   });
   /* the next case after the selected one that needs someone now (overdue, due soon or urgent), round the queue */
   function selectNextUrgent() {
-    var all = rows();
+    var all = desk.queue ? desk.queue.rows : [];
     if (!all.length) return;
-    var at = all.findIndex(function (r) { return r.classList.contains("selected"); });
+    var chosen = desk.selectedCase || currentCase();
+    var at = all.findIndex(function (r) { return r.id === chosen; });
     for (var i = 1; i <= all.length; i++) {
       var r = all[(at + i + all.length) % all.length];
-      if (r.classList.contains("row-red") || r.classList.contains("row-yellow") || r.classList.contains("urgent")) {
-        select(r);
+      if (r.light === "red" || r.light === "yellow" || r.urgent) {
+        selectCase(r.id);
         return;
       }
     }
-    select(all[(at + 1) % all.length]);
+    selectCase(all[(at + 1) % all.length].id);
   }
   cc.dispatch.nextUrgent = selectNextUrgent;
   function undoTick() {

@@ -25,7 +25,7 @@ from feeds.casefile import OPEN_STATES, CaseFile, ReportLink
 from feeds.cases import LEVELS
 from feeds.categories import CHANNELS, labels
 
-QUEUE_LIMIT = 500  # rows drawn at once (the worst first); the filters and the search narrow the rest
+QUEUE_LIMIT = 2000  # cases sent to the page (the worst first; it draws those in view); the filters and search narrow the rest
 FOCUS_ZOOM = 17
 REFRESH_MS = 30_000  # countdowns are in minutes; lights and order move with time
 LIGHT_COLOURS = {"red": "#ef4444", "yellow": "#f59e0b", "green": "#22c55e", None: "#8fa6c8"}
