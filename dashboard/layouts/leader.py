@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.layouts.tables import GRID_THEME
 from dashboard.leader_presenters import PERIOD_KINDS, Card
 from feeds.figures import AreaEntry
 
@@ -59,14 +60,6 @@ def breadcrumb(trail: Sequence[AreaEntry], lang: str) -> list[html.Span | html.B
 # ---------------------------------------------------------------------------------------------- tables
 # Each table is one AG Grid fed with rows (dicts from dashboard/leader_presenters.py): thousands of rows stay
 # one component, drawn as they scroll into view. Cells are drawn by the renderers of assets/leader.js.
-
-GRID_THEME = {"function": (
-    "themeQuartz.withParams({backgroundColor: '#0d2347', foregroundColor: '#e6eefc', headerTextColor: '#8fa6c8',"
-    " headerBackgroundColor: '#0d2347', borderColor: 'rgba(143, 166, 200, 0.18)', accentColor: '#38bdf8',"
-    " rowHoverColor: 'rgba(56, 189, 248, 0.15)', oddRowBackgroundColor: 'rgba(4, 13, 31, 0.25)',"
-    " fontFamily: 'inherit', wrapperBorder: false, wrapperBorderRadius: 0, headerFontWeight: 400,"
-    " columnBorder: false})")}
-
 
 GRID_STYLE = {"height": "100%", "width": "100%"}
 

@@ -55,7 +55,7 @@ def test_a_dispatcher_signs_in_sees_the_wall_and_is_refused_the_dead_letters(sta
     assert driver.current_url == stack.url  # on the wall
     driver.get(stack.url + "dead-letters")
     assert "无权访问此页面" in driver.find_element(By.TAG_NAME, "body").text
-    assert driver.find_elements(By.CSS_SELECTOR, ".ops-table") == []
+    assert driver.find_elements(By.ID, "dead-letters-table") == []
     driver.get(stack.url + "logout")
     driver.get(stack.url)
     assert "/login" in driver.current_url

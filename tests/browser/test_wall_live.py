@@ -119,11 +119,12 @@ def test_the_dead_letters_page_lists_what_was_refused_as_plain_text(stack, brows
 
     def listed():
         driver.get(stack.url + "dead-letters")
-        wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".ops-table tbody tr"), 20, "the table")
-        return "<b id=injected>" in driver.find_element(By.CSS_SELECTOR, ".ops-table").text
+        wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "#dead-letters-table .ag-row"), 20, "the table")
+        first = driver.find_element(By.CSS_SELECTOR, "#dead-letters-table .ag-row[row-index='0']")
+        return "<b id=injected>" in first.text and first
 
-    wait_until(listed, 20, "the refused payload on the page")
-    assert "Field required" in driver.find_element(By.CSS_SELECTOR, ".ops-table").text
+    first = wait_until(listed, 20, "the refused payload first on the page")
+    assert "Field required" in first.text
     assert driver.find_elements(By.ID, "injected") == []
 
 

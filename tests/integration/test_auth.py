@@ -120,7 +120,7 @@ def test_each_identity_gets_exactly_its_pages_the_layouts_and_the_snapshot(fresh
         else:
             assert page_status == (302 if who is None else 403), page
             assert layout.status_code == (401 if who is None else 403), page
-            assert "dead-letters" not in layout.text and "ops-table" not in layout.text
+            assert "dead-letters" not in layout.text and "dead-letters-table" not in layout.text
     snapshot = c.get("/api/live/snapshot")
     assert snapshot.status_code == (401 if who is None else 200)
     assert c.get("/api/health").status_code == 200  # open for monitoring

@@ -1,32 +1,35 @@
 from datetime import UTC, datetime
 
-from dashboard.layouts.deadletters import dead_letters_page
+import dash_ag_grid as dag
+
+from dashboard.layouts.deadletters import dead_letter_rows, dead_letters_page
 from feeds.deadletters import DeadLetterView
+from tests.components import walk
 
 
 def _letter(i, reason, payload):
     return DeadLetterView(i, "cc.incident_report", "schema", reason, payload, datetime(2026, 11, 22, 8, 0, i, tzinfo=UTC), None)
 
 
-def _rows(page):
-    table = page.children[2]
-    return table.children[1].children
+def _grid(page) -> dag.AgGrid:
+    [grid] = [c for c in walk(page) if isinstance(c, dag.AgGrid)]
+    return grid
 
 
 def test_each_dead_letter_shows_its_reason_and_payload_in_beijing_time():
     page = dead_letters_page([_letter(2, "urgent: Input should be a valid boolean", '{"urgent": "maybe"}')])
-    [row] = _rows(page)
-    cells = [c.children for c in row.children]
-    assert cells[:4] == ["11-22 16:00:02", "cc.incident_report", "格式", "urgent: Input should be a valid boolean"]
-    assert cells[4].children == '{"urgent": "maybe"}'
+    [row] = _grid(page).rowData
+    assert row == {"id": "2", "time": "11-22 16:00:02", "channel": "cc.incident_report", "stage": "格式",
+                   "reason": "urgent: Input should be a valid boolean", "payload": '{"urgent": "maybe"}'}
     assert "待处理 1 条" in page.children[1].children
+    assert [c["field"] for c in _grid(page).columnDefs] == ["time", "channel", "stage", "reason", "payload"]
 
 
 def test_a_long_payload_is_cut_and_marked():
-    [row] = _rows(dead_letters_page([_letter(1, "x", "a" * 1000)]))
-    assert row.children[4].children.children == "a" * 400 + "…"
+    [row] = dead_letter_rows([_letter(1, "x", "a" * 1000)])
+    assert row["payload"] == "a" * 400 + "…"
 
 
 def test_nothing_waiting_says_so():
-    [row] = _rows(dead_letters_page([], lang="en"))
-    assert row.children.children == "No dead letters waiting"
+    grid = _grid(dead_letters_page([], lang="en"))
+    assert grid.rowData == [] and "No dead letters waiting" in grid.dashGridOptions["overlayNoRowsTemplate"]
