@@ -13,7 +13,8 @@ from dashboard.i18n import t
 from dashboard.layouts.tables import GRID_THEME
 from feeds.deadletters import DeadLetterView
 
-STAGES = {"decode": ("解析", "decode"), "schema": ("格式", "schema"), "filter": ("过滤", "filter")}
+STAGES = {"decode": ("解析", "decode"), "schema": ("格式", "schema"), "filter": ("过滤", "filter"),
+          "refused": ("拒绝执行", "refused"), "persist": ("存储", "persist"), "delivery": ("投递", "delivery")}
 PAYLOAD_SHOWN = 400  # characters of a payload on the page (the CLI shows it whole)
 DEAD_LETTERS_TABLE = "dead-letters-table"
 
