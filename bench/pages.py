@@ -11,7 +11,8 @@ on the page's own clock (ms from navigation):
   the queue's rows; the leader page: the KPI cards and the grid ranking's rows; the others: interactive);
 - interactive: Dash's callbacks settled (none requested, waiting or running, twice in a row);
 - click → response, for the control a user clicks again and again (the dispatcher's queue row → the case's
-  detail; the leader's period switch → the cards of the period);
+  header, drawn at once from its row; the leader's period switch → the cards of the period), and for the
+  queue row also → the case's detail from the server;
 - long tasks (> 50 ms) in the first 10 s and the longest; JS heap after load; DOM nodes; Dash components.
 With --soak-minutes N, the wall and the dispatcher console are then left open N minutes (patrols moving, the
 KPI job ticking) and their heap is read again.
@@ -83,10 +84,15 @@ const rows = Array.from(document.querySelectorAll('#dispatch-queue tr[data-case]
 if (rows.length < 2) { done(null); return; }
 const row = rows[1], id = row.getAttribute('data-case'), t0 = performance.now();
 row.click();
-const check = () => {
-  const head = document.querySelector('#dispatch-detail .detail-state[data-case]');
-  if (head && head.getAttribute('data-case') === id) { done(performance.now() - t0); return; }
-  if (performance.now() - t0 > 10000) { done(null); return; }
+let header = null;
+const check = () => {  // the case's header (from its row, at once), then its detail from the server
+  const preview = document.querySelector('#dispatch-preview:not([hidden]) [data-preview]');
+  const head = document.querySelector('#dispatch-detail:not([hidden]) .detail-state[data-case]');
+  if (header === null && preview && preview.getAttribute('data-preview') === id) { header = performance.now() - t0; }
+  if (head && head.getAttribute('data-case') === id) {
+    const detail = performance.now() - t0;
+    done(header === null ? detail : header); window.__detailMs = detail; return; }
+  if (performance.now() - t0 > 10000) { done(header); return; }
   requestAnimationFrame(check);
 };
 requestAnimationFrame(check);
@@ -156,7 +162,9 @@ def open_page(driver: Any, url: str, path: str) -> dict[str, Any]:
     after = [d for start, d in tasks if readable is not None and start >= readable]
     slowest = driver.execute_script(SLOWEST)
     click = driver.execute_async_script(CLICKS[path]) if path in CLICKS else None
-    return {"readable": readable, "interactive": interactive, "click": click, "long_tasks": len(first),
+    detail = driver.execute_script("return window.__detailMs || null") if path == "dispatch" else None
+    return {"readable": readable, "interactive": interactive, "click": click, "detail": detail,
+            "long_tasks": len(first),
             "longest": max(first, default=0.0), "longest_after_readable": max(after, default=0.0),
             "slowest_request": slowest, "components": driver.execute_script(COMPONENTS),
             **driver.execute_script(COSTS)}
@@ -220,8 +228,9 @@ def main() -> None:
                 found["load"] = load
                 rows.append((role.value, "/" + path, found))
                 print(f"  {role.value:<10} /{path:<13} readable {_ms(found['readable'])} ms, interactive "
-                      f"{_ms(found['interactive'])} ms, click {_ms(found['click'])} ms, components "
-                      f"{found['components']}", flush=True)
+                      f"{_ms(found['interactive'])} ms, click {_ms(found['click'])} ms"
+                      + (f" (detail {_ms(found['detail'])} ms)" if found["detail"] else "")
+                      + f", components {found['components']}", flush=True)
             if args.soak_minutes and role in (Role.KIOSK, Role.DISPATCHER):
                 path = "" if role is Role.KIOSK else "dispatch"
                 open_page(driver, stack.url if role is not Role.KIOSK else stack.kiosk_url.split("?")[0], path)

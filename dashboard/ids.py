@@ -74,6 +74,7 @@ DISPATCH_MAP = "dispatch-map"
 DISPATCH_QUEUE_DOTS = "dispatch-queue-dots"  # the queue's cases on the map
 DISPATCH_FOCUS = "dispatch-focus"  # the selected case's marker
 DISPATCH_DETAIL = "dispatch-detail"  # the selected case: header, fields, description
+DISPATCH_PREVIEW = "dispatch-preview"  # a clicked case's header at once, from its queue row, until its detail comes
 DISPATCH_ACTIONS = "dispatch-actions"  # the place of the case's action panel (reassign, escalate, verify…)
 DISPATCH_TRAIL = "dispatch-trail"  # the selected case's reports and timeline
 DISPATCH_LANG = "dispatch-lang"  # the page's language, for the callbacks

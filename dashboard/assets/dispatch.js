@@ -215,12 +215,51 @@
   function queueIds() { return desk.queue ? desk.queue.rows.map(function (r) { return r.id; }) : []; }
   window.dash_clientside = Object.assign({}, window.dash_clientside, { dispatch: { drawQueue: drawQueue } });
 
+  /* ---- a chosen case's header at once, from its queue record, while its detail and timeline are read:
+     the detail takes the place back as soon as the server's answer changes it (or after 5 s) ---- */
+  function preview(id) {
+    var box = document.getElementById("dispatch-preview"), detail = document.getElementById("dispatch-detail");
+    var r = desk.queue ? desk.queue.rows.filter(function (x) { return x.id === id; })[0] : null;
+    if (!box || !detail || !r) return;
+    var shown = detail.querySelector(".detail-state[data-case]");
+    if (shown && shown.getAttribute("data-case") === id && !detail.hidden) return;
+    var head = cell("div", "detail-head");
+    head.appendChild(cell("i", "light light-" + r.light));
+    head.appendChild(cell("span", "detail-category", r.category));
+    if (r.urgent) head.appendChild(cell("span", "tag tag-urgent", desk.queue.urgent));
+    var state = cell("span", "detail-state", r.state);
+    state.setAttribute("data-preview", id);
+    head.appendChild(state);
+    head.appendChild(cell("span", "detail-countdown countdown-" + r.light, r.clock));
+    box.replaceChildren(head, cell("p", "preview-meta", [r.grid, r.department, r.source, r.reported].join(" · ")),
+                        cell("p", "detail-text", r.text));
+    watch(detail);
+    box.hidden = false;
+    detail.hidden = true;
+    clearTimeout(desk.previewTimer);
+    desk.previewTimer = setTimeout(revealDetail, 5000);
+  }
+  function revealDetail() {
+    var box = document.getElementById("dispatch-preview"), detail = document.getElementById("dispatch-detail");
+    clearTimeout(desk.previewTimer);
+    if (box) box.hidden = true;
+    if (detail) detail.hidden = false;
+  }
+  function watch(detail) {  /* once per detail element: its next change is the answer for the chosen case */
+    if (desk.watched === detail) return;
+    desk.watched = detail;
+    new MutationObserver(function () {
+      if (detail.hidden) revealDetail();  /* Dash keeps only the newest answer of the detail's callback */
+    }).observe(detail, { childList: true, subtree: true, characterData: true });
+  }
+
   /* ---- selection: click a row, or ↑/↓ ---- */
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#dispatch-queue tr[data-case]")); }
   function select(row) {
     if (!row) return;
     rows().forEach(function (r) { r.classList.toggle("selected", r === row); });
     row.scrollIntoView({ block: "nearest" });
+    preview(row.getAttribute("data-case"));
     desk.selectedCase = row.getAttribute("data-case");
     setProps("dispatch-selected", { data: desk.selectedCase });
   }

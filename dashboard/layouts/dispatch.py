@@ -283,6 +283,7 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
             html.Section(className="dispatch-case", children=[
                 html.Div(console_map(layers, tile_url), className="dispatch-map-frame"),
                 html.Div(className="case-pane", children=[
+                    html.Div(id=ids.DISPATCH_PREVIEW, className="case-detail case-preview", hidden=True),
                     html.Div(no_case(lang), id=ids.DISPATCH_DETAIL, className="case-detail"),
                     # what can be done to it, between what the case is and what happened to it
                     html.Div(action_panel(lang), id=ids.DISPATCH_ACTIONS, className="case-actions"),

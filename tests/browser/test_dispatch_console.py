@@ -109,3 +109,17 @@ def test_a_newly_published_case_and_a_change_appear_without_reload(stack, consol
     row = console.find_element(By.CSS_SELECTOR, f"#dispatch-queue tr[data-case='{case.id}']")
     wait_until(lambda: "待立案" in row.text, 15, "the queue row's new step")
     assert console.execute_script("return window.__sameDocument === true")  # no reload
+
+
+def test_a_clicked_case_shows_its_header_at_once_then_its_detail(console, cases):
+    """In the same task as the click, from the queue's own record: its category, state and grid; then the
+    server's detail takes the place back (the preview hidden, the detail shown)."""
+    case = cases["garbage"]
+    shown = console.execute_script(
+        "document.querySelector(\"#dispatch-queue tr[data-case='\" + arguments[0] + \"']\").click();"
+        "const p = document.getElementById('dispatch-preview');"
+        "return [p.hidden, p.innerText, document.getElementById('dispatch-detail').hidden];", case.id)
+    assert shown[0] is False and "暴露垃圾" in shown[1] and "西街垃圾满溢" in shown[1] and shown[2] is True
+    detail = console.find_element(By.ID, "dispatch-detail")
+    wait_until(lambda: detail.is_displayed() and case.id in detail.text, 15, "the case's detail")
+    assert not console.find_element(By.ID, "dispatch-preview").is_displayed()
