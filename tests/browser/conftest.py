@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import redis
@@ -14,7 +15,10 @@ from dashboard.demo import DEMO_USERS, start_stack
 from feeds.bus import RedisBus, StreamBus
 from feeds.services import free_port
 from feeds.settings import Settings
+from feeds.store import make_engine
+from simulators.fast import simulate
 from simulators.geography import District, build_district
+from simulators.runner import Simulation, utcnow
 from tests.waiting import wait_until
 
 SEED, GRIDS = 3, 12
@@ -55,3 +59,14 @@ def sign_in(driver, stack: LiveStack, role: Role, path: str = "") -> None:  # ty
     driver.find_element(By.ID, ids.LOGIN_PASSWORD).send_keys(password)
     driver.find_element(By.ID, ids.LOGIN_SUBMIT).click()
     wait_until(lambda: "/login" not in driver.current_url, 10, f"{role} to be signed in")
+
+
+def simulated_hours(stack: LiveStack, run_id: str, problems_per_day: float, hours: float = 20) -> None:
+    """The last `hours` of the stack's district, simulated through the real pipeline into its database."""
+    engine = make_engine(stack.db_url)
+    try:
+        end = utcnow()
+        simulate(Simulation(stack.district, seed=SEED, run_id=run_id, problems_per_day=problems_per_day), engine,
+                 end - timedelta(hours=hours), end, step=timedelta(minutes=2))
+    finally:
+        engine.dispose()

@@ -3,31 +3,20 @@ show numbers, and a click on a row drills district → street → community → 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from feeds.store import make_engine
-from simulators.fast import simulate
-from simulators.runner import Simulation, utcnow
-from tests.browser.conftest import SEED
-from tests.waiting import wait_until
 from dashboard.access import Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, simulated_hours
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def leader(stack, browser_factory):
-    engine = make_engine(stack.db_url)
-    try:
-        end = utcnow()
-        simulate(Simulation(stack.district, seed=SEED, run_id="leader", problems_per_day=150), engine,
-                 end - timedelta(hours=20), end, step=timedelta(minutes=2))
-    finally:
-        engine.dispose()
+    simulated_hours(stack, "leader", 150)
     driver = browser_factory(1920, 1080)
     sign_in(driver, stack, Role.LEADER, "leader")
     return driver

@@ -5,16 +5,11 @@ or list with many rows must be one component fed with data, never a tree of thou
 day one comes back."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from bench.pages import COMPONENTS, SETTLED
 from dashboard.access import Role
-from feeds.store import make_engine
-from simulators.fast import simulate
-from simulators.runner import Simulation, utcnow
-from tests.browser.conftest import SEED, sign_in
+from tests.browser.conftest import sign_in, simulated_hours
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -25,13 +20,7 @@ PAGES = {"wall": "", "dispatch": "dispatch", "leader": "leader", "kpis": "kpis",
 
 @pytest.fixture(scope="module")
 def admin(stack, browser_factory):
-    engine = make_engine(stack.db_url)
-    try:
-        end = utcnow()
-        simulate(Simulation(stack.district, seed=SEED, run_id="budget", problems_per_day=400), engine,
-                 end - timedelta(hours=20), end, step=timedelta(minutes=2))
-    finally:
-        engine.dispose()
+    simulated_hours(stack, "budget", 400)
     for n in range(250):  # the dead letters page full: it lists the newest 200
         stack.bus.publish("cc.incident_report", b'{"kind": "incident_report", "n": %d}' % n)
     driver = browser_factory(1920, 1080)
