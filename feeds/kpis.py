@@ -277,11 +277,6 @@ class CaseFacts:
     parked: tuple[tuple[datetime, datetime | None], ...] = ()  # (parked, restored)
 
     @property
-    def extension_hours(self) -> float:
-        """The extension hours granted in all (延期), whenever granted."""
-        return self.extensions[-1][1] if self.extensions else 0.0
-
-    @property
     def finished_at(self) -> datetime | None:
         return self.closed_at or self.rejected_at or self.voided_at
 
