@@ -164,14 +164,20 @@ def decoded(case_id: str, version: int, text: str) -> CaseFacts:
 
 def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[CaseFacts]:
     """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
-    version is the case's, replayed from the trail otherwise."""
+    version is the case's, replayed from the trail otherwise. The records a replay needs are read only for
+    the cases it is needed for (the others are many: every open case, in every window of a trend)."""
     rows = conn.execute(
-        select(*_RECORD_COLUMNS, CASES.c.version, FACTS.c.version, FACTS.c.facts)
-        .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
-                     .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
+        select(CASES.c.id, CASES.c.version, FACTS.c.version, FACTS.c.facts)
+        .select_from(CASES.outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
         .where(*where)).all()
-    out = [decoded(r[0], r[-2], r[-1]) for r in rows if r[-2] is not None and r[-2] == r[-3]]
-    return out + replay(conn, [r[:-3] for r in rows if r[-2] is None or r[-2] != r[-3]])
+    out = [decoded(case_id, stored, text) for case_id, version, stored, text in rows
+           if stored is not None and stored == version]
+    stale = [case_id for case_id, version, stored, _ in rows if stored is None or stored != version]
+    for chunk in _chunks(stale):
+        out += replay(conn, conn.execute(select(*_RECORD_COLUMNS)
+                                         .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id))
+                                         .where(CASES.c.id.in_(chunk))).all())
+    return out
 
 
 def refresh_facts(conn: Connection, limit: int | None = None) -> int:

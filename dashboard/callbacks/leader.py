@@ -2,13 +2,17 @@
 (dashboard.leader_presenters) and components (dashboard.layouts.leader). Nothing is computed here."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import gevent
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, no_update
 from gevent import monkey
+from sqlalchemy import Connection, func, select
 
 from dashboard import assessment as export
 from dashboard import ids
@@ -25,11 +29,66 @@ from feeds.figures import (
     leader_figures,
     monthly_assessment,
 )
-from feeds.kpis import AreaFigures, KpiRules
+from feeds.kpis import AreaFigures, KpiRules, Period
+from feeds.store import CaseAudit, CaseRow
 from feeds.taxonomy import load as load_taxonomy
 
 T = TypeVar("T")
+V = TypeVar("V")
 SOURCES = "command_centre"  # the key of the app's data sources in app.server.extensions
+FRESH_S = 30.0  # how long a period's figures computed for one leader answer the next without a new count
+log = logging.getLogger(__name__)
+
+
+def cases_mark(conn: Connection) -> tuple[Any, ...]:
+    """What changes whenever a case does: its newest audit row, and how many cases there are."""
+    return (conn.execute(select(func.max(CaseAudit.id))).scalar(),
+            conn.execute(select(func.count()).select_from(CaseRow)).scalar())
+
+
+class Recent(Generic[V]):
+    """Values computed in the last `fresh_s` seconds on data marked the same, kept in this process: a
+    leader switching between today, the week and the month, or two leaders on the same area, are answered
+    from memory. `ahead` computes keys in one background thread before they are asked for."""
+
+    def __init__(self, fresh_s: float = FRESH_S, clock: Callable[[], float] = time.monotonic,
+                 size: int = 64) -> None:
+        self.fresh_s, self.clock, self.size = fresh_s, clock, size
+        self._kept: dict[Hashable, tuple[float, Hashable, V]] = {}
+        self._lock = monkey.get_original("_thread", "allocate_lock")()  # held by greenlets and OS threads alike
+        self._busy = False
+
+    def get(self, key: Hashable, mark: Hashable) -> V | None:
+        with self._lock:
+            found = self._kept.get(key)
+        if found is None or found[1] != mark or self.clock() - found[0] > self.fresh_s:
+            return None
+        return found[2]
+
+    def put(self, key: Hashable, mark: Hashable, value: V) -> None:
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.pop(min(self._kept, key=lambda k: self._kept[k][0]))
+            self._kept[key] = (self.clock(), mark, value)
+
+    def ahead(self, work: Callable[[], None]) -> bool:
+        """Run `work` (which puts what it computes) in a background thread, unless one already runs."""
+        with self._lock:
+            if self._busy:
+                return False
+            self._busy = True
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # a figure computed ahead is only a convenience: the next ask computes it
+                log.exception("computing the leader's other periods ahead failed")
+            finally:
+                with self._lock:
+                    self._busy = False
+
+        in_background(run)
+        return True
 
 
 def off_loop(work: Callable[[], T]) -> T:
@@ -38,6 +97,14 @@ def off_loop(work: Callable[[], T]) -> T:
     if monkey.is_module_patched("threading"):
         return gevent.get_hub().threadpool.apply(work)
     return work()
+
+
+def in_background(work: Callable[[], None]) -> None:
+    """Start `work` on a real OS thread (gevent's pool under gevent) and return at once."""
+    if monkey.is_module_patched("threading"):
+        gevent.get_hub().threadpool.spawn(work)
+    else:
+        threading.Thread(target=work, name="leader-ahead", daemon=True).start()
 
 
 def _day(text: str | None) -> date | None:
@@ -50,6 +117,27 @@ def register(app: Dash) -> None:
     taxonomy = load_taxonomy()
     rules = KpiRules(taxonomy, settings.working_calendar())
     zone = rules.calendar.zone
+    recent: Recent[LeaderFigures] = Recent()
+
+    def figures_of(conn: Connection, area: str, period: Period, previous: Period, now: datetime) -> LeaderFigures:
+        """The area's figures of the period, from those computed in the last FRESH_S s if no case changed."""
+        key, mark = (area, period.start, period.end, previous.start, previous.end), cases_mark(conn)
+        found = recent.get(key, mark)
+        if found is None:
+            found = leader_figures(conn, rules, area, period, previous, now)
+            recent.put(key, mark, found)
+        return found
+
+    def other_periods_ahead(area: str, kind: str) -> None:
+        """Compute the area's figures of the other periods a leader switches to, in the background."""
+        def work() -> None:
+            now = datetime.now(UTC)
+            with engine.connect() as conn:
+                for other in lp.PERIOD_KINDS:
+                    if other not in (kind, "custom"):
+                        period = lp.period_for(other, now, zone)
+                        figures_of(conn, area, period, lp.previous_period(other, period), now)
+        recent.ahead(work)
 
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawTrends"),
                             Output(ids.LEADER_TRENDS_DRAWN, "data"), Input(ids.LEADER_TRENDS, "data"))
@@ -90,8 +178,10 @@ def register(app: Dash) -> None:
         Input(ids.LEADER_RANGE, "start_date"),
         Input(ids.LEADER_RANGE, "end_date"),
         State(ids.LEADER_LANG, "data"),
+        State(ids.LEADER_TRENDS, "data"),
     )
-    def render(area: str, kind: str, first: str | None, last: str | None, lang: str) -> tuple[Any, ...]:
+    def render(area: str, kind: str, first: str | None, last: str | None, lang: str,
+               trends_shown: dict[str, Any] | None) -> tuple[Any, ...]:
         now = datetime.now(UTC)
         try:
             period = lp.period_for(kind, now, zone, _day(first), _day(last))
@@ -103,11 +193,13 @@ def register(app: Dash) -> None:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
                     return directory, None
-                return directory, leader_figures(conn, rules, area, period, previous, now)
+                return directory, figures_of(conn, area, period, previous, now)
 
         directory, figures = off_loop(load)
         if figures is None:
             return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 8))
+        if (trends_shown or {}).get("area") == area:  # else the trends load next, and start this after them
+            other_periods_ahead(area, kind)
         lowest = directory[area].level not in CHILD_LEVEL
         label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
             p=lp.period_label(previous, lang))
@@ -126,8 +218,9 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(ids.LEADER_TRENDS, "data"),
                   Input(ids.LEADER_BREADCRUMB, "children"),  # after the figures: they are what is read first
-                  State(ids.LEADER_AREA, "data"), State(ids.LEADER_TRENDS, "data"), State(ids.LEADER_LANG, "data"))
-    def trends(_crumbs: Any, area: str, shown: dict[str, Any] | None, lang: str) -> Any:
+                  State(ids.LEADER_AREA, "data"), State(ids.LEADER_TRENDS, "data"), State(ids.LEADER_LANG, "data"),
+                  State(ids.LEADER_PERIOD, "value"))
+    def trends(_crumbs: Any, area: str, shown: dict[str, Any] | None, lang: str, kind: str) -> Any:
         """The area's 30-day trends, once its figures are on screen (the two loads do not share the server's
         cores), and not again for another period of the same area on the same day."""
         now = datetime.now(UTC)
@@ -141,7 +234,10 @@ def register(app: Dash) -> None:
                 return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
 
         series = off_loop(load)
-        return no_update if series is None else {**lp.trend_data(series, lang), "area": area}
+        if series is None:
+            return no_update
+        other_periods_ahead(area, kind)
+        return {**lp.trend_data(series, lang), "area": area}
 
     @app.callback(
         Output(ids.LEADER_DOWNLOAD, "data"),

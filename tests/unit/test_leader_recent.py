@@ -1,0 +1,66 @@
+"""The leader's recent figures: answered from memory while fresh and while no case changed, computed again
+otherwise, and the other periods computed ahead in one background thread at a time."""
+from __future__ import annotations
+
+import threading
+
+from dashboard.callbacks.leader import Recent
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_a_value_is_kept_while_fresh_and_while_its_mark_is_the_same():
+    clock = Clock()
+    recent: Recent[str] = Recent(fresh_s=30.0, clock=clock)
+    recent.put(("D", "month"), (7, 100), "figures of the month")
+    clock.t += 29
+    assert recent.get(("D", "month"), (7, 100)) == "figures of the month"
+    assert recent.get(("D", "month"), (8, 100)) is None  # a case changed since
+    assert recent.get(("D", "week"), (7, 100)) is None  # never computed
+    clock.t += 2
+    assert recent.get(("D", "month"), (7, 100)) is None  # older than 30 s
+
+
+def test_the_oldest_value_makes_room():
+    clock = Clock()
+    recent: Recent[int] = Recent(clock=clock, size=2)
+    for n in range(3):
+        clock.t += 1
+        recent.put(n, "m", n)
+    assert [recent.get(n, "m") for n in range(3)] == [None, 1, 2]
+
+
+def test_work_ahead_runs_once_at_a_time_and_a_failure_only_logs(caplog):
+    recent: Recent[int] = Recent()
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        release.wait(10)
+        recent.put("week", "m", 1)
+        done.set()
+
+    assert recent.ahead(slow) is True
+    assert started.wait(10)
+    assert recent.ahead(lambda: None) is False  # one already running
+    release.set()
+    assert done.wait(10)
+    assert until_free(recent, lambda: 1 / 0)
+    assert until_free(recent, lambda: None)  # the failure freed it too
+    assert "computing the leader's other periods ahead failed" in caplog.text
+    assert recent.get("week", "m") == 1
+
+
+def until_free(recent: Recent[int], work) -> bool:  # type: ignore[no-untyped-def]
+    """Start `work` ahead once the one before has cleared its flag (just after its work)."""
+    for _ in range(500):
+        if recent.ahead(work):
+            return True
+        threading.Event().wait(0.01)
+    return False
