@@ -174,16 +174,25 @@ def wait_for_first_board(redis_url: str, timeout_s: float = 900.0) -> None:
         time.sleep(0.5)
 
 
-def live_latency(url: str, seconds: float, warmup: float = 5.0) -> dict[str, float]:
+def live_latency(url: str, seconds: float, publisher: Publisher, warmup: float = 5.0) -> dict[str, float]:
     driver = headless_chromium()
     try:
         wait_interactive(driver, url)
         time.sleep(warmup)
-        driver.execute_script("cc.live.latencies = []; cc.live.painted = []")
+        driver.execute_script("cc.live.latencies = []; cc.live.painted = []; window.__longTasks = [];"
+                              "new PerformanceObserver((l) => { for (const e of l.getEntries()) {"
+                              " window.__longTasks.push(e.duration); } }).observe({type: 'longtask'});")
+        before = driver.execute_script("return [cc.live.deltas, cc.live.snapshots, cc.live.counts.fixes || 0,"
+                                       " cc.live.counts.rejected || 0]")
+        published = publisher.published
         time.sleep(seconds)
+        published = publisher.published - published
+        after = driver.execute_script("return [cc.live.deltas, cc.live.snapshots, cc.live.counts.fixes || 0,"
+                                      " cc.live.counts.rejected || 0]")
         lat = np.array(driver.execute_script("return cc.live.latencies"), dtype=float)
         painted = np.array(driver.execute_script("return cc.live.painted"), dtype=float)
         on_duty = driver.execute_script("return Object.keys(cc.live.patrols).length")
+        tasks = driver.execute_script("return window.__longTasks")
     finally:
         driver.quit()
     if lat.size == 0:
@@ -192,7 +201,11 @@ def live_latency(url: str, seconds: float, warmup: float = 5.0) -> dict[str, flo
         raise RuntimeError(f"negative latency {lat.min()} ms: clocks are not comparable")
     p50, p95, p99 = np.percentile(lat, [50, 95, 99])
     a50, a95 = np.percentile(painted, [50, 95])
-    return {"p50": p50, "p95": p95, "p99": p99, "a50": a50, "a95": a95, "painted": lat.size, "on_duty": on_duty}
+    return {"p50": p50, "p95": p95, "p99": p99, "a50": a50, "a95": a95, "painted": lat.size, "on_duty": on_duty,
+            "published": published, "deltas": after[0] - before[0], "snapshots": after[1] - before[1],
+            "accepted": after[2] - before[2], "rejected": after[3] - before[3],
+            "tasks": len(tasks), "task_ms": sum(tasks), "tasks_over_100": sum(1 for d in tasks if d > 100),
+            "longest_task": max(tasks, default=0.0)}
 
 
 def kiosk_opener(kiosk_url: str) -> urllib.request.OpenerDirector:
@@ -245,7 +258,7 @@ def main() -> None:
         print(f"  the KPI job's first pass over after {first_pass_s:.0f} s from the dashboard's start", flush=True)
         time.sleep(3)  # the board's push and the screens' reloads of it are over
         tti = time_to_interactive(stack.kiosk_url, args.loads, "timed")
-        live = live_latency(stack.kiosk_url, args.seconds)
+        live = live_latency(stack.kiosk_url, args.seconds, publisher)
         grid = district.grid_areas()[len(district.grid_areas()) // 2].code
         kiosk = kiosk_opener(stack.kiosk_url)
         card_ms = timed_get(kiosk, f"{stack.url}api/wall/grid/{grid}")
@@ -265,9 +278,13 @@ def main() -> None:
               f"{cold[0] / 1000:.2f} s")
     else:
         print("  cold start: the KPI job's first pass was over before the wall could be opened")
-    print(f"publish → paint while live, {live['painted']:,.0f} fixes painted, {live['on_duty']} patrols on the wall: "
+    print(f"publish → paint while live, {live['published']:,.0f} fixes published, {live['painted']:,.0f} painted "
+          f"({live['deltas']} deltas carrying {live['accepted']:,} accepted and {live['rejected']:,} rejected; "
+          f"{live['snapshots']} snapshots reloaded), {live['on_duty']} patrols on the wall: "
           f"p50 {live['p50']:.0f} ms, p95 {live['p95']:.0f} ms, p99 {live['p99']:.0f} ms "
-          f"(after paint p50 {live['a50']:.0f} ms, p95 {live['a95']:.0f} ms)")
+          f"(after paint p50 {live['a50']:.0f} ms, p95 {live['a95']:.0f} ms); long tasks (> 50 ms) {live['tasks']} "
+          f"({live['task_ms'] / 1000:.1f} s of {args.seconds:.0f} s), over 100 ms {live['tasks_over_100']}, "
+          f"longest {live['longest_task']:.0f} ms")
     print(f"click endpoints (best of 3): grid card {card_ms:.0f} ms, a patrol's last hour {trail_ms:.0f} ms")
     print("command: .venv/bin/python -m bench.wall " + " ".join(
         f"--{k} {v}" for k, v in vars(args).items()))
