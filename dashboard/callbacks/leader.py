@@ -117,26 +117,49 @@ def register(app: Dash) -> None:
     taxonomy = load_taxonomy()
     rules = KpiRules(taxonomy, settings.working_calendar())
     zone = rules.calendar.zone
-    recent: Recent[LeaderFigures] = Recent()
+    recent: Recent[tuple[Any, ...]] = Recent()
 
-    def figures_of(conn: Connection, area: str, period: Period, previous: Period, now: datetime) -> LeaderFigures:
-        """The area's figures of the period, from those computed in the last FRESH_S s if no case changed."""
-        key, mark = (area, period.start, period.end, previous.start, previous.end), cases_mark(conn)
+    def page_of(conn: Connection, directory: dict[str, AreaEntry], area: str, period: Period, previous: Period,
+                now: datetime, lang: str) -> tuple[Any, ...]:
+        """What the page shows of the area and period: from the same page made in the last FRESH_S s if no
+        case changed since (a leader's period switch then costs no count and no presenting)."""
+        key = (area, period.start, period.end, previous.start, previous.end, lang)
+        mark = cases_mark(conn)
         found = recent.get(key, mark)
         if found is None:
-            found = leader_figures(conn, rules, area, period, previous, now)
+            found = shown(directory, area, period, previous, leader_figures(conn, rules, area, period, previous, now),
+                          lang)
             recent.put(key, mark, found)
         return found
 
-    def other_periods_ahead(area: str, kind: str) -> None:
-        """Compute the area's figures of the other periods a leader switches to, in the background."""
+    def shown(directory: dict[str, AreaEntry], area: str, period: Period, previous: Period, figures: LeaderFigures,
+              lang: str) -> tuple[Any, ...]:
+        lowest = directory[area].level not in CHILD_LEVEL
+        label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
+            p=lp.period_label(previous, lang))
+        return (
+            layout.breadcrumb(lp.area_trail(directory, area), lang),
+            label,
+            layout.kpi_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
+            lp.area_records(lp.area_rows(figures.children, directory)),
+            t("lv_no_subareas", lang) if lowest else "",
+            {} if lowest else {"display": "none"},
+            {"display": "none"} if lowest else layout.GRID_STYLE,
+            lp.patroller_records(lp.patroller_rows(figures.patrollers)),
+            lp.department_records(lp.department_rows(figures.departments, taxonomy.departments, lang)),
+            lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
+        )
+
+    def other_periods_ahead(area: str, kind: str, lang: str) -> None:
+        """Make the area's page for the other periods a leader switches to, in the background."""
         def work() -> None:
             now = datetime.now(UTC)
             with engine.connect() as conn:
+                directory = area_directory(conn)
                 for other in lp.PERIOD_KINDS:
                     if other not in (kind, "custom"):
                         period = lp.period_for(other, now, zone)
-                        figures_of(conn, area, period, lp.previous_period(other, period), now)
+                        page_of(conn, directory, area, period, lp.previous_period(other, period), now, lang)
         recent.ahead(work)
 
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawTrends"),
@@ -188,33 +211,19 @@ def register(app: Dash) -> None:
         except ValueError as err:
             return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 8))
         previous = lp.previous_period(kind, period)
-        def load() -> tuple[dict[str, AreaEntry], LeaderFigures | None]:
+        def load() -> tuple[Any, ...] | None:
             with engine.connect() as conn:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
-                    return directory, None
-                return directory, figures_of(conn, area, period, previous, now)
+                    return None
+                return page_of(conn, directory, area, period, previous, now, lang)
 
-        directory, figures = off_loop(load)
-        if figures is None:
+        page = off_loop(load)
+        if page is None:
             return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 8))
         if (trends_shown or {}).get("area") == area:  # else the trends load next, and start this after them
-            other_periods_ahead(area, kind)
-        lowest = directory[area].level not in CHILD_LEVEL
-        label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
-            p=lp.period_label(previous, lang))
-        return (
-            layout.breadcrumb(lp.area_trail(directory, area), lang),
-            label,
-            layout.kpi_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
-            lp.area_records(lp.area_rows(figures.children, directory)),
-            t("lv_no_subareas", lang) if lowest else "",
-            {} if lowest else {"display": "none"},
-            {"display": "none"} if lowest else layout.GRID_STYLE,
-            lp.patroller_records(lp.patroller_rows(figures.patrollers)),
-            lp.department_records(lp.department_rows(figures.departments, taxonomy.departments, lang)),
-            lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
-        )
+            other_periods_ahead(area, kind, lang)
+        return page
 
     @app.callback(Output(ids.LEADER_TRENDS, "data"),
                   Input(ids.LEADER_BREADCRUMB, "children"),  # after the figures: they are what is read first
@@ -236,7 +245,7 @@ def register(app: Dash) -> None:
         series = off_loop(load)
         if series is None:
             return no_update
-        other_periods_ahead(area, kind)
+        other_periods_ahead(area, kind, lang)
         return {**lp.trend_data(series, lang), "area": area}
 
     @app.callback(

@@ -424,7 +424,8 @@ def _leader_render(c, area: object):
                    {"id": "leader-period", "property": "value", "value": "month"},
                    {"id": "leader-range", "property": "start_date", "value": None},
                    {"id": "leader-range", "property": "end_date", "value": None}],
-        "state": [{"id": "leader-lang", "property": "data", "value": "zh"}]})
+        "state": [{"id": "leader-lang", "property": "data", "value": "zh"},
+                  {"id": "leader-trends", "property": "data", "value": None}]})
 
 
 @hypothesis.settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -123,3 +123,18 @@ def test_a_running_period_is_compared_with_the_same_point_of_the_one_before():
     assert same_point(today, yesterday, at) == datetime(2026, 11, 22, 10, 30, tzinfo=cst)
     later = datetime(2026, 11, 25, 9, 0, tzinfo=cst)  # today is over: all of yesterday
     assert same_point(today, yesterday, later) == later
+
+
+def test_the_mark_the_leader_page_keeps_its_figures_by_moves_with_any_case_change(district):
+    """The leader page answers a period from the page made in the last 30 s only while this mark holds:
+    a command on a case or a new report moves it (tests/unit/test_leader_recent.py for the keeping)."""
+    from dashboard.callbacks.leader import cases_mark
+    from tests.integration.test_figures import _act, _report, at
+
+    with district.begin() as conn:
+        first = cases_mark(conn)
+        assert cases_mark(conn) == first
+        _act(conn, "E", "dispatch", at(2, 12), department="urban_mgmt")
+        dispatched = cases_mark(conn)
+        _report(conn, "N", at(2, 12, 30), "G2", 0.0025, channel="citizen")
+        assert len({first, dispatched, cases_mark(conn)}) == 3
