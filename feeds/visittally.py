@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from feeds.kpis import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
-from feeds.store import LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
+from feeds.store import CoverageDayRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ FIXES = PatrolFix.__table__
 LIVE = LiveVisitRow.__table__
 TAILS = VisitTailRow.__table__
 CURSOR = VisitCursorRow.__table__
+COVERED = CoverageDayRow.__table__
 
 # the time a received fix may take to commit: the tally reads what was received until this long ago
 COMMIT_MARGIN = timedelta(minutes=5)
@@ -102,14 +103,18 @@ def cursor(conn: Connection) -> Cursor | None:
 
 def track(engine: Engine, cells: Cells, now: datetime, zone: ZoneInfo, budget_s: float = 10.0) -> int:
     """Bring the tally up to `now` − COMMIT_MARGIN, one transaction per STEP of receipt time, for at most
-    about `budget_s` seconds. The first call only starts it. Returns how many fixes it counted."""
+    about `budget_s` seconds. The first call starts it at the beginning of the local day (HEAD_START before),
+    so that once it has caught up it holds the day it was started on too: a centre started in the afternoon
+    reads that day's coverage from the tally, not from the day's raw fixes at every look. Returns how many
+    fixes it counted."""
     upto = now - COMMIT_MARGIN
     with engine.begin() as conn:
         at = cursor(conn)
         if at is None:
-            conn.execute(CURSOR.insert().values(id=1, since=upto, through=upto))
-            log.info("cell visits tallied from now on (fixes received after %s)", upto.isoformat())
-            return 0
+            since = day_start(upto.astimezone(zone).date(), zone) - HEAD_START
+            conn.execute(CURSOR.insert().values(id=1, since=since, through=since))
+            log.info("cell visits tallied from the start of the day (fixes received after %s)", since.isoformat())
+            at = Cursor(since, since)
     counted, started = 0, clock.monotonic()
     through = at.through
     while through < upto and clock.monotonic() - started < budget_s:
@@ -187,12 +192,16 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: ZoneInfo) -> set[date]:
-    """The days whose visits the tally holds in full as of its cursor: it started before the day began and
-    is not stale."""
+    """The days whose visits the tally holds in full as of its cursor: it started before the day began, is
+    not stale, and has not handed the day over to the stored days yet (then dropped it)."""
     at = cursor(conn)
     if at is None or at.through < now - STALE_AFTER:
         return set()
-    return {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
+    held = {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
+    if not held:
+        return held
+    stored = conn.execute(select(COVERED.c.day).where(COVERED.c.day.in_(sorted(d.isoformat() for d in held))))
+    return held - {date.fromisoformat(d) for (d,) in stored}
 
 
 def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, int]:

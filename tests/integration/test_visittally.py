@@ -118,6 +118,23 @@ def test_the_tally_holds_the_pieces_of_every_fix_counted_in_any_order(engine, se
         assert tallied[1] == raw_day
 
 
+def test_a_tally_started_in_the_afternoon_holds_that_day_once_it_has_caught_up(engine) -> None:
+    """A centre installed (or its tally reset) at 13:00: the morning's fixes are counted from the start of
+    the day, so the day is read from the tally, equal to its raw fixes, instead of from the raw fixes."""
+    cells = _cells(engine)
+    walks = _walks(5)
+    _receive(engine, walks, START + timedelta(hours=13))
+    now = START + timedelta(hours=13)
+    refresh(engine, RULES, now, CST, cells)
+    with engine.connect() as conn:
+        assert visittally.cursor(conn).since == START - visittally.HEAD_START
+        assert visittally.cursor(conn).through == now - visittally.COMMIT_MARGIN
+        assert visittally.tracked_days(conn, [DAY], now, CST) == {DAY}
+        assert _tally(conn) == _counted_pieces(conn, cells, now - visittally.COMMIT_MARGIN)
+        today = Period.today(now)
+        assert visits(conn, cells, today, now) == fresh_visits(conn, cells, [(START, now)], zone=CST)
+
+
 def test_a_settled_day_is_copied_from_the_tally_then_dropped_from_it(engine) -> None:
     cells = _cells(engine)
     walks = _walks(3)
