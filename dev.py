@@ -51,7 +51,7 @@ def main() -> None:
     command, rest = sys.argv[1], sys.argv[2:]
     ensure_environment()
     os.chdir(ROOT)
-    module = {"demo": "dashboard.demo", "test": "pytest"}[command]
+    module = {"demo": "devstack.demo", "test": "pytest"}[command]
     os.execv(PYTHON, [str(PYTHON), "-m", module, *rest])
 
 

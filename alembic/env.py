@@ -4,8 +4,8 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-
-from feeds.store import Base, UtcDateTime, make_engine
+from feeds.store.engine import make_engine
+from feeds.store.models import Base, UtcDateTime
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -13,7 +13,7 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 
 def _url() -> str:
-    """The URL given by feeds.store.migrate, else the one from the settings (alembic CLI)."""
+    """The URL given by feeds.store.engine.migrate, else the one from the settings (alembic CLI)."""
     url = config.attributes.get("url")
     if url:
         return str(url)

@@ -22,10 +22,10 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.bus import RedisBus, StreamBus
+from devstack.services import _die_with_parent, start_redis
+from feeds.bus.channels import RedisBus, StreamBus
 from feeds.schemas import channel_for
-from feeds.services import _die_with_parent, start_redis
-from feeds.store import make_engine, migrate
+from feeds.store.engine import make_engine, migrate
 from tests import hostile
 
 

@@ -1,6 +1,6 @@
 """How long the KPI panels take at city size: a month of a district (1,100 grids, 33,000 unit cells, ~100k
 cases with their audit trails) in a database, the month running (the 30th, 15:00), and coverage from the
-stored visits of settled days plus today's running tally of cell visits (feeds/visittally.py), which the
+stored visits of settled days plus today's running tally of cell visits (feeds/kpis/visits.py), which the
 job brings up to date from the fixes received since its last tick.
 
     .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--patrols 1000] [--fix-minutes 2]
@@ -24,30 +24,29 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
 from shapely.geometry import box, mapping
+from sqlalchemy import select
 
 from feeds.calendar import WorkingCalendar
-from feeds.figures import LeaderFigures, area_panel, leader_figures, load_cells, monthly_assessment
-from feeds.kpicache import refresh
-from feeds.kpis import KpiRules, Period, Track, Cells, cell_visits
-from feeds.store import (
+from feeds.kpis.cache import refresh
+from feeds.kpis.figures import Cells, KpiRules, Period, Track, cell_visits
+from feeds.kpis.load import LeaderFigures, area_panel, leader_figures, load_cells, monthly_assessment
+from feeds.kpis.visits import COMMIT_MARGIN, track
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import (
     Area,
     CaseAudit,
     CaseRow,
     CoverageDayRow,
     GridDayRow,
     IncidentRow,
+    LiveVisitRow,
     PatrolFix,
     Person,
     UnitDayRow,
-    LiveVisitRow,
     VisitCursorRow,
     VisitTailRow,
-    make_engine,
-    migrate,
 )
-from feeds.visittally import COMMIT_MARGIN, track
 from feeds.taxonomy import load
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -259,7 +258,7 @@ def bench_coverage(units: int, seed: int = 1) -> None:
 
 def bench_leader(url: str, days: int = 7) -> None:
     """The leader page at demo size: a simulated week of the 96-grid district, viewed the next morning."""
-    from feeds.figures import daily_series, leader_figures
+    from feeds.kpis.load import daily_series, leader_figures
     from feeds.settings import Settings
     from simulators.fast import simulate
     from simulators.furnishings import build_furnishings, save_furnishings

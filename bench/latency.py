@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import redis
 
-from dashboard.demo import start_stack
-from feeds.bus import RedisBus, publish_messages
+from devstack.demo import start_stack
+from devstack.services import free_port, headless_chromium, spawn, wait_for_http
+from feeds.bus.channels import RedisBus, publish_messages
 from feeds.schemas import PatrolPosition
-from feeds.services import free_port, headless_chromium, spawn, wait_for_http
 from feeds.settings import Settings
 from simulators.geography import build_district
 

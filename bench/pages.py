@@ -31,10 +31,10 @@ import redis
 
 from bench.latency import Publisher
 from bench.wall import fill, wait_for_first_board
-from dashboard.access import ROLE_PERMISSIONS, Permission, Role
-from dashboard.demo import DEMO_USERS, start_stack
-from feeds.bus import RedisBus
-from feeds.services import free_port, headless_chromium
+from dashboard.security.access import ROLE_PERMISSIONS, Permission, Role
+from devstack.demo import DEMO_USERS, start_stack
+from devstack.services import free_port, headless_chromium
+from feeds.bus.channels import RedisBus
 from feeds.settings import Settings
 from simulators.geography import build_district
 

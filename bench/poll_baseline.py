@@ -9,8 +9,8 @@ import dash_leaflet as dl
 import redis
 from dash import Dash, Input, Output, dcc, html
 
+from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
 
 
 def main() -> None:

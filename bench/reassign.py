@@ -26,12 +26,12 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine, select
 
 from bench.latency import Publisher
-from dashboard.demo import DEMO_USERS, start_stack
-from feeds.bus import RedisBus, StreamBus, publish_messages
+from devstack.demo import DEMO_USERS, start_stack
+from devstack.services import free_port, headless_chromium
+from feeds.bus.channels import RedisBus, StreamBus, publish_messages
 from feeds.schemas import CaseCommand, IncidentReport
-from feeds.services import free_port, headless_chromium
 from feeds.settings import Settings
-from feeds.store import CaseRow
+from feeds.store.models import CaseRow
 from simulators.geography import build_district
 
 # installed in every watching page: when a pushed delta carries the case at a version, and (on a console)

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import redis
 
-from feeds.pipeline import Ingest, settle_heap
-from feeds.push import RecordingPusher
+from devstack.services import start_redis
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.ingest.pipeline import Ingest, settle_heap
 from feeds.schemas import CaseCommand, IncidentReport, PatrolPosition, encode
-from feeds.services import start_redis
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import make_engine, migrate
+from feeds.store.engine import make_engine, migrate
 
 
 def _fixes(n: int, t0: datetime) -> list[bytes]:

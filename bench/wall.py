@@ -35,17 +35,18 @@ import numpy as np
 import redis
 
 from bench.latency import Publisher
-from dashboard.demo import start_stack
-from feeds.bus import RedisBus
-from feeds.casebook import case_view
-from feeds.cases import OPEN_STEP
-from feeds.escalation import with_clock
-from feeds.kpiboard import RedisBoardStore
-from feeds.services import free_port, headless_chromium
+from devstack.demo import start_stack
+from devstack.services import free_port, headless_chromium
+from feeds.bus.channels import RedisBus
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.cases.escalation import with_clock
+from feeds.cases.machine import OPEN_STEP
+from feeds.cases.writes import case_view
+from feeds.ingest.state import COUNTERS, Delta, ms
+from feeds.kpis.board import RedisBoardStore
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
-from feeds.state import COUNTERS, Delta, ms
-from feeds.store import CaseRow, make_engine
+from feeds.store.engine import make_engine
+from feeds.store.models import CaseRow
 from feeds.taxonomy import load as load_taxonomy
 from simulators.geography import build_district
 

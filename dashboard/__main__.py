@@ -9,10 +9,10 @@ import sys  # noqa: E402
 import redis  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
-from feeds.kpiboard import RedisBoardStore  # noqa: E402
+from feeds.bus.snapshots import RedisSnapshotStore  # noqa: E402
+from feeds.kpis.board import RedisBoardStore  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
-from feeds.snapshots import RedisSnapshotStore  # noqa: E402
-from feeds.store import make_engine  # noqa: E402
+from feeds.store.engine import make_engine  # noqa: E402
 
 
 def main() -> None:

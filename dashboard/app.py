@@ -16,14 +16,18 @@ from sqlalchemy.engine import Engine
 
 # ---- drills ----
 # ---- replay ----
-from dashboard import auth, drillreport, ids, realtime, replayapi, wallapi
+from dashboard import ids
 from dashboard.callbacks import drill as drill_callbacks
 from dashboard.callbacks import leader as leader_callbacks
 from dashboard.callbacks import register_all
 from dashboard.callbacks.case_actions import ActionDesk
 from dashboard.callbacks.dispatch import CaseSource
-from dashboard.casedesk import CaseDesk
-from dashboard.drill_presenters import status_view
+from dashboard.http import drillreport, realtime
+from dashboard.http import replay as replayapi
+from dashboard.http import wall as wallapi
+from dashboard.http.casedesk import CaseDesk
+from dashboard.http.territory import TerritoryCache, wall_layers
+from dashboard.http.wallindex import ScreensApp
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.dispatch import dispatch_page
@@ -34,20 +38,20 @@ from dashboard.layouts.replay import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
 from dashboard.layouts.replay import SPEEDS as REPLAY_SPEEDS
 from dashboard.layouts.replay import replay_error, replay_screen
 from dashboard.layouts.wall import wall_page
-from dashboard.leader_presenters import district_code, recent_months
-from dashboard.territory import TerritoryCache, wall_layers
-from dashboard.wallindex import ScreensApp
-from feeds.bus import StreamBus
+from dashboard.security import auth
+from dashboard.views.drill import status_view
+from dashboard.views.leader import district_code, recent_months
+from feeds.bus.channels import StreamBus
+from feeds.bus.snapshots import SnapshotStore
+from feeds.bus.verdicts import RedisVerdicts
 from feeds.categories import CATEGORIES, labels
-from feeds.deadletters import list_dead_letters
-from feeds.drills import DrillDeskClient, drill_record, past_drills
-from feeds.figures import area_directory
-from feeds.kpiboard import BoardStore, MemoryBoardStore
-from feeds.replay import PeriodError
+from feeds.drills.control import DrillDeskClient, drill_record, past_drills
+from feeds.ingest.deadletters import list_dead_letters
+from feeds.kpis.board import BoardStore, MemoryBoardStore
+from feeds.kpis.load import area_directory
+from feeds.replay.frames import PeriodError
 from feeds.settings import Settings
-from feeds.snapshots import SnapshotStore
 from feeds.taxonomy import load as load_taxonomy
-from feeds.verdicts import RedisVerdicts
 
 ASSETS = Path(__file__).parent / "assets"
 KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when the socket (re)connects)

@@ -34,8 +34,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_incident": ("事件", "Incident"),
     "legend_alert": ("视频告警", "Camera alert"),
     "dead_letters": ("拒收消息", "Dead letters"),
-    "dl_hint": ("待处理 {n} 条,最新在前。修正后重新投递:python -m feeds.deadletters redrive 编号 --payload '…'",
-                "{n} waiting, newest first. Fix and re-drive: python -m feeds.deadletters redrive ID --payload '…'"),
+    "dl_hint": ("待处理 {n} 条,最新在前。修正后重新投递:python -m feeds.ingest.deadletters redrive 编号 --payload '…'",
+                "{n} waiting, newest first. Fix and re-drive: python -m feeds.ingest.deadletters redrive ID --payload '…'"),
     "dl_time": ("时间", "Time"),
     "dl_channel": ("通道", "Channel"),
     "dl_stage": ("环节", "Stage"),
@@ -347,7 +347,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "reject_untrue": ("不属实", "untrue"),
     "reject_out_of_scope": ("不属于受理范围", "out of scope"),
     "reject_duplicate": ("重复上报", "duplicate"),
-    # sign-in and refusals (dashboard/auth.py)
+    # sign-in and refusals (dashboard/security/auth.py)
     "login_title": ("登录", "Sign in"),
     "login_username": ("用户名", "User name"),
     "login_password": ("密码", "Password"),

@@ -101,7 +101,7 @@ ACT_RESULT = "act-result"  # what became of the last command: done, conflict, re
 ACT_UNDO = "act-undo"
 ACT_UNDO_DATA = "act-undo-data"  # the command that takes the last step back, and until when
 ACT_DONE = "act-done"  # bumped after every verdict, to redraw the panel for the case as it is now
-# sign-in page (plain HTML served by dashboard/auth.py, not a Dash layout)
+# sign-in page (plain HTML served by dashboard/security/auth.py, not a Dash layout)
 LOGIN_FORM = "login-form"
 LOGIN_USERNAME = "login-username"
 LOGIN_PASSWORD = "login-password"

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import threading  # noqa: E402
 
 from bench.latency import Publisher  # noqa: E402
-from dashboard.demo import DEMO_USERS, start_stack  # noqa: E402
-from feeds.bus import RedisBus  # noqa: E402
-from feeds.drills import DrillControl, DrillDeskClient  # noqa: E402
-from feeds.services import free_port, headless_chromium  # noqa: E402
+from devstack.demo import DEMO_USERS, start_stack  # noqa: E402
+from devstack.services import free_port, headless_chromium  # noqa: E402
+from feeds.bus.channels import RedisBus  # noqa: E402
+from feeds.drills.control import DrillControl, DrillDeskClient  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
 from simulators.geography import build_district  # noqa: E402
 

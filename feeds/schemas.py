@@ -133,7 +133,7 @@ class CaseCommand(Message):
 
     kind: Literal["case_command"]
     case_id: Code
-    action: Annotated[str, Field(pattern=r"^[a-z_]{3,20}$")]  # one of feeds.cases.ActionKind
+    action: Annotated[str, Field(pattern=r"^[a-z_]{3,20}$")]  # one of feeds.cases.machine.ActionKind
     by: Code
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
     expected_version: Annotated[int, Strict(), Field(ge=1)]

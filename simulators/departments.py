@@ -19,14 +19,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
-from feeds.cases import CaseState
-from feeds.escalation import OpenStep, step_limit
+from feeds.cases.escalation import OpenStep, step_limit
+from feeds.cases.machine import CaseState
+from feeds.ingest.state import from_ms
 from feeds.schemas import SCHEMA_VERSION, CaseCommand, ReportChannel
-from feeds.state import from_ms
 from feeds.taxonomy import Taxonomy
+from simulators.geography import District
 from simulators.incidents import Ledger, Truth
 from simulators.patrols import patrol_units
-from simulators.geography import District
 
 SOURCE = "simulator"
 DISPATCHERS = tuple(f"DS{k:02d}" for k in range(1, 7))

@@ -1,6 +1,6 @@
 """The drill desk: `python -m simulators.drilldesk` runs the drills a trainer starts from the console.
 
-It waits for controls on the Redis list `cc:drills:control` (feeds/drills.py): start a scenario at a
+It waits for controls on the Redis list `cc:drills:control` (feeds/drills/control.py): start a scenario at a
 speed, pause, resume, set the speed, stop, inject an event. While a drill runs, it ticks the scenario's
 simulation (the scenario layered on normal life, every message tagged with the drill id) on the drill
 clock and publishes what it makes on the normal feed channels, like any producer: the ingest persists it
@@ -30,9 +30,11 @@ import redis
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from feeds.bus import Bus, producer_bus, publish_messages
+from feeds.bus.channels import Bus, producer_bus, publish_messages
+from feeds.bus.push import Pusher, SocketIOPusher, room_of
+from feeds.bus.snapshots import RedisSnapshotStore, SnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.drills import (
+from feeds.drills.control import (
     CONTROL_KEY,
     SCENARIOS_KEY,
     STATUS_CHANNEL,
@@ -46,13 +48,11 @@ from feeds.drills import (
     record_change,
     record_start,
 )
+from feeds.ingest.state import from_ms
 from feeds.outage import Outage
-from feeds.push import Pusher, SocketIOPusher, room_of
 from feeds.schemas import FeedMessage
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore, SnapshotStore
-from feeds.state import from_ms
-from feeds.store import make_engine
+from feeds.store.engine import make_engine
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 from simulators.geography import District, build_district

@@ -2,9 +2,9 @@
 simulated clock, with no waiting. For tests, calibration, benchmarks and a demo's history.
 
 Every tick's messages are encoded and received on their channels exactly as from the bus, persisted and
-applied by `feeds.pipeline.Ingest` (whose clock is the simulated one), and the open cases it pushes are
+applied by `feeds.ingest.pipeline.Ingest` (whose clock is the simulated one), and the open cases it pushes are
 what the simulated people see on the next tick. Overdue cases are escalated through the same pipeline, as
-`python -m feeds.escalator` does live.
+`python -m feeds.cases.escalator` does live.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from feeds.bus.snapshots import MemorySnapshotStore, SnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.escalator import escalation_commands
-from feeds.pipeline import CaseRules, Ingest
+from feeds.cases.escalator import escalation_commands
+from feeds.ingest.pipeline import CaseRules, Ingest
 from feeds.schemas import FeedMessage, channel_for, encode
-from feeds.snapshots import MemorySnapshotStore, SnapshotStore
 from feeds.taxonomy import load as load_taxonomy
 from simulators.patrols import on_duty
 from simulators.runner import Simulation

@@ -13,7 +13,7 @@ from shapely.strtree import STRtree
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
-from feeds import store
+from feeds.store import models
 from feeds.taxonomy import Taxonomy
 from simulators.cameras import place_cameras
 from simulators.geography import Area, District, Level, to_geojson
@@ -173,18 +173,18 @@ def build_furnishings(district: District, seed: int) -> Furnishings:
 
 def save_furnishings(conn: Connection, district: District, furnishings: Furnishings, taxonomy: Taxonomy) -> None:
     """Write cells, assets, people and departments, after save_district replaced the territory."""
-    areas = store.Area.__table__
-    conn.execute(delete(store.Department.__table__))
-    conn.execute(insert(store.Department.__table__),
+    areas = models.Area.__table__
+    conn.execute(delete(models.Department.__table__))
+    conn.execute(insert(models.Department.__table__),
                  [{"code": code, "name": name} for code, name in taxonomy.departments.items()])
     rows: list[dict[str, Any]] = [{"code": c.code, "level": c.level.value, "parent_code": c.parent_code,
                                    "name": c.name, "households": 0, "population": 0,
                                    "geometry": to_geojson(c.geometry)} for c in furnishings.cells]
     if rows:
         conn.execute(insert(areas), rows)
-    conn.execute(insert(store.Asset.__table__), [a.__dict__ for a in furnishings.assets])
-    conn.execute(insert(store.Person.__table__), [{**p.__dict__, "department": None} for p in furnishings.people])
-    features = store.MapFeature.__table__
+    conn.execute(insert(models.Asset.__table__), [a.__dict__ for a in furnishings.assets])
+    conn.execute(insert(models.Person.__table__), [{**p.__dict__, "department": None} for p in furnishings.people])
+    features = models.MapFeature.__table__
     conn.execute(delete(features).where(features.c.layer.in_(("landuse", "building"))))
     uses = [{"layer": "landuse", "name": f"{p.use}:{LAND_USES[p.use][3]}",
              "geometry": to_geojson(district.find(p.grid_code).geometry)} for p in furnishings.parcels]

@@ -31,7 +31,7 @@ from shapely.ops import unary_union
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
-from feeds import store
+from feeds.store import models
 from simulators import names
 
 CENTRE = (30.6920, 111.2865)  # Yichang city centre (lat, lon)
@@ -58,7 +58,7 @@ class Level(StrEnum):
 
 
 class RoadClass(StrEnum):
-    """Also the map layer of the road. Not "street": feeds.store.load_map keys areas and road layers alike,
+    """Also the map layer of the road. Not "street": feeds.store.models.load_map keys areas and road layers alike,
     and "street" is the 街道 level."""
 
     ARTERIAL = "arterial"  # 主干路
@@ -361,9 +361,9 @@ def _spans(used: list[bool]) -> list[tuple[int, int]]:
 
 def save_district(conn: Connection, district: District) -> None:
     """Replace the territory and the base map in the caller's transaction (parents before children)."""
-    areas, features = store.Area.__table__, store.MapFeature.__table__
+    areas, features = models.Area.__table__, models.MapFeature.__table__
     conn.execute(delete(features))
-    for attached in (store.Person.__table__, store.Asset.__table__):  # what hangs on the old areas goes too
+    for attached in (models.Person.__table__, models.Asset.__table__):  # what hangs on the old areas goes too
         conn.execute(delete(attached))
     for level in (Level.CELL, Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT):
         conn.execute(delete(areas).where(areas.c.level == level.value))

@@ -28,14 +28,14 @@ import redis
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.bus import Bus, producer_bus, publish_messages
+from feeds.bus.channels import Bus, producer_bus, publish_messages
+from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
+from feeds.ingest.state import from_ms, ms
 from feeds.outage import Outage
 from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
-from feeds.state import from_ms, ms
-from feeds.store import make_engine
+from feeds.store.engine import make_engine
 from feeds.taxonomy import load as load_taxonomy
 from simulators.cameras import CameraNetwork
 from simulators.departments import CaseWorkers

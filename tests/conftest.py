@@ -24,8 +24,8 @@ import pytest
 import redis
 from sqlalchemy.exc import OperationalError
 
-from feeds.services import free_port, headless_chromium, start_redis
-from feeds.store import make_engine, migrate
+from devstack.services import free_port, headless_chromium, start_redis
+from feeds.store.engine import make_engine, migrate
 from tests.waiting import wait_until
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -59,7 +59,7 @@ def send(ingest: Any, *messages: Any) -> Any:
 def started_drill(engine: Any, drill_id: str, at: datetime | None = None) -> str:
     """Record a drill as the drill desk does when it starts one: the ingest takes drill messages of started
     drills only."""
-    from feeds.store import DrillRow
+    from feeds.store.models import DrillRow
 
     with engine.begin() as conn:
         conn.execute(DrillRow.__table__.insert().values(

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from feeds.schemas import MAX_BATCH, MAX_PAYLOAD_BYTES, encode
-from feeds.store import CameraAlertRow, CaseAudit, DeadLetter, IncidentRow, PatrolFix
+from feeds.store.models import CameraAlertRow, CaseAudit, DeadLetter, IncidentRow, PatrolFix
 from tests import factories
 
 KINDS = ("patrol_position", "incident_report", "camera_alert", "case_command")

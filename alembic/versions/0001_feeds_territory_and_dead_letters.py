@@ -7,8 +7,8 @@ Create Date: 2026-11-22 18:48:57.512074
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -7,6 +7,7 @@ Create Date: 2026-11-22 20:27:05.879909
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = '0005'

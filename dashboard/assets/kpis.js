@@ -1,6 +1,6 @@
 /* The wall's KPI panel, live.
  *
- * The producer (python -m feeds.kpiboard) pushes the whole board every kpi_interval_s seconds as Socket.IO
+ * The producer (python -m feeds.kpis.board) pushes the whole board every kpi_interval_s seconds as Socket.IO
  * event "kpis" on /live. This script puts each board into the Dash store "wall-kpi-board"; the server
  * renders the panel from it (dashboard/callbacks/kpis.py). It listens on the wall script's socket
  * (window.cc.socket, made by wall.js once the wall is up); on a page with the panel but without the wall's

@@ -1,15 +1,15 @@
 """Callbacks, one module per concern, each with register(app); those that read or act on cases also get
-their source. Each is registered under the permission of the page it serves (dashboard/auth.py refuses a
+their source. Each is registered under the permission of the page it serves (dashboard/security/auth.py refuses a
 call from a role without it, and any callback registered outside this list)."""
 from __future__ import annotations
 
 from dash import Dash
 
-from dashboard.access import Permission
-from dashboard.auth import callbacks_of_page
 from dashboard.callbacks import case_actions, dispatch, drill, kpis, leader, live, map_layers
 from dashboard.callbacks.case_actions import ActionDesk
 from dashboard.callbacks.drill import DrillSource
+from dashboard.security.access import Permission
+from dashboard.security.auth import callbacks_of_page
 
 
 def register_all(app: Dash, actions: ActionDesk, drills: DrillSource) -> None:

@@ -2,8 +2,8 @@
 chosen (with suggestions for a reassignment), send the confirmed command and say what became of it, and
 take the last step back within UNDO_S. Every write checks the signed-in person may act on cases.
 
-Thin: which actions and what command is dashboard/case_actions.py, the drawing dashboard/layouts/
-case_actions.py, the sending dashboard/casedesk.py; the command itself goes through the ingest like any
+Thin: which actions and what command is dashboard/views/case_actions.py, the drawing dashboard/layouts/
+case_actions.py, the sending dashboard/http/casedesk.py; the command itself goes through the ingest like any
 other message, so every screen sees the change.
 """
 from __future__ import annotations
@@ -19,9 +19,23 @@ from zoneinfo import ZoneInfo
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import auth, ids
-from dashboard.access import Permission
-from dashboard.case_actions import (
+from dashboard import ids
+from dashboard.callbacks.dispatch import CaseSource, concerns
+from dashboard.http.casedesk import CaseDesk
+from dashboard.i18n import t
+from dashboard.layouts.case_actions import (
+    action_buttons,
+    action_label,
+    department_options,
+    person_options,
+    quick_reasons,
+    read_only,
+    result_note,
+    target_options,
+)
+from dashboard.security import auth
+from dashboard.security.access import Permission
+from dashboard.views.case_actions import (
     DEFAULT_EXTEND_HOURS,
     FIELDS,
     UNDO_S,
@@ -35,25 +49,12 @@ from dashboard.case_actions import (
     undo_command,
     undoable,
 )
-from dashboard.callbacks.dispatch import CaseSource, concerns
-from dashboard.casedesk import CaseDesk
-from dashboard.casetrail import coded
-from dashboard.i18n import t
-from dashboard.layouts.case_actions import (
-    action_buttons,
-    action_label,
-    department_options,
-    person_options,
-    quick_reasons,
-    read_only,
-    result_note,
-    target_options,
-)
-from feeds.casefile import actor_names, case_now, field_people, last_change, open_holders
+from dashboard.views.trail import coded
+from feeds.bus.snapshots import SnapshotStore
+from feeds.bus.verdicts import Outcome, Verdict
+from feeds.cases.reads import actor_names, case_now, field_people, last_change, open_holders
+from feeds.cases.suggestions import suggestions
 from feeds.schemas import CaseCommand
-from feeds.snapshots import SnapshotStore
-from feeds.suggestions import suggestions
-from feeds.verdicts import Outcome, Verdict
 
 PANEL = (ids.ACT_BUTTONS, "children"), (ids.ACT_FORM, "hidden"), (ids.ACT_TITLE, "children"), \
     (ids.ACT_TARGET_ROW, "hidden"), (ids.ACT_TARGET, "options"), (ids.ACT_TARGET, "value"), \

@@ -1,6 +1,6 @@
 """The dispatcher console's callbacks: the queue (re-read when a pushed delta changed cases, when a filter
 changes, and every half minute for the countdowns) and the selected case (detail, timeline, map focus).
-Thin: the database read is feeds/casefile.py, the choosing is dashboard/casequeue.py, the drawing is
+Thin: the database read is feeds/cases/reads.py, the choosing is dashboard/views/queue.py, the drawing is
 dashboard/layouts/dispatch.py."""
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy.engine import Connection, Engine
 
 from dashboard import ids
-from dashboard.casequeue import Names, QueueFilter, select_cases
 from dashboard.layouts.dispatch import (
     case_header,
     case_trail,
@@ -26,8 +25,9 @@ from dashboard.layouts.dispatch import (
     queue_records,
     queue_summary,
 )
+from dashboard.views.queue import Names, QueueFilter, select_cases
 from feeds.calendar import WorkingCalendar
-from feeds.casefile import actor_names, case_file, ended_case_views, grid_names, open_case_views
+from feeds.cases.reads import actor_names, case_file, ended_case_views, grid_names, open_case_views
 from feeds.categories import CATEGORIES, labels
 from feeds.taxonomy import Taxonomy
 

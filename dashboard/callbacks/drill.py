@@ -1,7 +1,7 @@
 """The trainer console's callbacks. Thin: every control checks RUN_DRILLS on the server (refusals are
-logged by dashboard.auth) and becomes one message to the drill desk through Redis; the status is read
+logged by dashboard.security.auth) and becomes one message to the drill desk through Redis; the status is read
 from Redis every second, the drill's figures and score from the database every few seconds
-(feeds/drillfile.py), and dashboard/drill_presenters.py turns them into text."""
+(feeds/drills/reads.py), and dashboard/views/drill.py turns them into text."""
 from __future__ import annotations
 
 import logging
@@ -16,14 +16,14 @@ from dash.exceptions import PreventUpdate
 from sqlalchemy.engine import Engine
 
 from dashboard import ids
-from dashboard.auth import Permission, require
-from dashboard.drill_presenters import drill_figures, measure_heads, past_rows, score_rows, status_view
 from dashboard.i18n import t
 from dashboard.layouts.drill import figures_panel, past_list, score_table, status_panel
-from feeds.casefile import actor_names
-from feeds.drillfile import load_drill
-from feeds.drills import DrillControl, DrillDeskClient, InjectedEvent, past_drills
-from feeds.kpis import KpiRules
+from dashboard.security.auth import Permission, require
+from dashboard.views.drill import drill_figures, measure_heads, past_rows, score_rows, status_view
+from feeds.cases.reads import actor_names
+from feeds.drills.control import DrillControl, DrillDeskClient, InjectedEvent, past_drills
+from feeds.drills.reads import load_drill
+from feeds.kpis.figures import KpiRules
 from feeds.settings import Settings
 from feeds.taxonomy import Taxonomy
 

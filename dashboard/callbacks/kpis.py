@@ -1,7 +1,7 @@
 """The wall's KPI panel: the page shows the board it was loaded with; each board after it (pushed as "kpis"
 and put into the store by assets/kpis.js) is rendered on the server with the same pure layout. A board comes every
 kpi_interval_s seconds, so one small round trip per screen per board is nothing, and the formatting lives in
-one place (dashboard/kpi_view.py)."""
+one place (dashboard/views/kpis.py)."""
 from __future__ import annotations
 
 from typing import Any

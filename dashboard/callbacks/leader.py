@@ -1,5 +1,5 @@
-"""The leader page's callbacks: load the figures (feeds.figures), turn them into view models
-(dashboard.leader_presenters) and components (dashboard.layouts.leader). Nothing is computed here."""
+"""The leader page's callbacks: load the figures (feeds.kpis.load), turn them into view models
+(dashboard.views.leader) and components (dashboard.layouts.leader). Nothing is computed here."""
 from __future__ import annotations
 
 import logging
@@ -14,12 +14,13 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, 
 from gevent import monkey
 from sqlalchemy import Connection, func, select
 
-from dashboard import assessment as export
 from dashboard import ids
-from dashboard import leader_presenters as lp
 from dashboard.i18n import t
 from dashboard.layouts import leader as layout
-from feeds.figures import (
+from dashboard.views import assessment as export
+from dashboard.views import leader as lp
+from feeds.kpis.figures import AreaFigures, KpiRules, Period
+from feeds.kpis.load import (
     CHILD_LEVEL,
     AreaEntry,
     Assessment,
@@ -29,8 +30,7 @@ from feeds.figures import (
     leader_figures,
     monthly_assessment,
 )
-from feeds.kpis import AreaFigures, KpiRules, Period
-from feeds.store import CaseAudit, CaseRow
+from feeds.store.models import CaseAudit, CaseRow
 from feeds.taxonomy import load as load_taxonomy
 
 T = TypeVar("T")

@@ -11,11 +11,11 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.case_actions import DESTRUCTIVE, ActionKind
-from dashboard.casetrail import coded
 from dashboard.i18n import t
-from feeds.cases import LEVELS, REJECT_REASONS
-from feeds.suggestions import Suggestion
+from dashboard.views.case_actions import DESTRUCTIVE, ActionKind
+from dashboard.views.trail import coded
+from feeds.cases.machine import LEVELS, REJECT_REASONS
+from feeds.cases.suggestions import Suggestion
 
 
 def _row(id_: str, label: str, control: Any) -> html.Div:

@@ -1,5 +1,5 @@
 """Dead letters (拒收消息): what the ingest refused, with the reason, for an operator. Read-only; re-drive
-with `python -m feeds.deadletters redrive ID`. One table (an AG Grid fed with rows): the page lists up to 200
+with `python -m feeds.ingest.deadletters redrive ID`. One table (an AG Grid fed with rows): the page lists up to 200
 letters, each shown as plain text."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dash import html
 
 from dashboard.i18n import t
 from dashboard.layouts.tables import GRID_THEME
-from feeds.deadletters import DeadLetterView
+from feeds.ingest.deadletters import DeadLetterView
 
 STAGES = {"decode": ("解析", "decode"), "schema": ("格式", "schema"), "filter": ("过滤", "filter"),
           "refused": ("拒绝执行", "refused"), "persist": ("存储", "persist"), "delivery": ("投递", "delivery")}

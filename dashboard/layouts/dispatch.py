@@ -16,13 +16,13 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.casequeue import Names, countdown, light
-from dashboard.casetrail import coded, trail_rows, value_words
 from dashboard.i18n import t
 from dashboard.layouts.case_actions import action_panel
-from dashboard.presenters import map_bounds
-from feeds.casefile import OPEN_STATES, CaseFile, ReportLink
-from feeds.cases import LEVELS
+from dashboard.views.queue import Names, countdown, light
+from dashboard.views.trail import coded, trail_rows, value_words
+from dashboard.views.wall import map_bounds
+from feeds.cases.machine import LEVELS
+from feeds.cases.reads import OPEN_STATES, CaseFile, ReportLink
 from feeds.categories import CHANNELS, labels
 
 QUEUE_LIMIT = 2000  # cases sent to the page (the worst first; it draws those in view); the filters and search narrow the rest

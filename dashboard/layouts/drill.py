@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.drill_presenters import Figure, PastDrill, ScoreRow, StatusView
 from dashboard.i18n import LANGS, t
-from feeds.drills import INJECT_REPORTS, SPEEDS, WHERE, ScenarioInfo
+from dashboard.views.drill import Figure, PastDrill, ScoreRow, StatusView
+from feeds.drills.control import INJECT_REPORTS, SPEEDS, WHERE, ScenarioInfo
 
 STATUS_EVERY_MS = 1000
 FIGURES_EVERY_MS = 5000

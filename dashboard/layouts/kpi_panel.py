@@ -1,7 +1,7 @@
 """The wall's KPI panel (left column): the four rates of patrol assessment and the two closure rates, for
 today and this month, each with its numerator / denominator and its change against the previous period.
 
-A pure function of the board (feeds/kpiboard.py) and the language. The page passes the board it read from
+A pure function of the board (feeds/kpis/board.py) and the language. The page passes the board it read from
 Redis and shows it at once; after that each newer board pushed as "kpis" lands in the store ids.KPI_BOARD
 (assets/kpis.js) and callbacks/kpis.py renders the body again with `kpi_body`.
 """
@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.kpi_view import Cell, Row, computed_text, rows, today_head
+from dashboard.views.kpis import Cell, Row, computed_text, rows, today_head
 
 
 def _cell(c: Cell, period: str) -> html.Div:

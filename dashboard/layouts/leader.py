@@ -1,7 +1,7 @@
 """The leader page (领导驾驶舱): the period picker, the area breadcrumb, KPI cards with their numerators,
 denominators and change against the period before, the sub-areas to drill into, the rankings of
 patrollers, departments and grids, 30-day trends and the monthly assessment export. Pure functions of view
-models (dashboard/leader_presenters.py); the callbacks in dashboard/callbacks/leader.py fill them in."""
+models (dashboard/views/leader.py); the callbacks in dashboard/callbacks/leader.py fill them in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layouts.tables import GRID_THEME
-from dashboard.leader_presenters import PERIOD_KINDS, Card
-from feeds.figures import AreaEntry
+from dashboard.views.leader import PERIOD_KINDS, Card
+from feeds.kpis.load import AreaEntry
 
 GROUPS = (("rates", "lv_four_rates"), ("closure", "lv_closure_group"), ("load", "lv_load_group"))
 
@@ -58,7 +58,7 @@ def breadcrumb(trail: Sequence[AreaEntry], lang: str) -> list[html.Span | html.B
 
 
 # ---------------------------------------------------------------------------------------------- tables
-# Each table is one AG Grid fed with rows (dicts from dashboard/leader_presenters.py): thousands of rows stay
+# Each table is one AG Grid fed with rows (dicts from dashboard/views/leader.py): thousands of rows stay
 # one component, drawn as they scroll into view. Cells are drawn by the renderers of assets/leader.js.
 
 GRID_STYLE = {"height": "100%", "width": "100%"}

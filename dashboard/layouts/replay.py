@@ -17,8 +17,8 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layouts.drill import drill_banner
-from feeds.drills import DrillRecord
-from feeds.replay import Period
+from feeds.drills.control import DrillRecord
+from feeds.replay.frames import Period
 
 SPEEDS = (1, 5, 10, 30, 60)
 DEFAULT_SPEED = 10

@@ -12,9 +12,9 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import LANGS, bundle, t
 from dashboard.layouts.kpi_panel import kpi_panel
-from dashboard.presenters import step_labels
+from dashboard.views.wall import step_labels
 from feeds.categories import ALERT_CLASSES, CATEGORIES, CHANNELS, labels
-from feeds.state import ON_DUTY_S
+from feeds.ingest.state import ON_DUTY_S
 from feeds.taxonomy import load as load_taxonomy
 
 DEFAULT_BOUNDS = [[30.68, 111.27], [30.70, 111.30]]

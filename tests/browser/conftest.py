@@ -10,12 +10,12 @@ import redis
 from selenium.webdriver.common.by import By
 
 from dashboard import ids
-from dashboard.access import Role
-from dashboard.demo import DEMO_USERS, start_stack
-from feeds.bus import RedisBus, StreamBus
-from feeds.services import free_port
+from dashboard.security.access import Role
+from devstack.demo import DEMO_USERS, start_stack
+from devstack.services import free_port
+from feeds.bus.channels import RedisBus, StreamBus
 from feeds.settings import Settings
-from feeds.store import make_engine
+from feeds.store.engine import make_engine
 from simulators.fast import simulate
 from simulators.geography import District, build_district
 from simulators.runner import Simulation, utcnow

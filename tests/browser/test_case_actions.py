@@ -10,10 +10,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import create_engine, select
 
-from dashboard.access import Role
-from dashboard.users import add_user
-from feeds.bus import publish_messages
-from feeds.store import CaseAudit, CaseRow
+from dashboard.security.access import Role
+from dashboard.security.users import add_user
+from feeds.bus.channels import publish_messages
+from feeds.store.models import CaseAudit, CaseRow
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.waiting import wait_until

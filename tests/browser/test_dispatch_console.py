@@ -6,11 +6,11 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from feeds.bus import publish_messages
+from dashboard.security.access import Role
+from feeds.bus.channels import publish_messages
 from tests import factories
-from tests.waiting import wait_until
-from dashboard.access import Role
 from tests.browser.conftest import sign_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

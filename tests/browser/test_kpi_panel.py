@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from feeds.kpiboard import EVENT, RATES
-from feeds.push import SocketIOPusher
-from tests.waiting import wait_until
-from dashboard.access import Role
+from dashboard.security.access import Role
+from feeds.bus.push import SocketIOPusher
+from feeds.kpis.board import EVENT, RATES
 from tests.browser.conftest import sign_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 

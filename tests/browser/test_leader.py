@@ -7,7 +7,7 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard.access import Role
+from dashboard.security.access import Role
 from tests.browser.conftest import sign_in, simulated_hours
 from tests.waiting import wait_until
 

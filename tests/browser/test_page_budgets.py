@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bench.pages import COMPONENTS, SETTLED
-from dashboard.access import Role
+from dashboard.security.access import Role
 from tests.browser.conftest import sign_in, simulated_hours
 from tests.waiting import wait_until
 

@@ -11,13 +11,14 @@ import redis
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
-from dashboard.access import Role
-from dashboard.demo import Stack, start_stack
-from feeds.bus import StreamBus, publish_messages
-from feeds.casefile import OPEN_STATES
-from feeds.services import free_port
+from dashboard.security.access import Role
+from devstack.demo import Stack, start_stack
+from devstack.services import free_port
+from feeds.bus.channels import StreamBus, publish_messages
+from feeds.cases.reads import OPEN_STATES
 from feeds.settings import Settings
-from feeds.store import CaseRow, make_engine
+from feeds.store.engine import make_engine
+from feeds.store.models import CaseRow
 from tests import factories
 from tests.browser.conftest import SEED, LiveStack, sign_in
 from tests.waiting import wait_until

@@ -11,9 +11,10 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from dashboard import ids
-from dashboard.access import Role
-from feeds.bus import publish_messages
-from feeds.store import CaseRow, make_engine
+from dashboard.security.access import Role
+from feeds.bus.channels import publish_messages
+from feeds.store.engine import make_engine
+from feeds.store.models import CaseRow
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.waiting import wait_until

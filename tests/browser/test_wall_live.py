@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard.access import Role
-from feeds.bus import publish_messages
+from dashboard.security.access import Role
+from feeds.bus.channels import publish_messages
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.waiting import wait_until

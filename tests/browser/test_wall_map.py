@@ -10,10 +10,10 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from feeds.bus import publish_messages
+from dashboard.security.access import Role
+from feeds.bus.channels import publish_messages
 from simulators.furnishings import build_furnishings
 from tests import factories
-from dashboard.access import Role
 from tests.browser.conftest import SEED, sign_in
 from tests.waiting import wait_until
 

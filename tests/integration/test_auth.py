@@ -20,15 +20,15 @@ from dash.exceptions import PreventUpdate
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
-from dashboard import auth
-from dashboard.access import USER_ROLES, Permission, Role, rule_for
 from dashboard.app import create_app
-from dashboard.users import add_user, set_disabled, set_password
-from feeds.push import NAMESPACE
-from feeds.services import free_port
+from dashboard.security import auth
+from dashboard.security.access import USER_ROLES, Permission, Role, rule_for
+from dashboard.security.users import add_user, set_disabled, set_password
+from devstack.services import free_port
+from feeds.bus.push import NAMESPACE
+from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import make_engine, migrate
+from feeds.store.engine import make_engine, migrate
 from tests.waiting import wait_until
 
 FAST_HASH = "pbkdf2:sha256:1000"  # the tests' users; real ones get scrypt (settings)
@@ -150,7 +150,7 @@ def test_sign_in_never_sends_you_to_another_site(fresh):
 
 def test_wrong_password_unknown_and_disabled_users_are_refused_and_logged(fresh, caplog):
     c = fresh.app.server.test_client()
-    caplog.set_level(logging.INFO, logger="dashboard.auth")
+    caplog.set_level(logging.INFO, logger="dashboard.security.auth")
     wrong = c.post("/login", data={"username": "dispatcher", "password": "not it at all"})
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
     assert c.post("/login", data={"username": "nobody", "password": PASSWORD}).status_code == 401
@@ -254,7 +254,7 @@ def test_the_kiosk_token_signs_a_wall_in_read_only(fresh):
 
 
 def test_a_wrong_kiosk_token_is_refused_logged_and_rate_limited(fresh, caplog):
-    caplog.set_level(logging.WARNING, logger="dashboard.auth")
+    caplog.set_level(logging.WARNING, logger="dashboard.security.auth")
     c = fresh.app.server.test_client()
     for _ in range(ATTEMPTS):
         assert c.get("/?kiosk=guess-guess-guess-guess").status_code == 403
@@ -264,7 +264,7 @@ def test_a_wrong_kiosk_token_is_refused_logged_and_rate_limited(fresh, caplog):
 
 
 def test_refusals_are_logged_with_who_what_and_where(fresh, caplog):
-    caplog.set_level(logging.WARNING, logger="dashboard.auth")
+    caplog.set_level(logging.WARNING, logger="dashboard.security.auth")
     c = sign_in(fresh, Role.TRAINER)
     c.get("/dead-letters")
     message = caplog.records[-1].getMessage()
@@ -283,7 +283,7 @@ def _connects(port: int, cookie: str | None) -> bool:
 
 
 def test_the_socket_is_refused_without_a_session_and_accepted_with_one(fresh, caplog):
-    caplog.set_level(logging.WARNING, logger="dashboard.auth")
+    caplog.set_level(logging.WARNING, logger="dashboard.security.auth")
     port = free_port()
     threading.Thread(target=fresh.socketio.run, args=(fresh.app.server,), daemon=True,
                      kwargs={"host": "127.0.0.1", "port": port, "allow_unsafe_werkzeug": True,
@@ -303,7 +303,7 @@ def _port_open(port: int) -> bool:
 
 
 def test_require_lets_dispatchers_and_operators_act_and_refuses_everyone_else(fresh, caplog):
-    caplog.set_level(logging.WARNING, logger="dashboard.auth")
+    caplog.set_level(logging.WARNING, logger="dashboard.security.auth")
 
     @auth.requires(Permission.ACT_ON_CASES)
     def reassign(case_id: str) -> str:
@@ -351,7 +351,7 @@ def test_every_registered_page_and_route_has_a_policy_entry(site):
         sample = rule.rule.replace("<", "{").split("{")[0] + ("x" if "<" in rule.rule else "")
         if rule_for(sample) is None:
             missing.append(rule.rule)
-    assert missing == [], f"add these to dashboard/access.py POLICY: {missing}"
+    assert missing == [], f"add these to dashboard/security/access.py POLICY: {missing}"
 
 
 def test_the_wall_page_loads_without_dash_s_polyfill_and_table_loader_other_pages_keep_them(fresh):
@@ -396,7 +396,7 @@ def test_a_callback_no_page_registered_is_refused_to_everyone(fresh, caplog):
         @app.callback(Output("stray-out", "children"), Input("stray-in", "n_clicks"))
         def stray(n):  # type: ignore[no-untyped-def]
             return "leaked"
-    with caplog.at_level(logging.WARNING, logger="dashboard.auth"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.security.auth"):
         answer = _call(sign_in(fresh, Role.ADMIN), "stray-out.children")
     assert answer.status_code == 403 and "leaked" not in answer.text
     assert "no page registered it" in caplog.records[-1].getMessage()

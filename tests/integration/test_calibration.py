@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from feeds.calendar import WorkingCalendar
-from feeds.figures import area_panel
-from feeds.kpis import KpiRules, Period
+from feeds.kpis.figures import KpiRules, Period
+from feeds.kpis.load import area_panel
 from feeds.settings import Settings
-from feeds.store import CameraAlertRow, IncidentRow, make_engine, migrate
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import CameraAlertRow, IncidentRow
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
@@ -70,7 +71,7 @@ def test_a_simulated_week_lands_in_the_realistic_ranges(week) -> None:
 
 
 def test_nothing_the_simulator_sent_was_rejected_except_races_with_the_escalator(week) -> None:
-    from feeds.store import DeadLetter
+    from feeds.store.models import DeadLetter
 
     engine, *_ = week
     with engine.connect() as conn:

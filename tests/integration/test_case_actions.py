@@ -13,19 +13,20 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import ids
-from dashboard.access import USER_ROLES, Permission, Role, may
 from dashboard.app import create_app
-from dashboard.case_actions import Seen
-from dashboard.users import add_user
-from feeds.bus import Merged, RedisBus, StreamBus, publish_messages
-from feeds.casebook import case_view
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
+from dashboard.security.access import USER_ROLES, Permission, Role, may
+from dashboard.security.users import add_user
+from dashboard.views.case_actions import Seen
+from feeds.bus.channels import Merged, RedisBus, StreamBus, publish_messages
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.bus.verdicts import RedisVerdicts
+from feeds.cases.writes import case_view
+from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import CaseAudit, CaseRow, make_engine, migrate
-from feeds.verdicts import RedisVerdicts
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import CaseAudit, CaseRow
 from tests import factories
 from tests.waiting import wait_until
 
@@ -153,7 +154,7 @@ def test_every_action_goes_through_the_pipeline_with_its_audit_row_and_verdict(s
 @pytest.mark.parametrize("role", [r for r in Role if r not in ACTING] + [None], ids=str)
 def test_everyone_else_is_refused_every_action_and_the_refusal_is_logged(site, role, caplog):
     app, engine, bus = site
-    caplog.set_level(logging.WARNING, logger="dashboard.auth")
+    caplog.set_level(logging.WARNING, logger="dashboard.security.auth")
     case = open_case(engine, bus)
     c = client_of(app, role) if role is not Role.KIOSK else app.server.test_client()
     if role is Role.KIOSK:

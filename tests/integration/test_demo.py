@@ -9,7 +9,7 @@ import sys
 import textwrap
 import urllib.request
 
-from feeds.services import free_port, redis_answers
+from devstack.services import free_port, redis_answers
 from tests.waiting import wait_until
 
 
@@ -53,7 +53,7 @@ def _health_answers(health) -> bool:  # type: ignore[no-untyped-def]
 def test_children_die_with_a_parent_killed_outright(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, time
-        from feeds.services import start_redis
+        from devstack.services import start_redis
         child, url = start_redis()
         print(url, flush=True)
         time.sleep(60)
@@ -69,7 +69,7 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CC_REDIS_URL", "DATABASE_URL", "CC_DATABASE_URL"}}
     env.update({"CC_DATA_DIR": str(tmp_path / "data"), "CC_PATROL_INTERVAL_S": "0.5"})
-    demo = subprocess.Popen([sys.executable, "-m", "dashboard.demo", "--port", str(port), "--grids", "12",
+    demo = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--port", str(port), "--grids", "12",
                              "--history-days", "0.5"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from feeds.bus import RedisBus, publish_messages
+from feeds.bus.channels import RedisBus, publish_messages
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore, RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.drillfile import load_score
-from feeds.drills import (
+from feeds.drills.control import (
     DrillClock,
     DrillControl,
     DrillDeskClient,
@@ -22,12 +23,11 @@ from feeds.drills import (
     ms,
     record_start,
 )
-from feeds.kpis import Rate
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
+from feeds.drills.reads import load_score
+from feeds.ingest.pipeline import Ingest
+from feeds.kpis.figures import Rate
 from feeds.schemas import FEED_CHANNELS
-from feeds.snapshots import MemorySnapshotStore, RedisSnapshotStore
-from feeds.store import CaseRow
+from feeds.store.models import CaseRow
 from feeds.taxonomy import load as load_taxonomy
 from simulators.drilldesk import DrillDesk, StatusBoard, serve
 from simulators.geography import build_district

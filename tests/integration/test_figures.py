@@ -11,10 +11,11 @@ from shapely.geometry import box, mapping
 from sqlalchemy import insert, select
 
 from feeds.calendar import WorkingCalendar
-from feeds.casebook import apply_commands, open_cases, sighting_of_report
-from feeds.figures import area_panel, area_table, departments_panel, load_cases, patroller_ranking
-from feeds.kpis import Grade, KpiRules, Period, Rate
-from feeds.store import Area, CaseReport, CaseRow, Person, write_batch
+from feeds.cases.writes import apply_commands, open_cases, sighting_of_report
+from feeds.kpis.figures import Grade, KpiRules, Period, Rate
+from feeds.kpis.load import area_panel, area_table, departments_panel, load_cases, patroller_ranking
+from feeds.store.models import Area, CaseReport, CaseRow, Person
+from feeds.store.writes import write_batch
 from feeds.taxonomy import load
 from tests import factories
 

@@ -16,8 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from dashboard.assessment import assessment_tables, period_line, to_csv, to_xlsx
-from feeds.figures import (
+from dashboard.views.assessment import assessment_tables, period_line, to_csv, to_xlsx
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.ingest.pipeline import CaseRules, Ingest
+from feeds.kpis.cache import refresh
+from feeds.kpis.figures import Period
+from feeds.kpis.load import (
     area_directory,
     area_panel,
     area_table,
@@ -29,11 +33,7 @@ from feeds.figures import (
     monthly_assessment,
     patroller_ranking,
 )
-from feeds.kpicache import refresh
-from feeds.kpis import Period
-from feeds.pipeline import CaseRules, Ingest
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import CaseAudit, CaseRow, Person
+from feeds.store.models import CaseAudit, CaseRow, Person
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import Clock, Discard, simulate
 from simulators.furnishings import build_furnishings, save_furnishings

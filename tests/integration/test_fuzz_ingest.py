@@ -4,7 +4,7 @@ bounded. bench/hostile.py is the longer run."""
 from __future__ import annotations
 
 from bench.hostile import fuzz
-from feeds.store import migrate
+from feeds.store.engine import migrate
 
 
 def test_the_real_ingest_accounts_for_every_hostile_payload_and_stays_up(redis_server, redis_client, tmp_path):

@@ -4,13 +4,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from feeds.bus import RedisBus, publish_messages
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
+from feeds.bus.channels import RedisBus, publish_messages
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.ingest.pipeline import Ingest
+from feeds.ingest.state import apply_delta
 from feeds.schemas import FEED_CHANNELS
-from feeds.snapshots import RedisSnapshotStore
-from feeds.state import apply_delta
-from feeds.store import DeadLetter, PatrolFix
+from feeds.store.models import DeadLetter, PatrolFix
 from tests import factories
 from tests.waiting import wait_until
 

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from shapely.geometry import box, mapping
 from sqlalchemy import insert, select
 
+from feeds.bus.push import RecordingPusher
 from feeds.calendar import WorkingCalendar
-from feeds.casebook import apply_commands, open_cases, sighting_of_report
-from feeds.kpiboard import EVENT, KEY, RedisBoardStore, tick
-from feeds.kpis import KpiRules
-from feeds.push import RecordingPusher
-from feeds.store import Area, CaseRow, write_batch
+from feeds.cases.writes import apply_commands, open_cases, sighting_of_report
+from feeds.kpis.board import EVENT, KEY, RedisBoardStore, tick
+from feeds.kpis.figures import KpiRules
+from feeds.store.models import Area, CaseRow
+from feeds.store.writes import write_batch
 from feeds.taxonomy import load
 from tests import factories
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
-from feeds.figures import (
+from feeds.kpis.cache import CASE_DAYS, DUTY_DAYS, refresh
+from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Rate
+from feeds.kpis.load import (
     area_panel,
     area_panels,
     area_table,
@@ -22,9 +24,8 @@ from feeds.figures import (
     monthly_assessment,
     patroller_ranking,
 )
-from feeds.kpicache import CASE_DAYS, DUTY_DAYS, refresh
-from feeds.kpis import LATE_FIX_LIMIT, Period, Rate
-from feeds.store import (
+from feeds.kpis.visits import COMMIT_MARGIN, tracked_days
+from feeds.store.models import (
     CaseFactsRow,
     CellVisitRow,
     CoverageDayRow,
@@ -34,9 +35,8 @@ from feeds.store import (
     UnitDayRow,
     VisitCursorRow,
     VisitTailRow,
-    write_batch,
 )
-from feeds.visittally import COMMIT_MARGIN, tracked_days
+from feeds.store.writes import write_batch
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings

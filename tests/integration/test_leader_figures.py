@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.assessment import assessment_tables, to_csv, to_xlsx
-from feeds.figures import (
+from dashboard.views.assessment import assessment_tables, to_csv, to_xlsx
+from feeds.kpis.figures import NO_RATE, Period, Rate
+from feeds.kpis.load import (
     area_directory,
     area_panel,
     area_table,
@@ -24,7 +25,6 @@ from feeds.figures import (
     patroller_ranking,
     same_point,
 )
-from feeds.kpis import NO_RATE, Period, Rate
 from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
 
 pytestmark = pytest.mark.integration

@@ -6,13 +6,13 @@ import redis
 import socketio as socketio_client
 from flask import Flask
 
-from dashboard import realtime
-from feeds.bus import RedisBus, publish_messages
-from feeds.pipeline import Ingest
-from feeds.push import DELTA_EVENT, NAMESPACE, SocketIOPusher
+from dashboard.http import realtime
+from devstack.services import free_port
+from feeds.bus.channels import RedisBus, publish_messages
+from feeds.bus.push import DELTA_EVENT, NAMESPACE, SocketIOPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS
-from feeds.services import free_port
-from feeds.snapshots import RedisSnapshotStore
 from tests import factories
 from tests.waiting import wait_until
 
@@ -70,7 +70,7 @@ def test_a_message_published_on_redis_reaches_a_connected_screen(screen, engine,
 
 def test_a_new_screen_loads_the_snapshot_with_its_sequence(screen, redis_client):
     server, _ = screen
-    from feeds.state import batch_delta
+    from feeds.ingest.state import batch_delta
 
     RedisSnapshotStore(redis_client).save(batch_delta(1, factories.now(), [factories.position("P1")], 0))
     body = server.test_client().get(realtime.SNAPSHOT_PATH)

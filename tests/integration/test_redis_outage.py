@@ -13,10 +13,11 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from feeds.bus import StreamBus, publish_messages
-from feeds.services import _die_with_parent, free_port, start_redis
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import CaseRow, make_engine, migrate
+from devstack.services import _die_with_parent, free_port, start_redis
+from feeds.bus.channels import StreamBus, publish_messages
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import CaseRow
 from tests import factories
 from tests.waiting import wait_until
 
@@ -93,7 +94,7 @@ def test_the_ingest_rides_out_a_redis_restart_and_the_screens_state_comes_back(o
 
 def test_a_replaced_snapshot_reads_back_as_it_was_written(redis_client):
     """What the ingest writes when it restores: the whole snapshot in place of the old one."""
-    from feeds.state import batch_delta
+    from feeds.ingest.state import batch_delta
 
     store = RedisSnapshotStore(redis_client, recent=3)
     store.save(batch_delta(1, factories.now(), [factories.position("OLD"), factories.incident("旧")], 0))

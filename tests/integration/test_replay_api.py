@@ -12,17 +12,18 @@ import pytest
 import redis
 from sqlalchemy import func, insert, select
 
-from dashboard import auth
 from dashboard.app import create_app
-from dashboard.users import add_user
+from dashboard.security import auth
+from dashboard.security.users import add_user
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
-from feeds.replay import played
-from feeds.replayfile import state_at
+from feeds.ingest.pipeline import Ingest
+from feeds.replay.frames import played
+from feeds.replay.reads import state_at
 from feeds.settings import Settings
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import Base, DrillRow, make_engine
+from feeds.store.engine import make_engine
+from feeds.store.models import Base, DrillRow
 from feeds.taxonomy import load
 from tests import factories
 

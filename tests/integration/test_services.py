@@ -3,7 +3,7 @@ import shutil
 
 import redis
 
-from feeds import services
+from devstack import services
 
 
 def test_without_debian_redis_the_wheels_server_is_started(monkeypatch, tmp_path):

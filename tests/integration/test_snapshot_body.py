@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import orjson
 
-from feeds.snapshots import MemorySnapshotStore, RedisSnapshotStore
-from feeds.state import COUNTERS, Delta, batch_delta
+from feeds.bus.snapshots import MemorySnapshotStore, RedisSnapshotStore
+from feeds.ingest.state import COUNTERS, Delta, batch_delta
 from tests import factories
 
 

@@ -5,12 +5,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from feeds.bus import INGEST_GROUP, Merged, RedisBus, StreamBus, publish_messages, stream_for
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
+from feeds.bus.channels import INGEST_GROUP, Merged, RedisBus, StreamBus, publish_messages, stream_for
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS, channel_for
-from feeds.snapshots import RedisSnapshotStore
-from feeds.store import IncidentRow, PatrolFix
+from feeds.store.models import IncidentRow, PatrolFix
 from tests import factories
 from tests.waiting import wait_until
 
@@ -76,7 +76,7 @@ def test_nothing_is_lost_when_the_ingest_dies_before_committing(start, engine, r
 
 
 def test_entries_stay_pending_while_the_database_is_down(start, engine, redis_client, tmp_path):
-    from feeds.store import make_engine
+    from feeds.store.engine import make_engine
 
     broken = make_engine(f"sqlite:///{tmp_path / 'unmigrated.sqlite'}")  # every write fails: no tables
     bus = StreamBus(redis_client)
@@ -121,7 +121,7 @@ def test_an_operator_redrives_a_fixed_dead_letter_into_the_running_ingest(start,
                                                                           redis_server, monkeypatch, capsys):
     import json
 
-    from feeds.deadletters import list_dead_letters, main
+    from feeds.ingest.deadletters import list_dead_letters, main
 
     bus = StreamBus(redis_client)
     merged = Merged([RedisBus(redis_client).subscribe(FEED_CHANNELS), bus.subscribe(FEED_CHANNELS)])
@@ -149,7 +149,7 @@ def test_an_operator_redrives_a_fixed_dead_letter_into_the_running_ingest(start,
 def test_a_poison_entry_is_set_aside_after_five_deliveries_and_acknowledged(start, engine, redis_client):
     """An entry an ingest took and died holding, again and again (e.g. it crashes the process): at the sixth
     delivery it becomes a dead letter and is acknowledged, instead of stopping the ingest at every start."""
-    from feeds.deadletters import list_dead_letters
+    from feeds.ingest.deadletters import list_dead_letters
 
     bus = StreamBus(redis_client)
     bus.subscribe(FEED_CHANNELS)  # makes the groups
@@ -167,7 +167,7 @@ def test_a_poison_entry_is_set_aside_after_five_deliveries_and_acknowledged(star
 
 
 def test_a_stream_entry_without_a_payload_becomes_a_dead_letter(start, engine, redis_client):
-    from feeds.deadletters import list_dead_letters
+    from feeds.ingest.deadletters import list_dead_letters
 
     bus = StreamBus(redis_client)
     start(bus.subscribe(FEED_CHANNELS))

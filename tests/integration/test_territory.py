@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import orjson
 
-from dashboard.presenters import map_bounds, territory_summary
-from dashboard.territory import TerritoryCache, map_payload
-from feeds.gridcard import camera_points
-from feeds.store import load_map
+from dashboard.http.territory import TerritoryCache, map_payload
+from dashboard.views.wall import map_bounds, territory_summary
+from feeds.store.models import load_map
 from feeds.taxonomy import load as load_taxonomy
+from feeds.wall.gridcard import camera_points
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
 

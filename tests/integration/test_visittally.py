@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from feeds import visittally
-from feeds.figures import area_panel, load_cells
-from feeds.kpicache import fresh_visits, grid_coverage, refresh, store_settled_days, visits
-from feeds.kpis import LATE_FIX_LIMIT, Period, Track, cell_pieces
-from feeds.store import CellVisitRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow, write_batch
+from feeds.kpis import visits as visittally
+from feeds.kpis.cache import fresh_visits, grid_coverage, refresh, store_settled_days, visits
+from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Track, cell_pieces
+from feeds.kpis.load import area_panel, load_cells
+from feeds.store.models import CellVisitRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
+from feeds.store.writes import write_batch
 from tests import factories
 from tests.integration.test_figures import CST, LAT, LON, RULES, _territory
 

@@ -1,11 +1,11 @@
 """The permission table and the path policy, every role against every page, endpoint and action.
 
-The expected answers are written out here from the brief, not computed from dashboard/access.py."""
+The expected answers are written out here from the brief, not computed from dashboard/security/access.py."""
 from __future__ import annotations
 
 import pytest
 
-from dashboard.access import POLICY, USER_ROLES, Access, Permission, Role, allowed, may, rule_for
+from dashboard.security.access import POLICY, USER_ROLES, Access, Permission, Role, allowed, may, rule_for
 
 D, L, OP, T, A, K = Role.DISPATCHER, Role.LEADER, Role.OPERATOR, Role.TRAINER, Role.ADMIN, Role.KIOSK
 EVERYONE = {D, L, OP, T, A, K}

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.case_actions import (
-    FormError,
+from dashboard.layouts.case_actions import action_buttons, suggestion_label, target_options
+from dashboard.views.case_actions import (
     Form,
+    FormError,
     Seen,
     available,
     command_for,
@@ -16,9 +17,8 @@ from dashboard.case_actions import (
     undo_command,
     undoable,
 )
-from dashboard.layouts.case_actions import action_buttons, suggestion_label, target_options
-from feeds.cases import Action, ActionKind, Case, CaseState, act
-from feeds.suggestions import Suggestion
+from feeds.cases.machine import Action, ActionKind, Case, CaseState, act
+from feeds.cases.suggestions import Suggestion
 from tests.components import shown_texts
 
 A = ActionKind

@@ -4,11 +4,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import Area, Asset, CaseAudit, CaseRow, DeadLetter
-from feeds.verdicts import MemoryVerdicts, Outcome
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.bus.verdicts import MemoryVerdicts, Outcome
+from feeds.ingest.pipeline import Ingest
+from feeds.store.models import Area, Asset, CaseAudit, CaseRow, DeadLetter
 from tests import factories
 from tests.factories import send
 
@@ -116,8 +116,8 @@ def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwr
     """Two ingest workers on PostgreSQL: the other one commits a change between our read and our write."""
     from sqlalchemy import event, update
 
-    from feeds.casebook import CASES
-    from feeds.store import make_engine, migrate
+    from feeds.cases.writes import CASES
+    from feeds.store.engine import make_engine, migrate
 
     url = postgres_server.rsplit("/", 1)[0] + "/cc_workers"
     admin = make_engine(postgres_server).execution_options(isolation_level="AUTOCOMMIT")
@@ -156,9 +156,9 @@ def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwr
 def test_an_overdue_case_is_escalated_through_the_pipeline_with_an_audit_row(ingest, engine):
     from datetime import timedelta
 
-    from feeds.bus import MemoryBus
+    from feeds.bus.channels import MemoryBus
     from feeds.calendar import WorkingCalendar
-    from feeds.escalator import tick
+    from feeds.cases.escalator import tick
     from feeds.schemas import FEED_CHANNELS
     from feeds.taxonomy import load
 
@@ -183,7 +183,7 @@ def test_an_overdue_case_is_escalated_through_the_pipeline_with_an_audit_row(ing
 
 
 def _reports(engine):
-    from feeds.store import CaseReport
+    from feeds.store.models import CaseReport
 
     with engine.connect() as conn:
         return {r.report_id: (r.case_id, r.merged) for r in conn.execute(select(CaseReport.__table__))}

@@ -2,8 +2,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.cases import (
-    FINAL, LEVELS, RULES, Action, ActionKind as A, Case, CaseState as S, IllegalAction, VersionConflict, act,
+from feeds.cases.machine import (
+    FINAL,
+    LEVELS,
+    RULES,
+    Action,
+    Case,
+    IllegalAction,
+    VersionConflict,
+    act,
+)
+from feeds.cases.machine import (
+    ActionKind as A,
+)
+from feeds.cases.machine import (
+    CaseState as S,
 )
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

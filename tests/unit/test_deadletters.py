@@ -2,12 +2,12 @@ import json
 
 import pytest
 
-from feeds.bus import MemoryBus
-from feeds.deadletters import get_dead_letter, list_dead_letters, main, redrive
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
+from feeds.bus.channels import MemoryBus
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.ingest.deadletters import get_dead_letter, list_dead_letters, main, redrive
+from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS
-from feeds.snapshots import MemorySnapshotStore
 from tests import factories
 
 

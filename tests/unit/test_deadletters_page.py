@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import dash_ag_grid as dag
 
 from dashboard.layouts.deadletters import dead_letter_rows, dead_letters_page
-from feeds.deadletters import DeadLetterView
+from feeds.ingest.deadletters import DeadLetterView
 from tests.components import walk
 
 

@@ -7,15 +7,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from dashboard.casequeue import Names
-from dashboard.casetrail import changes, trail_rows, who
 from dashboard.layouts.dispatch import case_header, case_trail, focus_marker, focus_viewport, no_case
+from dashboard.views.queue import Names
+from dashboard.views.trail import changes, trail_rows, who
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.casefile import TrailEntry, actor_names, case_file, ended_case_views, grid_names, open_case_views
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import Area, Person
+from feeds.cases.reads import (
+    TrailEntry,
+    actor_names,
+    case_file,
+    ended_case_views,
+    grid_names,
+    open_case_views,
+)
+from feeds.ingest.pipeline import Ingest
+from feeds.store.models import Area, Person
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
 from tests.components import shown_texts

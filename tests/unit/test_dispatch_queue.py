@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from dash import html
 
-from dashboard.casequeue import Names, QueueFilter, countdown, light, select_cases, span
 from dashboard.layouts.dispatch import queue_dots, queue_records, queue_summary
+from dashboard.views.queue import Names, QueueFilter, countdown, light, select_cases, span
 from tests.components import shown_texts
 
 NOW = 1_800_000_000_000

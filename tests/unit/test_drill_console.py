@@ -10,12 +10,12 @@ from openpyxl import load_workbook
 
 from dashboard import ids
 from dashboard.callbacks.drill import control_of
-from dashboard.drill_presenters import drill_clock, drill_figures, past_rows, score_rows, status_view
-from dashboard.drillreport import report_html, report_xlsx
+from dashboard.http.drillreport import report_html, report_xlsx
 from dashboard.layouts.drill import drill_banner, drill_page
-from feeds.drillfile import DrillFile
-from feeds.drills import DrillClock, DrillRecord, DrillState, DrillStatus, ScenarioInfo, ms
-from feeds.drillscore import DrillCase, Step, drill_score
+from dashboard.views.drill import drill_clock, drill_figures, past_rows, score_rows, status_view
+from feeds.drills.control import DrillClock, DrillRecord, DrillState, DrillStatus, ScenarioInfo, ms
+from feeds.drills.reads import DrillFile
+from feeds.drills.score import DrillCase, Step, drill_score
 from tests.components import by_id
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -1,9 +1,9 @@
 """Drill traffic has a live state of its own: live screens never see it, the drill's screens see only it."""
 import pytest
 
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
-from feeds.snapshots import MemorySnapshotStore
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.ingest.pipeline import Ingest
 from tests import factories
 from tests.factories import send
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.calendar import WorkingCalendar
-from feeds.drills import DrillClock, DrillControl, DrillState, DrillStatus, InjectedEvent
+from feeds.drills.control import DrillClock, DrillControl, DrillState, DrillStatus, InjectedEvent
 from feeds.schemas import IncidentReport
 from feeds.taxonomy import load as load_taxonomy
 from simulators.drilldesk import DrillDesk

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from feeds.schemas import CaseCommand, IncidentReport
-from feeds.store import CaseReport, CaseRow, make_engine, migrate
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import CaseReport, CaseRow
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings

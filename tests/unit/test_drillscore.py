@@ -2,8 +2,8 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from feeds.drillscore import DrillCase, Fix, Step, drill_score, score_case
-from feeds.kpis import Rate
+from feeds.drills.score import DrillCase, Fix, Step, drill_score, score_case
+from feeds.kpis.figures import Rate
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=CST)

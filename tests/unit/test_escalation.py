@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.calendar import WorkingCalendar
-from feeds.escalation import OpenStep, deadline, due_level, escalations, with_clock
+from feeds.cases.escalation import OpenStep, deadline, due_level, escalations, with_clock
 from feeds.taxonomy import load
 
 CST = ZoneInfo("Asia/Shanghai")

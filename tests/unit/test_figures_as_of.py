@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.cases import RULES as MOVES
-from feeds.cases import Action, ActionKind, Case, CaseState, act
-from feeds.kpis import (
+from feeds.cases.machine import RULES as MOVES
+from feeds.cases.machine import Action, ActionKind, Case, CaseState, act
+from feeds.kpis.figures import (
     NO_RATE,
     CaseFacts,
     CaseRecord,
@@ -46,7 +46,7 @@ PEOPLE = ("P0001", "P0002", "P0003")
 
 @st.composite
 def trails(draw: st.DrawFn, case_id: str) -> tuple[CaseRecord, list[TrailEvent]]:
-    """A case reported in the last days of November and worked by the real case machine (feeds.cases.act),
+    """A case reported in the last days of November and worked by the real case machine (feeds.cases.machine.act),
     one action after another at generated gaps, often running on into December."""
     reported = datetime(2026, 11, 24, tzinfo=CST) + timedelta(minutes=draw(st.integers(0, 7 * 24 * 60 - 1)))
     channel = draw(st.sampled_from(("patrol", "camera", "citizen", "hotline")))

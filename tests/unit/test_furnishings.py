@@ -2,7 +2,7 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import func, select
 
-from feeds import store
+from feeds.store import models
 from feeds.taxonomy import load
 from simulators.furnishings import build_furnishings, save_furnishings, unit_cells
 from simulators.geography import build_district, save_district
@@ -60,11 +60,11 @@ def test_loading_twice_replaces_everything(engine, district, furnished):
             save_furnishings(conn, district, furnished, load())
     with engine.connect() as conn:
         count = lambda t: conn.execute(select(func.count()).select_from(t)).scalar_one()  # noqa: E731
-        assert count(store.Asset.__table__) == len(furnished.assets)
-        assert count(store.Person.__table__) == len(furnished.people)
-        assert count(store.Department.__table__) == len(load().departments)
-        cells = conn.execute(select(func.count()).select_from(store.Area.__table__)
-                             .where(store.Area.level == "cell")).scalar_one()
+        assert count(models.Asset.__table__) == len(furnished.assets)
+        assert count(models.Person.__table__) == len(furnished.people)
+        assert count(models.Department.__table__) == len(load().departments)
+        cells = conn.execute(select(func.count()).select_from(models.Area.__table__)
+                             .where(models.Area.level == "cell")).scalar_one()
         assert cells == len(furnished.cells)
 
 

@@ -10,7 +10,8 @@ from shapely import STRtree
 from shapely.geometry import LineString, Polygon, shape
 from shapely.ops import unary_union
 
-from feeds.store import load_map, make_engine, migrate
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import load_map
 from simulators.geography import (
     CENTRE,
     METRES_PER_DEGREE,

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from feeds.pipeline import Bounds, Ingest
-from feeds.push import RecordingPusher
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.ingest.pipeline import Bounds, Ingest
 from feeds.schemas import channel_for, decode
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import DeadLetter
+from feeds.store.models import DeadLetter
 from tests import factories, hostile
 
 AREA = Bounds(south=30.60, west=111.20, north=30.80, east=111.40)
@@ -117,7 +117,7 @@ def test_a_message_of_a_drill_nobody_started_is_refused(ingest, engine):
 
 def test_a_failure_met_by_one_message_costs_only_that_message(ingest, engine, monkeypatch):
     """Not only what the database refuses: any error while storing one message sets it aside."""
-    from feeds import pipeline
+    from feeds.ingest import pipeline
 
     real = pipeline.open_cases
 

@@ -1,5 +1,5 @@
 """Today's column says how much of the day it holds, so that an early-morning figure is read for what it is."""
-from dashboard.kpi_view import today_head
+from dashboard.views.kpis import today_head
 
 
 def test_today_s_column_says_the_day_so_far():

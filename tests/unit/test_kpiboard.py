@@ -1,4 +1,4 @@
-"""The wall's KPI board (feeds/kpiboard.py) and how the panel shows it (dashboard/kpi_view.py,
+"""The wall's KPI board (feeds/kpis/board.py) and how the panel shows it (dashboard/views/kpis.py,
 dashboard/layouts/kpi_panel.py), against figures computed by hand."""
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.callbacks.kpis import render
-from dashboard.kpi_view import change, percent_text, rows
 from dashboard.layouts.kpi_panel import kpi_panel
+from dashboard.views.kpis import change, percent_text, rows
 from feeds.calendar import WorkingCalendar
-from feeds.kpiboard import RATES, comparison_periods, kpi_board, same_time_last_month
-from feeds.kpis import CaseFacts, CaseRecord, KpiRules, Period, TrailEvent, area_figures, case_facts
+from feeds.kpis.board import RATES, comparison_periods, kpi_board, same_time_last_month
+from feeds.kpis.figures import CaseFacts, CaseRecord, KpiRules, Period, TrailEvent, area_figures, case_facts
 from feeds.taxonomy import load
 from tests.components import walk, with_class
 

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
-from feeds.kpis import (
+from feeds.kpis.figures import (
     CaseFacts,
     CaseRecord,
     Cells,
@@ -412,7 +412,7 @@ def test_ranking_shares_ranks_and_flags_the_top_three():
         return Patroller(pid, pid, frozenset({pid}), frozenset())
 
     def figures(valid: Rate):
-        from feeds.kpis import PatrollerFigures, Verification
+        from feeds.kpis.figures import PatrollerFigures, Verification
         return PatrollerFigures(valid, Rate(0, 0), Verification(Rate(0, 0), Rate(0, 0)), Rate(0, 0))
 
     rows = ranking([(person("e"), figures(Rate(1, 2))), (person("a"), figures(Rate(9, 10))),

@@ -11,11 +11,10 @@ from dash import html
 from openpyxl import load_workbook
 
 from dashboard import ids
-from dashboard import leader_presenters as lp
-from dashboard.assessment import Table, to_csv, to_xlsx
 from dashboard.layouts.leader import breadcrumb, kpi_panel, leader_page
-from feeds.figures import AreaEntry
-from feeds.kpis import (
+from dashboard.views import leader as lp
+from dashboard.views.assessment import Table, to_csv, to_xlsx
+from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
     DepartmentFigures,
@@ -27,6 +26,7 @@ from feeds.kpis import (
     Rate,
     Verification,
 )
+from feeds.kpis.load import AreaEntry
 from tests.components import walk, with_class
 
 CST = ZoneInfo("Asia/Shanghai")

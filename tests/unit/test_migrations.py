@@ -1,8 +1,8 @@
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from feeds.store import ROOT, make_engine
+from alembic import command
+from feeds.store.engine import ROOT, make_engine
 
 
 def test_the_migrations_match_the_models(db_url):

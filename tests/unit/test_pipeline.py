@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from feeds.bus import MemoryBus, publish_messages
-from feeds.pipeline import Bounds, Ingest, reject_reason
-from feeds.push import DELTA_EVENT, RecordingPusher
+from feeds.bus.channels import MemoryBus, publish_messages
+from feeds.bus.push import DELTA_EVENT, RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
+from feeds.ingest.pipeline import Bounds, Ingest, reject_reason
 from feeds.schemas import FEED_CHANNELS, channel_for, encode
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import DeadLetter, IncidentRow, PatrolFix
+from feeds.store.models import DeadLetter, IncidentRow, PatrolFix
 from tests import factories
 from tests.waiting import wait_until
 

@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.calendar import WorkingCalendar
-from feeds.replay import (FRAME_MS, Period, PeriodError, case_steps, frames_between, on_duty, played, snapshot_at)
-from feeds.state import ms
+from feeds.ingest.state import ms
+from feeds.replay.frames import (
+    FRAME_MS,
+    Period,
+    PeriodError,
+    case_steps,
+    frames_between,
+    on_duty,
+    played,
+    snapshot_at,
+)
 from feeds.taxonomy import load
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing: working hours

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard import ids
-from dashboard.drill_presenters import past_rows
+from dashboard.http.replay import parse_when, period_of
 from dashboard.layouts.drill import past_list
 from dashboard.layouts.replay import replay_screen
 from dashboard.layouts.wall import wall_page
-from dashboard.replayapi import parse_when, period_of
-from feeds.drills import DrillClock, DrillRecord
-from feeds.replay import Period, PeriodError
+from dashboard.views.drill import past_rows
+from feeds.drills.control import DrillClock, DrillRecord
+from feeds.replay.frames import Period, PeriodError
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 DRILL = DrillRecord("typhoon-1", "typhoon-night", "台风夜", "Typhoon night", {}, T0, "trainer",

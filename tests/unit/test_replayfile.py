@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import MemorySnapshotStore
 from feeds.calendar import WorkingCalendar
-from feeds.pipeline import Ingest
-from feeds.push import RecordingPusher
-from feeds.replay import Period, on_duty, played
-from feeds.replayfile import replay_chunk, replay_start, state_at
-from feeds.snapshots import MemorySnapshotStore
-from feeds.store import PatrolFix
+from feeds.ingest.pipeline import Ingest
+from feeds.replay.frames import Period, on_duty, played
+from feeds.replay.reads import replay_chunk, replay_start, state_at
+from feeds.store.models import PatrolFix
 from feeds.taxonomy import load
 from tests import factories
 

@@ -6,7 +6,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.kpis import Grade, Rate, area_score, patroller_score
+from feeds.kpis.figures import Grade, Rate, area_score, patroller_score
 
 FLOORS = ((90, Grade.A), (75, Grade.B), (60, Grade.C), (40, Grade.D))
 

@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from shapely.ops import nearest_points
 from sqlalchemy import select
 
-from feeds.bus import MemoryBus
+from feeds.bus.channels import MemoryBus
 from feeds.schemas import (
     FEED_CHANNELS,
     CameraAlert,
@@ -23,7 +23,8 @@ from feeds.schemas import (
     decode,
     encode,
 )
-from feeds.store import Area, make_engine, migrate
+from feeds.store.engine import make_engine, migrate
+from feeds.store.models import Area
 from simulators.cameras import COOLDOWN_S
 from simulators.geography import District, build_district
 from simulators.incidents import KINDS, Truth

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from feeds.state import apply_delta, batch_delta, empty_snapshot
+from feeds.ingest.state import apply_delta, batch_delta, empty_snapshot
 from tests import factories
 
 

@@ -1,6 +1,6 @@
 """Who could take a case: the grid's worker, the nearest patrols on duty, the routing table's department."""
-from feeds.casebook import metres
-from feeds.suggestions import Person, Suggestion, suggestions
+from feeds.cases.suggestions import Person, Suggestion, suggestions
+from feeds.cases.writes import metres
 
 NOW = 1_800_000_000_000
 CASE = {"id": "C1", "lat": 30.6900, "lon": 111.2800, "grid": "G1", "assignee": None, "department": None}

@@ -36,7 +36,7 @@ def test_the_simulators_report_only_categories_of_the_taxonomy():
 
 
 def test_the_documentation_lists_every_category():
-    from feeds.store import ROOT
+    from feeds.store.engine import ROOT
 
     doc = (ROOT / "docs" / "taxonomy.md").read_text()
     assert [code for code in load().categories if f"`{code}`" not in doc] == []

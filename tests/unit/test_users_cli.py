@@ -1,12 +1,12 @@
-"""`python -m dashboard.users`: add, list, disable, enable, set-password; bad input is a clear error."""
+"""`python -m dashboard.security.users`: add, list, disable, enable, set-password; bad input is a clear error."""
 from __future__ import annotations
 
 import io
 
 import pytest
 
-from dashboard import users
-from feeds.store import make_engine, migrate
+from dashboard.security import users
+from feeds.store.engine import make_engine, migrate
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from shapely.geometry import box
 
-from feeds.kpis import Cells, Track, cell_pieces, cell_visits
-from feeds.visittally import pieces_added
+from feeds.kpis.figures import Cells, Track, cell_pieces, cell_visits
+from feeds.kpis.visits import pieces_added
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=CST)

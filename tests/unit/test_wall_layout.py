@@ -3,9 +3,9 @@ import json
 from dash import html
 
 from dashboard import ids
+from dashboard.http.territory import map_payload
 from dashboard.layouts.wall import wall_page as _wall_page
-from dashboard.territory import map_payload
-from dashboard.presenters import big_number, map_bounds, territory_summary
+from dashboard.views.wall import big_number, map_bounds, territory_summary
 from tests.components import by_id, walk
 
 SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
@@ -138,8 +138,8 @@ def test_the_wall_is_made_of_components_its_page_loads_without_dash_s_polyfill()
     from dash import dcc
     from dash.development.base_component import Component
 
+    from dashboard.http.wallindex import WALL_COMPONENTS
     from dashboard.layouts.drill import drill_banner, drill_wall_figures
-    from dashboard.wallindex import WALL_COMPONENTS
 
     trees = [wall_page(LAYERS, tile_url="http://tiles.local/{z}/{x}/{y}.png"), drill_banner("台风演练", "zh"),
              drill_wall_figures("typhoon-t1", "zh"), dcc.Store(id="live"), dcc.Location(id="where")]
@@ -148,7 +148,7 @@ def test_the_wall_is_made_of_components_its_page_loads_without_dash_s_polyfill()
 
 
 def test_the_wall_page_goes_without_the_polyfill_and_the_table_loader_other_pages_keep_them():
-    from dashboard.wallindex import SKIPPED_ON_WALL, without_scripts
+    from dashboard.http.wallindex import SKIPPED_ON_WALL, without_scripts
 
     scripts = "\n".join([
         '<script src="/_dash-component-suites/dash/deps/polyfill@7.v4_4_1m1.12.1.min.js"></script>',

@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 
-from dashboard.presenters import grid_card_view, step_labels, trail_view
-from feeds.gridcard import GridFacts
-from feeds.kpis import Rate
-from feeds.trails import Trail
+from dashboard.views.wall import grid_card_view, step_labels, trail_view
+from feeds.kpis.figures import Rate
+from feeds.wall.gridcard import GridFacts
+from feeds.wall.trails import Trail
 
 FACTS = GridFacts("G1", "一网格", "东湖社区", (("grid_worker", "王伟"), ("grid_chief", "李娜"), ("auditor", "赵敏")),
                   {"camera": 3, "street_light": 1204, "manhole": 0, "hydrant": 2}, Rate(3, 4), 320, 12_345)

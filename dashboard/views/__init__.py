@@ -1,0 +1,1 @@
+"""View models, pure: figures and rows in, what a screen shows out."""

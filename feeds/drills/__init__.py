@@ -1,0 +1,1 @@
+"""Drills (应急演练): the trainer's control messages, a drill read from the database, its score."""

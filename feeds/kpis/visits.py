@@ -1,0 +1,241 @@
+"""The running tally of the unit cells patrols visit, kept as their fixes arrive, so that today's coverage
+(发现覆盖率) is read from a few thousand rows instead of a day of raw fixes (at 1,000 patrols at 1 Hz, tens
+of millions by the afternoon).
+
+The KPI board's job is its only writer (`track`, called each tick from feeds/kpis/cache.py `refresh`):
+- it reads the live fixes received since its cursor, up to COMMIT_MARGIN ago, so that none received before
+  that moment can still be uncommitted; the partial index on `received_at` makes that read cheap;
+- for each unit it adds what the new fixes change to the pieces (feeds.kpis.figures.cell_pieces: fixes inside a
+  cell, segments crossing it) of each (local day, unit, cell), in `kpi_live_visits`. A unit's new fixes
+  later than its newest known fix (`kpi_visit_tails`) need only that fix as context; a fix older than it
+  (sent late, out of order) needs the unit's known fixes around it, read from the database, and can take
+  back a segment it bends (`pieces_added`);
+- the cursor moves in the same transaction, so a crash repeats nothing and loses nothing.
+
+A visit is a row with pieces > 0. The rows of a local day equal `cell_visits` over that day's fixes
+received by the cursor, when the tally started before the day began (`since`; `tracked_days`). Readers
+(feeds/kpis/cache.py) take them for the days still running, while the cursor is fresh; settled days are
+copied from them into kpi_cell_visits and dropped.
+"""
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import shapely
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
+from feeds.store.models import CoverageDayRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
+
+log = logging.getLogger(__name__)
+
+FIXES = PatrolFix.__table__
+LIVE = LiveVisitRow.__table__
+TAILS = VisitTailRow.__table__
+CURSOR = VisitCursorRow.__table__
+COVERED = CoverageDayRow.__table__
+
+# the time a received fix may take to commit: the tally reads what was received until this long ago
+COMMIT_MARGIN = timedelta(minutes=5)
+# a day is tallied in full when the tally started this long before it began: a fix may be stamped a few
+# seconds after it was received (feeds.ingest.pipeline's future tolerance)
+HEAD_START = timedelta(minutes=1)
+# a cursor further behind than this (the job stopped) is not used: the raw fixes are read instead
+STALE_AFTER = COMMIT_MARGIN + timedelta(minutes=10)
+STEP = timedelta(minutes=5)  # at most this much of receipt time per transaction when catching up
+
+Fix = tuple[str, datetime, float, float]  # unit id, taken at, lon, lat
+
+
+@dataclass(frozen=True)
+class Cursor:
+    since: datetime  # every live fix received after this is counted (up to `through`)
+    through: datetime
+
+
+def pieces_added(cells: Cells, known: Sequence[Fix], new: Sequence[Fix], zone: ZoneInfo,
+                 max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
+    """What adding the `new` fixes to a track changes in its pieces, per (day, unit, cell): `known` holds the
+    track's fixes around the new ones (within `max_gap` of them, or just the unit's newest when all the new
+    are later). Pieces further away cannot change: no segment joins fixes more than `max_gap` apart."""
+    before = cell_pieces(cells, _track(known), zone, max_gap)
+    after = cell_pieces(cells, _track([*known, *new]), zone, max_gap)
+    change = {k: n - before.get(k, 0) for k, n in after.items()}
+    change.update({k: -n for k, n in before.items() if k not in after})
+    return {k: n for k, n in change.items() if n}
+
+
+def _track(fixes: Sequence[Fix]) -> Track:
+    if not fixes:
+        return Track((), (), (), ())
+    units, times, lons, lats = zip(*fixes)
+    return Track(units, times, lons, lats)
+
+
+def near(cells: Cells) -> tuple[float, float, float, float]:
+    """The box around the cells where fixes count (west, south, east, north), as feeds/kpis/cache.py reads."""
+    west, south, east, north = shapely.total_bounds(cells.tree.geometries)
+    return west - 0.01, south - 0.01, east + 0.01, north + 0.01
+
+
+def _fixes(conn: Connection, cells: Cells, *where: Any) -> list[Fix]:
+    """Live fixes near the cells that reached the centre within LATE_FIX_LIMIT of being taken."""
+    west, south, east, north = near(cells)
+    rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
+                        .where(FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east),
+                               FIXES.c.lat.between(south, north), *where)).all()
+    return [(u, t, x, y) for u, t, x, y, received in rows if received - t <= LATE_FIX_LIMIT]
+
+
+def cursor(conn: Connection) -> Cursor | None:
+    row = conn.execute(select(CURSOR.c.since, CURSOR.c.through)).first()
+    return None if row is None else Cursor(row[0], row[1])
+
+
+def track(engine: Engine, cells: Cells, now: datetime, zone: ZoneInfo, budget_s: float = 10.0) -> int:
+    """Bring the tally up to `now` − COMMIT_MARGIN, one transaction per STEP of receipt time, for at most
+    about `budget_s` seconds. The first call starts it at the beginning of the local day (HEAD_START before),
+    so that once it has caught up it holds the day it was started on too: a centre started in the afternoon
+    reads that day's coverage from the tally, not from the day's raw fixes at every look. Returns how many
+    fixes it counted."""
+    upto = now - COMMIT_MARGIN
+    with engine.begin() as conn:
+        at = cursor(conn)
+        if at is None:
+            since = day_start(upto.astimezone(zone).date(), zone) - HEAD_START
+            conn.execute(CURSOR.insert().values(id=1, since=since, through=since))
+            log.info("cell visits tallied from the start of the day (fixes received after %s)", since.isoformat())
+            at = Cursor(since, since)
+    counted, started = 0, clock.monotonic()
+    through = at.through
+    while through < upto and clock.monotonic() - started < budget_s:
+        step_to = min(upto, through + STEP)
+        with engine.begin() as conn:
+            counted += _count(conn, cells, at.since, through, step_to, zone)
+            conn.execute(update(CURSOR).values(through=step_to))
+        through = step_to
+    return counted
+
+
+def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upto: datetime,
+           zone: ZoneInfo) -> int:
+    new = _fixes(conn, cells, FIXES.c.received_at > after, FIXES.c.received_at <= upto)
+    if not new:
+        return 0
+    by_unit: dict[str, list[Fix]] = defaultdict(list)
+    for f in new:
+        by_unit[f[0]].append(f)
+    tails = _tails(conn, list(by_unit))
+    known: list[Fix] = []
+    for unit, fixes in by_unit.items():
+        tail = tails.get(unit)
+        if tail is None:
+            continue
+        first, last = min(f[1] for f in fixes), max(f[1] for f in fixes)
+        if first > tail[1]:
+            known.append(tail)
+        else:  # out of order: the unit's fixes counted so far around the new ones
+            known += _fixes(conn, cells, FIXES.c.unit_id == unit, FIXES.c.received_at > since,
+                            FIXES.c.received_at <= after,
+                            FIXES.c.fix_at >= first - MAX_TRACK_GAP, FIXES.c.fix_at <= last + MAX_TRACK_GAP)
+    change = pieces_added(cells, known, new, zone)
+    _add(conn, change, dict(zip(cells.codes, cells.grids)))
+    newest = {u: max([*fs, *([tails[u]] if u in tails else [])], key=lambda f: (f[1], f[2], f[3]))
+              for u, fs in by_unit.items()}
+    _upsert(conn, TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
+                                       for u, (_, t, x, y) in sorted(newest.items())], replaced=("fix_at", "lon", "lat"))
+    return len(new)
+
+
+def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
+    out: dict[str, Fix] = {}
+    for start in range(0, len(units), 1000):
+        for u, t, x, y in conn.execute(select(TAILS.c.unit_id, TAILS.c.fix_at, TAILS.c.lon, TAILS.c.lat)
+                                       .where(TAILS.c.unit_id.in_(units[start:start + 1000]))):
+            out[u] = (u, t, x, y)
+    return out
+
+
+def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]) -> None:
+    rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c], "pieces": n}
+            for (d, u, c), n in sorted(change.items())]
+    _upsert(conn, LIVE, ["day", "cell_code", "unit_id"], rows, added=("pieces",))
+    if any(n < 0 for n in change.values()):
+        conn.execute(delete(LIVE).where(LIVE.c.pieces <= 0))
+
+
+def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
+            replaced: Iterable[str] = (), added: Iterable[str] = ()) -> None:
+    """Insert the rows; where a row with the same keys exists, replace the `replaced` columns and add to
+    the `added` ones."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    for start in range(0, len(rows), 500):
+        stmt = insert(table).values(rows[start:start + 500])
+        changes = {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+# ---------------------------------------------------------------------------------------------- readers
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone)
+
+
+def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: ZoneInfo) -> set[date]:
+    """The days whose visits the tally holds in full as of its cursor: it started before the day began, is
+    not stale, and has not handed the day over to the stored days yet (then dropped it)."""
+    at = cursor(conn)
+    if at is None or at.through < now - STALE_AFTER:
+        return set()
+    held = {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
+    if not held:
+        return held
+    stored = conn.execute(select(COVERED.c.day).where(COVERED.c.day.in_(sorted(d.isoformat() for d in held))))
+    return held - {date.fromisoformat(d) for (d,) in stored}
+
+
+def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, int]:
+    """Per grid: the cell-days visited by any unit on these days, from the tally."""
+    if not days:
+        return {}
+    per_day = (select(LIVE.c.grid_code, func.count(LIVE.c.cell_code.distinct()).label("n"))
+               .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
+               .group_by(LIVE.c.day, LIVE.c.grid_code).subquery())
+    return {g: int(n) for g, n in conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
+                                               .group_by(per_day.c.grid_code))}
+
+
+def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None) -> set[CellVisit]:
+    """(day, unit, cell) visits on these days, from the tally; `units`: only theirs."""
+    if not days:
+        return set()
+    query = select(LIVE.c.day, LIVE.c.unit_id, LIVE.c.cell_code).where(
+        LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
+    if units is not None:
+        query = query.where(LIVE.c.unit_id.in_(sorted(units)))
+    return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query)}
+
+
+def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[date, str, str], int]:
+    """Per (day, unit, grid): how many of the grid's cells the unit visited on these days, from the tally."""
+    if not days:
+        return {}
+    query = (select(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code, func.count())
+             .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
+             .group_by(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code))
+    return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query)}
+
+
+def drop_day(conn: Connection, day: date) -> None:
+    """A settled day's rows, once copied into kpi_cell_visits."""
+    conn.execute(delete(LIVE).where(LIVE.c.day == day.isoformat()))

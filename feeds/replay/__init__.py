@@ -1,0 +1,1 @@
+"""Replay (回放): the frames of a past period (pure) and the rows read for them."""

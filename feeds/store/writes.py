@@ -1,0 +1,130 @@
+"""The ingest's writes: a batch of feed messages and refusals in one transaction, a message id written once."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import chain
+from typing import Any
+
+import orjson
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
+from feeds.store.models import CameraAlertRow, DeadLetter, IncidentRow, PatrolFix
+
+_TABLE_OF: dict[str, Any] = {
+    "patrol_position": PatrolFix.__table__,
+    "incident_report": IncidentRow.__table__,
+    "camera_alert": CameraAlertRow.__table__,
+}
+
+def _row(m: FeedMessage, received_at: datetime) -> dict[str, Any]:
+    row = m.model_dump(exclude={"kind", "schema_version", "ts"})
+    row["sent_at"] = m.ts
+    row["received_at"] = received_at
+    if isinstance(m, IncidentReport):
+        row["channel"] = m.channel.value
+    return row
+
+
+def _insert_ignoring_known(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows whose id is new; return the ids actually inserted (a replay inserts nothing)."""
+    dialect = conn.dialect.name
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    return set(conn.execute(stmt, rows).scalars().all())
+
+
+_FIX_COLUMNS = ("id", "source", "drill_id", "sent_at", "received_at", "unit_id", "lat", "lon", "accuracy_m",
+                "speed_mps", "fix_at")
+
+
+def _known_fix_ids(conn: Connection, ids: list[str]) -> set[str]:
+    """The ids among `ids` already stored: one driver-level statement with a single parameter, whatever
+    the batch size (a JSON array on SQLite, an array on PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))"
+        param = orjson.dumps(ids).decode()  # text: SQLite reads a blob as JSONB
+    else:
+        sql, param = "SELECT id FROM patrol_fixes WHERE id = ANY(%s)", ids
+    return {row[0] for row in conn.exec_driver_sql(sql, (param,))}
+
+
+def sqlite_stamper() -> Callable[[datetime], str]:
+    """A function giving the text SQLite stores for a UTC datetime, as the UTC column type would store it
+    ('2026-11-22 10:00:05.123000'). The part up to the minute is formatted once per minute: isoformat is
+    the slowest step of building a fix's row."""
+    minutes: dict[tuple[int, int, int, int, int], str] = {}
+
+    def stamp(t: datetime) -> str:  # t is in UTC (validated messages hold UTC datetimes)
+        key = (t.year, t.month, t.day, t.hour, t.minute)
+        head = minutes.get(key)
+        if head is None:
+            head = minutes[key] = t.isoformat(" ")[:17]
+        return "%s%02d.%06d" % (head, t.second, t.microsecond)
+
+    return stamp
+
+
+_ROWS_PER_INSERT = 200  # rows per multi-row INSERT: one statement step for many rows (2,200 parameters)
+
+
+def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
+    """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
+    with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
+    known = _known_fix_ids(conn, [f.id for f in fixes])
+    stamp = sqlite_stamper() if conn.dialect.name == "sqlite" else (lambda t: t)
+    received = stamp(received_at.astimezone(UTC))
+    rows: dict[str, tuple[Any, ...]] = {}
+    for f in fixes:
+        if f.id not in known and f.id not in rows:
+            fix_at = stamp(f.fix_at)
+            sent_at = fix_at if f.ts == f.fix_at else stamp(f.ts)  # a fix is mostly sent when it is taken
+            rows[f.id] = (f.id, f.source, f.drill_id, sent_at, received, f.unit_id, f.lat, f.lon, f.accuracy_m,
+                          f.speed_mps, fix_at)
+    values = list(rows.values())
+    one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
+    for start in range(0, len(values), _ROWS_PER_INSERT):
+        chunk = values[start:start + _ROWS_PER_INSERT]
+        conn.exec_driver_sql(f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) "
+                             f"VALUES {', '.join([one] * len(chunk))} ON CONFLICT (id) DO NOTHING",
+                             tuple(chain.from_iterable(chunk)))
+    return set(rows)
+
+
+def write_batch(
+    conn: Connection, messages: Sequence[FeedMessage], rejections: Iterable[Rejection], received_at: datetime
+) -> set[str]:
+    """Persist one ingest batch in the caller's transaction. Returns the ids that were new."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    fixes: list[PatrolPosition] = []
+    for m in messages:
+        if isinstance(m, PatrolPosition):
+            fixes.append(m)
+        else:
+            by_kind.setdefault(m.kind, []).append(_row(m, received_at))
+    new_ids = _insert_fixes(conn, fixes, received_at) if fixes else set()
+    for kind, rows in by_kind.items():
+        new_ids |= _insert_ignoring_known(conn, _TABLE_OF[kind], rows)
+    dead = [
+        {"channel": r.channel, "stage": r.stage, "reason": _storable(r.reason), "payload": _storable(r.payload),
+         "received_at": received_at}
+        for r in rejections
+    ]
+    if dead:
+        conn.execute(DeadLetter.__table__.insert(), dead)
+    return new_ids
+
+
+def _storable(text: str) -> str:
+    """Text any database keeps: NUL (which PostgreSQL refuses) is written as the escape \\x00, and a lone
+    surrogate (which no UTF-8 database takes) as its escape \\udxxx."""
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+

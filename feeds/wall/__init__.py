@@ -1,0 +1,1 @@
+"""What the wall reads on a click: a grid's card, a patrol's trail."""
