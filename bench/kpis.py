@@ -263,7 +263,8 @@ def bench_leader(url: str, days: int = 7) -> None:
     from simulators.fast import simulate
     from simulators.furnishings import build_furnishings, save_furnishings
     from simulators.geography import build_district, save_district
-    from simulators.runner import Simulation, residents
+    from simulators.runner import residents
+    from simulators.simulation import Simulation
 
     rules = KpiRules(load(), WorkingCalendar())
     engine = make_engine(url)

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from simulators.geography import build_district
-from simulators.runner import Simulation, residents
+from simulators.runner import residents
+from simulators.simulation import Simulation
 
 
 def main() -> None:

@@ -42,7 +42,8 @@ from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.cases.escalation import with_clock
 from feeds.cases.machine import OPEN_STEP
 from feeds.cases.writes import case_view
-from feeds.ingest.state import COUNTERS, Delta, ms
+from feeds.clock import ms
+from feeds.ingest.state import COUNTERS, Delta
 from feeds.kpis.board import RedisBoardStore
 from feeds.settings import Settings
 from feeds.store.engine import make_engine

@@ -14,8 +14,6 @@ from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
-# ---- drills ----
-# ---- replay ----
 from dashboard import ids
 from dashboard.callbacks import drill as drill_callbacks
 from dashboard.callbacks import leader as leader_callbacks

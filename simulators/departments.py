@@ -21,7 +21,7 @@ from typing import Any
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
 from feeds.cases.escalation import OpenStep, step_limit
 from feeds.cases.machine import CaseState
-from feeds.ingest.state import from_ms
+from feeds.clock import from_ms
 from feeds.schemas import SCHEMA_VERSION, CaseCommand, ReportChannel
 from feeds.taxonomy import Taxonomy
 from simulators.geography import District

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from feeds.bus.channels import Bus, producer_bus, publish_messages
 from feeds.bus.push import Pusher, SocketIOPusher, room_of
 from feeds.bus.snapshots import RedisSnapshotStore, SnapshotStore
 from feeds.calendar import WorkingCalendar
+from feeds.clock import from_ms, ms, utcnow
 from feeds.drills.control import (
     CONTROL_KEY,
     SCENARIOS_KEY,
@@ -44,11 +45,9 @@ from feeds.drills.control import (
     DrillControl,
     DrillState,
     DrillStatus,
-    ms,
     record_change,
     record_start,
 )
-from feeds.ingest.state import from_ms
 from feeds.outage import Outage
 from feeds.schemas import FeedMessage
 from feeds.settings import Settings
@@ -56,18 +55,15 @@ from feeds.store.engine import make_engine
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 from simulators.geography import District, build_district
-from simulators.runner import Simulation, residents
+from simulators.runner import residents
 from simulators.scenarios import Event, Scenario, Script, available
 from simulators.scenarios import load as load_scenario
+from simulators.simulation import Simulation
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def drill_id_for(scenario: Scenario, now: datetime, zone: ZoneInfo) -> str:

@@ -24,7 +24,7 @@ from feeds.ingest.pipeline import CaseRules, Ingest
 from feeds.schemas import FeedMessage, channel_for, encode
 from feeds.taxonomy import load as load_taxonomy
 from simulators.patrols import on_duty
-from simulators.runner import Simulation
+from simulators.simulation import Simulation
 
 log = logging.getLogger(__name__)
 ESCALATE_EVERY = timedelta(minutes=15)

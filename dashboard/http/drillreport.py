@@ -28,7 +28,8 @@ from dashboard.views.drill import (
     speed_text,
 )
 from feeds.cases.reads import actor_names
-from feeds.drills.control import DrillDeskClient, DrillState, drill_record, ms
+from feeds.clock import ms
+from feeds.drills.control import DrillDeskClient, DrillState, drill_record
 from feeds.drills.reads import DrillFile, load_drill
 from feeds.kpis.figures import KpiRules
 from feeds.settings import Settings

@@ -22,8 +22,8 @@ from flask import Flask, Response, request
 from sqlalchemy.engine import Engine
 
 from dashboard.http import realtime
+from feeds.clock import ms
 from feeds.drills.control import DrillRecord, drill_record
-from feeds.ingest.state import ms
 from feeds.replay.frames import FRAME_MS, Period, PeriodError
 from feeds.replay.reads import replay_chunk, replay_start
 from feeds.settings import Settings

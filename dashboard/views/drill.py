@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
 from dashboard.views.kpis import percent_text
-from feeds.drills.control import DrillRecord, DrillState, DrillStatus, at_ms
+from feeds.clock import from_ms
+from feeds.drills.control import DrillRecord, DrillState, DrillStatus
 from feeds.drills.score import MEASURES, DrillScore, Tally
 from feeds.kpis.figures import AreaFigures, Rate
 
@@ -40,7 +41,7 @@ def drill_clock(starts_at: str, elapsed_ms: int) -> str:
 def local_time(stamp_ms: int | None, zone: str) -> str:
     if stamp_ms is None:
         return NO_VALUE
-    return at_ms(stamp_ms).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+    return from_ms(stamp_ms).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def speed_text(speed: float) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
 from feeds.cases.machine import LEVELS, OPEN_STEP, CaseState
-from feeds.ingest.state import from_ms, ms
+from feeds.clock import from_ms, ms
 from feeds.taxonomy import Taxonomy
 
 SYSTEM = "system"

@@ -21,16 +21,15 @@ from feeds.bus.channels import Bus, producer_bus, publish_messages
 from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import SYSTEM, OpenStep, escalations
 from feeds.cases.machine import OPEN_STEP
-from feeds.ingest.pipeline import utcnow
+from feeds.clock import utcnow
 from feeds.outage import Outage
 from feeds.schemas import CaseCommand
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
-from feeds.store.models import CaseRow
+from feeds.store.models import CASES
 from feeds.taxonomy import Taxonomy, load
 
 log = logging.getLogger("feeds.cases.escalator")
-CASES = CaseRow.__table__
 
 
 def open_steps(conn: Connection) -> list[OpenStep]:

@@ -19,13 +19,19 @@ from feeds.cases.escalation import with_clock
 from feeds.cases.machine import FINAL, OPEN_STEP, CaseState
 from feeds.cases.suggestions import Person as SuggestedPerson
 from feeds.cases.writes import case_view
-from feeds.ingest.state import ms
-from feeds.store.models import Area, Asset, CaseAudit, CaseReport, CaseRow, IncidentRow, Person, UserRow
+from feeds.clock import ms
+from feeds.store.models import (
+    AUDIT,
+    CASE_REPORTS,
+    CASES,
+    Area,
+    Asset,
+    IncidentRow,
+    Person,
+    UserRow,
+)
 from feeds.taxonomy import Taxonomy
 
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-REPORTS = CaseReport.__table__
 OPEN_STATES = tuple(state.value for state in (*OPEN_STEP, CaseState.PARKED))
 ENDED_STATES = tuple(state.value for state in FINAL)
 ENDING_ACTIONS = ("close", "reject", "void")
@@ -100,9 +106,9 @@ def case_file(conn: Connection, case_id: str, taxonomy: Taxonomy, calendar: Work
         **case_view(row._mapping), "deadline": None, "amber": None}
     incidents = IncidentRow.__table__
     links = conn.execute(
-        select(REPORTS, incidents.c.description)
-        .join(incidents, incidents.c.id == REPORTS.c.report_id, isouter=True)
-        .where(REPORTS.c.case_id == case_id).order_by(REPORTS.c.reported_at, REPORTS.c.report_id))
+        select(CASE_REPORTS, incidents.c.description)
+        .join(incidents, incidents.c.id == CASE_REPORTS.c.report_id, isouter=True)
+        .where(CASE_REPORTS.c.case_id == case_id).order_by(CASE_REPORTS.c.reported_at, CASE_REPORTS.c.report_id))
     reports = [ReportLink(r.report_id, r.channel, r.reported_at, r.merged, r.description) for r in links]
     trail = [TrailEntry(a.action, a.by, a.reason, a.at, json.loads(a.before), json.loads(a.after))
              for a in conn.execute(select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.id))]

@@ -28,14 +28,11 @@ from feeds.cases.machine import (
     act,
 )
 from feeds.categories import ALERT_CLASSES
-from feeds.ingest.state import ms
+from feeds.clock import ms
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
-from feeds.store.models import Asset, CaseAudit, CaseReport, CaseRow
+from feeds.store.models import ASSETS, AUDIT, CASES, CaseReport
 from feeds.taxonomy import Taxonomy
 
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-ASSETS = Asset.__table__
 _CASE_FIELDS = ("state", "level", "department", "assignee", "version", "step_started_at", "extended_hours",
                 "reworks", "parked_from", "reject_reason")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from feeds.store.models import DrillRow
+from feeds.clock import from_ms, ms
+from feeds.store.models import DRILLS
 
 CONTROL_KEY = "cc:drills:control"
 STATUS_KEY = "cc:drills:status"
@@ -37,21 +38,12 @@ SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # what the console offers
 MAX_SPEED = 60.0
 WHERE = ("riverside", "centre", "market", "any")
 INJECT_REPORTS = ("hotline", "citizen", "patrol", "found")
-DRILLS = DrillRow.__table__
 
 
 class DrillState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     ENDED = "ended"
-
-
-def ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
-
-def at_ms(stamp: int) -> datetime:
-    return datetime.fromtimestamp(stamp / 1000, UTC)
 
 
 @dataclass(frozen=True)
@@ -78,7 +70,7 @@ class DrillClock:
         return d0 + round(max(0, w - w0) * speed)
 
     def simulated(self, wall: datetime) -> datetime:
-        return at_ms(self.drill_ms(wall))
+        return from_ms(self.drill_ms(wall))
 
     def wall(self, drill: datetime) -> datetime:
         """The wall time at which the drill clock showed `drill` (the start of a pause, if it stood still)."""
@@ -88,7 +80,7 @@ class DrillClock:
             if d < d0:
                 break
             best = w0 + (round((d - d0) / speed) if speed > 0 else 0)
-        return at_ms(best)
+        return from_ms(best)
 
     def changed(self, wall: datetime, speed: float) -> DrillClock:
         """The clock from `wall` on at a new speed (0: paused)."""
@@ -226,14 +218,14 @@ def record_start(conn: Connection, status: DrillStatus) -> None:
     conn.execute(insert(DRILLS).values(
         id=status.id, scenario=status.scenario, title_zh=status.zh, title_en=status.en,
         targets=json.dumps(status.targets), duration_min=status.duration_min, starts_at=status.starts_at,
-        started_at=at_ms(status.started_at), started_by=status.started_by, ended_at=None, ended_by=None,
+        started_at=from_ms(status.started_at), started_by=status.started_by, ended_at=None, ended_by=None,
         clock=status.clock.to_json()))
 
 
 def record_change(conn: Connection, status: DrillStatus) -> None:
     """The drill's clock (and its end, when it ended) as they are now."""
     conn.execute(update(DRILLS).where(DRILLS.c.id == status.id).values(
-        clock=status.clock.to_json(), ended_at=at_ms(status.ended_at) if status.ended_at else None,
+        clock=status.clock.to_json(), ended_at=from_ms(status.ended_at) if status.ended_at else None,
         ended_by=status.ended_by))
 
 

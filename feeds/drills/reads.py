@@ -17,12 +17,7 @@ from feeds.drills.control import DrillRecord, drill_record
 from feeds.drills.score import DrillCase, DrillScore, Fix, Step, drill_score
 from feeds.kpis.figures import AreaFigures, KpiRules, Period
 from feeds.kpis.load import area_directory, area_panel
-from feeds.store.models import CaseAudit, CaseRow, PatrolFix, Person
-
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-FIXES = PatrolFix.__table__
-PEOPLE = Person.__table__
+from feeds.store.models import AUDIT, CASES, FIXES, PEOPLE
 
 
 @dataclass(frozen=True)

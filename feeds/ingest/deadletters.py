@@ -19,9 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from feeds.bus.channels import Bus
-from feeds.store.models import DeadLetter
-
-_T = DeadLetter.__table__
+from feeds.store.models import DEAD_LETTERS
 
 
 @dataclass(frozen=True)
@@ -37,14 +35,14 @@ class DeadLetterView:
 
 def list_dead_letters(conn: Connection, *, limit: int = 100, include_redriven: bool = False) -> list[DeadLetterView]:
     """Newest first; by default only those not yet re-driven."""
-    query = select(_T).order_by(_T.c.id.desc()).limit(limit)
+    query = select(DEAD_LETTERS).order_by(DEAD_LETTERS.c.id.desc()).limit(limit)
     if not include_redriven:
-        query = query.where(_T.c.redriven_at.is_(None))
+        query = query.where(DEAD_LETTERS.c.redriven_at.is_(None))
     return [DeadLetterView(**row._mapping) for row in conn.execute(query)]
 
 
 def get_dead_letter(conn: Connection, letter_id: int) -> DeadLetterView | None:
-    row = conn.execute(select(_T).where(_T.c.id == letter_id)).one_or_none()
+    row = conn.execute(select(DEAD_LETTERS).where(DEAD_LETTERS.c.id == letter_id)).one_or_none()
     return DeadLetterView(**row._mapping) if row else None
 
 
@@ -56,7 +54,7 @@ def redrive(conn: Connection, bus: Bus, letter_id: int, now: datetime, payload: 
     if letter.redriven_at is not None:
         raise ValueError(f"dead letter {letter_id} was already re-driven at {letter.redriven_at.isoformat()}")
     bus.publish(letter.channel, (payload if payload is not None else letter.payload).encode())
-    conn.execute(update(_T).where(_T.c.id == letter_id).values(redriven_at=now))
+    conn.execute(update(DEAD_LETTERS).where(DEAD_LETTERS.c.id == letter_id).values(redriven_at=now))
     return get_dead_letter(conn, letter_id)  # type: ignore[return-value]
 
 
@@ -72,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     import redis
 
     from feeds.bus.channels import producer_bus
-    from feeds.ingest.pipeline import utcnow
+    from feeds.clock import utcnow
     from feeds.settings import Settings
     from feeds.store.engine import make_engine
 

@@ -31,7 +31,8 @@ from feeds.bus.verdicts import Outcome, Verdict, VerdictBoard
 from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import with_clock
 from feeds.cases.writes import apply_commands, open_cases, sighting_of_report, sightings_of_alerts
-from feeds.ingest.state import Delta, batch_delta, by_drill, ms
+from feeds.clock import ms, utcnow
+from feeds.ingest.state import Delta, batch_delta, by_drill
 from feeds.outage import Outage
 from feeds.replay.reads import state_now
 from feeds.schemas import (
@@ -50,10 +51,6 @@ from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,11 @@ with the deltas N+1..M applied equals the snapshot at M.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypedDict
 
 from feeds.cases.machine import FINAL
+from feeds.clock import ms
 from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition
 
 COUNTERS = ("fixes", "incidents", "alerts", "rejected")
@@ -39,15 +40,6 @@ class Delta(TypedDict):
 
 _SHOWN = (PatrolPosition, IncidentReport, CameraAlert)
 FINAL_STATES = frozenset(state.value for state in FINAL)
-
-
-def ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
-
-
-def from_ms(stamp: int) -> datetime:
-    """The UTC time of a view's millisecond stamp (the inverse of `ms`)."""
-    return datetime.fromtimestamp(stamp / 1000, UTC)
 
 
 def empty_snapshot() -> Snapshot:

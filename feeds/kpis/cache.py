@@ -33,9 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from feeds.cases.machine import FINAL
 from feeds.kpis import visits as visittally
 from feeds.kpis.figures import (
-    DUTY_FIELDS,
     LATE_FIX_LIMIT,
-    TALLY_FIELDS,
     CaseFacts,
     CaseRecord,
     Cells,
@@ -62,32 +60,24 @@ from feeds.kpis.figures import (
     utc_hour,
 )
 from feeds.store.models import (
+    AUDIT,
+    BATCHES,
     CASE_DAYS,
+    CASES,
+    COVERED_DAYS,
     DUTY_DAYS,
-    CaseAudit,
-    CaseFactsRow,
-    CaseRow,
-    CellVisitRow,
-    CoverageDayRow,
-    GridDayRow,
-    IncidentRow,
-    PatrolFix,
-    TallyBatch,
-    UnitDayRow,
+    DUTY_FIELDS,
+    FACTS,
+    FIXES,
+    GRID_DAYS,
+    INCIDENTS,
+    TALLY_FIELDS,
+    UNIT_DAYS,
+    VISITS,
 )
 
 log = logging.getLogger(__name__)
 
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-REPORTS = IncidentRow.__table__
-FIXES = PatrolFix.__table__
-FACTS = CaseFactsRow.__table__
-BATCHES = TallyBatch.__table__
-VISITS = CellVisitRow.__table__
-GRID_DAYS = GridDayRow.__table__
-COVERED_DAYS = CoverageDayRow.__table__
-UNIT_DAYS = UnitDayRow.__table__
 
 # a settled day is over for longer than LATE_FIX_LIMIT and this: the time a received fix may take to commit
 SETTLE_MARGIN = visittally.COMMIT_MARGIN
@@ -123,7 +113,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 _RECORD_COLUMNS = (CASES.c.id, CASES.c.category, CASES.c.urgent, CASES.c.channel, CASES.c.grid_code,
-                   REPORTS.c.reporter_id, CASES.c.occurred_at, CASES.c.reported_at, CASES.c.drill_id)
+                   INCIDENTS.c.reporter_id, CASES.c.occurred_at, CASES.c.reported_at, CASES.c.drill_id)
 
 
 def trails_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[TrailEvent]]:
@@ -175,7 +165,7 @@ def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[C
     stale = [case_id for case_id, version, stored, _ in rows if stored is None or stored != version]
     for chunk in _chunks(stale):
         out += replay(conn, conn.execute(select(*_RECORD_COLUMNS)
-                                         .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id))
+                                         .select_from(CASES.outerjoin(INCIDENTS, INCIDENTS.c.id == CASES.c.id))
                                          .where(CASES.c.id.in_(chunk))).all())
     return out
 
@@ -183,7 +173,7 @@ def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[C
 def refresh_facts(conn: Connection, limit: int | None = None) -> int:
     """Write the facts of live cases that have none, or none for their version. Returns how many."""
     query = (select(*_RECORD_COLUMNS, CASES.c.version, CASES.c.state)
-             .select_from(CASES.outerjoin(REPORTS, REPORTS.c.id == CASES.c.id)
+             .select_from(CASES.outerjoin(INCIDENTS, INCIDENTS.c.id == CASES.c.id)
                           .outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
              .where(CASES.c.drill_id.is_(None), or_(FACTS.c.version.is_(None), FACTS.c.version != CASES.c.version))
              .order_by(CASES.c.reported_at))

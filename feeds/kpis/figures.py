@@ -28,6 +28,8 @@ import shapely
 from shapely.strtree import STRtree
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
+from feeds.schemas import ReportChannel
+from feeds.store.models import DUTY_FIELDS, TALLY_FIELDS
 from feeds.taxonomy import Taxonomy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,17 +40,8 @@ MAX_TRACK_GAP = timedelta(minutes=10)  # fixes further apart than this are not j
 LATE_FIX_LIMIT = timedelta(hours=1)
 
 
-class Channel(StrEnum):
-    """How a case was first reported (its source)."""
-
-    PATROL = "patrol"
-    CITIZEN = "citizen"
-    CAMERA = "camera"
-    HOTLINE = "hotline"
-
-
-FOUND_BY_PATROL = frozenset({Channel.PATROL, Channel.CAMERA})  # the centre's own eyes
-FOUND_BY_CITIZENS = frozenset({Channel.CITIZEN, Channel.HOTLINE})  # 监督举报: a miss of the patrols
+FOUND_BY_PATROL = frozenset({ReportChannel.PATROL, ReportChannel.CAMERA})  # the centre's own eyes
+FOUND_BY_CITIZENS = frozenset({ReportChannel.CITIZEN, ReportChannel.HOTLINE})  # 监督举报: a miss of the patrols
 DECISIVE_REJECTIONS = frozenset({"untrue", "out_of_scope"})  # a duplicate counts in neither side of accuracy
 
 
@@ -651,7 +644,7 @@ def accuracy_by_channel(cases: Iterable[CaseFacts], period: Period, now: datetim
     by: dict[str, list[CaseFacts]] = defaultdict(list)
     for c in cases:
         by[c.channel].append(c)
-    return {ch.value: discovery_accuracy(by.get(ch.value, []), period, now) for ch in Channel}
+    return {ch.value: discovery_accuracy(by.get(ch.value, []), period, now) for ch in ReportChannel}
 
 
 def _runs_due(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], steps: Collection[Step],
@@ -1130,18 +1123,6 @@ def area_figures(rules: KpiRules, cases: Sequence[CaseFacts], period: Period, no
                       coverage=area_coverage(coverage_of_grids or {}, grids), grids=grids)
 
 
-TALLY_FIELDS = (
-    "timely", "found",  # 发现及时率
-    "registered_reports", "decided",  # 发现准确率
-    *(f"{ch.value}_{part}" for ch in Channel for part in ("registered", "decided")),
-    "verify_on_time", "verify_due", "check_on_time", "check_due",  # 核查及时率
-    "closed", "on_time_closed", "due_to_close",  # 结案率, 按期结案率
-    "reworked", "first_handled",  # 返工率
-    "handled_on_time", "handling_due",  # 按期处置率
-    "open", "overdue",
-    "handling_us", "handled", "dispatch_us", "dispatched",  # average hours, in whole microseconds
-    "citizen_first", "registered",  # 漏报率
-)
 _AT = {name: i for i, name in enumerate(TALLY_FIELDS)}
 
 
@@ -1220,7 +1201,7 @@ def figures_of(counts: Tally, period: Period, *, coverage: Rate = NO_RATE,
         discovery_timeliness=counts.rate("timely", "found"),
         discovery_accuracy=counts.rate("registered_reports", "decided"),
         accuracy_by_channel={ch.value: counts.rate(f"{ch.value}_registered", f"{ch.value}_decided")
-                             for ch in Channel},
+                             for ch in ReportChannel},
         coverage=coverage,
         verification=Verification(counts.rate("verify_on_time", "verify_due"),
                                   counts.rate("check_on_time", "check_due")),
@@ -1345,15 +1326,6 @@ class Holder(StrEnum):
     DEPARTMENT = "department"
 
 
-DUTY_FIELDS = (
-    "reports_registered", "reports_decided",  # a person's reports decided (valid-report rate)
-    "verify_on_time", "verify_due", "check_on_time", "check_due",  # done: the person's; undone: the grid's
-    "citizen_first", "registered",  # a grid's cases registered, first reported by citizens (missed rate)
-    "handled_on_time", "handling_due",  # a department's handle runs (按期处置率)
-    "reworked", "first_handled",  # the cases a department handled first
-    "handling_us", "handled",  # the cases a department handled last (as of `as_of`)
-    "holding",  # cases with a department at `as_of`, not yet handled
-)
 _DUTY_AT = {name: i for i, name in enumerate(DUTY_FIELDS)}
 DutyKey = tuple[Holder, str]  # (kind of holder, its id)
 DutyCell = tuple[Holder, str, str | None]  # the same, and the grid of the cases counted (None: no grid)

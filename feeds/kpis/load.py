@@ -51,12 +51,7 @@ from feeds.kpis.figures import (
     sum_by_key,
     tallies_by_grid,
 )
-from feeds.store.models import Area, CaseRow, PatrolFix, Person
-
-CASES = CaseRow.__table__
-AREAS = Area.__table__
-PEOPLE = Person.__table__
-FIXES = PatrolFix.__table__
+from feeds.store.models import AREAS, CASES, FIXES, PEOPLE
 
 PATROL_ROLES = ("grid_worker", "patroller_outer", "patroller_inner")
 _FINAL = [s.value for s in FINAL]

@@ -34,15 +34,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
-from feeds.store.models import CoverageDayRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
+from feeds.store.models import (
+    COVERED_DAYS,
+    FIXES,
+    LIVE_VISITS,
+    VISIT_CURSOR,
+    VISIT_TAILS,
+)
 
 log = logging.getLogger(__name__)
 
-FIXES = PatrolFix.__table__
-LIVE = LiveVisitRow.__table__
-TAILS = VisitTailRow.__table__
-CURSOR = VisitCursorRow.__table__
-COVERED = CoverageDayRow.__table__
 
 # the time a received fix may take to commit: the tally reads what was received until this long ago
 COMMIT_MARGIN = timedelta(minutes=5)
@@ -97,7 +98,7 @@ def _fixes(conn: Connection, cells: Cells, *where: Any) -> list[Fix]:
 
 
 def cursor(conn: Connection) -> Cursor | None:
-    row = conn.execute(select(CURSOR.c.since, CURSOR.c.through)).first()
+    row = conn.execute(select(VISIT_CURSOR.c.since, VISIT_CURSOR.c.through)).first()
     return None if row is None else Cursor(row[0], row[1])
 
 
@@ -112,7 +113,7 @@ def track(engine: Engine, cells: Cells, now: datetime, zone: ZoneInfo, budget_s:
         at = cursor(conn)
         if at is None:
             since = day_start(upto.astimezone(zone).date(), zone) - HEAD_START
-            conn.execute(CURSOR.insert().values(id=1, since=since, through=since))
+            conn.execute(VISIT_CURSOR.insert().values(id=1, since=since, through=since))
             log.info("cell visits tallied from the start of the day (fixes received after %s)", since.isoformat())
             at = Cursor(since, since)
     counted, started = 0, clock.monotonic()
@@ -121,7 +122,7 @@ def track(engine: Engine, cells: Cells, now: datetime, zone: ZoneInfo, budget_s:
         step_to = min(upto, through + STEP)
         with engine.begin() as conn:
             counted += _count(conn, cells, at.since, through, step_to, zone)
-            conn.execute(update(CURSOR).values(through=step_to))
+            conn.execute(update(VISIT_CURSOR).values(through=step_to))
         through = step_to
     return counted
 
@@ -151,7 +152,7 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
     _add(conn, change, dict(zip(cells.codes, cells.grids)))
     newest = {u: max([*fs, *([tails[u]] if u in tails else [])], key=lambda f: (f[1], f[2], f[3]))
               for u, fs in by_unit.items()}
-    _upsert(conn, TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
+    _upsert(conn, VISIT_TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
                                        for u, (_, t, x, y) in sorted(newest.items())], replaced=("fix_at", "lon", "lat"))
     return len(new)
 
@@ -159,8 +160,8 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
 def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
     out: dict[str, Fix] = {}
     for start in range(0, len(units), 1000):
-        for u, t, x, y in conn.execute(select(TAILS.c.unit_id, TAILS.c.fix_at, TAILS.c.lon, TAILS.c.lat)
-                                       .where(TAILS.c.unit_id.in_(units[start:start + 1000]))):
+        for u, t, x, y in conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon, VISIT_TAILS.c.lat)
+                                       .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000]))):
             out[u] = (u, t, x, y)
     return out
 
@@ -168,9 +169,9 @@ def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
 def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]) -> None:
     rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c], "pieces": n}
             for (d, u, c), n in sorted(change.items())]
-    _upsert(conn, LIVE, ["day", "cell_code", "unit_id"], rows, added=("pieces",))
+    _upsert(conn, LIVE_VISITS, ["day", "cell_code", "unit_id"], rows, added=("pieces",))
     if any(n < 0 for n in change.values()):
-        conn.execute(delete(LIVE).where(LIVE.c.pieces <= 0))
+        conn.execute(delete(LIVE_VISITS).where(LIVE_VISITS.c.pieces <= 0))
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
@@ -200,7 +201,7 @@ def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: Zo
     held = {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
     if not held:
         return held
-    stored = conn.execute(select(COVERED.c.day).where(COVERED.c.day.in_(sorted(d.isoformat() for d in held))))
+    stored = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day.in_(sorted(d.isoformat() for d in held))))
     return held - {date.fromisoformat(d) for (d,) in stored}
 
 
@@ -208,9 +209,9 @@ def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, in
     """Per grid: the cell-days visited by any unit on these days, from the tally."""
     if not days:
         return {}
-    per_day = (select(LIVE.c.grid_code, func.count(LIVE.c.cell_code.distinct()).label("n"))
-               .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
-               .group_by(LIVE.c.day, LIVE.c.grid_code).subquery())
+    per_day = (select(LIVE_VISITS.c.grid_code, func.count(LIVE_VISITS.c.cell_code.distinct()).label("n"))
+               .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
+               .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.grid_code).subquery())
     return {g: int(n) for g, n in conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
                                                .group_by(per_day.c.grid_code))}
 
@@ -219,10 +220,10 @@ def visits_of(conn: Connection, days: Collection[date], units: Collection[str] |
     """(day, unit, cell) visits on these days, from the tally; `units`: only theirs."""
     if not days:
         return set()
-    query = select(LIVE.c.day, LIVE.c.unit_id, LIVE.c.cell_code).where(
-        LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
+    query = select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.cell_code).where(
+        LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
     if units is not None:
-        query = query.where(LIVE.c.unit_id.in_(sorted(units)))
+        query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
     return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query)}
 
 
@@ -230,12 +231,12 @@ def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[d
     """Per (day, unit, grid): how many of the grid's cells the unit visited on these days, from the tally."""
     if not days:
         return {}
-    query = (select(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code, func.count())
-             .where(LIVE.c.day.in_(sorted(d.isoformat() for d in days)), LIVE.c.pieces > 0)
-             .group_by(LIVE.c.day, LIVE.c.unit_id, LIVE.c.grid_code))
+    query = (select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code, func.count())
+             .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
+             .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code))
     return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query)}
 
 
 def drop_day(conn: Connection, day: date) -> None:
     """A settled day's rows, once copied into kpi_cell_visits."""
-    conn.execute(delete(LIVE).where(LIVE.c.day == day.isoformat()))
+    conn.execute(delete(LIVE_VISITS).where(LIVE_VISITS.c.day == day.isoformat()))

@@ -23,7 +23,8 @@ from typing import Any
 from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import with_clock
 from feeds.cases.writes import case_view
-from feeds.ingest.state import COUNTERS, FINAL_STATES, ON_DUTY_S, Delta, Snapshot, apply_delta, ms
+from feeds.clock import ms
+from feeds.ingest.state import COUNTERS, FINAL_STATES, ON_DUTY_S, Delta, Snapshot, apply_delta
 from feeds.taxonomy import Taxonomy
 
 FRAME_MS = 1000  # one frame per second of replayed time

@@ -15,17 +15,19 @@ from sqlalchemy.engine import Connection
 
 from feeds.calendar import WorkingCalendar
 from feeds.cases.reads import open_case_views
-from feeds.ingest.state import ON_DUTY_S, Snapshot, from_ms, ms
+from feeds.clock import from_ms, ms
+from feeds.ingest.state import ON_DUTY_S, Snapshot
 from feeds.replay.frames import RECENT, CaseStep, Chunk, Period, case_steps, frames_between, snapshot_at
-from feeds.store.models import CameraAlertRow, CaseAudit, CaseRow, DeadLetter, IncidentRow, PatrolFix
+from feeds.store.models import (
+    ALERTS,
+    AUDIT,
+    CASES,
+    DEAD_LETTERS,
+    FIXES,
+    INCIDENTS,
+)
 from feeds.taxonomy import Taxonomy
 
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-FIXES = PatrolFix.__table__
-INCIDENTS = IncidentRow.__table__
-ALERTS = CameraAlertRow.__table__
-DEAD = DeadLetter.__table__
 ENDING_ACTIONS = ("close", "reject", "void")
 
 
@@ -110,7 +112,7 @@ def replay_chunk(conn: Connection, period: Period, after_seq: int, taxonomy: Tax
     steps = _steps(conn, cases, until, taxonomy, calendar)
     rejected: list[datetime] = []
     if drill_id is None:  # refused input belongs to the live situation (a drill's is refused the same way)
-        rejected = list(conn.execute(select(DEAD.c.received_at).where(
-            DEAD.c.received_at >= start, DEAD.c.received_at < until)).scalars())
+        rejected = list(conn.execute(select(DEAD_LETTERS.c.received_at).where(
+            DEAD_LETTERS.c.received_at >= start, DEAD_LETTERS.c.received_at < until)).scalars())
     return frames_between(period, after_seq, until_ms, [r._mapping for r in fixes], [r._mapping for r in incidents],
                           [r._mapping for r in alerts], steps, rejected, limit=limit, max_items=max_items)

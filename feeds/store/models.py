@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from feeds.kpis.figures import DUTY_FIELDS, TALLY_FIELDS
+from feeds.schemas import ReportChannel
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -300,6 +300,20 @@ class TallyBatch(Base):
     made_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# The counts of a tally (feeds.kpis.figures.Tally), in its order: the columns of kpi_case_days
+TALLY_FIELDS = (
+    "timely", "found",  # 发现及时率
+    "registered_reports", "decided",  # 发现准确率
+    *(f"{ch.value}_{part}" for ch in ReportChannel for part in ("registered", "decided")),
+    "verify_on_time", "verify_due", "check_on_time", "check_due",  # 核查及时率
+    "closed", "on_time_closed", "due_to_close",  # 结案率, 按期结案率
+    "reworked", "first_handled",  # 返工率
+    "handled_on_time", "handling_due",  # 按期处置率
+    "open", "overdue",
+    "handling_us", "handled", "dispatch_us", "dispatched",  # average hours, in whole microseconds
+    "citizen_first", "registered",  # 漏报率
+)
+
 # The tally (feeds.kpis.figures.Tally) of one batch's finished cases per hour they finished (feeds.kpis.figures.utc_hour), grid ('' for none)
 # and local day of the events counted; `month` is that day's 'YYYY-MM' (for the case-count score).
 CASE_DAYS = Table(
@@ -313,6 +327,17 @@ CASE_DAYS = Table(
     Index("ix_kpi_case_days_day", "day"),
 )
 
+
+# The counts of a duty tally (feeds.kpis.figures.DutyTally), in its order: the columns of kpi_duty_days
+DUTY_FIELDS = (
+    "reports_registered", "reports_decided",  # a person's reports decided (valid-report rate)
+    "verify_on_time", "verify_due", "check_on_time", "check_due",  # done: the person's; undone: the grid's
+    "citizen_first", "registered",  # a grid's cases registered, first reported by citizens (missed rate)
+    "handled_on_time", "handling_due",  # a department's handle runs (按期处置率)
+    "reworked", "first_handled",  # the cases a department handled first
+    "handling_us", "handled",  # the cases a department handled last (as of `as_of`)
+    "holding",  # cases with a department at `as_of`, not yet handled
+)
 
 # The duty tallies (feeds.kpis.figures.DutyTally) of one batch's finished cases per hour they finished, local day of
 # the events, grid of the cases ('' for none) and holder: a person, a grid or a department
@@ -397,6 +422,29 @@ class VisitCursorRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     through: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The Core table of each row class, for the queries written in SQLAlchemy Core (one name each, everywhere)
+CASES = CaseRow.__table__
+AUDIT = CaseAudit.__table__
+CASE_REPORTS = CaseReport.__table__
+INCIDENTS = IncidentRow.__table__
+ALERTS = CameraAlertRow.__table__
+AREAS = Area.__table__
+ASSETS = Asset.__table__
+PEOPLE = Person.__table__
+FIXES = PatrolFix.__table__
+DEAD_LETTERS = DeadLetter.__table__
+DRILLS = DrillRow.__table__
+FACTS = CaseFactsRow.__table__
+BATCHES = TallyBatch.__table__
+VISITS = CellVisitRow.__table__
+GRID_DAYS = GridDayRow.__table__
+UNIT_DAYS = UnitDayRow.__table__
+COVERED_DAYS = CoverageDayRow.__table__
+LIVE_VISITS = LiveVisitRow.__table__
+VISIT_TAILS = VisitTailRow.__table__
+VISIT_CURSOR = VisitCursorRow.__table__
 
 
 def load_map(conn: Connection) -> dict[str, Any]:

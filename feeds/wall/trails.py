@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from feeds.ingest.state import ms
+from feeds.clock import ms
 from feeds.store.models import PatrolFix, Person
 
 

@@ -14,11 +14,12 @@ from dashboard.security.access import Role
 from devstack.demo import DEMO_USERS, start_stack
 from devstack.services import free_port
 from feeds.bus.channels import RedisBus, StreamBus
+from feeds.clock import utcnow
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from simulators.fast import simulate
 from simulators.geography import District, build_district
-from simulators.runner import Simulation, utcnow
+from simulators.simulation import Simulation
 from tests.waiting import wait_until
 
 SEED, GRIDS = 3, 12

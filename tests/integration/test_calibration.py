@@ -19,7 +19,8 @@ from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
-from simulators.runner import Simulation, residents
+from simulators.runner import residents
+from simulators.simulation import Simulation
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(600)  # a simulated week takes about a minute on two cores

@@ -13,6 +13,7 @@ from feeds.bus.channels import RedisBus, publish_messages
 from feeds.bus.push import RecordingPusher
 from feeds.bus.snapshots import MemorySnapshotStore, RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
+from feeds.clock import ms
 from feeds.drills.control import (
     DrillClock,
     DrillControl,
@@ -20,7 +21,6 @@ from feeds.drills.control import (
     DrillState,
     DrillStatus,
     drill_record,
-    ms,
     record_start,
 )
 from feeds.drills.reads import load_score

@@ -38,7 +38,7 @@ from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import Clock, Discard, simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
-from simulators.runner import Simulation
+from simulators.simulation import Simulation
 from tests import factories
 from tests.integration.test_figures import RULES
 from tests.integration.test_kpicache import _forget

@@ -41,7 +41,7 @@ from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
-from simulators.runner import Simulation
+from simulators.simulation import Simulation
 from tests import factories
 from tests.integration.test_figures import CST, LAT, LON, MON, NOW, RULES, WEEK, _scenario, at
 

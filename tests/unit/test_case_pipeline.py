@@ -116,8 +116,8 @@ def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwr
     """Two ingest workers on PostgreSQL: the other one commits a change between our read and our write."""
     from sqlalchemy import event, update
 
-    from feeds.cases.writes import CASES
     from feeds.store.engine import make_engine, migrate
+    from feeds.store.models import CASES
 
     url = postgres_server.rsplit("/", 1)[0] + "/cc_workers"
     admin = make_engine(postgres_server).execution_options(isolation_level="AUTOCOMMIT")

@@ -13,7 +13,8 @@ from dashboard.callbacks.drill import control_of
 from dashboard.http.drillreport import report_html, report_xlsx
 from dashboard.layouts.drill import drill_banner, drill_page
 from dashboard.views.drill import drill_clock, drill_figures, past_rows, score_rows, status_view
-from feeds.drills.control import DrillClock, DrillRecord, DrillState, DrillStatus, ScenarioInfo, ms
+from feeds.clock import ms
+from feeds.drills.control import DrillClock, DrillRecord, DrillState, DrillStatus, ScenarioInfo
 from feeds.drills.reads import DrillFile
 from feeds.drills.score import DrillCase, Step, drill_score
 from tests.components import by_id

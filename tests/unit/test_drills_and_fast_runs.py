@@ -16,8 +16,8 @@ from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
 from simulators.incidents import Truth
-from simulators.runner import Simulation
 from simulators.scenarios import DIRECTORY, ScenarioError, Script, available, load, parse
+from simulators.simulation import Simulation
 from tests import factories
 
 START = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 08:00 in Beijing

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.calendar import WorkingCalendar
-from feeds.ingest.state import ms
+from feeds.clock import ms
 from feeds.replay.frames import (
     FRAME_MS,
     Period,

@@ -29,7 +29,8 @@ from simulators.cameras import COOLDOWN_S
 from simulators.geography import District, build_district
 from simulators.incidents import KINDS, Truth
 from simulators.patrols import SPEED_MPS, ZONE, PatrolFleet, on_duty, patrol_units
-from simulators.runner import Simulation, main, parse_args, redact, run
+from simulators.runner import main, parse_args, redact, run
+from simulators.simulation import Simulation
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
