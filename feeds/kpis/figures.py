@@ -698,9 +698,6 @@ class Cells:
         """From (cell code, grid code, shapely polygon) triples."""
         return cls(tuple(c for c, _, _ in cells), tuple(g for _, g, _ in cells), STRtree([p for _, _, p in cells]))
 
-    def count_in(self, grids: Collection[str] | None) -> int:
-        return len(self.codes) if grids is None else sum(g in grids for g in self.grids)
-
 
 @dataclass(frozen=True)
 class Track:
@@ -1544,22 +1541,6 @@ def ranking(scored: Iterable[tuple[Patroller, PatrollerFigures]]) -> list[Ranked
         previous = value
         out.append(Ranked(rank, person, figures, rank <= 3))
     return out
-
-
-def rank_patrollers(rules: KpiRules, cases: Sequence[CaseFacts], people: Iterable[Patroller], period: Period,
-                    now: datetime, *, cells: Cells | None = None, visits: Iterable[CellVisit] = (),
-                    drill_id: str | None = None) -> list[Ranked]:
-    """The monthly ranking (or any period's): every patroller's figures and score, best first."""
-    by_unit: dict[str, list[CellVisit]] = defaultdict(list)
-    for v in visits:
-        by_unit[v[1]].append(v)
-
-    def coverage_of(p: Patroller) -> Rate:
-        if cells is None:
-            return NO_RATE
-        return coverage(cells, [v for a in p.aliases for v in by_unit.get(a, ())], period, now, p.grids, p.aliases)
-
-    return ranking_of(people, duties_of(rules, cases, period, now, drill_id=drill_id), coverage_of)
 
 
 def ranking_of(people: Iterable[Patroller], duties: Mapping[DutyKey, DutyTally],

@@ -152,16 +152,6 @@ def area_panel(conn: Connection, rules: KpiRules, area_code: str, period: Period
     return area_panels(conn, rules, area_code, [period], now, drill_id=drill_id, with_coverage=with_coverage)[0]
 
 
-def area_table(conn: Connection, rules: KpiRules, level: str, period: Period, now: datetime, *,
-               drill_id: str | None = None, with_coverage: bool = True) -> dict[str, AreaFigures]:
-    """Every figure for every area of a level (the ranking table of grids, communities or streets)."""
-    territory = load_territory(conn)
-    (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True)
-    covered = grid_coverage(conn, load_cells(conn), period, now, drill_id=drill_id) if with_coverage else {}
-    return figures_by_area(rules, load.cases, territory, level, period, now, coverage_of_grids=covered,
-                           counted=load.counted, drill_id=drill_id)
-
-
 def departments_panel(conn: Connection, rules: KpiRules, period: Period, now: datetime, *,
                       drill_id: str | None = None) -> dict[str, DepartmentFigures]:
     (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, with_duties=True)
@@ -301,7 +291,7 @@ def same_point(period: Period, previous: Period, now: datetime) -> datetime:
 def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Period, previous: Period,
                    now: datetime, *, drill_id: str | None = None) -> LeaderFigures:
     """The leader page's figures of an area in one load: the same figures as `area_panel` (for the period,
-    and for the one before as it stood at the same point in it), `area_table` (its sub-areas, its grids),
+    and for the one before as it stood at the same point in it), `tests.oracles.area_table` (its sub-areas, its grids),
     `patroller_ranking` and `departments_in`. The cases of the period are loaded once, tallied per grid
     once (an area's tally is the sum of its grids'), and their duties once."""
     territory = load_territory(conn)
@@ -354,7 +344,7 @@ ASSESSED_LEVELS = ("street", "community", "grid")
 
 def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int, now: datetime, *,
                        drill_id: str | None = None) -> Assessment:
-    """The figures of `patroller_ranking`, `area_table` (streets, communities, grids) and `departments_panel`
+    """The figures of `patroller_ranking`, `tests.oracles.area_table` (streets, communities, grids) and `departments_panel`
     for one calendar month, from one load of its cases, cells and fixes."""
     period = Period.month(year, month, rules.calendar.zone)
     territory = load_territory(conn)

@@ -13,11 +13,12 @@ from sqlalchemy import insert, select
 from feeds.calendar import WorkingCalendar
 from feeds.cases.writes import apply_commands, open_cases, sighting_of_report
 from feeds.kpis.figures import Grade, KpiRules, Period, Rate
-from feeds.kpis.load import area_panel, area_table, departments_panel, load_cases, patroller_ranking
+from feeds.kpis.load import area_panel, departments_panel, load_cases, patroller_ranking
 from feeds.store.models import Area, CaseReport, CaseRow, Person
 from feeds.store.writes import write_batch
 from feeds.taxonomy import load
 from tests import factories
+from tests.oracles import area_table
 
 CST = ZoneInfo("Asia/Shanghai")
 MON = date(2026, 11, 23)

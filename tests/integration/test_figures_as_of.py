@@ -24,7 +24,6 @@ from feeds.kpis.figures import Period
 from feeds.kpis.load import (
     area_directory,
     area_panel,
-    area_table,
     daily_series,
     departments_panel,
     leader_figures,
@@ -42,6 +41,7 @@ from simulators.simulation import Simulation
 from tests import factories
 from tests.integration.test_figures import RULES
 from tests.integration.test_kpicache import _forget
+from tests.oracles import area_table
 
 CST = ZoneInfo("Asia/Shanghai")
 NOVEMBER = Period.month(2026, 11)

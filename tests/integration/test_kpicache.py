@@ -14,7 +14,6 @@ from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Rate
 from feeds.kpis.load import (
     area_panel,
     area_panels,
-    area_table,
     daily_series,
     departments_in,
     departments_panel,
@@ -44,6 +43,7 @@ from simulators.geography import build_district, save_district
 from simulators.simulation import Simulation
 from tests import factories
 from tests.integration.test_figures import CST, LAT, LON, MON, NOW, RULES, WEEK, _scenario, at
+from tests.oracles import area_table
 
 
 def _forget(engine) -> None:

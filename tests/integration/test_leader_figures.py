@@ -16,7 +16,6 @@ from feeds.kpis.figures import NO_RATE, Period, Rate
 from feeds.kpis.load import (
     area_directory,
     area_panel,
-    area_table,
     daily_series,
     departments_in,
     departments_panel,
@@ -26,6 +25,7 @@ from feeds.kpis.load import (
     same_point,
 )
 from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
+from tests.oracles import area_table
 
 pytestmark = pytest.mark.integration
 LAST_WEEK = Period.dates(MON - timedelta(days=7), MON - timedelta(days=1))

