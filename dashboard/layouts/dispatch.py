@@ -117,7 +117,7 @@ def clock_text(view: Mapping[str, Any], now_ms: int, lang: str, zone: ZoneInfo) 
 
 def queue_records(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, names: Names,
                   timezone: str = "Asia/Shanghai", limit: int = QUEUE_LIMIT, selected: str | None = None) -> dict[str, Any]:
-    """The queue as data, in the order given (casequeue.select_cases), at most `limit` rows: the column
+    """The queue as data, in the order given (dashboard.views.queue.select_cases), at most `limit` rows: the column
     heads, one record of display text per case, and what an empty queue says. The page draws it as one
     table (assets/dispatch.js, `dash_clientside.dispatch.drawQueue`): hundreds of rows cost Dash one component, and every
     field stays text (it is set as textContent, never parsed as HTML)."""
