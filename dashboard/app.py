@@ -1,7 +1,6 @@
 """The app factory: the Dash app, its pages, its callbacks and its Socket.IO push."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from dashboard.http.wallindex import ScreensApp
 from dashboard.i18n import LANGS, t
 from dashboard.layouts.deadletters import dead_letters_page
 from dashboard.layouts.dispatch import dispatch_page
-from dashboard.layouts.drill import drill_banner, drill_page, drill_wall_figures
+from dashboard.layouts.drill import drill_banner, drill_page
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.leader import leader_page
 from dashboard.layouts.replay import DEFAULT_SPEED as DEFAULT_REPLAY_SPEED
@@ -43,7 +42,7 @@ from feeds.bus.channels import StreamBus
 from feeds.bus.snapshots import SnapshotStore
 from feeds.bus.verdicts import RedisVerdicts
 from feeds.categories import CATEGORIES, labels
-from feeds.drills.control import DrillDeskClient, drill_record, past_drills
+from feeds.drills.control import DrillDeskClient, DrillRecord, drill_record, past_drills
 from feeds.ingest.deadletters import list_dead_letters
 from feeds.kpis.board import BoardStore, MemoryBoardStore
 from feeds.kpis.load import area_directory
@@ -66,12 +65,12 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 
     def wall(lang: str = "zh", drill: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
-        found, board = territory.get(), boards.load()
+        found, board, record = territory.get(), boards.load(), drill_of(drill)
         kpi_board = dcc.Store(id=ids.KPI_BOARD, data=board)
         page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
-                         stale_after_s=settings.stale_after_s, timezone=settings.timezone, board=board)
-        scoped = _drill_screen(page, drill, lang)
-        return html.Div([dcc.Store(id=ids.LIVE), kpi_board, scoped or page])
+                         stale_after_s=settings.stale_after_s, timezone=settings.timezone, board=board,
+                         drill=record.id if record else None)
+        return html.Div([dcc.Store(id=ids.LIVE), kpi_board, in_drill(page, record, lang)])
 
     def dead_letters(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"
@@ -103,10 +102,11 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         lang = lang if lang in LANGS else "zh"
         with engine.connect() as conn:
             layers, names = wall_layers(conn), cases.names(conn, lang)
+        record = drill_of(_query.get("drill"))
         page = dispatch_page(layers, names, lang=lang, tile_url=settings.tile_url, timezone=settings.timezone,
-                             selected=case or None)
-        scoped = _drill_screen(page, _query.get("drill"), lang)
-        return html.Div([dcc.Store(id=ids.DISPATCH_DRILL, data=_query.get("drill") if scoped else None), scoped or page])
+                             selected=case or None, drill=record.id if record else None)
+        return html.Div([dcc.Store(id=ids.DISPATCH_DRILL, data=record.id if record else None),
+                         in_drill(page, record, lang)])
 
     dash.register_page("wall", path="/", layout=wall, title=t("title"))
     dash.register_page("kpis", path="/kpis", layout=kpis, title=t("kpis"))
@@ -121,27 +121,19 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     drills = drill_callbacks.DrillSource(DrillDeskClient(client), engine, settings, load_taxonomy())
     register_all(app, ActionDesk(cases, snapshots, desk), drills)
 
-    def _drill_screen(page: html.Div, drill: str | None, lang: str) -> html.Div | None:
-        """A screen opened in a drill: the striped banner on top, the drill in its config."""
-        shown = drill
-        if not shown or not realtime.valid_drill(shown):
+    def drill_of(drill: Any) -> DrillRecord | None:
+        """The drill a screen was opened in (`?drill=`), if it is a drill id and the drill exists."""
+        if not isinstance(drill, str) or not realtime.valid_drill(drill):
             return None
         with engine.connect() as conn:
-            record = drill_record(conn, shown)
+            return drill_record(conn, drill)
+
+    def in_drill(page: html.Div, record: DrillRecord | None, lang: str) -> html.Div:
+        """A screen opened in a drill: the striped banner on top of it."""
         if record is None:
-            return None
-        page.className = f"{page.className} in-drill"
-        config = getattr(page.children[0], "data-config", None) if page.children else None
-        if config is not None:  # the page's script joins the drill's room and loads the drill's snapshot
-            data = json.loads(config)
-            data["drill"] = drill
-            setattr(page.children[0], "data-config", json.dumps(data, ensure_ascii=False))
-        body = next((c for c in page.children if getattr(c, "className", "") == "wall-body"), None)
-        if body is not None:  # the wall: the drill's own figures, not the live ones
-            body.children[0] = drill_wall_figures(shown, lang)
-        title = record.zh if lang == "zh" else record.en
-        return html.Div(className="drill-screen", **{"data-drill": shown}, children=[
-            drill_banner(title, lang), page])
+            return page
+        return html.Div(className="drill-screen", **{"data-drill": record.id}, children=[
+            drill_banner(record.zh if lang == "zh" else record.en, lang), page])
 
     def drill(lang: str = "zh", **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"

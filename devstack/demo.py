@@ -153,11 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="seed of the simulated district")
     parser.add_argument("--history-days", type=float, default=7.0, metavar="DAYS",
                         help="past days to simulate into a database that has no cases yet (default 7; 0: none)")
+    parser.add_argument("--real-shifts", action="store_true",
+                        help="grid workers walk only on their shifts (default: at any hour, so the demo shows "
+                             "patrols whenever it is run)")
     args = parser.parse_args(argv)
     history_days = args.history_days
     if history_days < 0:
         parser.error("--history-days must be 0 or more")
-    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None and k != "history_days"})
+    settings = Settings(**{k: v for k, v in vars(args).items()
+                           if v is not None and k not in ("history_days", "real_shifts")})
 
     stop = False
 
@@ -167,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    stack = start_stack(settings, history_days=history_days)
+    stack = start_stack(settings, history_days=history_days,
+                        simulator_args=() if args.real_shifts else ("--around-the-clock",))
     try:
         print("\n".join([
             "",

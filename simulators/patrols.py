@@ -49,16 +49,21 @@ def patrol_units(district: District) -> dict[str, str]:
     return {g.code: patrol_unit_id(n) for n, g in enumerate(district.grid_areas(), start=1)}
 
 
-def shifts_on(day: date, night_watch: bool = False) -> tuple[tuple[datetime, datetime], ...]:
-    """The on-duty periods of a local calendar day, as aware datetimes, in order."""
+def shifts_on(day: date, night_watch: bool = False,
+              around_the_clock: bool = False) -> tuple[tuple[datetime, datetime], ...]:
+    """The on-duty periods of a local calendar day, as aware datetimes, in order (`around_the_clock`: the
+    whole day, as a demo shown in the evening or at the weekend wants its grid workers walking)."""
     periods = WEEKDAY_SHIFTS if day.weekday() < 5 else WEEKEND_SHIFTS
-    if night_watch:
+    if around_the_clock:
+        periods = ((time(0, 0), time(23, 59, 59)),)
+    elif night_watch:
         periods = ((time(0, 0), periods[0][0]), *periods, (NIGHT_STARTS, time(23, 59, 59)))
     return tuple((datetime.combine(day, s, ZONE), datetime.combine(day, e, ZONE)) for s, e in periods)
 
 
-def on_duty(at: datetime, night_watch: bool = False) -> bool:
-    return any(start <= at < end for start, end in shifts_on(at.astimezone(ZONE).date(), night_watch))
+def on_duty(at: datetime, night_watch: bool = False, around_the_clock: bool = False) -> bool:
+    return any(start <= at < end
+               for start, end in shifts_on(at.astimezone(ZONE).date(), night_watch, around_the_clock))
 
 
 def _lane(grid: Polygon, horizontal: bool) -> list[tuple[float, float]]:
@@ -174,10 +179,12 @@ class Patrol:
             self._offline[day] = spell
         return self._offline[day]
 
-    def reporting(self, at: datetime, duty: bool | None = None) -> bool:
-        """On duty (`duty`: on a day shift, when the caller knows it already), with a phone that sends
-        fixes."""
-        if not (on_duty(at, self.night_watch) if duty is None or self.night_watch else duty):
+    def reporting(self, at: datetime, duty: bool | None = None, around_the_clock: bool = False) -> bool:
+        """On duty (`duty`: on a day shift, or at any hour `around_the_clock`, when the caller knows it
+        already), with a phone that sends fixes."""
+        if duty is None or (self.night_watch and not around_the_clock):
+            duty = on_duty(at, self.night_watch, around_the_clock)
+        if not duty:
             return False
         spell = self.offline_spell(at.astimezone(ZONE).date())
         return spell is None or not spell[0] <= at < spell[1]
@@ -193,22 +200,24 @@ class Patrol:
         return x + dx, y + dy, accuracy
 
 
-def _duty_seconds(start: datetime, end: datetime, night_watch: bool) -> float:
+def _duty_seconds(start: datetime, end: datetime, night_watch: bool, around_the_clock: bool = False) -> float:
     """Seconds on duty in [start, end)."""
     total = 0.0
     day = start.astimezone(ZONE).date()
     while datetime.combine(day, time(0), ZONE) < end:
-        for s, e in shifts_on(day, night_watch):
+        for s, e in shifts_on(day, night_watch, around_the_clock):
             total += max(0.0, (min(e, end) - max(s, start)).total_seconds())
         day += timedelta(days=1)
     return total
 
 
 class PatrolFleet:
-    """Every grid's worker, advanced together to the time asked for; they walk only while on duty."""
+    """Every grid's worker, advanced together to the time asked for; they walk only while on duty (on their
+    shifts, or at any hour `around_the_clock`)."""
 
-    def __init__(self, district: District, seed: int) -> None:
+    def __init__(self, district: District, seed: int, around_the_clock: bool = False) -> None:
         self.frame = district.frame
+        self.around_the_clock = around_the_clock
         self.patrols: list[Patrol] = []
         watched: set[str] = set()  # communities with their night watch
         for grid_code, unit_id in patrol_units(district).items():
@@ -229,7 +238,8 @@ class PatrolFleet:
         now = as_utc(now)
         day, night = 0.0, 0.0
         if self._last is not None and now > self._last:
-            day, night = _duty_seconds(self._last, now, False), _duty_seconds(self._last, now, True)
+            day = _duty_seconds(self._last, now, False, self.around_the_clock)
+            night = _duty_seconds(self._last, now, True, self.around_the_clock)
         if self._last is None or now > self._last:
             self._last = now
         self.paths = {}
@@ -243,9 +253,9 @@ class PatrolFleet:
         self.advance(now)
         now = as_utc(now)
         out = []
-        duty = on_duty(now)
+        duty = on_duty(now, around_the_clock=self.around_the_clock)
         for patrol in self.patrols:
-            if not patrol.reporting(now, duty):
+            if not patrol.reporting(now, duty, self.around_the_clock):
                 continue
             x, y, accuracy = patrol.fix()
             lon, lat = self.frame.to_lonlat(x, y)

@@ -151,6 +151,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="stop after N ticks (default: until signalled)")
     p.add_argument("--no-act", action="store_true",
                    help="nobody simulated acts on cases (people at the screens do)")
+    p.add_argument("--around-the-clock", action="store_true",
+                   help="grid workers walk at any hour, not only on their shifts (a demo in the evening)")
     p.add_argument("--drill", metavar="SCENARIO", help=f"layer a drill on normal life: {', '.join(available())}")
     p.add_argument("--drill-id", type=_run_id, help="id carried by every message of the drill (default: "
                                                     "the scenario and the run id)")
@@ -241,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                  scenario.zh, scenario.duration_min, drill_id)
     simulation = Simulation(district, seed=settings.seed, run_id=run_id, problems_per_day=problems_per_day,
                             speed=args.speed, calendar=calendar, act_on_cases=not args.no_act, script=script,
-                            drill_id=drill_id)
+                            drill_id=drill_id, around_the_clock=args.around_the_clock)
     log.info("district %s: %d grids, %d residents, %d patrols, %d cameras; publishing to %s", district.name,
              len(district.grid_areas()), residents(district), len(simulation.fleet.patrols),
              len(simulation.cameras.cameras), redact(settings.redis_url))

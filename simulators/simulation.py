@@ -37,7 +37,7 @@ class Simulation:
 
     def __init__(self, district: District, *, seed: int, run_id: str, problems_per_day: float,
                  speed: float = 1.0, calendar: WorkingCalendar | None = None, act_on_cases: bool = True,
-                 script: Script | None = None, drill_id: str | None = None) -> None:
+                 script: Script | None = None, drill_id: str | None = None, around_the_clock: bool = False) -> None:
         if not RUN_ID.match(run_id):
             raise ValueError(f"run id {run_id!r} must be 1-40 of A-Z a-z 0-9 _ . : -")
         if not 0 < speed <= MAX_SPEED:
@@ -50,7 +50,7 @@ class Simulation:
         self.speed = speed
         self.drill_id = drill_id
         self.ledger = Ledger()
-        self.fleet = PatrolFleet(district, seed)
+        self.fleet = PatrolFleet(district, seed, around_the_clock)
         self.incidents = IncidentSource(district, seed, problems_per_day=problems_per_day, ledger=self.ledger,
                                         run_id=run_id, drill_id=drill_id)
         self.cameras = CameraNetwork(district, seed, taxonomy, self.ledger, run_id, drill_id)

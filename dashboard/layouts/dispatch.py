@@ -251,15 +251,17 @@ def no_case(lang: str, missing: str | None = None) -> list[Any]:
 
 
 def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", tile_url: str | None = None,
-                  timezone: str = "Asia/Shanghai", selected: str | None = None) -> html.Div:
-    """The whole console as a component tree; the queue and the detail are filled by callbacks."""
+                  timezone: str = "Asia/Shanghai", selected: str | None = None, drill: str | None = None) -> html.Div:
+    """The whole console as a component tree; the queue and the detail are filled by callbacks. In a `drill`,
+    its script joins the drill's room and loads the drill's snapshot."""
     config = {"lang": lang, "timezone": timezone,
               "text": {k: t(k, lang) for k in ("connecting", "connected", "disconnected", "feed_down")},
               # to show a pushed change at once, before the server's re-read brings the rest
               "states": {s: coded("state", s, lang) for s in (*OPEN_STATES, "closed", "rejected", "void")},
               "levels": {lv: coded("level", lv, lang) for lv in LEVELS},
-              "departments": dict(names.departments), "people": dict(names.people)}
-    return html.Div(id=ids.DISPATCH, className=f"dispatch lang-{lang}", children=[
+              "departments": dict(names.departments), "people": dict(names.people),
+              **({"drill": drill} if drill else {})}
+    return html.Div(id=ids.DISPATCH, className=f"dispatch lang-{lang}" + (" in-drill" if drill else ""), children=[
         html.Div(id=ids.DISPATCH_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
         dcc.Store(id=ids.DISPATCH_LANG, data=lang),
         dcc.Store(id=ids.DISPATCH_SELECTED, data=selected),

@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import LANGS, bundle, t
+from dashboard.layouts.drill import drill_wall_figures
 from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.views.wall import step_labels
 from feeds.categories import ALERT_CLASSES, CATEGORIES, CHANNELS, labels
@@ -105,9 +106,11 @@ def layer_toggles(lang: str) -> dcc.Checklist:
 
 def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
               tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
-              on_duty_s: float = ON_DUTY_S, board: dict[str, Any] | None = None) -> html.Div:
+              on_duty_s: float = ON_DUTY_S, board: dict[str, Any] | None = None,
+              drill: str | None = None) -> html.Div:
     """The whole wall screen as a component tree: a pure function of the district's name and extent, the
-    language and the latest KPI board (the territory itself comes to the map script over HTTP)."""
+    language and the latest KPI board (the territory itself comes to the map script over HTTP). In a `drill`,
+    its script joins the drill's room and the left column shows the drill's own figures."""
     config = {
         "lang": lang,
         "text": bundle(lang),
@@ -119,12 +122,13 @@ def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, la
         "staleAfterMs": int(stale_after_s * 1000),
         "onDutyMs": int(on_duty_s * 1000),
         "timezone": timezone,
+        **({"drill": drill} if drill else {}),
     }
-    return html.Div(id=ids.WALL, className=f"wall lang-{lang}", children=[
+    return html.Div(id=ids.WALL, className=f"wall lang-{lang}" + (" in-drill" if drill else ""), children=[
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
         title_bar(district_name, lang),
         html.Main(className="wall-body", children=[
-            kpi_panel(lang, board),
+            drill_wall_figures(drill, lang) if drill else kpi_panel(lang, board),
             html.Section(className="panel panel-map", children=[
                 district_map(bounds, tile_url),
                 layer_toggles(lang),

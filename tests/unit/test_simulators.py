@@ -79,6 +79,24 @@ def test_one_patrol_per_grid_with_stable_unit_ids(district: District) -> None:
     assert all(SPEED_MPS[0] <= p.speed_mps <= SPEED_MPS[1] for p in fleet.patrols)
 
 
+def test_around_the_clock_every_grid_worker_walks_and_reports_off_shift(district: District) -> None:
+    """Saturday 13:00 and Tuesday 03:00 in Beijing: nobody is on a day shift (the night watch only at night).
+    A demo's fleet `around_the_clock` walks and reports anyway; a real one does not."""
+    for off_shift in (datetime(2026, 12, 5, 13, 0, tzinfo=ZONE), datetime(2026, 12, 1, 13, 0, tzinfo=ZONE)
+                      .replace(hour=3)):
+        assert not on_duty(off_shift)
+        real, demo = PatrolFleet(district, 4), PatrolFleet(district, 4, around_the_clock=True)
+        later = off_shift + timedelta(minutes=5)
+        for fleet in (real, demo):
+            fleet.positions(off_shift, "r")
+        real_fixes, demo_fixes = real.positions(later, "r"), demo.positions(later, "r")
+        assert {f.unit_id for f in real_fixes} <= {p.unit_id for p in real.patrols if p.night_watch}
+        if off_shift.hour == 13:
+            assert real_fixes == [] and real.paths == {}
+        assert len(demo_fixes) >= 0.9 * len(demo.patrols)  # a few phones may be offline
+        assert len(demo.paths) == len(demo.patrols)  # every one walked the five minutes
+
+
 def test_fixes_are_valid_unique_and_stamped_now(district: District) -> None:
     fleet = PatrolFleet(district, 2)
     fixes = [f for now in _clock(2.0, 10) for f in fleet.positions(now, "run-7")]

@@ -160,3 +160,14 @@ def test_the_wall_page_goes_without_the_polyfill_and_the_table_loader_other_page
     lean = without_scripts(scripts, SKIPPED_ON_WALL).split("\n")
     assert [line for line in lean if "src=" in line] == [scripts.split("\n")[1], scripts.split("\n")[2]]
     assert lean[-3:] == ["<script>", 'var polyfill = "/dash/deps/polyfill@";', "</script>"]
+
+
+def test_a_wall_in_a_drill_joins_its_room_and_shows_its_own_figures():
+    page = wall_page(LAYERS, drill="DR-7")
+    config = json.loads(getattr(by_id(page, ids.PAGE_CONFIG), "data-config"))
+    assert config["drill"] == "DR-7" and "in-drill" in page.className
+    assert by_id(page, ids.DRILL_WALL_ID).data == "DR-7"
+    assert by_id(page, ids.DRILL_WALL_KPIS) is not None
+    live = wall_page(LAYERS)
+    assert "drill" not in json.loads(getattr(by_id(live, ids.PAGE_CONFIG), "data-config"))
+    assert not any(getattr(c, "id", None) == ids.DRILL_WALL_ID for c in walk(live))
