@@ -176,6 +176,10 @@ def wait_for_first_board(redis_url: str, timeout_s: float = 900.0) -> None:
         time.sleep(0.5)
 
 
+# what the wall has applied so far: deltas, snapshots loaded, fixes accepted and rejected
+LIVE_COUNTS = "return [cc.live.deltas, cc.live.snapshots, cc.live.counts.fixes || 0, cc.live.counts.rejected || 0]"
+
+
 def live_latency(url: str, seconds: float, publisher: Publisher, warmup: float = 5.0) -> dict[str, float]:
     driver = headless_chromium()
     try:
@@ -184,13 +188,11 @@ def live_latency(url: str, seconds: float, publisher: Publisher, warmup: float =
         driver.execute_script("cc.live.latencies = []; cc.live.painted = []; window.__longTasks = [];"
                               "new PerformanceObserver((l) => { for (const e of l.getEntries()) {"
                               " window.__longTasks.push(e.duration); } }).observe({type: 'longtask'});")
-        before = driver.execute_script("return [cc.live.deltas, cc.live.snapshots, cc.live.counts.fixes || 0,"
-                                       " cc.live.counts.rejected || 0]")
+        before = driver.execute_script(LIVE_COUNTS)
         published = publisher.published
         time.sleep(seconds)
         published = publisher.published - published
-        after = driver.execute_script("return [cc.live.deltas, cc.live.snapshots, cc.live.counts.fixes || 0,"
-                                      " cc.live.counts.rejected || 0]")
+        after = driver.execute_script(LIVE_COUNTS)
         lat = np.array(driver.execute_script("return cc.live.latencies"), dtype=float)
         painted = np.array(driver.execute_script("return cc.live.painted"), dtype=float)
         on_duty = driver.execute_script("return Object.keys(cc.live.patrols).length")
