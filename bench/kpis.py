@@ -53,7 +53,7 @@ CST = ZoneInfo("Asia/Shanghai")
 GRIDS = 1100
 CELLS_PER_GRID = 30  # 6 × 5 cells of 0.001° (≈100 m)
 NOW = datetime(2026, 11, 30, 15, tzinfo=CST)  # the month is running
-MONTH = Period.month(2026, 11)
+MONTH = Period.month(2026, 11, CST)
 
 
 def _grid_box(g: int) -> tuple[float, float]:
@@ -222,8 +222,8 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         _warm("warm: district month panel (no coverage)",
               lambda: area_panel(conn, rules, "D", MONTH, NOW, with_coverage=False))
         _warm("warm: a street's month panel", lambda: area_panel(conn, rules, "S3", MONTH, NOW))
-        _warm("warm: district today panel", lambda: area_panel(conn, rules, "D", Period.today(NOW), NOW))
-        last_month = Period.month(2026, 10)
+        _warm("warm: district today panel", lambda: area_panel(conn, rules, "D", Period.today(NOW, CST), NOW))
+        last_month = Period.month(2026, 10, CST)
 
         def leader(area: str) -> LeaderFigures:
             return leader_figures(conn, rules, area, MONTH, last_month, NOW)
@@ -252,7 +252,7 @@ def bench_coverage(units: int, seed: int = 1) -> None:
                           for u in range(units)])
     lat = np.concatenate([30 + np.cumsum(rng.normal(0, 0.00002, per_unit)) % 0.005 for _ in range(units)])
     visits = _timed(f"cell visits from {len(names):,} fixes (one day of {units} patrols; the job does this once"
-                    " per settled day)", lambda: cell_visits(cells, Track(names, times, lon, lat)))
+                    " per settled day)", lambda: cell_visits(cells, Track(names, times, lon, lat), CST))
     print(f"  {len(visits)} unit-cell-days visited")
 
 
@@ -280,7 +280,7 @@ def bench_leader(url: str, days: int = 7) -> None:
                                                                             step=timedelta(minutes=2)))
     now = end + timedelta(hours=10)  # the next morning
     area = district.code
-    month, last_month = Period.this_month(now), Period.month(2026, 10)
+    month, last_month = Period.this_month(now, CST), Period.month(2026, 10, CST)
 
     def view() -> None:
         with engine.connect() as conn:

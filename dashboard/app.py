@@ -96,7 +96,7 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
         district = district_code(directory)
         months = recent_months(datetime.now(UTC), settings.working_calendar().zone)
         return leader_page(directory[district].name, district, months, lang)
-    cases = CaseSource(engine, load_taxonomy(), settings.working_calendar(), settings.timezone)
+    cases = CaseSource(engine, load_taxonomy(), settings.working_calendar())
 
     def dispatch(lang: str = "zh", case: str | None = None, **_query: Any) -> html.Div:
         lang = lang if lang in LANGS else "zh"

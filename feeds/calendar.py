@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the site's zone unless its settings name another (CC_TIMEZONE)
+
 
 class LimitUnit(StrEnum):
     WORKING_HOURS = "working_hours"
@@ -46,7 +48,7 @@ class WorkingCalendar:
     workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
     holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)  # weekend days worked (调休)
-    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    zone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
 
     def __post_init__(self) -> None:
         for start, end in self.periods:

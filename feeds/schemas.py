@@ -127,13 +127,34 @@ class CameraAlert(Message):
     started_at: UtcDatetime
 
 
+class ActionKind(StrEnum):
+    """What a person may do to a case; feeds.cases.machine.RULES says from which states and to which."""
+
+    VERIFY = "verify"
+    REGISTER = "register"
+    REJECT = "reject"
+    DISPATCH = "dispatch"
+    SEND_BACK = "send_back"
+    HANDLE = "handle"
+    SELF_HANDLE = "self_handle"
+    CHECK_PASS = "check_pass"
+    CHECK_FAIL = "check_fail"  # 返工: back to the department
+    CLOSE = "close"
+    EXTEND = "extend"
+    PARK = "park"
+    RESTORE = "restore"
+    VOID = "void"
+    ESCALATE = "escalate"
+    REASSIGN = "reassign"
+
+
 class CaseCommand(Message):
     """A person acting on a case (verify, register, dispatch, reassign, close…): who, what, why, and the
     version of the case they saw, so that a concurrent change is refused instead of overwritten."""
 
     kind: Literal["case_command"]
     case_id: Code
-    action: Annotated[str, Field(pattern=r"^[a-z_]{3,20}$")]  # one of feeds.cases.machine.ActionKind
+    action: ActionKind
     by: Code
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
     expected_version: Annotated[int, Strict(), Field(ge=1)]

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from feeds.calendar import WorkingCalendar, parse_calendar
+from feeds.calendar import DEFAULT_TIMEZONE, WorkingCalendar, parse_calendar
 
 
 class Settings(BaseSettings):
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     tile_url: str | None = None  # an intranet tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
-    timezone: str = "Asia/Shanghai"  # every time on every screen is shown in this zone
+    timezone: str = DEFAULT_TIMEZONE  # every time on every screen is shown in this zone
     stale_after_s: float = Field(default=30.0, gt=0)  # the wall warns when no update came for this long
     escalation_interval_s: int = Field(default=60, ge=1)  # how often overdue cases are checked
     kpi_interval_s: int = Field(default=30, ge=1)  # how often the wall's KPI board is computed and pushed

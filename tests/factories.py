@@ -5,9 +5,11 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+from feeds.calendar import DEFAULT_TIMEZONE
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, PatrolPosition, encode
 
 _ids = itertools.count(1)
+ZONE = DEFAULT_TIMEZONE  # the demo site's zone, as its settings give it
 CENTRE = (30.6920, 111.2865)
 
 

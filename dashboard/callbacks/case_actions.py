@@ -216,7 +216,7 @@ def register(app: Dash, source: ActionDesk) -> None:
     def _verdict_note(verdict: Verdict | None, command: CaseCommand, lang: str) -> list[Any]:
         if verdict is None:
             return result_note("waiting", t("act_no_answer", lang))
-        what = action_label(ActionKind(command.action), lang)
+        what = action_label(command.action, lang)
         if verdict.done:
             to = None
             with cases.engine.connect() as conn:

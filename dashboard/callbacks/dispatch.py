@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
@@ -39,13 +38,17 @@ class CaseSource:
     engine: Engine
     taxonomy: Taxonomy
     calendar: WorkingCalendar
-    timezone: str = "Asia/Shanghai"
+
+    @property
+    def timezone(self) -> str:
+        """The site's zone (CC_TIMEZONE), the one its working calendar counts days in."""
+        return self.calendar.zone.key
 
     def names(self, conn: Connection, lang: str) -> Names:
         return Names(labels(CATEGORIES, lang), grid_names(conn), self.taxonomy.departments, actor_names(conn))
 
     def start_of_today(self, now: datetime) -> datetime:
-        local = now.astimezone(ZoneInfo(self.timezone))
+        local = now.astimezone(self.calendar.zone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 

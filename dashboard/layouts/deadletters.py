@@ -19,8 +19,7 @@ PAYLOAD_SHOWN = 400  # characters of a payload on the page (the CLI shows it who
 DEAD_LETTERS_TABLE = "dead-letters-table"
 
 
-def dead_letter_rows(letters: list[DeadLetterView], lang: str = "zh",
-                     timezone: str = "Asia/Shanghai") -> list[dict[str, Any]]:
+def dead_letter_rows(letters: list[DeadLetterView], lang: str, timezone: str) -> list[dict[str, Any]]:
     """One record per letter: when (in the centre's zone), channel, stage, reason and the payload's start."""
     zone = ZoneInfo(timezone)
     return [{"id": str(d.id), "time": f"{d.received_at.astimezone(zone):%m-%d %H:%M:%S}", "channel": d.channel,
@@ -29,7 +28,7 @@ def dead_letter_rows(letters: list[DeadLetterView], lang: str = "zh",
             for d in letters]
 
 
-def dead_letters_page(letters: list[DeadLetterView], lang: str = "zh", timezone: str = "Asia/Shanghai") -> html.Div:
+def dead_letters_page(letters: list[DeadLetterView], lang: str, timezone: str) -> html.Div:
     heads = dict(zip(("time", "channel", "stage", "reason", "payload"),
                      (t(k, lang) for k in ("dl_time", "dl_channel", "dl_stage", "dl_reason", "dl_payload"))))
     wrapped = {"wrapText": True, "autoHeight": True}

@@ -116,7 +116,7 @@ def clock_text(view: Mapping[str, Any], now_ms: int, lang: str, zone: ZoneInfo) 
 
 
 def queue_records(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, names: Names,
-                  timezone: str = "Asia/Shanghai", limit: int = QUEUE_LIMIT, selected: str | None = None) -> dict[str, Any]:
+                  timezone: str, limit: int = QUEUE_LIMIT, selected: str | None = None) -> dict[str, Any]:
     """The queue as data, in the order given (dashboard.views.queue.select_cases), at most `limit` rows: the column
     heads, one record of display text per case, and what an empty queue says. The page draws it as one
     table (assets/dispatch.js, `dash_clientside.dispatch.drawQueue`): hundreds of rows cost Dash one component, and every
@@ -177,7 +177,7 @@ def _field(name: str, value: str, class_name: str = "") -> html.Div:
     return html.Div(className=f"field {class_name}".strip(), children=[html.Dt(name), html.Dd(value)])
 
 
-def case_header(file: CaseFile, now_ms: int, lang: str, names: Names, timezone: str = "Asia/Shanghai") -> list[Any]:
+def case_header(file: CaseFile, now_ms: int, lang: str, names: Names, timezone: str) -> list[Any]:
     """The selected case: what and where, its step and clock, its fields and its description (as text)."""
     v, zone = file.view, ZoneInfo(timezone)
     lit = light(v, now_ms)
@@ -222,7 +222,7 @@ def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
     ])
 
 
-def case_trail(file: CaseFile, lang: str, names: Names, timezone: str = "Asia/Shanghai") -> list[Any]:
+def case_trail(file: CaseFile, lang: str, names: Names, timezone: str) -> list[Any]:
     """The reports that make up the case, then its whole timeline from the audit trail, newest last."""
     zone = ZoneInfo(timezone)
     rows = trail_rows(file.trail, names, lang, timezone)
@@ -251,7 +251,7 @@ def no_case(lang: str, missing: str | None = None) -> list[Any]:
 
 
 def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", tile_url: str | None = None,
-                  timezone: str = "Asia/Shanghai", selected: str | None = None, drill: str | None = None) -> html.Div:
+                  timezone: str, selected: str | None = None, drill: str | None = None) -> html.Div:
     """The whole console as a component tree; the queue and the detail are filled by callbacks. In a `drill`,
     its script joins the drill's room and loads the drill's snapshot."""
     config = {"lang": lang, "timezone": timezone,

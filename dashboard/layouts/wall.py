@@ -105,7 +105,7 @@ def layer_toggles(lang: str) -> dcc.Checklist:
 
 
 def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
-              tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str = "Asia/Shanghai",
+              tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str,
               on_duty_s: float = ON_DUTY_S, board: dict[str, Any] | None = None,
               drill: str | None = None) -> html.Div:
     """The whole wall screen as a component tree: a pure function of the district's name and extent, the

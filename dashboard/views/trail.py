@@ -91,8 +91,7 @@ def when(at: datetime, zone: ZoneInfo) -> str:
     return f"{at.astimezone(zone):%m-%d %H:%M:%S}"
 
 
-def trail_rows(trail: list[TrailEntry], names: Names, lang: str = "zh",
-               timezone: str = "Asia/Shanghai") -> list[TrailRow]:
+def trail_rows(trail: list[TrailEntry], names: Names, lang: str, timezone: str) -> list[TrailRow]:
     """The audit trail, oldest first, each row in words."""
     zone = ZoneInfo(timezone)
     return [TrailRow(e.action, coded("action", e.action, lang), who(e.by, names, lang), when(e.at, zone), e.reason,

@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from feeds.schemas import ActionKind
+
 
 class CaseState(StrEnum):
     REPORTED = "reported"  # 待核实: the verify step is open
@@ -29,35 +31,27 @@ class CaseState(StrEnum):
     VOID = "void"  # 作废
 
 
-OPEN_STEP: dict[CaseState, str] = {  # the step whose clock runs in each state
-    CaseState.REPORTED: "verify",
-    CaseState.VERIFIED: "register",
-    CaseState.REGISTERED: "dispatch",
-    CaseState.DISPATCHED: "handle",
-    CaseState.HANDLED: "check",
-    CaseState.CHECKED: "close",
+class Step(StrEnum):
+    """The timed steps of the loop: each has a time limit, and its clock runs while the case waits for it."""
+
+    VERIFY = "verify"  # 核实
+    REGISTER = "register"  # 立案
+    DISPATCH = "dispatch"  # 派遣
+    HANDLE = "handle"  # 处置
+    CHECK = "check"  # 核查
+    CLOSE = "close"  # 结案
+
+
+OPEN_STEP: dict[CaseState, Step] = {  # the step whose clock runs in each state
+    CaseState.REPORTED: Step.VERIFY,
+    CaseState.VERIFIED: Step.REGISTER,
+    CaseState.REGISTERED: Step.DISPATCH,
+    CaseState.DISPATCHED: Step.HANDLE,
+    CaseState.HANDLED: Step.CHECK,
+    CaseState.CHECKED: Step.CLOSE,
 }
 FINAL = frozenset({CaseState.CLOSED, CaseState.REJECTED, CaseState.VOID})
 LEVELS = ("grid", "community", "street", "district")
-
-
-class ActionKind(StrEnum):
-    VERIFY = "verify"
-    REGISTER = "register"
-    REJECT = "reject"
-    DISPATCH = "dispatch"
-    SEND_BACK = "send_back"
-    HANDLE = "handle"
-    SELF_HANDLE = "self_handle"
-    CHECK_PASS = "check_pass"
-    CHECK_FAIL = "check_fail"  # 返工: back to the department
-    CLOSE = "close"
-    EXTEND = "extend"
-    PARK = "park"
-    RESTORE = "restore"
-    VOID = "void"
-    ESCALATE = "escalate"
-    REASSIGN = "reassign"
 
 
 REJECT_REASONS = ("untrue", "out_of_scope", "duplicate")

@@ -19,7 +19,6 @@ from feeds.bus.verdicts import Outcome, Verdict
 from feeds.cases.machine import (
     OPEN_STEP,
     Action,
-    ActionKind,
     AuditEntry,
     Case,
     CaseState,
@@ -204,14 +203,14 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
             refuse(cmd, f"no case {cmd.case_id}")
             continue
         try:
-            action = Action(ActionKind(cmd.action), cmd.by, cmd.reason, cmd.expected_version, cmd.department,
+            action = Action(cmd.action, cmd.by, cmd.reason, cmd.expected_version, cmd.department,
                             cmd.assignee, cmd.reject_reason, cmd.hours)
             current[case.id], entry = act(case, action, at)
         except VersionConflict as err:
             refuse(cmd, str(err), Outcome.CONFLICT)
             continue
-        except ValueError as err:  # IllegalAction, or an unknown action
-            refuse(cmd, str(err) if isinstance(err, IllegalAction) else f"unknown action {cmd.action!r}")
+        except IllegalAction as err:
+            refuse(cmd, str(err))
             continue
         known.add(cmd.id)
         done.setdefault(case.id, []).append((cmd, entry))

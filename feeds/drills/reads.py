@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -28,9 +29,9 @@ class DrillFile:
     descriptions: dict[str, str]  # case id -> what it was
 
 
-def drill_period(record: DrillRecord, now: datetime) -> Period:
+def drill_period(record: DrillRecord, now: datetime, zone: ZoneInfo) -> Period:
     end = record.ended_at or now
-    return Period(record.started_at, max(end, record.started_at) + timedelta(seconds=1))
+    return Period(record.started_at, max(end, record.started_at) + timedelta(seconds=1), zone)
 
 
 def load_score(conn: Connection, record: DrillRecord) -> tuple[DrillScore, dict[str, str]]:
@@ -56,7 +57,7 @@ def load_drill(conn: Connection, drill_id: str, rules: KpiRules, now: datetime) 
     if record is None:
         return None
     districts = [e.code for e in area_directory(conn).values() if e.level == "district"]
-    figures = (area_panel(conn, rules, districts[0], drill_period(record, now), now, drill_id=drill_id,
+    figures = (area_panel(conn, rules, districts[0], drill_period(record, now, rules.calendar.zone), now, drill_id=drill_id,
                           with_coverage=False) if districts else None)
     score, descriptions = load_score(conn, record)
     return DrillFile(record, figures, score, descriptions)

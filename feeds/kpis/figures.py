@@ -11,6 +11,7 @@ No I/O and no clock: `feeds/kpis/load.py` loads the facts and calls these functi
 from __future__ import annotations
 
 import json
+import logging
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -28,11 +29,12 @@ import shapely
 from shapely.strtree import STRtree
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
-from feeds.schemas import ReportChannel
+from feeds.cases.machine import OPEN_STEP, RULES, CaseState, Step
+from feeds.schemas import ActionKind, ReportChannel
 from feeds.store.models import DUTY_FIELDS, TALLY_FIELDS
 from feeds.taxonomy import Taxonomy
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+_log = logging.getLogger(__name__)
 DEFAULT_DISCOVERY_LIMIT = timedelta(hours=2)
 MAX_TRACK_GAP = timedelta(minutes=10)  # fixes further apart than this are not joined into a segment
 # A fix counts towards coverage when it reached the centre within this long of being taken (received_at −
@@ -43,15 +45,6 @@ LATE_FIX_LIMIT = timedelta(hours=1)
 FOUND_BY_PATROL = frozenset({ReportChannel.PATROL, ReportChannel.CAMERA})  # the centre's own eyes
 FOUND_BY_CITIZENS = frozenset({ReportChannel.CITIZEN, ReportChannel.HOTLINE})  # 监督举报: a miss of the patrols
 DECISIVE_REJECTIONS = frozenset({"untrue", "out_of_scope"})  # a duplicate counts in neither side of accuracy
-
-
-class Step(StrEnum):
-    VERIFY = "verify"  # 核实
-    REGISTER = "register"  # 立案
-    DISPATCH = "dispatch"  # 派遣
-    HANDLE = "handle"  # 处置
-    CHECK = "check"  # 核查
-    CLOSE = "close"  # 结案
 
 
 class Grade(StrEnum):
@@ -120,7 +113,7 @@ class Period:
 
     start: datetime
     end: datetime
-    zone: ZoneInfo = SHANGHAI
+    zone: ZoneInfo
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
@@ -129,30 +122,30 @@ class Period:
             raise ValueError(f"a period must end after it starts: {self.start} – {self.end}")
 
     @classmethod
-    def dates(cls, first: date, last: date, zone: ZoneInfo = SHANGHAI) -> Period:
+    def dates(cls, first: date, last: date, zone: ZoneInfo) -> Period:
         """Whole local days from `first` to `last`, both included (a custom range)."""
         return cls(datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone), zone)
 
     @classmethod
-    def today(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+    def today(cls, now: datetime, zone: ZoneInfo) -> Period:
         day = now.astimezone(zone).date()
         return cls.dates(day, day, zone)
 
     @classmethod
-    def this_week(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+    def this_week(cls, now: datetime, zone: ZoneInfo) -> Period:
         """Monday to Sunday of the week holding `now`."""
         day = now.astimezone(zone).date()
         monday = day - timedelta(days=day.weekday())
         return cls.dates(monday, monday + timedelta(days=6), zone)
 
     @classmethod
-    def month(cls, year: int, month: int, zone: ZoneInfo = SHANGHAI) -> Period:
+    def month(cls, year: int, month: int, zone: ZoneInfo) -> Period:
         first = date(year, month, 1)
         following = date(year + month // 12, month % 12 + 1, 1)
         return cls.dates(first, following - timedelta(days=1), zone)
 
     @classmethod
-    def this_month(cls, now: datetime, zone: ZoneInfo = SHANGHAI) -> Period:
+    def this_month(cls, now: datetime, zone: ZoneInfo) -> Period:
         day = now.astimezone(zone).date()
         return cls.month(day.year, day.month, zone)
 
@@ -281,32 +274,26 @@ class CaseFacts:
         return self.reported_at <= moment and (finished is None or finished > moment)
 
 
-_STATE_STEP = {"reported": Step.VERIFY, "verified": Step.REGISTER, "registered": Step.DISPATCH,
-               "dispatched": Step.HANDLE, "handled": Step.CHECK, "checked": Step.CLOSE}
-_STEP_ENDS: dict[str, tuple[str, bool]] = {  # action -> (state after, the open run is done)
-    "verify": ("verified", True),
-    "register": ("registered", True),
-    "reject": ("rejected", True),
-    "dispatch": ("dispatched", True),
-    "send_back": ("registered", False),
-    "handle": ("handled", True),
-    "self_handle": ("handled", True),
-    "check_pass": ("checked", True),
-    "check_fail": ("dispatched", True),
-    "close": ("closed", True),
-    "park": ("parked", False),
-    "void": ("void", False),
-}
+# The replay follows the machine's own rules (feeds.cases.machine.RULES): an action that leads to a state ends the
+# open step's run and starts the next state's. The run counts as done unless the action stopped the clock without
+# doing the step. Actions that change no state are replayed by name in `case_facts`; audit rows that are no
+# command ("report", "merge") and escalation leave every clock alone.
+_UNDONE = frozenset({ActionKind.SEND_BACK, ActionKind.PARK, ActionKind.VOID})
+_STEP_ENDS: dict[str, tuple[CaseState, bool]] = {  # action -> (state after, the open run is done)
+    action: (target, action not in _UNDONE) for action, (_, target) in RULES.items() if target is not None}
+_REPLAYED_BY_NAME = frozenset({ActionKind.EXTEND, ActionKind.REASSIGN, ActionKind.RESTORE})
+_NO_CLOCK = frozenset({"report", "merge", ActionKind.ESCALATE})
+KPI_REPLAY_ACTIONS = frozenset(_STEP_ENDS) | _REPLAYED_BY_NAME | _NO_CLOCK  # tests: every ActionKind is here
 
 
 def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
     """Replay the audit trail (in time order) into the facts the figures need."""
-    state = "reported"
+    state = CaseState.REPORTED
     department: str | None = None
     runs: list[StepRun] = []
     current = StepRun(Step.VERIFY, record.reported_at)
     parked: list[tuple[datetime, datetime | None]] = []
-    parked_from = "registered"
+    parked_from = CaseState.REGISTERED
     f: dict[str, Any] = {}
     reworks = 0
     extensions: list[tuple[datetime, float]] = []
@@ -326,11 +313,14 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
             continue
         if ev.action == "restore" and state == "parked":
             parked[-1] = (parked[-1][0], ev.at)
-            state = str(after.get("state", parked_from))
-            step = _STATE_STEP.get(state)
+            state = CaseState(after.get("state", parked_from))
+            step = OPEN_STEP.get(state)
             current = StepRun(step, ev.at, department=department if step is Step.HANDLE else None) if step else None
             continue
         if ev.action not in _STEP_ENDS:
+            if ev.action not in KPI_REPLAY_ACTIONS:
+                _log.warning("case %s: audit action %r is unknown to the KPI replay; its clocks are left alone",
+                             record.id, ev.action)
             continue  # report, merge, escalate, reassign of a person only: the clock is not touched
         target, done = _STEP_ENDS[ev.action]
         if current is not None:
@@ -342,12 +332,12 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
             case "register":
                 f.setdefault("registered_at", ev.at)
             case "reject":
-                if state == "reported":
+                if state is CaseState.REPORTED:
                     f.setdefault("verified_at", ev.at)
                 f["rejected_at"] = ev.at
                 f["reject_reason"] = after.get("reject_reason")
             case "self_handle":
-                if state == "reported":
+                if state is CaseState.REPORTED:
                     f.setdefault("verified_at", ev.at)
                 f.setdefault("registered_at", ev.at)
                 f["self_handled"] = True
@@ -369,7 +359,7 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
             case "void":
                 f["voided_at"] = ev.at
         state = target
-        step = _STATE_STEP.get(state)
+        step = OPEN_STEP.get(state)
         current = StepRun(step, ev.at, department=department if step is Step.HANDLE else None) if step else None
     if current is not None:
         runs.append(current)
@@ -713,7 +703,7 @@ CellVisit = tuple[date, str, str]  # (local day, unit id, cell code)
 GridMonth = tuple[str, int, int]  # (grid, year, month)
 
 
-def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
+def cell_visits(cells: Cells, track: Track, zone: ZoneInfo,
                 max_gap: timedelta = MAX_TRACK_GAP) -> set[CellVisit]:
     """Which cells each unit visited on each local day: a fix inside (or on the edge of) the cell, or a
     segment between two consecutive fixes of the unit crossing it. Consecutive fixes are joined only when
@@ -723,7 +713,7 @@ def cell_visits(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
     return set(cell_pieces(cells, track, zone, max_gap))
 
 
-def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo = SHANGHAI,
+def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
                 max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
     """`cell_visits` with, for each visit, how many pieces of the track make it: fixes inside the cell and
     segments crossing it. A visit holds while one piece is left, so a late fix that bends a segment can
@@ -1249,7 +1239,7 @@ def _finished_days(cases: Iterable[CaseFacts], zone: ZoneInfo) -> dict[tuple[str
 
 
 def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
-                     zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, str | None, date], Tally]:
+                     zone: ZoneInfo) -> dict[tuple[str, str | None, date], Tally]:
     """For finished cases (closed, rejected, voided): the tally per hour they finished (`utc_hour`), grid
     and local day of the events of each day, counted as things stand once they finished. For any period of
     whole days whose `as_of` is after they finished, the sum of these over the period's days and an area's
@@ -1267,7 +1257,7 @@ def finished_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseF
 
 
 def finished_duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts],
-                          zone: ZoneInfo = SHANGHAI) -> dict[tuple[str, date, DutyCell], DutyTally]:
+                          zone: ZoneInfo) -> dict[tuple[str, date, DutyCell], DutyTally]:
     """`duty_tallies` of finished cases per hour they finished and local day of the events, as
     `finished_tallies` (and exact for the same reason): summed over a period's days, a holder and the grids
     of an area, they are what `duty_tallies` gives for those cases."""

@@ -51,7 +51,7 @@ def test_a_simulated_week_lands_in_the_realistic_ranges(week) -> None:
     engine, people, outcome, end = week
     rules = KpiRules(load_taxonomy(), WorkingCalendar())
     with engine.connect() as conn:
-        figures = area_panel(conn, rules, "D01", Period.dates(FIRST, LAST), end)
+        figures = area_panel(conn, rules, "D01", Period.dates(FIRST, LAST, BEIJING), end)
         patrol_reports = conn.execute(select(func.count()).select_from(IncidentRow)
                                       .where(IncidentRow.channel == "patrol")).scalar_one()
         alerts = conn.execute(select(func.count()).select_from(CameraAlertRow)).scalar_one()

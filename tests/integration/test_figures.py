@@ -22,7 +22,7 @@ from tests.oracles import area_table
 
 CST = ZoneInfo("Asia/Shanghai")
 MON = date(2026, 11, 23)
-WEEK = Period.dates(MON, MON + timedelta(days=6))
+WEEK = Period.dates(MON, MON + timedelta(days=6), CST)
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=CST)  # the Monday after: the week's figures are as of its end
 RULES = KpiRules(load(), WorkingCalendar())
 LON, LAT = 111.0, 30.0

@@ -44,8 +44,8 @@ from tests.integration.test_kpicache import _forget
 from tests.oracles import area_table
 
 CST = ZoneInfo("Asia/Shanghai")
-NOVEMBER = Period.month(2026, 11)
-OCTOBER = Period.month(2026, 10)
+NOVEMBER = Period.month(2026, 11, CST)
+OCTOBER = Period.month(2026, 10, CST)
 END = NOVEMBER.end  # 1 December 00:00, Beijing
 LATER = END + timedelta(days=4, hours=10)
 

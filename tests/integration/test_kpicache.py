@@ -72,9 +72,9 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
                 grids: int | None = None) -> Any:
     """Every figure the screens show, for many periods and every area, as of `now`."""
     last = first + timedelta(days=days - 1)
-    periods = [Period.dates(first, last), *(Period.dates(d, d) for d in (first + timedelta(k) for k in range(days))),
-               Period.month(first.year, first.month), Period.today(now), Period.this_week(now),
-               Period(datetime.combine(first, datetime.min.time(), CST).replace(hour=13), now + timedelta(hours=1))]
+    periods = [Period.dates(first, last, CST), *(Period.dates(d, d, CST) for d in (first + timedelta(k) for k in range(days))),
+               Period.month(first.year, first.month, CST), Period.today(now, CST), Period.this_week(now, CST),
+               Period(datetime.combine(first, datetime.min.time(), CST).replace(hour=13), now + timedelta(hours=1), CST)]
     out: list[Any] = []
     with engine.connect() as conn:
         areas = _areas(conn, grids)
@@ -89,10 +89,10 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
                 out.append(area_panels(conn, RULES, a, periods[:3], now, drill_id=drill))
                 out.append(daily_series(conn, RULES, a, last, days, now, drill_id=drill))
                 out.append(departments_in(conn, RULES, a, periods[0], now, drill_id=drill))
-                out.append(leader_figures(conn, RULES, a, Period.dates(last, last),
-                                          Period.dates(last - timedelta(1), last - timedelta(1)), now, drill_id=drill))
-                out.append(leader_figures(conn, RULES, a, Period.today(now),
-                                          Period.today(now - timedelta(days=1)), now, drill_id=drill))
+                out.append(leader_figures(conn, RULES, a, Period.dates(last, last, CST),
+                                          Period.dates(last - timedelta(1), last - timedelta(1), CST), now, drill_id=drill))
+                out.append(leader_figures(conn, RULES, a, Period.today(now, CST),
+                                          Period.today(now - timedelta(days=1), CST), now, drill_id=drill))
             out.append(monthly_assessment(conn, RULES, first.year, first.month, now, drill_id=drill))
     return out
 
@@ -128,14 +128,14 @@ def test_the_caches_change_no_figure_of_the_hand_made_district(district, job_at)
 
 
 def test_the_late_fix_counts_neither_way(district) -> None:
-    day = Period.dates(MON + timedelta(days=3), MON + timedelta(days=3))
+    day = Period.dates(MON + timedelta(days=3), MON + timedelta(days=3), CST)
     with district.connect() as conn:
         assert area_panel(conn, RULES, "G1", day, NOW).coverage.numerator == 0
         cells = load_cells(conn)
     refresh(district, RULES, NOW, CST, cells)
     with district.connect() as conn:
         assert area_panel(conn, RULES, "G1", day, NOW).coverage.numerator == 0
-        assert str(area_panel(conn, RULES, "D", Period.dates(date(2026, 10, 1), date(2026, 10, 1)), NOW).closure) \
+        assert str(area_panel(conn, RULES, "D", Period.dates(date(2026, 10, 1), date(2026, 10, 1), CST), NOW).closure) \
             == "—"  # nothing due: a zero denominator, never 0% or 100%
 
 

@@ -24,11 +24,11 @@ from feeds.kpis.load import (
     patroller_ranking,
     same_point,
 )
-from tests.integration.test_figures import MON, NOW, RULES, WEEK, _scenario
+from tests.integration.test_figures import CST, MON, NOW, RULES, WEEK, _scenario
 from tests.oracles import area_table
 
 pytestmark = pytest.mark.integration
-LAST_WEEK = Period.dates(MON - timedelta(days=7), MON - timedelta(days=1))
+LAST_WEEK = Period.dates(MON - timedelta(days=7), MON - timedelta(days=1), CST)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_each_day_of_a_series_is_that_day_s_panel(district):
         series = daily_series(conn, RULES, "D", MON + timedelta(days=6), 7, NOW)
         assert [d for d, _ in series] == [MON + timedelta(days=k) for k in range(7)]
         for day, figures in series:
-            panel = area_panel(conn, RULES, "D", Period.dates(day, day), NOW)
+            panel = area_panel(conn, RULES, "D", Period.dates(day, day, CST), NOW)
             if day in PATROLLED_DAYS:
                 assert figures == panel, day
             else:  # no unit sent a position that day: coverage cannot be told, a gap in the trend

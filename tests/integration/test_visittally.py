@@ -104,7 +104,7 @@ def test_the_tally_holds_the_pieces_of_every_fix_counted_in_any_order(engine, se
         now += timedelta(minutes=13)
     now -= timedelta(minutes=13)  # the job's last tick
     # the tally's day equals the raw fixes' day, for the panels and per unit
-    today = Period.today(now)
+    today = Period.today(now, CST)
     with engine.connect() as conn:
         assert visittally.tracked_days(conn, [DAY], now, CST) == {DAY}
         tallied = (grid_coverage(conn, cells, today, now), visits(conn, cells, today, now),
@@ -132,7 +132,7 @@ def test_a_tally_started_in_the_afternoon_holds_that_day_once_it_has_caught_up(e
         assert visittally.cursor(conn).through == now - visittally.COMMIT_MARGIN
         assert visittally.tracked_days(conn, [DAY], now, CST) == {DAY}
         assert _tally(conn) == _counted_pieces(conn, cells, now - visittally.COMMIT_MARGIN)
-        today = Period.today(now)
+        today = Period.today(now, CST)
         assert visits(conn, cells, today, now) == fresh_visits(conn, cells, [(START, now)], zone=CST)
 
 
@@ -163,10 +163,10 @@ def test_a_stale_tally_is_not_read(engine) -> None:
     later = START + timedelta(hours=10)
     with engine.connect() as conn:
         assert visittally.tracked_days(conn, [DAY], later, CST) == set()
-        panel = area_panel(conn, RULES, "D", Period.today(later), later)
+        panel = area_panel(conn, RULES, "D", Period.today(later, CST), later)
     _forget_tally(engine)
     with engine.connect() as conn:
-        assert area_panel(conn, RULES, "D", Period.today(later), later) == panel
+        assert area_panel(conn, RULES, "D", Period.today(later, CST), later) == panel
 
 
 def test_store_settled_days_waits_for_the_tally(engine) -> None:

@@ -88,7 +88,6 @@ def test_a_replayed_command_changes_nothing(ingest, engine):
 @pytest.mark.parametrize("make, reason", [
     (lambda cid: factories.command("NO-SUCH-CASE", "verify", 1), "no case NO-SUCH-CASE"),
     (lambda cid: factories.command(cid, "close", 1), "cannot close a case that is reported"),
-    (lambda cid: factories.command(cid, "teleport", 1), "unknown action 'teleport'"),
     (lambda cid: factories.command(cid, "reject", 1, reject_reason=None), "a rejection needs one of"),
 ])
 def test_a_command_that_cannot_apply_is_refused_with_why(ingest, engine, make, reason):

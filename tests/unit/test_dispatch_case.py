@@ -26,7 +26,7 @@ from feeds.store.models import Area, Person
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
 from tests.components import shown_texts
-from tests.factories import send
+from tests.factories import ZONE, send
 
 NAMES = Names(categories={"env.garbage": "暴露垃圾"}, grids={"D01-S01-C01-G001": "云阳社区第1网格"},
               departments={"sanitation": "环卫", "urban_mgmt": "城管执法"},
@@ -58,7 +58,7 @@ def test_changes_read_before_to_after_in_words_leaving_out_bookkeeping():
 def test_trail_rows_tell_who_what_when_why_in_the_command_centres_zone():
     entry = TrailEntry("escalate", "system", "逾期 19 小时 未完成,自动升级至社区",
                        datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC), {"level": "grid"}, {"level": "community"})
-    [row] = trail_rows([entry], NAMES, "zh", "Asia/Shanghai")
+    [row] = trail_rows([entry], NAMES, "zh", ZONE)
     assert (row.when, row.what, row.who, row.why, row.changes) == (
         "11-23 09:02:03", "升级", "系统", "逾期 19 小时 未完成,自动升级至社区", ["层级:网格 → 社区"])
 
@@ -96,16 +96,16 @@ def test_the_timeline_is_the_audit_trail_of_commands_sent_through_the_pipeline(i
     assert file.view["state"] == "registered" and file.view["deadline"] > file.view["amber"]
     assert [v["id"] for v in queue] == [report.id]  # the duplicate was merged, not opened
 
-    rows = trail_rows(file.trail, names, "zh")
+    rows = trail_rows(file.trail, names, "zh", ZONE)
     assert [(r.what, r.who) for r in rows] == [
         ("上报立项", "P0001"), ("重复上报并入", "12345热线"), ("核实", "P0001"), ("立案", "沈萍 (DS03)"),
         ("派遣", "沈萍 (DS03)"), ("回退", "环卫")]
     assert rows[4].changes == ["状态:待派遣 → 处置中", "部门:— → 环卫"] and rows[4].why == "派环卫"
     assert rows[5].changes == ["状态:处置中 → 待派遣", "部门:环卫 → —"]
 
-    page = shown_texts(_div(case_trail(file, "zh", names)))
+    page = shown_texts(_div(case_trail(file, "zh", names, ZONE)))
     assert page[0] == "上报记录 2 条" and "全程记录" in page and "非本部门职责" in page
-    header = shown_texts(_div(case_header(file, int(datetime.now(UTC).timestamp() * 1000), "zh", names)))
+    header = shown_texts(_div(case_header(file, int(datetime.now(UTC).timestamp() * 1000), "zh", names, ZONE)))
     assert header[:3] == ["暴露垃圾", "紧急", "待派遣"] and header[3].startswith(("剩余", "超时"))
     assert "云阳社区第1网格" in header and "东门垃圾满溢" in header
 

@@ -9,6 +9,7 @@ from dash import html
 from dashboard.layouts.dispatch import queue_dots, queue_records, queue_summary
 from dashboard.views.queue import Names, QueueFilter, countdown, light, select_cases, span
 from tests.components import shown_texts
+from tests.factories import ZONE
 
 NOW = 1_800_000_000_000
 MIN = 60_000
@@ -98,7 +99,7 @@ def test_the_search_looks_in_id_text_category_grid_department_and_assignee(query
 def test_a_queue_row_shows_light_countdown_category_grid_step_department_source_and_time():
     late = case("C1", left_min=-65, state="dispatched", department="sanitation", urgent=True, channel="hotline",
                 reported=int(datetime(2026, 11, 23, 1, 5, tzinfo=UTC).timestamp() * 1000))
-    queue = queue_records([late], NOW, "zh", NAMES, "Asia/Shanghai")
+    queue = queue_records([late], NOW, "zh", NAMES, ZONE)
     assert len(queue["head"]) == 7
     [row] = queue["rows"]
     assert row == {"id": "C1", "light": "red", "urgent": True, "clock": "超时 1时05分", "category": "暴露垃圾",
@@ -111,17 +112,17 @@ def test_field_text_stays_text_in_the_row():
     """The record carries the text as it came; the page sets it as textContent (assets/dispatch.js), never
     as HTML."""
     hostile = '<img src=x onerror="alert(1)">'
-    [row] = queue_records([case("C", text=hostile)], NOW, "zh", NAMES)["rows"]
+    [row] = queue_records([case("C", text=hostile)], NOW, "zh", NAMES, ZONE)["rows"]
     assert row["text"] == hostile
 
 
 def test_an_empty_queue_says_so_and_the_summary_counts_by_light():
-    assert queue_records([], NOW, "en", NAMES)["empty"] == "No case matches"
-    assert queue_records([], NOW, "en", NAMES)["rows"] == []
+    assert queue_records([], NOW, "en", NAMES, ZONE)["empty"] == "No case matches"
+    assert queue_records([], NOW, "en", NAMES, ZONE)["rows"] == []
     views = [case("a", left_min=-1), case("b", left_min=5), case("c", left_min=300), case("d", left_min=None)]
     assert shown_texts(html.Div(queue_summary(views, NOW, "zh"))) == ["共 4 件", "超时 1 · 临期 1 · 正常 1"]
     assert shown_texts(html.Div(queue_summary(views, NOW, "en", limit=2)))[0] == "First 2 of 4"
-    assert len(queue_records(views, NOW, "en", NAMES, limit=2)["rows"]) == 2
+    assert len(queue_records(views, NOW, "en", NAMES, ZONE, limit=2)["rows"]) == 2
 
 
 def test_the_map_dots_carry_each_case_and_its_light_worst_on_top():

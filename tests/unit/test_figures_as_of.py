@@ -34,7 +34,7 @@ from feeds.kpis.figures import (
 from tests.unit.test_kpis import RULES, at, case, ev
 
 CST = ZoneInfo("Asia/Shanghai")
-NOVEMBER = Period.month(2026, 11)
+NOVEMBER = Period.month(2026, 11, CST)
 LATER = datetime(2026, 12, 20, tzinfo=CST)  # the month looked at again, weeks on
 CATEGORIES = sorted(RULES.taxonomy.categories)
 DEPARTMENTS = ("urban_mgmt", "roads", "water", "police")
@@ -106,7 +106,7 @@ def everything(cases: list[CaseFacts], period: Period, now: datetime) -> tuple[o
 @given(histories(), st.integers(0, 9))
 def test_no_later_event_moves_a_closed_periods_figures(history, day) -> None:
     """November, and one of its last days, at their end and again weeks later."""
-    for period in (NOVEMBER, Period.dates(date(2026, 11, 21 + day), date(2026, 11, 21 + day))):
+    for period in (NOVEMBER, Period.dates(date(2026, 11, 21 + day), date(2026, 11, 21 + day), CST)):
         at_end = everything(facts_as_of(history, period.end), period, period.end)
         assert everything(facts_as_of(history, None), period, LATER) == at_end
 
@@ -130,7 +130,7 @@ def _handled_late(*later: TrailEvent) -> CaseFacts:
 
 
 def test_an_extension_granted_after_the_deadline_passed_does_not_undo_the_miss() -> None:
-    day = Period.dates(date(2026, 11, 23), date(2026, 11, 23))
+    day = Period.dates(date(2026, 11, 23), date(2026, 11, 23), CST)
     clock = clock_for(RULES.calendar, [], LATER)
     late = _handled_late(ev("extend", at(0, 16), extended_hours=8.0), ev("handle", at(0, 17), by="urban_mgmt"))
     before = _handled_late(ev("extend", at(0, 14), extended_hours=8.0), ev("handle", at(0, 17), by="urban_mgmt"))
@@ -152,7 +152,7 @@ def test_a_verification_not_done_by_the_periods_end_is_the_grids_miss_whoever_do
     for c in (done_later, never):
         holders = by_holder(duty_tallies(RULES, clock, [c], NOVEMBER, LATER))
         assert (Holder.PERSON, "P0002") not in holders
-    nov_30 = Period.dates(date(2026, 11, 30), date(2026, 11, 30))
+    nov_30 = Period.dates(date(2026, 11, 30), date(2026, 11, 30), CST)
     missed = by_holder(duty_tallies(RULES, clock, [done_later], nov_30, LATER))
     assert missed[(Holder.GRID, "G1")].rate("verify_on_time", "verify_due") == Rate(0, 1)
 
@@ -161,7 +161,7 @@ def test_a_reassignment_moves_the_handling_step_from_its_time_on() -> None:
     """Dispatched to urban_mgmt Monday 09:20 (due 14:50), reassigned to roads on Wednesday, handled Thursday:
     Monday's miss is urban_mgmt's; roads took over a step already late and answers for nothing on Monday."""
     c = _handled_late(ev("reassign", at(2, 10), department="roads"), ev("handle", at(3, 10), by="roads"))
-    monday = Period.dates(date(2026, 11, 23), date(2026, 11, 23))
+    monday = Period.dates(date(2026, 11, 23), date(2026, 11, 23), CST)
     clock = clock_for(RULES.calendar, [c], LATER)
     departments = departments_of(by_holder(duty_tallies(RULES, clock, [c], monday, LATER)))
     assert departments["urban_mgmt"].on_time_handling == Rate(0, 1) and "roads" not in departments

@@ -58,12 +58,28 @@ from tests.oracles import rank_patrollers
 CST = ZoneInfo("Asia/Shanghai")
 RULES = KpiRules(load(), WorkingCalendar(), discovery_limits={"order.vendor": timedelta(minutes=30)})
 MON = date(2026, 11, 23)  # a Monday
-WEEK = Period.dates(MON, MON + timedelta(days=6))
+WEEK = Period.dates(MON, MON + timedelta(days=6), CST)
 
 
 def at(day: int, hh: int, mm: int = 0) -> datetime:
     """Day 0 = Monday 2026-11-23, Beijing time."""
     return datetime.combine(MON + timedelta(days=day), datetime.min.time(), CST).replace(hour=hh, minute=mm)
+
+
+def test_the_kpi_replay_knows_every_action_of_the_case_loop():
+    """A new action added to the machine must be given its meaning for the figures, not skipped unnoticed."""
+    from feeds.cases.machine import RULES
+    from feeds.kpis.figures import KPI_REPLAY_ACTIONS
+    from feeds.schemas import ActionKind
+
+    assert set(ActionKind) <= KPI_REPLAY_ACTIONS and set(RULES) == set(ActionKind)
+
+
+def test_an_audit_action_unknown_to_the_replay_is_logged_and_leaves_the_clocks_alone(caplog):
+    known = case([ev("verify", at(0, 10))])
+    with caplog.at_level("WARNING", logger="feeds.kpis.figures"):
+        odd = case([ev("teleport", at(0, 9, 30)), ev("verify", at(0, 10))])
+    assert odd == known and "'teleport' is unknown to the KPI replay" in caplog.text
 
 
 def ev(action: str, when: datetime, by: str = "DS01", **after: object) -> TrailEvent:
@@ -104,14 +120,14 @@ def test_a_rate_with_nothing_due_has_no_value_and_shows_a_dash():
 
 def test_periods_are_local_days():
     now = datetime(2026, 11, 25, 1, 0, tzinfo=CST)  # Wednesday 01:00 Beijing = Tuesday 17:00 UTC
-    assert Period.today(now) == Period(at(2, 0), at(3, 0))
-    assert Period.this_week(now) == WEEK
-    assert Period.this_month(now) == Period(datetime(2026, 11, 1, tzinfo=CST), datetime(2026, 12, 1, tzinfo=CST))
-    assert Period.month(2026, 12).end == datetime(2027, 1, 1, tzinfo=CST)
+    assert Period.today(now, CST) == Period(at(2, 0), at(3, 0), CST)
+    assert Period.this_week(now, CST) == WEEK
+    assert Period.this_month(now, CST) == Period(datetime(2026, 11, 1, tzinfo=CST), datetime(2026, 12, 1, tzinfo=CST), CST)
+    assert Period.month(2026, 12, CST).end == datetime(2027, 1, 1, tzinfo=CST)
     assert WEEK.days(now) == [MON, MON + timedelta(days=1), MON + timedelta(days=2)]  # Wednesday has begun
     assert len(WEEK.days()) == 7 and WEEK.as_of(now) == now and WEEK.as_of(at(9, 0)) == WEEK.end
     with pytest.raises(ValueError):
-        Period(at(1, 0), at(0, 0))
+        Period(at(1, 0), at(0, 0), CST)
 
 
 # --------------------------------------------------------------------------------------------- clock
@@ -245,7 +261,7 @@ def test_discovery_accuracy_overall_and_per_channel():
 def test_a_decision_is_counted_in_the_period_it_was_made():
     reported_sunday = case([ev("register", at(7, 9))], reported=at(6, 23))
     assert discovery_accuracy([reported_sunday], WEEK, at(8, 0)) == Rate(0, 0)
-    assert discovery_accuracy([reported_sunday], Period.dates(MON + timedelta(days=7), MON + timedelta(days=7)),
+    assert discovery_accuracy([reported_sunday], Period.dates(MON + timedelta(days=7), MON + timedelta(days=7), CST),
                               at(8, 0)) == Rate(1, 1)
 
 
@@ -292,14 +308,14 @@ def test_cells_visited_by_fixes_and_by_segments_crossing_them():
         lons=[0.0005, 0.0025, 0.0035, 0.0005, 0.0005, 0.0015],
         lats=[0.0005, 0.0005, 0.0005, 0.0005, 0.0005, 0.0005],
     )
-    visits = cell_visits(cells, track)
+    visits = cell_visits(cells, track, CST)
     assert visits == {(MON, "P1", "G1-1"), (MON, "P1", "G1-2"), (MON, "P1", "G2-1"), (MON, "P1", "G2-2"),
                       (MON, "P2", "G1-1"), (MON + timedelta(days=1), "P3", "G1-2")}
     far_apart = Track(["P1", "P1"], [t0, t0 + timedelta(minutes=11)], [0.0005, 0.0035], [0.0005, 0.0005])
-    assert {c for _, _, c in cell_visits(cells, far_apart)} == {"G1-1", "G2-2"}  # a gap: no segment
+    assert {c for _, _, c in cell_visits(cells, far_apart, CST)} == {"G1-1", "G2-2"}  # a gap: no segment
     overnight = Track(["P1", "P1"], [at(0, 23, 58), at(1, 0, 3)], [0.0005, 0.0035], [0.0005, 0.0005])
-    assert cell_visits(cells, overnight) == {(MON, "P1", "G1-1"), (MON + timedelta(days=1), "P1", "G2-2")}
-    assert cell_visits(cells, Track([], [], [], [])) == set()
+    assert cell_visits(cells, overnight, CST) == {(MON, "P1", "G1-1"), (MON + timedelta(days=1), "P1", "G2-2")}
+    assert cell_visits(cells, Track([], [], [], []), CST) == set()
 
 
 def test_coverage_is_the_average_over_the_days_of_the_period():
@@ -400,7 +416,7 @@ def test_area_score_weights():
 
 
 def test_the_case_count_score_of_an_area_averages_grid_months():
-    month = Period.month(2026, 11)
+    month = Period.month(2026, 11, CST)
     cases = [full_loop(at(0, 9), id=f"g1-{k}", grid="G1") for k in range(3)]  # 3 → 75
     cases += [full_loop(at(0, 9), id="g2", grid="G2")]  # 1 → 90; G3 none → 100
     assert area_case_count_score(cases, {"G1", "G2", "G3"}, month, at(20, 0)) == pytest.approx((75 + 90 + 100) / 3)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard import ids
+from tests.factories import ZONE
 from dashboard.http.replay import parse_when, period_of
 from dashboard.layouts.drill import past_list
 from dashboard.layouts.replay import replay_screen
@@ -32,7 +33,7 @@ def _find(tree, id_):
 
 
 def test_the_replay_screen_is_the_wall_under_the_violet_banner_in_replay_mode():
-    wall = wall_page("西陵区", None, lang="zh")
+    wall = wall_page("西陵区", None, lang="zh", timezone=ZONE)
     screen = replay_screen(wall, Period(T0, T0 + timedelta(minutes=30), "typhoon-1"), DRILL, [DRILL], "zh",
                            "Asia/Shanghai", 30)
     banner = _find(screen, ids.DRILL_BANNER)

@@ -105,3 +105,10 @@ def test_text_with_nul_characters_is_rejected():
     raw["description"] = "井盖\u0000缺失"
     _, [rejection] = decode("cc.incident_report", json.dumps(raw))
     assert rejection.reason == "description: Value error, text must not contain NUL characters"
+
+
+def test_a_command_with_an_action_the_loop_does_not_know_is_rejected_naming_the_actions():
+    raw = _raw(factories.command("C1", "verify", 1))
+    raw["action"] = "teleport"
+    _, [rejection] = decode("cc.case_command", json.dumps(raw))
+    assert rejection.reason.startswith("action: Input should be 'verify', 'register'")

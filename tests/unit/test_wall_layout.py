@@ -7,6 +7,7 @@ from dashboard.http.territory import map_payload
 from dashboard.layouts.wall import wall_page as _wall_page
 from dashboard.views.wall import big_number, map_bounds, territory_summary
 from tests.components import by_id, walk
+from tests.factories import ZONE
 
 SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
 
@@ -27,7 +28,7 @@ LAYERS = {
 
 
 def wall_page(layers, **kw):
-    return _wall_page(territory_summary(layers)["name"], map_bounds(layers), **kw)
+    return _wall_page(territory_summary(layers)["name"], map_bounds(layers), timezone=ZONE, **kw)
 
 
 
