@@ -8,20 +8,15 @@ other message, so every screen sees the change.
 """
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.callbacks.dispatch import CaseSource, concerns
-from dashboard.http.casedesk import CaseDesk
+from dashboard.callbacks.dispatch import concerns
 from dashboard.i18n import t
 from dashboard.layouts.case_actions import (
     action_buttons,
@@ -35,6 +30,7 @@ from dashboard.layouts.case_actions import (
 )
 from dashboard.security import auth
 from dashboard.security.access import Permission
+from dashboard.services import Services
 from dashboard.views.case_actions import (
     DEFAULT_EXTEND_HOURS,
     FIELDS,
@@ -50,7 +46,6 @@ from dashboard.views.case_actions import (
     undoable,
 )
 from dashboard.views.trail import coded
-from feeds.bus.snapshots import SnapshotStore
 from feeds.bus.verdicts import Outcome, Verdict
 from feeds.cases.reads import actor_names, case_now, field_people, last_change, open_holders
 from feeds.cases.suggestions import suggestions
@@ -65,24 +60,12 @@ PANEL = (ids.ACT_BUTTONS, "children"), (ids.ACT_FORM, "hidden"), (ids.ACT_TITLE,
 RESULT = (ids.ACT_RESULT, "children"), (ids.ACT_UNDO, "hidden"), (ids.ACT_UNDO_DATA, "data"), (ids.ACT_DONE, "data")
 
 
-@dataclass(frozen=True)
-class ActionDesk:
-    """What the panel needs besides the case reader: the live positions (for suggestions) and the desk that
-    sends commands."""
-
-    cases: CaseSource
-    snapshots: SnapshotStore
-    desk: CaseDesk
-    clock: Callable[[], float] = time.time
-
-
 def _closed(buttons: list[Any], seen: dict[str, Any] | None) -> tuple[Any, ...]:
     """The panel with its buttons and no form open."""
     return (buttons, True, "", True, [], None, True, [], None, [], None, True, None, True, None, [], "", seen)
 
 
-def register(app: Dash, source: ActionDesk) -> None:
-    cases = source.cases
+def register(app: Dash, services: Services) -> None:
 
     @app.callback(
         *[Output(i, p) for i, p in PANEL],
@@ -103,7 +86,7 @@ def register(app: Dash, source: ActionDesk) -> None:
         if not selected:
             return _closed([], None)
         who = auth.current_identity()
-        with cases.engine.connect() as conn:
+        with services.engine.connect() as conn:
             view = case_now(conn, selected)
         if view is None:
             return _closed([], None)
@@ -122,17 +105,17 @@ def register(app: Dash, source: ActionDesk) -> None:
     def _form(seen: Seen, view: dict[str, Any], action: ActionKind, actions: list[ActionKind],
               lang: str) -> tuple[Any, ...]:
         needs = FIELDS.get(action, ())
-        taxonomy = cases.taxonomy
+        taxonomy = services.taxonomy
         routed = taxonomy.categories[seen.category].department if seen.category in taxonomy.categories else None
         found = []
         if "target" in needs or "assignee" in needs:
-            with cases.engine.connect() as conn:
+            with services.engine.connect() as conn:
                 people, holders = field_people(conn), open_holders(conn, seen.drill)
-            store = source.snapshots if seen.drill is None else source.snapshots.for_drill(seen.drill)
+            store = services.snapshots if seen.drill is None else services.snapshots.for_drill(seen.drill)
             patrols = store.load()["patrols"]
             department = (routed, taxonomy.departments.get(routed, routed)) if routed else None
             found = suggestions(view, people, patrols, holders, department if "target" in needs else None,
-                                int(source.clock() * 1000))
+                                services.now_ms())
         title = [action_label(action, lang, seen.level), " · ", seen.case_id]
         departments = department_options(taxonomy.departments)
         return (action_buttons(seen.case_id, actions, primary(seen), action.value, lang, seen.level), False, title,
@@ -170,14 +153,14 @@ def register(app: Dash, source: ActionDesk) -> None:
         form = Form(seen_data["action"], reason, target, department, assignee,
                     float(hours) if hours not in (None, "") else None, reject)
         try:
-            command = command_for(form, seen, who.username, _new_id(), datetime.now(UTC))
+            command = command_for(form, seen, who.username, _new_id(), services.now())
         except FormError as err:
             return _not_done(t("act_refused", lang).format(why=t(err.key, lang)))
-        verdict = source.desk.send(command)
+        verdict = services.commands.send(command)
         note = _verdict_note(verdict, command, lang)
         undo = None
         if verdict is not None and verdict.outcome is Outcome.APPLIED and undoable(form, seen):
-            until = int(source.clock() * 1000) + UNDO_S * 1000
+            until = services.now_ms() + UNDO_S * 1000
             undo = {"form": asdict(form), "seen": seen.data(), "version": verdict.version, "until": until,
                     "reason": form.reason}
             note = [*note, html_until(until)]
@@ -201,14 +184,14 @@ def register(app: Dash, source: ActionDesk) -> None:
         who = auth.permitted(Permission.ACT_ON_CASES)
         if who is None:
             return _not_done(t("act_refused_role", lang))
-        if source.clock() * 1000 > data["until"]:
+        if services.now_ms() > data["until"]:
             return _not_done(t("act_refused", lang).format(why=t("act_undo_late", lang)))
         form, seen = Form(**data["form"]), Seen.from_data(data["seen"])
         why = t("act_undo_reason", lang).format(why=data.get("reason") or "")
-        command = undo_command(form, seen, data["version"], who.username, why, _new_id(), datetime.now(UTC))
+        command = undo_command(form, seen, data["version"], who.username, why, _new_id(), services.now())
         if command is None:
             raise PreventUpdate
-        verdict = source.desk.send(command)
+        verdict = services.commands.send(command)
         if verdict is not None and verdict.done:
             return result_note("done", t("act_undone", lang)), True, None, (done or 0) + 1
         return _verdict_note(verdict, command, lang), True, None, (done or 0) + 1
@@ -219,23 +202,23 @@ def register(app: Dash, source: ActionDesk) -> None:
         what = action_label(command.action, lang)
         if verdict.done:
             to = None
-            with cases.engine.connect() as conn:
+            with services.engine.connect() as conn:
                 names = actor_names(conn) if command.assignee else {}
             if command.assignee:
                 to = names.get(command.assignee, command.assignee)
             elif command.department:
-                to = cases.taxonomy.departments.get(command.department, command.department)
+                to = services.taxonomy.departments.get(command.department, command.department)
             text = (t("act_done_to", lang).format(what=what, to=to) if to
                     else t("act_done", lang).format(what=what))
             return result_note("done", text)
         if verdict.outcome is Outcome.CONFLICT:
-            with cases.engine.connect() as conn:
+            with services.engine.connect() as conn:
                 now, last, names = case_now(conn, command.case_id), last_change(conn, command.case_id), \
                     actor_names(conn)
             state = coded("state", now["state"], lang) if now else "—"
             if last is None:
                 return result_note("conflict", t("act_conflict_plain", lang).format(state=state))
-            when = f"{last.at.astimezone(ZoneInfo(cases.timezone)):%H:%M:%S}"
+            when = f"{last.at.astimezone(services.zone):%H:%M:%S}"
             return result_note("conflict", t("act_conflict", lang).format(
                 who=names.get(last.by, last.by), when=when, what=coded("action", last.action, lang), state=state))
         return result_note("refused", t("act_refused", lang).format(why=verdict.reason))

@@ -5,44 +5,27 @@ from Redis every second, the drill's figures and score from the database every f
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from dash import Dash, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
-from sqlalchemy.engine import Engine
 
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layouts.drill import figures_panel, past_list, score_table, status_panel
 from dashboard.security.auth import Permission, require
+from dashboard.services import Services
 from dashboard.views.drill import drill_figures, measure_heads, past_rows, score_rows, status_view
 from feeds.cases.reads import actor_names
-from feeds.drills.control import DrillControl, DrillDeskClient, InjectedEvent, past_drills
+from feeds.drills.control import DrillControl, InjectedEvent, past_drills
 from feeds.drills.reads import load_drill
-from feeds.kpis.figures import KpiRules
-from feeds.settings import Settings
-from feeds.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 _ACTIONS = {ids.DRILL_START: "start", ids.DRILL_PAUSE: "pause", ids.DRILL_RESUME: "resume",
             ids.DRILL_SET_SPEED: "speed", ids.DRILL_STOP: "stop", ids.DRILL_INJECT: "inject"}
 _LABELS = {"start": "dr_start", "pause": "dr_pause", "resume": "dr_resume", "speed": "dr_set_speed", "stop": "dr_stop",
            "inject": "dr_inject"}
-
-
-@dataclass(frozen=True)
-class DrillSource:
-    desk: DrillDeskClient
-    engine: Engine
-    settings: Settings
-    taxonomy: Taxonomy
-
-    def names(self, conn: Any) -> dict[str, str]:
-        return {**actor_names(conn), **self.taxonomy.departments}
 
 
 def control_of(action: str, by: str, drill_id: str | None, scenario: str | None, speed: float | None,
@@ -59,7 +42,7 @@ def control_of(action: str, by: str, drill_id: str | None, scenario: str | None,
     return DrillControl(action=action, by=by, drill_id=drill_id)  # type: ignore[arg-type]
 
 
-def register(app: Dash, source: DrillSource) -> None:
+def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output(ids.DRILL_MESSAGE, "children"),
         *[Input(button, "n_clicks") for button in _ACTIONS],
@@ -88,7 +71,7 @@ def register(app: Dash, source: DrillSource) -> None:
             log.warning("console form refused for %s: %s", who.username, err)
             return t("dr_desk_said", lang).format(why=str(err).splitlines()[0])
         try:
-            source.desk.send(control)
+            services.drills.send(control)
         except redis.RedisError as err:
             log.warning("could not send %s: %s", action, err)
             return t("dr_no_desk", lang)
@@ -111,10 +94,10 @@ def register(app: Dash, source: DrillSource) -> None:
     def _status(_n: Any, current: str | None, lang: str) -> tuple[Any, ...]:
         require(Permission.RUN_DRILLS)
         try:
-            status = source.desk.status()
+            status = services.drills.status()
         except redis.RedisError:
             raise PreventUpdate from None
-        view = status_view(status, int(time.time() * 1000), lang, source.settings.timezone)
+        view = status_view(status, services.now_ms(), lang, services.timezone)
         return (status_panel(view, lang), view.drill_id or current or None, not view.can_start, not view.can_pause,
                 not view.can_resume, not view.can_change, not view.can_stop, not view.can_change)
 
@@ -128,21 +111,21 @@ def register(app: Dash, source: DrillSource) -> None:
     )
     def _figures(_n: Any, current: str | None, lang: str) -> tuple[Any, ...]:
         require(Permission.RUN_DRILLS)
-        now = datetime.now(UTC)
-        rules = KpiRules(source.taxonomy, source.settings.working_calendar())
-        with source.engine.connect() as conn:
+        now = services.now()
+        rules = services.rules
+        with services.engine.connect() as conn:
             records = past_drills(conn)
             drill_id = current or (records[0].id if records else None)
             file = load_drill(conn, drill_id, rules, now) if drill_id else None
-            names = source.names(conn) if file else {}
-        past = past_list(past_rows(records, lang, source.settings.timezone), lang)
+            names = {**actor_names(conn), **services.taxonomy.departments} if file else {}
+        past = past_list(past_rows(records, lang, services.timezone), lang)
         if file is None:
             return [], score_table([], [], lang), past
         return (figures_panel(drill_figures(file.figures, file.score, lang)),
                 score_table(score_rows(file.score, lang, names), measure_heads(file.score.targets, lang), lang), past)
 
 
-def register_wall(app: Dash, source: DrillSource) -> None:
+def register_wall(app: Dash, services: Services) -> None:
     """The drill's own figures on a wall opened in a drill."""
     @app.callback(
         Output(ids.DRILL_WALL_KPIS, "children"),
@@ -155,9 +138,9 @@ def register_wall(app: Dash, source: DrillSource) -> None:
         if not drill_id:
             raise PreventUpdate
         lang = "en" if "lang-en" in (wall_class or "") else "zh"
-        rules = KpiRules(source.taxonomy, source.settings.working_calendar())
-        with source.engine.connect() as conn:
-            file = load_drill(conn, drill_id, rules, datetime.now(UTC))
+        rules = services.rules
+        with services.engine.connect() as conn:
+            file = load_drill(conn, drill_id, rules, services.now())
         if file is None:
             raise PreventUpdate
         return figures_panel(drill_figures(file.figures, file.score, lang))

@@ -11,12 +11,13 @@ from dash import Dash, Input, Output, State
 from dashboard import ids
 from dashboard.i18n import LANGS
 from dashboard.layouts.kpi_panel import kpi_body
+from dashboard.services import Services
 
 
 def render(board: dict[str, Any] | None, lang: str | None) -> list[Any]:
     return kpi_body(board, lang if lang in LANGS else "zh")
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, services: Services) -> None:
     app.callback(Output(ids.KPI_BODY, "children"), Input(ids.KPI_BOARD, "data"), State(ids.KPI_LANG, "data"),
                  prevent_initial_call=True)(render)

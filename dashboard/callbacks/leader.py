@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import gevent
@@ -17,9 +17,10 @@ from sqlalchemy import Connection, func, select
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layouts import leader as layout
+from dashboard.services import Services
 from dashboard.views import assessment as export
 from dashboard.views import leader as lp
-from feeds.kpis.figures import AreaFigures, KpiRules, Period
+from feeds.kpis.figures import AreaFigures, Period
 from feeds.kpis.load import (
     CHILD_LEVEL,
     AreaEntry,
@@ -31,11 +32,9 @@ from feeds.kpis.load import (
     monthly_assessment,
 )
 from feeds.store.models import CaseAudit, CaseRow
-from feeds.taxonomy import load as load_taxonomy
 
 T = TypeVar("T")
 V = TypeVar("V")
-SOURCES = "command_centre"  # the key of the app's data sources in app.server.extensions
 FRESH_S = 30.0  # how long a period's figures computed for one leader answer the next without a new count
 log = logging.getLogger(__name__)
 
@@ -111,11 +110,8 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
 
-def register(app: Dash) -> None:
-    sources = app.server.extensions[SOURCES]
-    engine, settings = sources["engine"], sources["settings"]
-    taxonomy = load_taxonomy()
-    rules = KpiRules(taxonomy, settings.working_calendar())
+def register(app: Dash, services: Services) -> None:
+    engine, rules = services.engine, services.rules
     zone = rules.calendar.zone
     recent: Recent[tuple[Any, ...]] = Recent()
 
@@ -146,14 +142,14 @@ def register(app: Dash) -> None:
             {} if lowest else {"display": "none"},
             {"display": "none"} if lowest else layout.GRID_STYLE,
             lp.patroller_records(lp.patroller_rows(figures.patrollers)),
-            lp.department_records(lp.department_rows(figures.departments, taxonomy.departments, lang)),
+            lp.department_records(lp.department_rows(figures.departments, services.taxonomy.departments, lang)),
             lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
         )
 
     def other_periods_ahead(area: str, kind: str, lang: str) -> None:
         """Make the area's page for the other periods a leader switches to, in the background."""
         def work() -> None:
-            now = datetime.now(UTC)
+            now = services.now()
             with engine.connect() as conn:
                 directory = area_directory(conn)
                 for other in lp.PERIOD_KINDS:
@@ -205,7 +201,7 @@ def register(app: Dash) -> None:
     )
     def render(area: str, kind: str, first: str | None, last: str | None, lang: str,
                trends_shown: dict[str, Any] | None) -> tuple[Any, ...]:
-        now = datetime.now(UTC)
+        now = services.now()
         try:
             period = lp.period_for(kind, now, zone, _day(first), _day(last))
         except ValueError as err:
@@ -232,7 +228,7 @@ def register(app: Dash) -> None:
     def trends(_crumbs: Any, area: str, shown: dict[str, Any] | None, lang: str, kind: str) -> Any:
         """The area's 30-day trends, once its figures are on screen (the two loads do not share the server's
         cores), and not again for another period of the same area on the same day."""
-        now = datetime.now(UTC)
+        now = services.now()
         days = lp.trend_days(now, zone)
         if shown and shown.get("area") == area and shown.get("days", [None])[-1] == days[-1].isoformat():
             return no_update
@@ -260,10 +256,10 @@ def register(app: Dash) -> None:
         year, mm = (int(x) for x in month.split("-"))
         def load() -> tuple[dict[str, AreaEntry], Assessment]:
             with engine.connect() as conn:
-                return area_directory(conn), monthly_assessment(conn, rules, year, mm, datetime.now(UTC))
+                return area_directory(conn), monthly_assessment(conn, rules, year, mm, services.now())
 
         directory, figures = off_loop(load)
-        tables = export.assessment_tables(figures, directory, taxonomy.departments, lang)
+        tables = export.assessment_tables(figures, directory, services.taxonomy.departments, lang)
         title = export.period_line(figures, lang)
         name = f"assessment-{export.month_label(figures)}"
         if ctx.triggered_id == ids.LEADER_EXPORT_XLSX:

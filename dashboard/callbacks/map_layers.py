@@ -4,9 +4,10 @@ from __future__ import annotations
 from dash import ClientsideFunction, Dash, Input, Output
 
 from dashboard import ids
+from dashboard.services import Services
 
 
-def register(app: Dash) -> None:
+def register(app: Dash, services: Services) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="cc", function_name="showLayers"),
         Output(ids.LAYER_TOGGLES, "className"),
