@@ -4,7 +4,7 @@ stored or dead-lettered, does the ingest stay up, does its memory stay bounded?
     .venv/bin/python -m bench.hostile [--payloads 20000]
 
 Prints sent / owed / stored / dead-lettered / unaccounted / crashes / ingest RSS before and after. The same
-run, shorter (4,000 payloads), is tests/integration/test_fuzz_ingest.py.
+run, shorter (4,000 payloads), is tests/integration/feeds/ingest/test_fuzz_ingest.py.
 """
 from __future__ import annotations
 

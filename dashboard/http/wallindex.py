@@ -4,7 +4,7 @@ Dash puts the same scripts on every page. Two of them the wall never runs:
 - Babel's polyfill (core-js 2 and the regenerator runtime, 97 KB): the wall is shown in a current Chromium,
   which has natively everything core-js adds, and the regenerator runtime is used only by Dash's loader of
   components kept in separate chunks (dcc.Graph, dcc.Dropdown, dl.GeoJSON, …), none of which is on the wall
-  (`WALL_COMPONENTS`; tests/unit/test_wall_layout.py keeps the wall to those). Evaluating it took about 0.2 s
+  (`WALL_COMPONENTS`; tests/unit/dashboard/test_wall_layout.py keeps the wall to those). Evaluating it took about 0.2 s
   of the page's main thread at start-up on the wall's two-core PC, before any other script.
 - dash_table's loader: no screen of this app has a DataTable.
 - AG Grid's main bundle (1.3 MB): the tables of the other pages are AG Grids; the wall has none.

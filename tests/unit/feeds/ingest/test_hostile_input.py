@@ -2,7 +2,7 @@
 
 Property-based: hypothesis throws generated hostile payloads at every channel of an in-process ingest on
 SQLite and PostgreSQL. Each payload owes its outcomes (stored or dead-lettered), and none may raise.
-tests/integration/test_fuzz_ingest.py does the same against the real ingest process over Redis.
+tests/integration/feeds/ingest/test_fuzz_ingest.py does the same against the real ingest process over Redis.
 """
 from __future__ import annotations
 

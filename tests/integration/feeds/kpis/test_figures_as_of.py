@@ -39,8 +39,8 @@ from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
 from simulators.simulation import Simulation
 from tests import factories
-from tests.integration.test_figures import RULES
-from tests.integration.test_kpicache import _forget
+from tests.integration.feeds.kpis.test_figures import RULES
+from tests.integration.feeds.kpis.test_kpicache import _forget
 from tests.oracles import area_table
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -31,7 +31,7 @@ from feeds.kpis.figures import (
     ranking_of,
     tally,
 )
-from tests.unit.test_kpis import RULES, at, case, ev
+from tests.unit.feeds.kpis.test_kpis import RULES, at, case, ev
 
 CST = ZoneInfo("Asia/Shanghai")
 NOVEMBER = Period.month(2026, 11, CST)

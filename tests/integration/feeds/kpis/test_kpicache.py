@@ -42,7 +42,7 @@ from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
 from simulators.simulation import Simulation
 from tests import factories
-from tests.integration.test_figures import CST, LAT, LON, MON, NOW, RULES, WEEK, _scenario, at
+from tests.integration.feeds.kpis.test_figures import CST, LAT, LON, MON, NOW, RULES, WEEK, _scenario, at
 from tests.oracles import area_table
 
 

@@ -24,7 +24,7 @@ from feeds.kpis.load import (
     patroller_ranking,
     same_point,
 )
-from tests.integration.test_figures import CST, MON, NOW, RULES, WEEK, _scenario
+from tests.integration.feeds.kpis.test_figures import CST, MON, NOW, RULES, WEEK, _scenario
 from tests.oracles import area_table
 
 pytestmark = pytest.mark.integration
@@ -127,9 +127,9 @@ def test_a_running_period_is_compared_with_the_same_point_of_the_one_before():
 
 def test_the_mark_the_leader_page_keeps_its_figures_by_moves_with_any_case_change(district):
     """The leader page answers a period from the page made in the last 30 s only while this mark holds:
-    a command on a case or a new report moves it (tests/unit/test_leader_recent.py for the keeping)."""
+    a command on a case or a new report moves it (tests/unit/dashboard/test_leader_recent.py for the keeping)."""
     from dashboard.callbacks.leader import cases_mark
-    from tests.integration.test_figures import _act, _report, at
+    from tests.integration.feeds.kpis.test_figures import _act, _report, at
 
     with district.begin() as conn:
         first = cases_mark(conn)

@@ -16,7 +16,7 @@ from feeds.kpis.load import area_panel, load_cells
 from feeds.store.models import CellVisitRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
 from feeds.store.writes import write_batch
 from tests import factories
-from tests.integration.test_figures import CST, LAT, LON, RULES, _territory
+from tests.integration.feeds.kpis.test_figures import CST, LAT, LON, RULES, _territory
 
 DAY = date(2026, 11, 24)
 START = datetime(2026, 11, 24, 0, 0, tzinfo=CST)
