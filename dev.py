@@ -30,13 +30,13 @@ def _pip(*args: str) -> None:
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - a python3 older than the project may start this script
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         try:
             venv.create(VENV, with_pip=True)
-        except Exception:  # noqa: BLE001 - no ensurepip on this Python
+        except Exception:
             venv.create(VENV, with_pip=False, clear=True)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != digest:

@@ -158,8 +158,10 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
             lon = x + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.006
             lat = y + np.cumsum(nprng.normal(0, 0.00002, per_unit)) % 0.005
             fixes = [{"id": f"F{u}-{i}", "source": "bench", "drill_id": None, "sent_at": first + timedelta(seconds=i),
-                      "received_at": first + timedelta(seconds=i), "unit_id": f"U{u * GRIDS // max(patrols, 1):04d}", "lat": float(lat[i]),
-                      "lon": float(lon[i]), "accuracy_m": 5.0, "speed_mps": None, "fix_at": first + timedelta(seconds=i)}
+                      "received_at": first + timedelta(seconds=i), "unit_id": f"U{u * GRIDS // max(patrols, 1):04d}",
+                      "lat": float(lat[i]),
+                      "lon": float(lon[i]), "accuracy_m": 5.0, "speed_mps": None,
+                      "fix_at": first + timedelta(seconds=i)}
                      for i in range(per_unit)]
             conn.execute(PatrolFix.__table__.insert(), fixes)
     engine.dispose()
@@ -201,7 +203,8 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         grids = sorted(conn.execute(select(Area.code).where(Area.level == "grid")).scalars())
         conn.execute(LiveVisitRow.__table__.insert(), [
             {"day": NOW.date().isoformat(), "cell_code": f"{grids[u * GRIDS // 1000]}-U{k:02d}",
-             "unit_id": f"U{u * GRIDS // 1000:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100} for u in range(1000) for k in range(CELLS_PER_GRID)])
+             "unit_id": f"U{u * GRIDS // 1000:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100}
+                                                       for u in range(1000) for k in range(CELLS_PER_GRID)])
     done = _timed("cold: the KPI job fills the caches (case facts, tally of finished cases, today's fixes)",
                   lambda: refresh(engine, rules, NOW, CST, cells, tally_budget_s=3600))
     print(f"  {done.facts:,} facts, {done.tallied:,} finished cases tallied, {done.fixes:,} fixes into the tally"

@@ -258,7 +258,8 @@ def main() -> None:
     for role_name, path, f in rows:
         heap = "—" if f["heap"] is None else f"{f['heap'] / 2**20:.1f}"
         print(f"| {role_name} | {path} | {_ms(f['readable'])} | {_ms(f['interactive'])} | {_ms(f['click'])} | "
-              f"{_ms(f['slowest_request'])} | {f['long_tasks']} | {_ms(f['longest'])} | {_ms(f['longest_after_readable'])} | {heap} | "
+              f"{_ms(f['slowest_request'])} | {f['long_tasks']} | {_ms(f['longest'])} | "
+              f"{_ms(f['longest_after_readable'])} | {heap} | "
               f"{f['dom']:,} | {f['components']:,} | {f['load']:.1f} |")
     print("command: .venv/bin/python -m bench.pages " + " ".join(f"--{k.replace('_', '-')} {v}"
                                                                  for k, v in vars(args).items()))

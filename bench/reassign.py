@@ -185,11 +185,11 @@ def main() -> None:
                 raise SystemExit(f"a round did not complete: {got}")
             version = _version(stack.db_url, case_id)  # the verdict comes after the commit: this is the new one
             for kind, d in watchers:
-                seen = wait_for(lambda d=d: d.execute_script("return window.__seen[arguments[0]]", version), 10,
+                seen = wait_for(lambda d=d, v=version: d.execute_script("return window.__seen[arguments[0]]", v), 10,
                                 f"the push on a {kind}")
                 pushed[kind].append(seen - got["clicked"])
                 if kind == "console":
-                    at = wait_for(lambda d=d: d.execute_script("return window.__shown[arguments[0]]", version), 10,
+                    at = wait_for(lambda d=d, v=version: d.execute_script("return window.__shown[arguments[0]]", v), 10,
                                   "the console showing it", lambda d=d: d.execute_script(
                                       "return [window.__want, document.getElementById('dispatch-detail').textContent]"))
                     shown.append(at - got["clicked"])

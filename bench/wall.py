@@ -276,9 +276,11 @@ def main() -> None:
                 if line.startswith("model name")), platform.processor())
     print(f"\n{os.cpu_count()} cores ({cpu}); setup {setup_s:.0f} s (cases and snapshot {figures['fill_s']:.1f} s)")
     print("time to interactive (navigation → map drawn, snapshot applied, figures shown), after the KPI job's "
-          "first pass: " + ", ".join(f"{t / 1000:.2f} s" for t in tti) + f"   (target ≤ 3 s; snapshot {snapshot_kb:,.0f} KiB)")
+          "first pass: " + ", ".join(f"{t / 1000:.2f} s"
+                                     for t in tti) + f"   (target ≤ 3 s; snapshot {snapshot_kb:,.0f} KiB)")
     if cold:
-        print(f"  cold start, loaded while the KPI job's first pass ran{'' if cold_in_pass else ' (it ended during the load)'}: "
+        during = "" if cold_in_pass else " (it ended during the load)"
+        print(f"  cold start, loaded while the KPI job's first pass ran{during}: "
               f"{cold[0] / 1000:.2f} s")
     else:
         print("  cold start: the KPI job's first pass was over before the wall could be opened")

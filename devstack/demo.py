@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  Wall screen (kiosk)   {stack.kiosk_url}   (English: add &lang=en)",
             f"  Sign in               {stack.url}login   demo users (user name / password):",
             *(f"      {name:<11} {password:<16} {role}" for name, role, password, _ in DEMO_USERS),
-            f"  Add users             python -m dashboard.security.users add NAME --role ROLE   (CC_DATA_DIR={settings.data_dir})",
+            "  Add users             python -m dashboard.security.users add NAME --role ROLE"
+            f"   (CC_DATA_DIR={settings.data_dir})",
             "Press Ctrl-C to stop everything.",
             "",
         ]), flush=True)

@@ -23,15 +23,15 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import threading  # noqa: E402
+import threading
 
-from bench.latency import Publisher  # noqa: E402
-from devstack.demo import DEMO_USERS, start_stack  # noqa: E402
-from devstack.services import free_port, headless_chromium  # noqa: E402
-from feeds.bus.channels import RedisBus  # noqa: E402
-from feeds.drills.control import DrillControl, DrillDeskClient  # noqa: E402
-from feeds.settings import Settings  # noqa: E402
-from simulators.geography import build_district  # noqa: E402
+from bench.latency import Publisher
+from devstack.demo import DEMO_USERS, start_stack
+from devstack.services import free_port, headless_chromium
+from feeds.bus.channels import RedisBus
+from feeds.drills.control import DrillControl, DrillDeskClient
+from feeds.settings import Settings
+from simulators.geography import build_district
 
 OUT = Path(__file__).parent / "screenshots"
 PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
@@ -44,7 +44,8 @@ OPEN_CARD = "cc.selectGrid(cc.territory.grids[Math.floor(cc.territory.grids.leng
             "cc.selectUnit(Object.keys(cc.live.patrols).sort()[0]);"
 REFUSED = [  # a few refused messages, so the dead-letters page has something to show
     ("cc.patrol_position", b'{"kind": "patrol_position", "unit_id": "P0012", "lat": 91}'),
-    ("cc.incident_report", b'{"kind": "incident_report", "description": "\xe4\xba\x95\xe7\x9b\x96", "urgent": "maybe"}'),
+    ("cc.incident_report",
+     b'{"kind": "incident_report", "description": "\xe4\xba\x95\xe7\x9b\x96", "urgent": "maybe"}'),
     ("cc.camera_alert", b"{not json"),
 ]
 SIZES = [(1920, 1080), (3840, 2160)]

@@ -48,7 +48,7 @@ class WorkingCalendar:
     workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
     holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)  # weekend days worked (调休)
-    zone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
 
     def __post_init__(self) -> None:
         for start, end in self.periods:

@@ -214,7 +214,7 @@ def decode(channel: str, raw: bytes | str) -> tuple[list[FeedMessage], list[Reje
             pass
     try:
         return _decode_each(channel, kind, known, raw)
-    except Exception as err:  # noqa: BLE001 - the last word on any payload: refused with what went wrong
+    except Exception as err:
         return [], [Rejection(channel, _kept(as_text(raw)), f"could not be decoded: {type(err).__name__}: {err}",
                               "decode")]
 

@@ -138,7 +138,8 @@ class DrillDesk:
         speed = control.speed or 1.0
         drill_id = self.make_id(scenario, now)
         self.script = Script(scenario, self.district, now, self.seed)
-        self.simulation = Simulation(self.district, seed=self.seed, run_id=drill_id, problems_per_day=self.problems_per_day,
+        self.simulation = Simulation(self.district, seed=self.seed, run_id=drill_id,
+                                     problems_per_day=self.problems_per_day,
                                      calendar=self.calendar, act_on_cases=control.staff, script=self.script,
                                      drill_id=drill_id)
         self.status = DrillStatus(

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 
 import shapely
 
@@ -146,7 +147,7 @@ def _segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by:
 
 
 def passes_within(path: list[tuple[float, float]], x: float, y: float, radius: float) -> bool:
-    return any(_segment_distance(x, y, *a, *b) <= radius for a, b in zip(path, path[1:], strict=False))
+    return any(_segment_distance(x, y, *a, *b) <= radius for a, b in pairwise(path))
 
 
 class IncidentSource:

@@ -94,7 +94,8 @@ def postgres_server() -> Iterator[str]:
                     "-E", "UTF8", "--locale", "C"], check=True, capture_output=True, preexec_fn=demote)
     port = free_port()
     server = subprocess.Popen(
-        [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port), "-k", str(home), "-c", "listen_addresses=127.0.0.1",
+        [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port), "-k", str(home), "-c",
+         "listen_addresses=127.0.0.1",
          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=demote)
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"

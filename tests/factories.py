@@ -30,7 +30,8 @@ def position(unit_id: str = "P0001", lat: float = CENTRE[0], lon: float = CENTRE
         "unit_id": unit_id, "lat": lat, "lon": lon, "accuracy_m": 5.0, "speed_mps": 1.2, "fix_at": t, **fields}))
 
 
-def incident(description: str = "解放路口暴露垃圾约2立方米", at: datetime | None = None, **fields: Any) -> IncidentReport:
+def incident(description: str = "解放路口暴露垃圾约2立方米", at: datetime | None = None,
+             **fields: Any) -> IncidentReport:
     return IncidentReport(**_common("incident_report", at, {
         "category": "env.garbage", "description": description, "lat": CENTRE[0], "lon": CENTRE[1],
         "grid_code": "D01-S01-C01-G001", "channel": "patrol", "reporter_id": "P0001", "urgent": False,

@@ -1,7 +1,7 @@
 """feeds, territory and dead letters
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 18:48:57.512074
 """
 from __future__ import annotations

@@ -66,7 +66,8 @@ def report_tables(file: DrillFile, lang: str, names: dict[str, str], zone: str) 
     heads = measure_heads(score.targets, lang)
     rows = score_rows(score, lang, names)
     cases = [(c.case_id, file.descriptions.get(c.case_id, ""), names.get(c.dispatcher or "", c.dispatcher or NO_VALUE),
-              names.get(c.team or "", c.team or NO_VALUE), _minutes(c.minutes["dispatch"]), _minutes(c.minutes["arrive"]),
+              names.get(c.team or "", c.team or NO_VALUE), _minutes(c.minutes["dispatch"]),
+              _minutes(c.minutes["arrive"]),
               _minutes(c.minutes["close"]), t("dr_yes" if c.overdue else "dr_no", lang)) for c in score.cases]
     return {"facts": facts, "figures": figures, "heads": heads, "rows": rows, "cases": cases}
 
@@ -112,7 +113,8 @@ def report_html(file: DrillFile, lang: str, names: dict[str, str], zone: str) ->
             f"<table class='facts'>{facts}</table>"
             f"<h2>{e(t('dr_kpis', lang))}</h2><table class='figs'><tr>{figs}</tr></table>"
             f"<h2>{e(t('dr_score', lang))}</h2><table class='score'><tr><th>{e(t('dr_who', lang))}</th>"
-            f"<th>{e(t('dr_case_count', lang))}</th><th>{e(t('dr_overdue_count', lang))}</th>{head}</tr>{''.join(body)}</table>"
+            f"<th>{e(t('dr_case_count', lang))}</th><th>{e(t('dr_overdue_count', lang))}</th>{head}</tr>"
+            f"{''.join(body)}</table>"
             f"<h2>{e(t('dr_cases_list', lang))}</h2><table class='cases'><tr>{case_head}</tr>{cases}</table>"
             f"</body></html>")
 

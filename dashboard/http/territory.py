@@ -44,7 +44,8 @@ def wall_layers(conn: Connection) -> dict[str, Any]:
                                                "households": a.households, "population": a.population}})
     features = MapFeature.__table__
     for f in conn.execute(select(features).where(features.c.layer.in_(ROAD_LAYERS)).order_by(features.c.id)):
-        layers[f.layer].append({"type": "Feature", "geometry": orjson.loads(f.geometry), "properties": {"name": f.name}})
+        layers[f.layer].append({"type": "Feature", "geometry": orjson.loads(f.geometry),
+                                "properties": {"name": f.name}})
     return {name: collection(found) for name, found in layers.items()}
 
 

@@ -29,8 +29,10 @@ def dead_letter_rows(letters: list[DeadLetterView], lang: str, timezone: str) ->
 
 
 def dead_letters_page(letters: list[DeadLetterView], lang: str, timezone: str) -> html.Div:
+    empty = f"<span class='lv-grid-empty'>{t('dl_none', lang)}</span>"
     heads = dict(zip(("time", "channel", "stage", "reason", "payload"),
-                     (t(k, lang) for k in ("dl_time", "dl_channel", "dl_stage", "dl_reason", "dl_payload"))))
+                     (t(k, lang) for k in ("dl_time", "dl_channel", "dl_stage", "dl_reason", "dl_payload")),
+                     strict=True))
     wrapped = {"wrapText": True, "autoHeight": True}
     columns = [{"field": "time", "headerName": heads["time"], "width": 170},  # newest first, as read
                {"field": "channel", "headerName": heads["channel"], "width": 200},
@@ -46,6 +48,6 @@ def dead_letters_page(letters: list[DeadLetterView], lang: str, timezone: str) -
                    rowData=dead_letter_rows(letters, lang, timezone), getRowId="params.data.id",
                    defaultColDef={"sortable": True, "filter": True, "resizable": True},
                    dashGridOptions={"theme": GRID_THEME, "suppressCellFocus": True, "animateRows": False,
-                                    "overlayNoRowsTemplate": f"<span class='lv-grid-empty'>{t('dl_none', lang)}</span>"},
+                                    "overlayNoRowsTemplate": empty},
                    style={"height": "calc(100vh - 9rem)", "width": "100%"}),
     ])

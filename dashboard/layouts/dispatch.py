@@ -25,7 +25,8 @@ from feeds.cases.machine import LEVELS
 from feeds.cases.reads import OPEN_STATES, CaseFile, ReportLink
 from feeds.categories import CHANNELS, labels
 
-QUEUE_LIMIT = 2000  # cases sent to the page (the worst first; it draws those in view); the filters and search narrow the rest
+# cases sent to the page (the worst first; it draws those in view); the filters and search narrow the rest
+QUEUE_LIMIT = 2000
 FOCUS_ZOOM = 17
 REFRESH_MS = 30_000  # countdowns are in minutes; lights and order move with time
 LIGHT_COLOURS = {"red": "#ef4444", "yellow": "#f59e0b", "green": "#22c55e", None: "#8fa6c8"}
@@ -119,8 +120,8 @@ def queue_records(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, na
                   timezone: str, limit: int = QUEUE_LIMIT, selected: str | None = None) -> dict[str, Any]:
     """The queue as data, in the order given (dashboard.views.queue.select_cases), at most `limit` rows: the column
     heads, one record of display text per case, and what an empty queue says. The page draws it as one
-    table (assets/dispatch.js, `dash_clientside.dispatch.drawQueue`): hundreds of rows cost Dash one component, and every
-    field stays text (it is set as textContent, never parsed as HTML)."""
+    table (assets/dispatch.js, `dash_clientside.dispatch.drawQueue`): hundreds of rows cost Dash one component,
+    and every field stays text (it is set as textContent, never parsed as HTML)."""
     zone = ZoneInfo(timezone)
     rows = []
     for view in cases[:limit]:
@@ -280,7 +281,8 @@ def dispatch_page(layers: Mapping[str, Any], names: Names, *, lang: str = "zh", 
                 html.Div(id=ids.DISPATCH_SUMMARY, className="queue-summary"),
                 dcc.Store(id=ids.DISPATCH_QUEUE_ROWS),
                 dcc.Store(id=ids.DISPATCH_QUEUE_DRAWN),
-                html.Div(id=ids.DISPATCH_QUEUE, className="queue-scroll"),  # drawn by dash_clientside.dispatch.drawQueue
+                # drawn by dash_clientside.dispatch.drawQueue
+                html.Div(id=ids.DISPATCH_QUEUE, className="queue-scroll"),
             ]),
             html.Section(className="dispatch-case", children=[
                 html.Div(console_map(layers, tile_url), className="dispatch-map-frame"),

@@ -20,9 +20,9 @@ FIGURES_EVERY_MS = 5000
 def drill_banner(title: str, lang: str, *, replay: bool = False) -> html.Div:
     """The bar across the top of a screen in a drill (or a replay): unmistakable from across the room."""
     states = {f"data-{s}": t(f"dr_state_{s}", lang) for s in ("running", "paused", "ended")}
+    word = "rp_banner" if replay else "dr_banner"
     return html.Div(id=ids.DRILL_BANNER, className="drill-banner" + (" replay" if replay else ""), **states, children=[
-        html.Span(f"{t('rp_banner' if replay else 'dr_banner', 'zh')} {t('rp_banner' if replay else 'dr_banner', 'en')}",
-                  className="drill-banner-word"),
+        html.Span(f"{t(word, 'zh')} {t(word, 'en')}", className="drill-banner-word"),
         html.Span(title, className="drill-banner-title"),
         html.Span("--:--:--", id=ids.DRILL_BANNER_CLOCK, className="drill-banner-clock"),
         html.Span(t("dr_banner_note", lang) if not replay else "", className="drill-banner-note"),
@@ -44,7 +44,8 @@ def _button(id_: str, label: str, tone: str) -> html.Button:
 
 
 def controls(scenarios: Sequence[ScenarioInfo], categories: Mapping[str, str], lang: str) -> html.Section:
-    options = [{"label": f"{s.zh if lang == 'zh' else s.en} · {s.duration_min:g} min", "value": s.id} for s in scenarios]
+    options = [{"label": f"{s.zh if lang == 'zh' else s.en} · {s.duration_min:g} min", "value": s.id}
+               for s in scenarios]
     return html.Section(className="dr-panel dr-controls", children=[
         html.H2(t("dr_controls", lang)),
         html.Label(t("dr_scenario", lang), className="dr-label"),
@@ -65,7 +66,8 @@ def controls(scenarios: Sequence[ScenarioInfo], categories: Mapping[str, str], l
         ]),
         html.H2(t("dr_inject", lang)),
         html.Div(className="dr-inject", children=[
-            dcc.Dropdown(id=ids.DRILL_INJECT_CATEGORY, options=[{"label": v, "value": k} for k, v in categories.items()],
+            dcc.Dropdown(id=ids.DRILL_INJECT_CATEGORY, options=[{"label": v, "value": k} for k,
+                                                                v in categories.items()],
                          value=next(iter(categories), None), clearable=False, className="dr-dropdown",
                          placeholder=t("dr_category", lang)),
             html.Div(className="dr-inject-row", children=[

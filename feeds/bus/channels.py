@@ -233,7 +233,7 @@ class Merged:
         while not self._stop.is_set():
             try:
                 d = sub.get(0.5)
-            except Exception as err:  # noqa: BLE001 - a source that fails is retried, never silently lost
+            except Exception as err:
                 if self._stop.is_set():
                     return
                 self._stop.wait(outage.failed(err))

@@ -41,7 +41,7 @@ def socket_queue(redis_url: str, *, write_only: bool) -> Any:
                         subscribed = True
                         outage.ok()
                     yield from self.pubsub.listen()
-                except Exception as err:  # noqa: BLE001 - the queue is listened to again, never given up
+                except Exception as err:
                     subscribed = False
                     time.sleep(outage.failed(err))  # gevent's when patched
 

@@ -57,7 +57,8 @@ def load_drill(conn: Connection, drill_id: str, rules: KpiRules, now: datetime) 
     if record is None:
         return None
     districts = [e.code for e in area_directory(conn).values() if e.level == "district"]
-    figures = (area_panel(conn, rules, districts[0], drill_period(record, now, rules.calendar.zone), now, drill_id=drill_id,
+    figures = (area_panel(conn, rules, districts[0], drill_period(record, now, rules.calendar.zone), now,
+                          drill_id=drill_id,
                           with_coverage=False) if districts else None)
     score, descriptions = load_score(conn, record)
     return DrillFile(record, figures, score, descriptions)

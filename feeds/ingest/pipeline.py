@@ -405,7 +405,7 @@ class Ingest:
                 total.verdicts.extend(one.verdicts)
             except OperationalError:
                 raise
-            except Exception as err:  # noqa: BLE001 - this message is at fault: kept as a dead letter, with why
+            except Exception as err:
                 reason = _why_not_stored(err)
                 total.refused.append(Rejection(f"cc.{m.kind}", m.model_dump_json(), reason, "persist"))
                 if isinstance(m, CaseCommand):

@@ -187,7 +187,7 @@ def refresh_facts(conn: Connection, limit: int | None = None) -> int:
              "reported_hour": utc_hour(f.reported_at),
              "finished_hour": (utc_hour(f.finished_at) if r[-1] in _FINAL and f.finished_at is not None
                                else None)}
-            for f, r in zip(facts, chunk)])
+            for f, r in zip(facts, chunk, strict=True)])
     return len(rows)
 
 
@@ -225,13 +225,13 @@ def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneI
     conn.execute(insert(BATCHES), {"batch": batch, "rules_key": key, "made_at": now})
     conn.execute(insert(CASE_DAYS), [
         {"batch": batch, "finished_hour": hour, "grid_code": grid or "", "day": day.isoformat(),
-         "month": day.isoformat()[:7], **dict(zip(TALLY_FIELDS, t.counts))}
+         "month": day.isoformat()[:7], **dict(zip(TALLY_FIELDS, t.counts, strict=True))}
         for (hour, grid, day), t in tallies.items()])
     duties = finished_duty_tallies(rules, clock, facts, zone)
     for chunk in _chunks(list(duties.items()), 20_000):
         conn.execute(insert(DUTY_DAYS), [
             {"batch": batch, "finished_hour": hour, "day": day.isoformat(), "grid_code": grid or "",
-             "holder_kind": kind.value, "holder": holder, **dict(zip(DUTY_FIELDS, t.counts))}
+             "holder_kind": kind.value, "holder": holder, **dict(zip(DUTY_FIELDS, t.counts, strict=True))}
             for (hour, day, (kind, holder, grid)), t in chunk])
     for chunk in _chunks([case_id for case_id, _ in rows]):
         conn.execute(update(FACTS).where(FACTS.c.case_id.in_(chunk)).values(tallied=batch))
@@ -420,7 +420,7 @@ def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
     rows = [r for r in rows if r[4] - r[1] <= LATE_FIX_LIMIT]
     if not rows:
         return set()
-    units_, times, lons, lats, _ = zip(*rows)
+    units_, times, lons, lats, _ = zip(*rows, strict=True)
     return cell_visits(cells, Track(units_, times, lons, lats), zone)
 
 
@@ -486,7 +486,7 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
                 .group_by(GRID_DAYS.c.grid_code)):
             if grid in size:
                 visited[grid] += int(n)
-    grid_of = dict(zip(cells.codes, cells.grids))
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
     for grid, n in visittally.grid_cells_visited(conn, tallied).items():
         if grid in size:
@@ -542,7 +542,7 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
     for (_, u, g), n in visittally.unit_cells_visited(conn, tallied).items():
         if u in wanted:
             visited[(u, g)] += n
-    grid_of = dict(zip(cells.codes, cells.grids))
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
     for _, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
         visited[(u, grid_of[cell])] += 1
@@ -570,7 +570,7 @@ def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: Zone
         candidates.append(day)
         day += timedelta(days=1)
     todo = [d for d in candidates if d not in cached_days(conn, candidates)][:max_days]
-    grid_of = dict(zip(cells.codes, cells.grids))
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     at = visittally.cursor(conn)
     stored = 0
     for d in todo:

@@ -124,7 +124,8 @@ class Period:
     @classmethod
     def dates(cls, first: date, last: date, zone: ZoneInfo) -> Period:
         """Whole local days from `first` to `last`, both included (a custom range)."""
-        return cls(datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone), zone)
+        return cls(datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone),
+                   zone)
 
     @classmethod
     def today(cls, now: datetime, zone: ZoneInfo) -> Period:
@@ -751,7 +752,7 @@ def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
         seg_fix = starts[hit_seg]
         pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
     visited, counts = np.unique(np.concatenate(pieces), axis=0, return_counts=True)
-    return {(days[d], str(unit_names[u]), cells.codes[c]): int(k) for (d, u, c), k in zip(visited, counts)}
+    return {(days[d], str(unit_names[u]), cells.codes[c]): int(k) for (d, u, c), k in zip(visited, counts, strict=True)}
 
 
 def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
@@ -759,7 +760,7 @@ def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, 
     """Per grid: cell-days visited / (cells × days), over the local days of the period that have begun
     (today counts as far as it has gone). `units`: only these patrol units' tracks (one person's)."""
     days = set(period.days(now))
-    grid_of = dict(zip(cells.codes, cells.grids))
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     seen = {(d, cell) for d, unit, cell in visits
             if d in days and cell in grid_of and (units is None or unit in units)}
     visited: dict[str, int] = defaultdict(int)
@@ -1130,7 +1131,7 @@ class Tally:
         merged = dict(self.registered_in)
         for key, n in other.registered_in.items():
             merged[key] = merged.get(key, 0) + n
-        return Tally(tuple(a + b for a, b in zip(self.counts, other.counts)), merged)
+        return Tally(tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)), merged)
 
     def rate(self, numerator: str, denominator: str) -> Rate:
         return Rate(self[numerator], self[denominator])
@@ -1145,7 +1146,7 @@ class Tally:
         for t in parts:
             for key, n in t.registered_in.items():
                 registered[key] += n
-        return Tally(tuple(sum(column) for column in zip(*(t.counts for t in parts))), dict(registered))
+        return Tally(tuple(sum(column) for column in zip(*(t.counts for t in parts), strict=True)), dict(registered))
 
 
 NO_TALLY = Tally((0,) * len(TALLY_FIELDS))
@@ -1329,7 +1330,7 @@ class DutyTally:
         return self.counts[_DUTY_AT[name]]
 
     def __add__(self, other: DutyTally) -> DutyTally:
-        return DutyTally(tuple(a + b for a, b in zip(self.counts, other.counts)))
+        return DutyTally(tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)))
 
     def rate(self, numerator: str, denominator: str) -> Rate:
         return Rate(self[numerator], self[denominator])
@@ -1337,7 +1338,7 @@ class DutyTally:
     @staticmethod
     def total(parts: Iterable[DutyTally]) -> DutyTally:
         rows = [t.counts for t in parts]
-        return DutyTally(tuple(sum(column) for column in zip(*rows))) if rows else NO_DUTIES
+        return DutyTally(tuple(sum(column) for column in zip(*rows, strict=True))) if rows else NO_DUTIES
 
 
 NO_DUTIES = DutyTally((0,) * len(DUTY_FIELDS))

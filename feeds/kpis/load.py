@@ -116,7 +116,7 @@ def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
     rows = conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(*where)
                         .order_by(AREAS.c.code)).all()
     polygons = shapely.from_geojson([g for _, _, g in rows]) if rows else []
-    cells = Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons)])
+    cells = Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons, strict=True)])
     if len(_CELLS) >= 64:
         _CELLS.clear()
     _CELLS[key] = cells
@@ -207,7 +207,7 @@ def _panels(conn: Connection, rules: KpiRules, area_code: str, windows: Sequence
     clock = clock_for(rules.calendar, in_scope(list(loaded.values()), drill_id), max(now for _, now in windows))
     all_grids = grids if grids is not None else territory.grids_under(area_code)
     out = []
-    for (period, now), load in zip(windows, loads):
+    for (period, now), load in zip(windows, loads, strict=True):
         covered = grid_coverage(conn, cells, period, now, drill_id=drill_id) if cells is not None else {}
         out.append(area_figures(rules, load.cases, period, now, grids=all_grids,
                                 include_ungridded=grids is None, coverage_of_grids=covered, drill_id=drill_id,
@@ -227,8 +227,8 @@ def daily_series(conn: Connection, rules: KpiRules, area_code: str, last_day: da
     panels = area_panels(conn, rules, area_code, periods, now, drill_id=drill_id, with_coverage=with_coverage)
     if with_coverage:
         tracked = [p for p in periods if _any_fix(conn, p, drill_id)]
-        panels = [f if p in tracked else replace(f, coverage=NO_RATE) for p, f in zip(periods, panels)]
-    return list(zip(dates, panels))
+        panels = [f if p in tracked else replace(f, coverage=NO_RATE) for p, f in zip(periods, panels, strict=True)]
+    return list(zip(dates, panels, strict=True))
 
 
 def _any_fix(conn: Connection, day: Period, drill_id: str | None) -> bool:
@@ -344,8 +344,8 @@ ASSESSED_LEVELS = ("street", "community", "grid")
 
 def monthly_assessment(conn: Connection, rules: KpiRules, year: int, month: int, now: datetime, *,
                        drill_id: str | None = None) -> Assessment:
-    """The figures of `patroller_ranking`, `tests.oracles.area_table` (streets, communities, grids) and `departments_panel`
-    for one calendar month, from one load of its cases, cells and fixes."""
+    """The figures of `patroller_ranking`, `tests.oracles.area_table` (streets, communities, grids) and
+    `departments_panel` for one calendar month, from one load of its cases, cells and fixes."""
     period = Period.month(year, month, rules.calendar.zone)
     territory = load_territory(conn)
     (load,) = load_counted(conn, rules, [(period, now)], drill_id=drill_id, by_grid=True, with_duties=True)

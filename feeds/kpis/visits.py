@@ -78,7 +78,7 @@ def pieces_added(cells: Cells, known: Sequence[Fix], new: Sequence[Fix], zone: Z
 def _track(fixes: Sequence[Fix]) -> Track:
     if not fixes:
         return Track((), (), (), ())
-    units, times, lons, lats = zip(*fixes)
+    units, times, lons, lats = zip(*fixes, strict=True)
     return Track(units, times, lons, lats)
 
 
@@ -149,18 +149,20 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
                             FIXES.c.received_at <= after,
                             FIXES.c.fix_at >= first - MAX_TRACK_GAP, FIXES.c.fix_at <= last + MAX_TRACK_GAP)
     change = pieces_added(cells, known, new, zone)
-    _add(conn, change, dict(zip(cells.codes, cells.grids)))
+    _add(conn, change, dict(zip(cells.codes, cells.grids, strict=True)))
     newest = {u: max([*fs, *([tails[u]] if u in tails else [])], key=lambda f: (f[1], f[2], f[3]))
               for u, fs in by_unit.items()}
     _upsert(conn, VISIT_TAILS, ["unit_id"], [{"unit_id": u, "fix_at": t, "lon": x, "lat": y}
-                                       for u, (_, t, x, y) in sorted(newest.items())], replaced=("fix_at", "lon", "lat"))
+                                       for u, (_, t, x, y) in sorted(newest.items())], replaced=("fix_at", "lon",
+                                                                                                 "lat"))
     return len(new)
 
 
 def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
     out: dict[str, Fix] = {}
     for start in range(0, len(units), 1000):
-        for u, t, x, y in conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon, VISIT_TAILS.c.lat)
+        for u, t, x, y in conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon,
+                                              VISIT_TAILS.c.lat)
                                        .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000]))):
             out[u] = (u, t, x, y)
     return out

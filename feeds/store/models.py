@@ -258,7 +258,8 @@ class UserSessionRow(Base):
 
 
 class DrillRow(Base):
-    """A drill (应急演练): its scenario and targets, who started and ended it when, and its clock (feeds/drills/control.py)."""
+    """A drill (应急演练): its scenario and targets, who started and ended it when, and its clock
+    (feeds/drills/control.py)."""
 
     __tablename__ = "drills"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -314,8 +315,9 @@ TALLY_FIELDS = (
     "citizen_first", "registered",  # 漏报率
 )
 
-# The tally (feeds.kpis.figures.Tally) of one batch's finished cases per hour they finished (feeds.kpis.figures.utc_hour), grid ('' for none)
-# and local day of the events counted; `month` is that day's 'YYYY-MM' (for the case-count score).
+# The tally (feeds.kpis.figures.Tally) of one batch's finished cases per hour they finished
+# (feeds.kpis.figures.utc_hour), grid ('' for none) and local day of the events counted; `month` is that
+# day's 'YYYY-MM' (for the case-count score).
 CASE_DAYS = Table(
     "kpi_case_days", Base.metadata,
     Column("batch", ForeignKey("kpi_tally_batches.batch"), primary_key=True),
@@ -425,26 +427,26 @@ class VisitCursorRow(Base):
 
 
 # The Core table of each row class, for the queries written in SQLAlchemy Core (one name each, everywhere)
-CASES = CaseRow.__table__
-AUDIT = CaseAudit.__table__
-CASE_REPORTS = CaseReport.__table__
-INCIDENTS = IncidentRow.__table__
-ALERTS = CameraAlertRow.__table__
-AREAS = Area.__table__
-ASSETS = Asset.__table__
-PEOPLE = Person.__table__
-FIXES = PatrolFix.__table__
-DEAD_LETTERS = DeadLetter.__table__
-DRILLS = DrillRow.__table__
-FACTS = CaseFactsRow.__table__
-BATCHES = TallyBatch.__table__
-VISITS = CellVisitRow.__table__
-GRID_DAYS = GridDayRow.__table__
-UNIT_DAYS = UnitDayRow.__table__
-COVERED_DAYS = CoverageDayRow.__table__
-LIVE_VISITS = LiveVisitRow.__table__
-VISIT_TAILS = VisitTailRow.__table__
-VISIT_CURSOR = VisitCursorRow.__table__
+CASES: Table = CaseRow.__table__  # type: ignore[assignment]
+AUDIT: Table = CaseAudit.__table__  # type: ignore[assignment]
+CASE_REPORTS: Table = CaseReport.__table__  # type: ignore[assignment]
+INCIDENTS: Table = IncidentRow.__table__  # type: ignore[assignment]
+ALERTS: Table = CameraAlertRow.__table__  # type: ignore[assignment]
+AREAS: Table = Area.__table__  # type: ignore[assignment]
+ASSETS: Table = Asset.__table__  # type: ignore[assignment]
+PEOPLE: Table = Person.__table__  # type: ignore[assignment]
+FIXES: Table = PatrolFix.__table__  # type: ignore[assignment]
+DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[assignment]
+DRILLS: Table = DrillRow.__table__  # type: ignore[assignment]
+FACTS: Table = CaseFactsRow.__table__  # type: ignore[assignment]
+BATCHES: Table = TallyBatch.__table__  # type: ignore[assignment]
+VISITS: Table = CellVisitRow.__table__  # type: ignore[assignment]
+GRID_DAYS: Table = GridDayRow.__table__  # type: ignore[assignment]
+UNIT_DAYS: Table = UnitDayRow.__table__  # type: ignore[assignment]
+COVERED_DAYS: Table = CoverageDayRow.__table__  # type: ignore[assignment]
+LIVE_VISITS: Table = LiveVisitRow.__table__  # type: ignore[assignment]
+VISIT_TAILS: Table = VisitTailRow.__table__  # type: ignore[assignment]
+VISIT_CURSOR: Table = VisitCursorRow.__table__  # type: ignore[assignment]
 
 
 def load_map(conn: Connection) -> dict[str, Any]:

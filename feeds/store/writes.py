@@ -62,7 +62,7 @@ def sqlite_stamper() -> Callable[[datetime], str]:
         head = minutes.get(key)
         if head is None:
             head = minutes[key] = t.isoformat(" ")[:17]
-        return "%s%02d.%06d" % (head, t.second, t.microsecond)
+        return f"{head}{t.second:02d}.{t.microsecond:06d}"
 
     return stamp
 

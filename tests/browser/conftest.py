@@ -24,6 +24,9 @@ from tests.waiting import wait_until
 
 SEED, GRIDS = 3, 12
 
+# true once the wall has loaded its snapshot and its territory
+WALL_LOADED = "return !!(window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null)"
+
 
 @dataclass
 class LiveStack:

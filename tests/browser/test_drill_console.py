@@ -78,6 +78,7 @@ def test_a_trainer_starts_a_drill_sees_it_run_and_stops_it(trainer, stack, brows
     _click(trainer, ids.DRILL_STOP)
     wait_until(lambda: "已结束" in _text(trainer, ids.DRILL_STATUS), 30, "the drill to end")
     assert "trainer" in _text(trainer, ids.DRILL_STATUS)
-    wait_until(lambda: f"/drill/report/{drill_id}" in trainer.find_element(By.ID, ids.DRILL_PAST).get_attribute("innerHTML"),
+    wait_until(lambda: f"/drill/report/{drill_id}" in trainer.find_element(By.ID,
+                                                                           ids.DRILL_PAST).get_attribute("innerHTML"),
                20, "the drill among past drills, with its report")
     assert trainer.find_element(By.ID, ids.DRILL_START).is_enabled()

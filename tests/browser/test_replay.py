@@ -35,7 +35,8 @@ def test_a_case_reported_dispatched_and_closed_is_replayed_on_the_map(stack, bro
     engine = make_engine(stack.db_url)
     live_wall = browser_factory(1920, 1080)
     sign_in(live_wall, stack, Role.KIOSK)
-    wait_until(lambda: _js(live_wall, "window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"), 30, "the live wall")
+    wait_until(lambda: _js(live_wall, "window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"),
+               30, "the live wall")
 
     # the period: a minute ago to just after the close; the report is stamped half a minute ago
     now = datetime.now(UTC)
@@ -50,7 +51,8 @@ def test_a_case_reported_dispatched_and_closed_is_replayed_on_the_map(stack, bro
     publish_messages(stack.bus, [factories.command(report.id, "verify", 1), factories.command(report.id, "register", 2),
                                  factories.command(report.id, "dispatch", 3, department="city_management")])
     wait_until(lambda: _case(engine, report.id) == ("dispatched", 4), 20, "the dispatch")
-    publish_messages(stack.bus, [factories.command(report.id, "handle", 4), factories.command(report.id, "check_pass", 5),
+    publish_messages(stack.bus, [factories.command(report.id, "handle", 4), factories.command(report.id, "check_pass",
+                                                                                              5),
                                  factories.command(report.id, "close", 6)])
     wait_until(lambda: _case(engine, report.id) == ("closed", 7), 20, "the close")
     end = datetime.now(UTC) + timedelta(seconds=1)
@@ -100,4 +102,4 @@ def test_the_replay_screen_in_english_keeps_its_period_across_the_language_switc
     assert "REPLAY" in driver.find_element(By.ID, ids.DRILL_BANNER).text
     assert driver.find_element(By.ID, ids.REPLAY_FROM).get_attribute("value")  # the picker shows the period
     links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".lang-switch a")]
-    assert links and all("/replay?" in h and "from=" not in h or "/replay?" in h for h in links)
+    assert links and all(("/replay?" in h and "from=" not in h) or "/replay?" in h for h in links)

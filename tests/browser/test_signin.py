@@ -9,7 +9,7 @@ from dashboard import ids
 from dashboard.security.access import Role
 from feeds.bus.channels import publish_messages
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import WALL_LOADED, sign_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ SCRIPTED = ('<img src=x onerror="window.__injected=1;alert(1)"><script>window.__
 
 def _no_alert(driver) -> bool:
     try:
-        driver.switch_to.alert
+        driver.switch_to.alert  # noqa: B018 - reading it raises when no alert is open
     except NoAlertPresentException:
         return True
     return False
@@ -28,9 +28,7 @@ def _no_alert(driver) -> bool:
 def test_case_text_with_script_payloads_shows_as_text_on_the_wall_and_creates_no_element(stack, browser_factory):
     driver = browser_factory(1920, 1080)
     sign_in(driver, stack, Role.KIOSK)
-    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"),
-               30,
-               "the wall to load its snapshot")
+    wait_until(lambda: driver.execute_script(WALL_LOADED), 30, "the wall to load its snapshot")
     wait_until(lambda: driver.find_element(By.ID, ids.CONNECTION).text == "实时连接", 10, "the connection")
     lat, lon = stack.district.centre
     publish_messages(stack.bus, [factories.incident(SCRIPTED, lat=lat, lon=lon)])

@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from dashboard.security.access import Role
 from feeds.bus.channels import publish_messages
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import WALL_LOADED, sign_in
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -17,8 +17,7 @@ pytestmark = pytest.mark.browser
 def wall(stack, browser_factory):
     driver = browser_factory(1920, 1080)
     sign_in(driver, stack, Role.KIOSK)
-    wait_until(lambda: driver.execute_script("return window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null"), 30,
-               "the wall to load its snapshot")
+    wait_until(lambda: driver.execute_script(WALL_LOADED), 30, "the wall to load its snapshot")
     wait_until(lambda: driver.find_element(By.ID, "wall-connection").text == "实时连接", 10, "the connection")
     return driver
 

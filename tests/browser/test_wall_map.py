@@ -29,7 +29,8 @@ def _js(driver, script, *args):
 def _open(browser_factory, stack, path="", width=1920, height=1080):
     driver = browser_factory(width, height)
     sign_in(driver, stack, Role.KIOSK, path)
-    wait_until(lambda: _js(driver, "!!(window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null)"), 30,
+    wait_until(lambda: _js(driver, "!!(window.cc && cc.live && cc.live.seq !== null && cc.live.territoryAt !== null)"),
+               30,
                "the wall to load its snapshot")
     return driver
 
@@ -127,7 +128,8 @@ def test_cases_show_by_light_grids_by_overdue_and_drills_not_at_all(stack, wall)
                    _case("K-GREEN", g2, c + 0.0004, d, deadline_in_ms=90 * MINUTE, amber_in_ms=60 * MINUTE),
                    _case("K-DRILL", g3, e, f, deadline_in_ms=-MINUTE, amber_in_ms=-5 * MINUTE, drill="D-1")])
     for cid, light in (("K-RED", "red"), ("K-AMBER", "amber"), ("K-GREEN", "green")):
-        wait_until(lambda: _colour_of(wall, "caseMarks", cid) == RGB[light], 5, f"{cid} painted {light}")
+        wait_until(lambda cid=cid, light=light: _colour_of(wall, "caseMarks", cid) == RGB[light], 5,
+                   f"{cid} painted {light}")
     assert not _js(wall, "cc.live.caseMarks.has('K-DRILL')")
     assert _grid_fill(wall, g1.code) == "#ef4444"  # an overdue case: red
     assert _grid_fill(wall, g2.code) == "#2f80d0"  # open, none overdue
@@ -147,7 +149,8 @@ def test_the_urgent_queue_puts_the_overdue_first_and_counts_down(stack, wall):
                    _case("Q-SOON", g2, c, d, deadline_in_ms=10 * MINUTE, amber_in_ms=-5 * MINUTE)])
 
     def rows():  # read in one go: the rows are redrawn every second
-        return _js(wall, "[...document.querySelectorAll('#wall-queue .queue-item')].map(i => [i.className, i.innerText])")
+        return _js(wall,
+                   "[...document.querySelectorAll('#wall-queue .queue-item')].map(i => [i.className, i.innerText])")
 
     wait_until(lambda: len(rows()) >= 3 and "路灯" in rows()[0][1], 5, "the queue")
     first, second, third = rows()[:3]
@@ -226,7 +229,8 @@ def test_patrols_off_duty_are_neither_drawn_nor_counted(stack, wall):
 def test_clicking_a_patrol_draws_its_last_hour_and_the_trail_grows(stack, wall):
     lat, lon = stack.district.centre
     now = factories.now()
-    past = [factories.position("TRAIL-1", lat=lat + 0.0002 * k, lon=lon - 0.003, at=now - timedelta(minutes=50 - 10 * k))
+    past = [factories.position("TRAIL-1", lat=lat + 0.0002 * k, lon=lon - 0.003,
+                               at=now - timedelta(minutes=50 - 10 * k))
             for k in range(4)]
     old = factories.position("TRAIL-1", lat=lat, lon=lon - 0.004, at=now - timedelta(minutes=70))  # before the hour
     for m in [old, *past]:

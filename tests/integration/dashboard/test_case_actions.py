@@ -198,7 +198,7 @@ def test_undo_takes_a_reassignment_back_within_its_window(site):
     app, engine, bus = site
     c = client_of(app, Role.DISPATCHER)
     case = open_case(engine, bus)
-    for action, form, _ in LIFE[:2] + [("dispatch", {"department": "sanitation", "assignee": "GW-1"}, None)]:
+    for action, form, _ in [*LIFE[:2], ("dispatch", {"department": "sanitation", "assignee": "GW-1"}, None)]:
         act(c, engine, case_now(engine, case["id"]), action, **form)
     before = case_now(engine, case["id"])
     response = confirm(c, Seen.of(before).data(), action="reassign", target="person:GW-9")
@@ -207,7 +207,7 @@ def test_undo_takes_a_reassignment_back_within_its_window(site):
     assert body[ids.ACT_UNDO]["hidden"] is False and undo["version"] == before["version"] + 1
     assert case_now(engine, case["id"])["assignee"] == "GW-9"
     key = next(k for k, v in app.callback_map.items() if any(i["id"] == ids.ACT_UNDO for i in v["inputs"]))
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in key.strip(".").split("...")]
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key.strip(".").split("...")]
     r = c.post("/_dash-update-component", json={
         "output": key, "outputs": outputs, "inputs": [{"id": ids.ACT_UNDO, "property": "n_clicks", "value": 1}],
         "changedPropIds": [f"{ids.ACT_UNDO}.n_clicks"],

@@ -175,7 +175,8 @@ def test_replaying_writes_nothing_and_leaves_the_live_state_alone(site):
 
     def rows():
         with engine.connect() as conn:
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar() for t in Base.metadata.sorted_tables}
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                    for t in Base.metadata.sorted_tables}
 
     def live_keys():
         return {k: client.dump(k) for k in sorted(client.keys("cc:live:*"))}

@@ -67,7 +67,8 @@ def test_children_die_with_a_parent_killed_outright(tmp_path):
 
 def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CC_REDIS_URL", "DATABASE_URL", "CC_DATABASE_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CC_REDIS_URL", "DATABASE_URL",
+                                                            "CC_DATABASE_URL"}}
     env.update({"CC_DATA_DIR": str(tmp_path / "data"), "CC_PATROL_INTERVAL_S": "0.5"})
     demo = subprocess.Popen([sys.executable, "-m", "devstack.demo", "--port", str(port), "--grids", "12",
                              "--history-days", "0.5"],

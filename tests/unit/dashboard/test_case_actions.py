@@ -26,8 +26,9 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def seen(state: str = "dispatched", **fields) -> Seen:
-    base = dict(case_id="C-1", version=4, state=state, level="grid", department="sanitation", assignee="W07",
-                drill=None, category="env.garbage")
+    base = {"case_id": "C-1", "version": 4, "state": state, "level": "grid", "department": "sanitation",
+            "assignee": "W07",
+                "drill": None, "category": "env.garbage"}
     return Seen(**{**base, **fields})
 
 
@@ -70,9 +71,9 @@ def test_buttons_are_numbered_for_the_keyboard_and_mark_the_main_and_the_destruc
 
 
 @pytest.mark.parametrize(("form", "fields"), [
-    (Form("reassign", "原处置人不在岗", target="person:W09"), dict(department=None, assignee="W09")),
-    (Form("reassign", "非本部门职责", target="department:gardens"), dict(department="gardens", assignee=None)),
-    (Form("extend", "等待配件", hours=24), dict(hours=24.0)),
+    (Form("reassign", "原处置人不在岗", target="person:W09"), {"department": None, "assignee": "W09"}),
+    (Form("reassign", "非本部门职责", target="department:gardens"), {"department": "gardens", "assignee": None}),
+    (Form("extend", "等待配件", hours=24), {"hours": 24.0}),
     (Form("escalate", "涉及多部门"), {}),
     (Form("send_back", "非本部门职责"), {}),
     (Form("handle", "部门反馈已处置"), {}),
@@ -89,7 +90,8 @@ def test_a_confirmed_form_becomes_the_command_stamped_with_the_version_seen(form
 
 def test_dispatch_takes_a_department_and_an_optional_person_and_reject_a_reason():
     registered = seen("registered", department=None, assignee=None)
-    command = command_for(Form("dispatch", "按职责派遣", department="sanitation", assignee="W09"), registered, "d", "1", NOW)
+    command = command_for(Form("dispatch", "按职责派遣", department="sanitation", assignee="W09"), registered, "d", "1",
+                          NOW)
     assert (command.department, command.assignee) == ("sanitation", "W09")
     rejected = command_for(Form("reject", "重复上报", reject_reason="duplicate"), seen("verified"), "d", "2", NOW)
     assert rejected.reject_reason == "duplicate"
@@ -179,7 +181,8 @@ def test_an_undo_after_someone_else_acted_is_a_conflict_not_an_overwrite():
 
 
 def test_suggestions_read_as_a_dispatcher_speaks():
-    found = [Suggestion("grid_worker", "W07", "张三", 320.4, 2, 12.2), Suggestion("patrol", "P09", "李四", None, 0, None),
+    found = [Suggestion("grid_worker", "W07", "张三", 320.4, 2, 12.2),
+             Suggestion("patrol", "P09", "李四", None, 0, None),
              Suggestion("department", "sanitation", "环卫所", load=5)]
     assert suggestion_label(found[0], "zh") == "张三 · 本网格网格员 · 320 米 · 在办 2 件 · 12 秒前定位"
     assert suggestion_label(found[1], "zh") == "李四 · 就近巡查员 · 不在岗 · 在办 0 件"

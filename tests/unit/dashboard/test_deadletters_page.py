@@ -9,7 +9,8 @@ from tests.factories import ZONE
 
 
 def _letter(i, reason, payload):
-    return DeadLetterView(i, "cc.incident_report", "schema", reason, payload, datetime(2026, 11, 22, 8, 0, i, tzinfo=UTC), None)
+    return DeadLetterView(i, "cc.incident_report", "schema", reason, payload, datetime(2026, 11, 22, 8, 0, i,
+                                                                                       tzinfo=UTC), None)
 
 
 def _grid(page) -> dag.AgGrid:

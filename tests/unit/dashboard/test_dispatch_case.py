@@ -46,7 +46,8 @@ def test_who_acted_reads_as_a_name_a_department_a_channel_or_the_system():
 
 def test_changes_read_before_to_after_in_words_leaving_out_bookkeeping():
     before = {"state": "registered", "department": None, "version": 3, "step_started_at": "2026-11-21T01:00:00+00:00"}
-    after = {"state": "dispatched", "department": "sanitation", "version": 4, "step_started_at": "2026-11-21T02:00:00+00:00"}
+    after = {"state": "dispatched", "department": "sanitation", "version": 4,
+             "step_started_at": "2026-11-21T02:00:00+00:00"}
     assert changes(before, after, NAMES) == ["状态:待派遣 → 处置中", "部门:— → 环卫"]
     assert changes(before, after, NAMES, "en") == ["state: To dispatch → Being handled", "department: — → 环卫"]
     assert changes({"level": "grid"}, {"level": "community"}, NAMES) == ["层级:网格 → 社区"]

@@ -66,7 +66,8 @@ def test_each_filter_keeps_only_what_it_names():
     views = [case("dispatched", state="dispatched", department="sanitation"),
              case("manhole", category="facility.manhole"), case("g2", grid="G2"), case("hotline", channel="hotline"),
              case("urgent", urgent=True), case("late", left_min=-3)]
-    pick = lambda **f: {v["id"] for v in select_cases(views, QueueFilter.of(**f), NOW, NAMES)}
+    def pick(**f):
+        return {v["id"] for v in select_cases(views, QueueFilter.of(**f), NOW, NAMES)}
     assert pick(states=["dispatched"]) == {"dispatched"}
     assert pick(categories=["facility.manhole"]) == {"manhole"}
     assert pick(grids=["G2"]) == {"g2"}

@@ -60,7 +60,8 @@ def test_the_score_rows_are_the_total_then_each_dispatcher_then_each_team():
     assert rows[0].measures[0] == ("3.0 分钟", "50.0%", "1 / 2") and rows[0].met == (False, False, False)
     assert rows[1].met == (True, False, True)
     figures = {f.key: f.value for f in drill_figures(None, _file().score, "zh")}
-    assert figures == {"cases": "2", "open": "—", "overdue": "1", "closure": "—", "on_time": "—", "dispatch": "3.0 分钟"}
+    assert figures == {"cases": "2", "open": "—", "overdue": "1", "closure": "—", "on_time": "—",
+                       "dispatch": "3.0 分钟"}
 
 
 def test_the_report_escapes_field_text_and_the_workbook_holds_the_same_numbers():

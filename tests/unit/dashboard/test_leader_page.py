@@ -34,10 +34,12 @@ NOW = datetime(2026, 11, 18, 15, 0, tzinfo=CST)  # a Wednesday
 
 
 def figures(**over) -> AreaFigures:
-    base = dict(discovery_timeliness=NO_RATE, discovery_accuracy=NO_RATE, accuracy_by_channel={}, coverage=NO_RATE,
-                verification=Verification(NO_RATE, NO_RATE), closure=NO_RATE, on_time_closure=NO_RATE,
-                rework=NO_RATE, on_time_handling=NO_RATE, open=0, overdue=0, average_handling_hours=Mean(0, 0),
-                average_dispatch_hours=Mean(0, 0), citizen_first=NO_RATE, case_count_score=None)
+    base = {"discovery_timeliness": NO_RATE, "discovery_accuracy": NO_RATE, "accuracy_by_channel": {},
+            "coverage": NO_RATE,
+                "verification": Verification(NO_RATE, NO_RATE), "closure": NO_RATE, "on_time_closure": NO_RATE,
+                "rework": NO_RATE, "on_time_handling": NO_RATE, "open": 0, "overdue": 0,
+            "average_handling_hours": Mean(0, 0),
+                "average_dispatch_hours": Mean(0, 0), "citizen_first": NO_RATE, "case_count_score": None}
     return AreaFigures(**{**base, **over})
 
 
@@ -166,7 +168,8 @@ def test_subarea_rows_drill_by_code_and_grids_rank_by_score():
     assert [(r["code"], r["closure"], r["closure_detail"], r["open"]) for r in records] == [
         ("G1", "50.0%", "1/2", 3), ("G2", "100.0%", "2/2", 0)]  # a row's id is its code: a click drills into it
     ranked = lp.area_rows(table, DIRECTORY, by_score=True)
-    assert [(r.code, r.score, r.grade) for r in ranked] == [("G2", "100.0", "A"), ("G1", "58.9", "D")]  # (18 + 15 + 20) / 90%
+    # (18 + 15 + 20) / 90%
+    assert [(r.code, r.score, r.grade) for r in ranked] == [("G2", "100.0", "A"), ("G1", "58.9", "D")]
     assert [(r["rank"], r["code"]) for r in lp.area_records(ranked, ranked=True)] == [("1", "G2"), ("2", "G1")]
 
 

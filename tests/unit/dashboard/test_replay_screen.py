@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard import ids
-from tests.factories import ZONE
 from dashboard.http.replay import parse_when, period_of
 from dashboard.layouts.drill import past_list
 from dashboard.layouts.replay import replay_screen
@@ -15,6 +14,7 @@ from dashboard.layouts.wall import wall_page
 from dashboard.views.drill import past_rows
 from feeds.drills.control import DrillClock, DrillRecord
 from feeds.replay.frames import Period, PeriodError
+from tests.factories import ZONE
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 DRILL = DrillRecord("typhoon-1", "typhoon-night", "台风夜", "Typhoon night", {}, T0, "trainer",
@@ -43,7 +43,8 @@ def test_the_replay_screen_is_the_wall_under_the_violet_banner_in_replay_mode():
     assert config["replay"]["speed"] == 30 and config["drill"] == "typhoon-1"
     assert config["replay"]["from"] == int(T0.timestamp() * 1000)
     assert _find(screen, ids.REPLAY_PANEL) is not None and _find(screen, "wall-kpis") is None  # no live KPIs
-    assert _find(screen, ids.REPLAY_FROM).value == "2026-11-23 09:00" and _find(screen, ids.REPLAY_FORM).action == "/replay"
+    assert _find(screen, ids.REPLAY_FROM).value == "2026-11-23 09:00" and _find(screen,
+                                                                                ids.REPLAY_FORM).action == "/replay"
     assert [o.value for o in _find(screen, ids.REPLAY_SCOPE).children] == ["", "typhoon-1"]
     assert not hasattr(screen, "data-drill")  # not a drill screen: the drill banner's script leaves it alone
 

@@ -9,7 +9,8 @@ from dashboard.views.wall import big_number, map_bounds, territory_summary
 from tests.components import by_id, walk
 from tests.factories import ZONE
 
-SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70], [111.28, 30.69]]]}
+SQUARE = {"type": "Polygon", "coordinates": [[[111.28, 30.69], [111.29, 30.69], [111.29, 30.70], [111.28, 30.70],
+                                              [111.28, 30.69]]]}
 
 
 def _fc(*features):
@@ -113,7 +114,8 @@ def test_the_map_script_gets_marker_shapes_and_the_on_duty_window():
     config = _config(wall_page(LAYERS, on_duty_s=120))
     assert config["onDutyMs"] == 120_000
     shapes = [g["shape"] for g in config["groups"]]
-    assert len(set(shapes)) == len(shapes) and config["groups"][0] == {"code": "env", "label": "市容环境", "shape": "circle"}
+    assert len(set(shapes)) == len(shapes) and config["groups"][0] == {"code": "env", "label": "市容环境",
+                                                                       "shape": "circle"}
 
 
 def test_live_figures_start_as_a_dash_not_a_zero():

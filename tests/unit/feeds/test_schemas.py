@@ -94,7 +94,7 @@ def test_models_are_immutable():
     report: IncidentReport = factories.incident()
     try:
         report.urgent = True  # type: ignore[misc]
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         assert "frozen" in str(err)
     else:
         raise AssertionError("a message could be changed after validation")

@@ -51,10 +51,12 @@ def test_start_pause_resume_speed_stop(desk):
     assert desk.obey(control("pause"), s(0)) == "no drill is running"
     assert desk.obey(control("start", scenario="market-fire", speed=10), s(0)) is None
     status = desk.status
-    assert (status.id, status.state, status.speed, status.started_by) == ("market-fire-1", DrillState.RUNNING, 10, "trainer")
+    assert (status.id, status.state, status.speed, status.started_by) == ("market-fire-1", DrillState.RUNNING, 10,
+                                                                          "trainer")
     desk.tick(s(36))  # 6 drill minutes of 120
     assert desk.status.elapsed_ms == 360_000 and desk.status.progress == pytest.approx(0.05)
-    assert desk.obey(control("start", scenario="market-fire"), s(37)) == "drill market-fire-1 is still running: stop it first"
+    assert desk.obey(control("start", scenario="market-fire"),
+                     s(37)) == "drill market-fire-1 is still running: stop it first"
     assert desk.obey(control("pause"), s(36)) is None and desk.status.state is DrillState.PAUSED
     assert desk.tick(s(500)) == [] and desk.status.elapsed_ms == 360_000  # the clock stood still
     assert desk.obey(control("pause"), s(501)) == "the drill is not running"
@@ -64,7 +66,8 @@ def test_start_pause_resume_speed_stop(desk):
     assert desk.status.elapsed_ms == 420_000 and desk.status.speed == 60
     assert desk.obey(control("stop"), s(502)) is None
     ended = desk.status
-    assert (ended.state, ended.ended_by, ended.ended_at) == (DrillState.ENDED, "trainer", int(s(502).timestamp() * 1000))
+    assert (ended.state, ended.ended_by, ended.ended_at) == (DrillState.ENDED, "trainer",
+                                                             int(s(502).timestamp() * 1000))
     assert desk.tick(s(600)) == []
     assert DrillStatus.from_dict(ended.to_dict()) == ended
 

@@ -77,7 +77,8 @@ def test_every_scenario_file_loads_and_has_targets() -> None:
 ])
 def test_a_bad_scenario_is_refused_with_where_and_why(change, message) -> None:
     raw = {"id": "x", "zh": "演练", "en": "Drill", "duration_min": 60,
-           "event": [{"at_min": 5, "category": "env.garbage", "count": 1, "where": "any", "report": "hotline", **change}]}
+           "event": [{"at_min": 5, "category": "env.garbage", "count": 1, "where": "any", "report": "hotline",
+                      **change}]}
     with pytest.raises(ScenarioError, match=message) as err:
         parse(raw, load_taxonomy(), "bad.toml")
     assert "bad.toml event 1" in str(err.value)
@@ -98,10 +99,12 @@ def test_a_drill_is_layered_on_normal_life_and_every_message_carries_its_id(tmp_
     sent = []
     simulate(sim, engine, start, script.end, step=timedelta(minutes=1),
              on_tick=lambda _now, messages: sent.extend(messages))
-    assert sent and {m.drill_id for m in sent if not isinstance(m, CaseCommand) or m.source == "simulator"} == {"drill-1"}
+    assert sent and {m.drill_id for m in sent if not isinstance(m, CaseCommand)
+                     or m.source == "simulator"} == {"drill-1"}
     reports = [m for m in sent if isinstance(m, IncidentReport)]
     hotline = [r for r in reports if r.category == "safety.fire_hazard" and r.channel == "hotline"]
-    assert len(hotline) == 5 and all("农贸市场" in r.description and "{" not in r.description and r.urgent for r in hotline)
+    assert len(hotline) == 5 and all("农贸市场" in r.description and "{" not in r.description and r.urgent
+                                     for r in hotline)
     assert all(start + timedelta(minutes=4) <= r.ts <= start + timedelta(minutes=17) for r in hotline)
     alerts = [m for m in sent if m.kind == "camera_alert" and m.alert_class == "smoke_fire"]
     assert len(alerts) == 1 and start + timedelta(minutes=2) < alerts[0].started_at < start + timedelta(minutes=20)
@@ -114,7 +117,7 @@ def test_a_drill_is_layered_on_normal_life_and_every_message_carries_its_id(tmp_
     fire = [c.id for c in cases if c.category == "safety.fire_hazard" and c.channel in ("camera", "hotline")
             and abs(c.lat - lat) < 1.5e-3 and abs(c.lon - lon) < 1.5e-3]
     reports = Counter(case for case, _ in joined if case in fire)
-    [(main, merged), *others] = reports.most_common()
+    [(_main, merged), *others] = reports.most_common()
     assert merged >= 4 and merged + sum(n for _, n in others) == 6  # the camera and five calls
     assert all(sim.ledger.get(case).truth is Truth.DUPLICATE for case, _ in others)  # described from further off
     assert script.progress(script.end) == 1.0 and script.progress(start) == 0.0

@@ -49,7 +49,7 @@ def _try_connect(client, port) -> bool:
 
 
 def test_a_message_published_on_redis_reaches_a_connected_screen(screen, engine, redis_server, redis_client):
-    server, received = screen
+    _server, received = screen
     received.clear()
     ingest = Ingest(engine, RedisSnapshotStore(redis_client), SocketIOPusher(redis_server), window_s=0.01)
     subscription = RedisBus(redis_client).subscribe(FEED_CHANNELS)

@@ -60,7 +60,8 @@ def desk_loop(engine, redis_client):
                      calendar=WorkingCalendar(), problems_per_day=0)
     pusher = RecordingPusher()
     stop = threading.Event()
-    loop = threading.Thread(target=serve, args=(desk, redis_client, RedisBus(redis_client), RedisSnapshotStore(redis_client),
+    loop = threading.Thread(target=serve, args=(desk, redis_client, RedisBus(redis_client),
+                                                RedisSnapshotStore(redis_client),
                                                 engine, StatusBoard(redis_client, pusher), stop),
                             kwargs={"interval_s": 0.05}, daemon=True)
     loop.start()
@@ -108,9 +109,11 @@ def m(minutes: float) -> datetime:
 
 
 @pytest.mark.parametrize(("speed", "minutes", "within"), [
-    (1.0, {"dispatch": 3.0, "arrive": 12.0, "close": 60.0}, {"dispatch": Rate(1, 1), "arrive": Rate(1, 1), "close": Rate(1, 1)}),
+    (1.0, {"dispatch": 3.0, "arrive": 12.0, "close": 60.0}, {"dispatch": Rate(1, 1), "arrive": Rate(1, 1),
+                                                             "close": Rate(1, 1)}),
     # at 2× every wall minute is two drill minutes: the same case misses two of its targets
-    (2.0, {"dispatch": 6.0, "arrive": 24.0, "close": 120.0}, {"dispatch": Rate(0, 1), "arrive": Rate(0, 1), "close": Rate(1, 1)}),
+    (2.0, {"dispatch": 6.0, "arrive": 24.0, "close": 120.0}, {"dispatch": Rate(0, 1), "arrive": Rate(0, 1),
+                                                              "close": Rate(1, 1)}),
 ])
 def test_a_tiny_drill_scored_from_the_database_gives_the_known_answers(engine, speed, minutes, within):
     drill = f"tiny-{speed:g}"
@@ -131,7 +134,8 @@ def test_a_tiny_drill_scored_from_the_database_gives_the_known_answers(engine, s
     timeline = [(at, factories.command(fire.id, action, version, by="DS01", at=m(at), **fields))
                 for version, (at, action, fields) in enumerate(steps, start=1)]
     timeline += [(5, factories.position("U9", 30.6910, 111.28, at=m(5), drill_id=drill)),   # 110 m off
-                 (8, factories.position("U8", 30.69, 111.28, at=m(8))),                     # a live unit there: not the drill's
+                 # a live unit there: not the drill's
+                 (8, factories.position("U8", 30.69, 111.28, at=m(8))),
                  (12, factories.position("U9", 30.69035, 111.28, at=m(12), drill_id=drill))]  # 39 m: arrived
     for at, message in sorted(timeline, key=lambda step: step[0]):
         clock["now"] = m(at)

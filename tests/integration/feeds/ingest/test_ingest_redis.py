@@ -32,7 +32,7 @@ def running(engine, redis_client):
 
 
 def test_a_published_fix_reaches_the_database_and_the_snapshot(running, engine):
-    bus, ingest, store, _ = running
+    bus, _ingest, store, _ = running
     publish_messages(bus, [factories.position("P0042", lat=30.70, lon=111.29)])
     snap = wait_until(lambda: store.load()["patrols"].get("P0042") and store.load(), 5, "the fix in the snapshot")
     assert snap["patrols"]["P0042"]["lat"] == 30.70
@@ -41,7 +41,7 @@ def test_a_published_fix_reaches_the_database_and_the_snapshot(running, engine):
 
 
 def test_bad_input_on_the_wire_is_kept_and_the_loop_goes_on(running, engine):
-    bus, ingest, store, pusher = running
+    bus, _ingest, store, _pusher = running
     bus.publish("cc.camera_alert", b'{"kind": "camera_alert", "camera_id": "CAM9", "confidence": 7}')
     publish_messages(bus, [factories.alert("CAM0007")])
     wait_until(lambda: store.load()["alerts"], 5, "the good alert")
@@ -53,7 +53,7 @@ def test_bad_input_on_the_wire_is_kept_and_the_loop_goes_on(running, engine):
 
 
 def test_snapshot_at_n_plus_deltas_equals_the_snapshot_at_m(running):
-    bus, ingest, store, pusher = running
+    bus, _ingest, store, pusher = running
     publish_messages(bus, [factories.position(f"P{i}") for i in range(5)] + [factories.incident()])
     wait_until(lambda: store.load()["seq"] >= 1, 5, "a first delta")
     at_n = store.load()
@@ -63,7 +63,8 @@ def test_snapshot_at_n_plus_deltas_equals_the_snapshot_at_m(running):
                          + [factories.incident(str(round_)), factories.alert()])
         wait_until(lambda r=round_: any(i["text"] == str(r) for i in store.load()["incidents"]), 5, "the round")
     at_m = store.load()
-    wait_until(lambda: pusher.pushed and pusher.pushed[-1][1]["seq"] >= at_m["seq"], 5, "the push that follows the save")
+    wait_until(lambda: pusher.pushed and pusher.pushed[-1][1]["seq"] >= at_m["seq"], 5,
+               "the push that follows the save")
     caught_up = at_n
     for _, delta in pusher.pushed:
         if n < delta["seq"] <= at_m["seq"]:
@@ -73,7 +74,7 @@ def test_snapshot_at_n_plus_deltas_equals_the_snapshot_at_m(running):
 
 
 def test_a_duplicated_message_changes_nothing(running, engine):
-    bus, ingest, store, pusher = running
+    bus, ingest, store, _pusher = running
     fix = factories.position("P7")
     publish_messages(bus, [fix])
     wait_until(lambda: store.load()["seq"] == 1, 5, "the first copy")

@@ -57,7 +57,8 @@ def november(engine, now: datetime) -> list[Any]:
         level = load_territory(conn).level
         areas = sorted(level)
         out: list[Any] = [(a, area_panel(conn, RULES, a, NOVEMBER, now)) for a in areas]
-        out += [(lvl, area_table(conn, RULES, lvl, NOVEMBER, now)) for lvl in ("grid", "community", "street", "district")]
+        out += [(lvl, area_table(conn, RULES, lvl, NOVEMBER, now)) for lvl in ("grid", "community", "street",
+                                                                               "district")]
         out += [departments_panel(conn, RULES, NOVEMBER, now), patroller_ranking(conn, RULES, NOVEMBER, now)]
         district = next(a for a in areas if level[a] == "district")
         for a in (district, *(a for a in areas if level[a] == "street")):
@@ -77,7 +78,7 @@ def november(engine, now: datetime) -> list[Any]:
 
 def _same(a: list[Any], b: list[Any]) -> None:
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x == y
 
 

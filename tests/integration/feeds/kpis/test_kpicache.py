@@ -49,7 +49,8 @@ from tests.oracles import area_table
 def _forget(engine) -> None:
     """Empty every cache: what follows is computed from the cases, trails and fixes alone."""
     with engine.begin() as conn:
-        for table in (CASE_DAYS, DUTY_DAYS, UnitDayRow.__table__, CaseFactsRow.__table__, TallyBatch.__table__, CellVisitRow.__table__,
+        for table in (CASE_DAYS, DUTY_DAYS, UnitDayRow.__table__, CaseFactsRow.__table__, TallyBatch.__table__,
+                      CellVisitRow.__table__,
                       GridDayRow.__table__, CoverageDayRow.__table__, LiveVisitRow.__table__, VisitTailRow.__table__,
                       VisitCursorRow.__table__):
             conn.execute(delete(table))
@@ -72,9 +73,11 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
                 grids: int | None = None) -> Any:
     """Every figure the screens show, for many periods and every area, as of `now`."""
     last = first + timedelta(days=days - 1)
-    periods = [Period.dates(first, last, CST), *(Period.dates(d, d, CST) for d in (first + timedelta(k) for k in range(days))),
+    periods = [Period.dates(first, last, CST), *(Period.dates(d, d, CST) for d in (first + timedelta(k)
+                                                                                   for k in range(days))),
                Period.month(first.year, first.month, CST), Period.today(now, CST), Period.this_week(now, CST),
-               Period(datetime.combine(first, datetime.min.time(), CST).replace(hour=13), now + timedelta(hours=1), CST)]
+               Period(datetime.combine(first, datetime.min.time(), CST).replace(hour=13), now + timedelta(hours=1),
+                      CST)]
     out: list[Any] = []
     with engine.connect() as conn:
         areas = _areas(conn, grids)
@@ -90,7 +93,8 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
                 out.append(daily_series(conn, RULES, a, last, days, now, drill_id=drill))
                 out.append(departments_in(conn, RULES, a, periods[0], now, drill_id=drill))
                 out.append(leader_figures(conn, RULES, a, Period.dates(last, last, CST),
-                                          Period.dates(last - timedelta(1), last - timedelta(1), CST), now, drill_id=drill))
+                                          Period.dates(last - timedelta(1), last - timedelta(1), CST), now,
+                                          drill_id=drill))
                 out.append(leader_figures(conn, RULES, a, Period.today(now, CST),
                                           Period.today(now - timedelta(days=1), CST), now, drill_id=drill))
             out.append(monthly_assessment(conn, RULES, first.year, first.month, now, drill_id=drill))
@@ -99,7 +103,7 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
 
 def _assert_same(fresh: list[Any], cached: list[Any]) -> None:
     assert len(fresh) == len(cached)
-    for a, b in zip(fresh, cached):
+    for a, b in zip(fresh, cached, strict=True):
         assert a == b
 
 

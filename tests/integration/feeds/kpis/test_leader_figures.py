@@ -73,7 +73,8 @@ def test_each_day_of_a_series_is_that_day_s_panel(district):
                 assert figures == replace(panel, coverage=NO_RATE) and str(figures.coverage) == "—", day
     assert [d for d, f in series if f.coverage.denominator] == sorted(PATROLLED_DAYS)
     monday = series[0][1]
-    assert (monday.discovery_accuracy.numerator, monday.discovery_accuracy.denominator) == (2, 3)  # A, B registered; C untrue
+    # A, B registered; C untrue
+    assert (monday.discovery_accuracy.numerator, monday.discovery_accuracy.denominator) == (2, 3)
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:

@@ -69,7 +69,7 @@ def _counted_pieces(conn, cells, through: datetime) -> dict:
     fixes = [(f.unit_id, f.fix_at, f.lon, f.lat) for f in conn.execute(select(PatrolFix.__table__))
              if f.drill_id is None and f.received_at <= through and f.received_at - f.fix_at <= LATE_FIX_LIMIT
              and abs(f.lon - LON) < 0.1]
-    units, times, lons, lats = zip(*fixes)
+    units, times, lons, lats = zip(*fixes, strict=True)
     return cell_pieces(cells, Track(units, times, lons, lats), CST)
 
 

@@ -39,12 +39,14 @@ def test_a_report_opens_a_case_waiting_for_verification(ingest, engine):
     report = factories.incident("东门井盖缺失", category="facility.manhole", urgent=True)
     delta = send(ingest, report)
     view = delta["cases"][report.id]
-    assert (view["state"], view["version"], view["urgent"], view["category"]) == ("reported", 1, True, "facility.manhole")
+    assert (view["state"], view["version"], view["urgent"], view["category"]) == ("reported", 1, True,
+                                                                                  "facility.manhole")
     assert case_row(engine, report.id).step_started_at == report.ts
     assert audit(engine, report.id) == [("report", "P0001", {}, {"state": "reported", "version": 1})]
     assert ingest._snapshots.load()["cases"][report.id]["state"] == "reported"
     # what a screen needs to list and colour it: the text, how it came, and the open step's clock
-    assert (view["text"], view["channel"], view["reported"]) == ("东门井盖缺失", report.channel.value, view["step_started"])
+    assert (view["text"], view["channel"], view["reported"]) == ("东门井盖缺失", report.channel.value,
+                                                                 view["step_started"])
     assert view["amber"] < view["deadline"] and view["deadline"] > view["reported"]
 
 
@@ -55,7 +57,8 @@ def test_commands_move_a_case_and_each_leaves_an_audit_row(ingest, engine):
                  factories.command(report.id, "register", 2),
                  factories.command(report.id, "dispatch", 3, department="sanitation", assignee="W07"))
     view = delta["cases"][report.id]
-    assert (view["state"], view["version"], view["department"], view["assignee"]) == ("dispatched", 4, "sanitation", "W07")
+    assert (view["state"], view["version"], view["department"], view["assignee"]) == ("dispatched", 4, "sanitation",
+                                                                                      "W07")
     trail = audit(engine, report.id)
     assert [a for a, *_ in trail] == ["report", "verify", "register", "dispatch"]
     assert trail[3][2]["state"] == "registered" and trail[3][3]["state"] == "dispatched"
@@ -133,7 +136,7 @@ def test_a_case_changed_by_another_ingest_worker_meanwhile_is_refused_not_overwr
     interleaved = []
 
     @event.listens_for(engine, "before_cursor_execute")
-    def the_other_worker_commits_first(conn, cursor, statement, *args):  # noqa: ANN001
+    def the_other_worker_commits_first(conn, cursor, statement, *args):
         if statement.startswith("UPDATE cases") and not interleaved:
             interleaved.append(statement)
             with other.begin() as c:
@@ -230,7 +233,8 @@ def test_a_camera_alert_opens_a_case_to_confirm_in_its_cameras_grid(ingest, engi
     unknown = factories.alert("CAM0007", alert_class="license_plate", lon=111.30)
     delta = send(ingest, smoke, again, unknown)
     view = delta["cases"][smoke.id]
-    assert (view["category"], view["urgent"], view["grid"], view["state"]) == ("safety.fire_hazard", True, "G9", "reported")
+    assert (view["category"], view["urgent"], view["grid"], view["state"]) == ("safety.fire_hazard", True, "G9",
+                                                                               "reported")
     row = case_row(engine, smoke.id)
     assert row.channel == "camera" and row.occurred_at == smoke.started_at and "烟火" in row.description
     assert set(delta["cases"]) == {smoke.id}  # the repeat is merged into it; an unmapped class opens nothing

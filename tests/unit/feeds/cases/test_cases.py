@@ -48,14 +48,16 @@ def test_the_whole_loop_with_its_audit_trail():
     assert case.state is S.CLOSED and case.version == 7 and case.open_step is None
     assert [e.action for e in trail] == ["verify", "register", "dispatch", "handle", "check_pass", "close"]
     dispatch = trail[2]
-    assert dispatch.before == {"department": None, "state": "registered", "step_started_at": (T0 + timedelta(minutes=20)).isoformat(), "version": 3}
+    assert dispatch.before == {"department": None, "state": "registered",
+                               "step_started_at": (T0 + timedelta(minutes=20)).isoformat(), "version": 3}
     assert dispatch.after["state"] == "dispatched" and dispatch.after["department"] == "sanitation"
     assert dispatch.after["step_started_at"] == (T0 + timedelta(minutes=30)).isoformat()  # the handle clock starts
     assert all(e.by == "u1" and e.reason for e in trail)
 
 
 def test_each_state_opens_the_step_whose_clock_runs():
-    assert [new_case(state=s).open_step for s in (S.REPORTED, S.VERIFIED, S.REGISTERED, S.DISPATCHED, S.HANDLED, S.CHECKED)] == [
+    assert [new_case(state=s).open_step for s in (S.REPORTED, S.VERIFIED, S.REGISTERED, S.DISPATCHED, S.HANDLED,
+                                                  S.CHECKED)] == [
         "verify", "register", "dispatch", "handle", "check", "close"]
 
 

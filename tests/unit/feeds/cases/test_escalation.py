@@ -64,8 +64,10 @@ def test_a_case_view_carries_its_step_clock_in_working_time():
     ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
     assert view["amber"] == ms(datetime(2026, 11, 23, 14, 12, tzinfo=CST))
     assert view["deadline"] == ms(datetime(2026, 11, 23, 15, 0, tzinfo=CST))
-    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 11, tzinfo=CST)) == "green"
-    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 13, tzinfo=CST)) == "yellow"
+    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 11,
+                                                                                    tzinfo=CST)) == "green"
+    assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 13,
+                                                                                    tzinfo=CST)) == "yellow"
 
 
 def test_a_finished_case_has_no_clock():

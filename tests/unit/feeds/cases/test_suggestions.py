@@ -45,7 +45,8 @@ def test_the_person_who_has_the_case_is_left_out():
 
 def test_the_department_is_left_out_when_it_already_holds_the_case_with_nobody_named():
     with_department = {**CASE, "department": "city_mgmt"}
-    assert "department" not in {s.kind for s in suggestions(with_department, PEOPLE, PATROLS, OPEN, ("city_mgmt", "城管"),
+    assert "department" not in {s.kind for s in suggestions(with_department, PEOPLE, PATROLS, OPEN, ("city_mgmt",
+                                                                                                     "城管"),
                                                               NOW)}
     with_person = {**with_department, "assignee": "GW-1"}  # back to the department: off the person
     assert "department" in {s.kind for s in suggestions(with_person, PEOPLE, PATROLS, OPEN, ("city_mgmt", "城管"), NOW)}

@@ -26,7 +26,8 @@ def refused(engine):
 def test_an_operator_lists_what_was_refused_and_why(engine, refused):
     with engine.connect() as conn:
         letters = list_dead_letters(conn)
-    assert [(d.channel, d.stage) for d in letters] == [("cc.incident_report", "decode"), ("cc.patrol_position", "schema")]
+    assert [(d.channel, d.stage) for d in letters] == [("cc.incident_report", "decode"), ("cc.patrol_position",
+                                                                                          "schema")]
     assert letters[1].reason == "lat: Input should be less than or equal to 90"
 
 

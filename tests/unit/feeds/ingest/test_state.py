@@ -9,7 +9,8 @@ from tests import factories
 
 def test_a_delta_holds_the_latest_fix_per_unit_only():
     t0 = factories.now()
-    early, late = factories.position("P1", lat=30.60, at=t0), factories.position("P1", lat=30.61, at=t0 + timedelta(seconds=2))
+    early, late = factories.position("P1", lat=30.60, at=t0), factories.position("P1", lat=30.61,
+                                                                                 at=t0 + timedelta(seconds=2))
     delta = batch_delta(1, t0, [late, early], rejected=0)
     assert list(delta["patrols"]) == ["P1"]
     assert delta["patrols"]["P1"]["lat"] == 30.61

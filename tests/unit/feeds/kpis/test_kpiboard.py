@@ -173,4 +173,4 @@ def test_the_panel_before_any_board_and_in_english():
     assert labels[0] == "Discovery timeliness" and labels[-1] == "On-time closure"
     assert [c.children for tree in english for c in with_class(tree, "kpi-time")] == ["Computed 15:00:00"]
     unknown = render(board(), "fr")  # an unknown language falls back to zh-CN
-    assert [c.children for tree in unknown for c in with_class(tree, "kpi-label")][0] == "发现及时率"
+    assert next(c.children for tree in unknown for c in with_class(tree, "kpi-label")) == "发现及时率"

@@ -122,7 +122,8 @@ def test_periods_are_local_days():
     now = datetime(2026, 11, 25, 1, 0, tzinfo=CST)  # Wednesday 01:00 Beijing = Tuesday 17:00 UTC
     assert Period.today(now, CST) == Period(at(2, 0), at(3, 0), CST)
     assert Period.this_week(now, CST) == WEEK
-    assert Period.this_month(now, CST) == Period(datetime(2026, 11, 1, tzinfo=CST), datetime(2026, 12, 1, tzinfo=CST), CST)
+    assert Period.this_month(now, CST) == Period(datetime(2026, 11, 1, tzinfo=CST), datetime(2026, 12, 1, tzinfo=CST),
+                                                 CST)
     assert Period.month(2026, 12, CST).end == datetime(2027, 1, 1, tzinfo=CST)
     assert WEEK.days(now) == [MON, MON + timedelta(days=1), MON + timedelta(days=2)]  # Wednesday has begun
     assert len(WEEK.days()) == 7 and WEEK.as_of(now) == now and WEEK.as_of(at(9, 0)) == WEEK.end

@@ -21,7 +21,7 @@ def fix(unit: str, seconds: int, x: float, y: float) -> tuple[str, datetime, flo
 
 
 def visits(*fixes) -> set[str]:
-    units, times, lons, lats = zip(*fixes)
+    units, times, lons, lats = zip(*fixes, strict=True)
     return {c for _, _, c in cell_visits(CELLS, Track(units, times, lons, lats), CST)}
 
 
@@ -60,6 +60,6 @@ def test_adding_fixes_in_any_order_and_any_batches_gives_the_pieces_of_the_whole
         for key, n in pieces_added(CELLS, known, new, CST).items():
             counts[key] = counts.get(key, 0) + n
         seen += new
-    units, times, lons, lats = zip(*track)
+    units, times, lons, lats = zip(*track, strict=True)
     assert {k: n for k, n in counts.items() if n} == cell_pieces(CELLS, Track(units, times, lons, lats), CST)
     assert min(counts.values()) >= 0

@@ -27,11 +27,14 @@ def test_the_units_days_are_filled_from_the_stored_cell_visits(db_url):
                           "VALUES (:code, :level, :parent, :code, 0, 0, '{}')"),
                      [{"code": "D", "level": "district", "parent": None},
                       {"code": "G1", "level": "grid", "parent": "D"}, {"code": "G2", "level": "grid", "parent": "D"},
-                      {"code": "G1-U1", "level": "cell", "parent": "G1"}, {"code": "G1-U2", "level": "cell", "parent": "G1"},
+                      {"code": "G1-U1", "level": "cell", "parent": "G1"}, {"code": "G1-U2", "level": "cell",
+                                                                           "parent": "G1"},
                       {"code": "G2-U1", "level": "cell", "parent": "G2"}])
         conn.execute(text("INSERT INTO kpi_cell_visits (day, unit_id, cell_code) VALUES (:day, :unit, :cell)"),
-                     [{"day": "2026-11-23", "unit": "P1", "cell": "G1-U1"}, {"day": "2026-11-23", "unit": "P1", "cell": "G1-U2"},
-                      {"day": "2026-11-23", "unit": "P1", "cell": "G2-U1"}, {"day": "2026-11-24", "unit": "P1", "cell": "G1-U2"},
+                     [{"day": "2026-11-23", "unit": "P1", "cell": "G1-U1"}, {"day": "2026-11-23", "unit": "P1",
+                                                                             "cell": "G1-U2"},
+                      {"day": "2026-11-23", "unit": "P1", "cell": "G2-U1"}, {"day": "2026-11-24", "unit": "P1",
+                                                                             "cell": "G1-U2"},
                       {"day": "2026-11-23", "unit": "P2", "cell": "G1-U1"}])
     command.upgrade(cfg, "head")
     with engine.connect() as conn:
