@@ -155,8 +155,8 @@ class StreamSubscription:
         recovering = [s for s, c in self._cursors.items() if c != ">"]
         block = None if recovering or timeout <= 0 else max(1, int(timeout * 1000))
         try:
-            replies = self._client.xreadgroup(self._group, self._consumer, dict(self._cursors), count=self._count,
-                                              block=block)
+            streams: dict[Any, Any] = dict(self._cursors)
+            replies: Any = self._client.xreadgroup(self._group, self._consumer, streams, count=self._count, block=block)
         except redis.ResponseError as err:
             if "NOGROUP" not in str(err):
                 raise

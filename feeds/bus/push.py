@@ -29,7 +29,7 @@ def socket_queue(redis_url: str, *, write_only: bool) -> Any:
     own doubles its wait up to 60 s: screens would stay dark for up to a minute after a short outage)."""
     import socketio
 
-    class Queue(socketio.RedisManager):  # type: ignore[misc]
+    class Queue(socketio.RedisManager):
         def _redis_listen_with_retries(self):  # type: ignore[no-untyped-def]
             outage = Outage("the Socket.IO queue on Redis", log, cap_s=1.0)
             subscribed = False

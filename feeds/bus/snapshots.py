@@ -91,7 +91,7 @@ class RedisSnapshotStore:
         if delta["patrols"]:
             p.hset(self.prefix + "patrols", mapping=_encoded(delta["patrols"]))
         for key in ("incidents", "alerts"):
-            items = delta[key]  # type: ignore[literal-required]
+            items = delta[key]
             if items:
                 p.lpush(self.prefix + key, *[_compact(i) for i in reversed(items)])
                 p.ltrim(self.prefix + key, 0, self.recent - 1)

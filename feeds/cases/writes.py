@@ -29,7 +29,7 @@ from feeds.cases.machine import (
 from feeds.categories import ALERT_CLASSES
 from feeds.clock import ms
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
-from feeds.store.models import ASSETS, AUDIT, CASES, CaseReport
+from feeds.store.models import ASSETS, AUDIT, CASE_REPORTS, CASES
 from feeds.taxonomy import Taxonomy
 
 _CASE_FIELDS = ("state", "level", "department", "assignee", "version", "step_started_at", "extended_hours",
@@ -54,7 +54,7 @@ def to_case(row: Any) -> Case:
                 reject_reason=m["reject_reason"])
 
 
-def case_view(m: Mapping[str, Any]) -> dict[str, Any]:
+def case_view(m: Mapping[Any, Any]) -> dict[str, Any]:
     """What screens show of a case, from its row's columns."""
     return {"id": m["id"], "category": m["category"], "urgent": m["urgent"], "state": m["state"],
             "version": m["version"], "level": m["level"], "department": m["department"], "assignee": m["assignee"],
@@ -108,8 +108,8 @@ def sightings_of_alerts(conn: Connection, alerts: list[CameraAlert], taxonomy: T
     """Alerts of the classes the taxonomy maps to a category, in the grid of their camera."""
     if not alerts:
         return []
-    grids = dict(conn.execute(select(ASSETS.c.id, ASSETS.c.grid_code).where(
-        ASSETS.c.id.in_({a.camera_id for a in alerts}))).all())
+    grids: dict[str, str | None] = dict(conn.execute(select(ASSETS.c.id, ASSETS.c.grid_code).where(
+        ASSETS.c.id.in_({a.camera_id for a in alerts}))).tuples().all())
     out = []
     for a in alerts:
         kind = taxonomy.alert_classes.get(a.alert_class)
@@ -166,7 +166,7 @@ def open_cases(conn: Connection, sightings: list[Sighting]) -> dict[str, dict[st
     if opened:
         conn.execute(CASES.insert(), opened)
     if links:
-        conn.execute(CaseReport.__table__.insert(), links)
+        conn.execute(CASE_REPORTS.insert(), links)
         conn.execute(AUDIT.insert(), audit)
     return {row["id"]: case_view(row) for row in opened}
 
@@ -226,7 +226,7 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
     if params and conn.execute(guarded, params).rowcount != len(params):
         # another writer changed some of these cases first: ours landed where our last command is recorded
         last = {cid: steps[-1][0].id for cid, steps in done.items()}
-        found = conn.execute(select(CASES.c.id, CASES.c.last_command).where(CASES.c.id.in_(list(done))))
+        found = conn.execute(select(CASES.c.id, CASES.c.last_command).where(CASES.c.id.in_(list(done)))).tuples()
         written = {cid for cid, command_id in found if last[cid] == command_id}
     for case_id, steps in done.items():
         if case_id not in written:

@@ -105,7 +105,7 @@ def tally(scores: Sequence[CaseScore], targets: Mapping[str, float]) -> Tally:
     return Tally(
         len(scores), sum(s.overdue for s in scores),
         {m: (mean(v) if v else None) for m, v in done.items()},  # type: ignore[type-var]
-        {m: Rate(sum(1 for v in done[m] if v <= targets[f"{m}_min"]), len(scores))  # type: ignore[operator]
+        {m: Rate(len([v for v in done[m] if v <= targets[f"{m}_min"]]), len(scores))  # type: ignore[operator]
          for m in MEASURES if f"{m}_min" in targets})
 
 

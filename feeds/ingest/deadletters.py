@@ -96,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                 _print(letter)
             print(f"{len(letters)} dead letter(s)" + ("" if args.all else " waiting"))
         elif args.command == "show":
-            letter = get_dead_letter(conn, args.id)
-            if letter is None:
+            shown = get_dead_letter(conn, args.id)
+            if shown is None:
                 print(f"no dead letter {args.id}", file=sys.stderr)
                 return 1
-            _print(letter, full=True)
+            _print(shown, full=True)
         else:
             if not settings.redis_url:
                 print("CC_REDIS_URL (or REDIS_URL) must point at the Redis server of the ingest", file=sys.stderr)

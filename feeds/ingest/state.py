@@ -98,7 +98,7 @@ def by_drill(messages: Sequence[FeedMessage], cases: dict[str, dict[str, Any]]
     """A batch split by the drill it belongs to (None: live), so that each drill has a live state of its own
     and live screens never see drill traffic. A case belongs to the drill that opened it, whoever acts on it."""
     if not any(m.drill_id for m in messages) and not any(v.get("drill") for v in cases.values()):
-        return {None: (messages, cases)}  # the usual batch: all live, split at no cost (a command shows nothing)
+        return {None: (list(messages), cases)}  # the usual batch: all live, split at no cost (a command shows nothing)
     out: dict[str | None, tuple[list[FeedMessage], dict[str, dict[str, Any]]]] = {}
     for m in messages:
         if isinstance(m, _SHOWN):  # a command shows only through the case it changed

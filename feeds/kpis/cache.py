@@ -123,7 +123,7 @@ def trails_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[TrailEvent
         for case_id, action, by, at, after in conn.execute(
                 select(AUDIT.c.case_id, AUDIT.c.action, AUDIT.c.by, AUDIT.c.at, AUDIT.c.after)
                 .where(AUDIT.c.case_id.in_(chunk), AUDIT.c.action.in_(_TRAIL_ACTIONS))
-                .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id)):
+                .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id)).tuples():
             trails.setdefault(case_id, []).append(
                 TrailEvent(action, by, at, json.loads(after) if action in _NEEDS_AFTER else {}))
     return trails
@@ -159,7 +159,7 @@ def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[C
     rows = conn.execute(
         select(CASES.c.id, CASES.c.version, FACTS.c.version, FACTS.c.facts)
         .select_from(CASES.outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
-        .where(*where)).all()
+        .where(*where)).tuples().all()
     out = [decoded(case_id, stored, text) for case_id, version, stored, text in rows
            if stored is not None and stored == version]
     stale = [case_id for case_id, version, stored, _ in rows if stored is None or stored != version]
@@ -215,7 +215,7 @@ def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneI
     key = rules_key(rules)
     forget_other_rules(conn, key)
     rows = conn.execute(select(FACTS.c.case_id, FACTS.c.facts)
-                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now))).all()
+                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now))).tuples().all()
     if not rows:
         return 0
     facts = [facts_from_json(text) for _, text in rows]
@@ -329,8 +329,10 @@ def _summed(conn: Connection, what: str, key: str, batch: int, period: Period, a
             grids: Collection[str] | None) -> Any:
     """What `_counted` ("by_grid"), `_counted_in_all` ("all") or `_counted_duties` ("duties") sums, grown
     from the sum made last time where there is one."""
-    count, grow = {"by_grid": (_counted, sum_by_key), "all": (_counted_in_all, _grown_one),
-                   "duties": (_counted_duties, sum_by_key)}[what]
+    ways: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+        "by_grid": (_counted, sum_by_key), "all": (_counted_in_all, _grown_one),
+        "duties": (_counted_duties, sum_by_key)}
+    count, grow = ways[what]
     memo = (str(conn.engine.url), what, key, period.start, period.end, as_of_hour,
             None if grids is None else frozenset(grids))
 
@@ -360,7 +362,7 @@ def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_o
     registered = {(grid, int(month[:4]), int(month[5:7])): int(n) for grid, month, n in conn.execute(
         select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, func.sum(CASE_DAYS.c.registered))
         .where(*where, CASE_DAYS.c.grid_code != "", CASE_DAYS.c.registered > 0)
-        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))}
+        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month)).tuples()}
     return Tally(tuple(int(v or 0) for v in sums[1:]), registered)
 
 
@@ -371,7 +373,7 @@ def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour:
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
     parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
-    for grid_code, month, *sums in conn.execute(query):
+    for grid_code, month, *sums in conn.execute(query).tuples():
         grid = grid_code or None
         counts = tuple(int(v or 0) for v in sums)
         per_month = {} if grid is None else {(grid, int(month[:4]), int(month[5:7])): counts[registered]}
@@ -386,7 +388,7 @@ def _counted_duties(conn: Connection, key: str, batch: int, period: Period, as_o
              .where(*_counted_rows(DUTY_DAYS, key, batch, period, as_of_hour, grids, after))
              .group_by(DUTY_DAYS.c.holder_kind, DUTY_DAYS.c.holder))
     return {(Holder(kind), holder): DutyTally(tuple(int(v or 0) for v in sums))
-            for kind, holder, *sums in conn.execute(query)}
+            for kind, holder, *sums in conn.execute(query).tuples()}
 
 
 # ---------------------------------------------------------------------------------------------- coverage
@@ -443,7 +445,7 @@ def cached_days(conn: Connection, days: Sequence[date]) -> set[date]:
     if not days:
         return set()
     rows = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day >= min(days).isoformat(),
-                                                         COVERED_DAYS.c.day <= max(days).isoformat()))
+                                                         COVERED_DAYS.c.day <= max(days).isoformat())).tuples()
     return {date.fromisoformat(d) for (d,) in rows} & set(days)
 
 
@@ -483,7 +485,7 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
         for grid, n in conn.execute(
                 select(GRID_DAYS.c.grid_code, func.sum(GRID_DAYS.c.visited))
                 .where(GRID_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
-                .group_by(GRID_DAYS.c.grid_code)):
+                .group_by(GRID_DAYS.c.grid_code)).tuples():
             if grid in size:
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids, strict=True))
@@ -510,7 +512,7 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
         query = select(VISITS.c.day, VISITS.c.unit_id, VISITS.c.cell_code).where(VISITS.c.day.in_(chunk))
         if units is not None:
             query = query.where(VISITS.c.unit_id.in_(sorted(units)))
-        out.update((date.fromisoformat(d), u, c) for d, u, c in conn.execute(query) if c in codes)
+        out.update((date.fromisoformat(d), u, c) for d, u, c in conn.execute(query).tuples() if c in codes)
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
     out.update(v for v in visittally.visits_of(conn, tallied, units) if v[2] in codes)
     spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
@@ -535,7 +537,7 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
     if stored:
         for u, g, n in conn.execute(select(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code, func.sum(UNIT_DAYS.c.visited))
                                     .where(UNIT_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
-                                    .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code)):
+                                    .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code)).tuples():
             if u in wanted:
                 visited[(u, g)] += int(n)
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)

@@ -292,7 +292,7 @@ def case_facts(record: CaseRecord, trail: Iterable[TrailEvent]) -> CaseFacts:
     state = CaseState.REPORTED
     department: str | None = None
     runs: list[StepRun] = []
-    current = StepRun(Step.VERIFY, record.reported_at)
+    current: StepRun | None = StepRun(Step.VERIFY, record.reported_at)
     parked: list[tuple[datetime, datetime | None]] = []
     parked_from = CaseState.REGISTERED
     f: dict[str, Any] = {}
@@ -1004,7 +1004,7 @@ def registered_by_grid_month(cases: Iterable[CaseFacts], period: Period, now: da
 
 
 def area_case_count_score(cases: Iterable[CaseFacts], grids: Collection[str], period: Period,
-                          now: datetime) -> float | None:
+                          now: datetime) -> Fraction | None:
     """The case-count score of an area: the mean over its grids and the calendar months the period touches
     of each grid's score for the cases registered there in that month (within the period)."""
     return case_count_score_of(registered_by_grid_month(cases, period, now), grids, period)
@@ -1402,8 +1402,8 @@ def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts
                 if run.held_since <= as_of and (run.ended_at is None or run.ended_at > as_of):
                     add(Holder.DEPARTMENT, run.department, grid, "holding")
         first = first_handling(c)
-        if first is not None and first.department is not None and first.ended_at in period \
-                and first.ended_at <= as_of:
+        if first is not None and first.department is not None and first.ended_at is not None \
+                and first.ended_at in period and first.ended_at <= as_of:
             add(Holder.DEPARTMENT, first.department, grid, "first_handled")
             add(Holder.DEPARTMENT, first.department, grid, "reworked", int(_reworked(c, as_of)))
         span = _handling_span(c, period, now)

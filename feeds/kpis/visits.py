@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time as clock
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -93,7 +93,7 @@ def _fixes(conn: Connection, cells: Cells, *where: Any) -> list[Fix]:
     west, south, east, north = near(cells)
     rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
                         .where(FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east),
-                               FIXES.c.lat.between(south, north), *where)).all()
+                               FIXES.c.lat.between(south, north), *where)).tuples().all()
     return [(u, t, x, y) for u, t, x, y, received in rows if received - t <= LATE_FIX_LIMIT]
 
 
@@ -163,7 +163,7 @@ def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
     for start in range(0, len(units), 1000):
         for u, t, x, y in conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon,
                                               VISIT_TAILS.c.lat)
-                                       .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000]))):
+                                       .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000]))).tuples():
             out[u] = (u, t, x, y)
     return out
 
@@ -180,7 +180,7 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
             replaced: Iterable[str] = (), added: Iterable[str] = ()) -> None:
     """Insert the rows; where a row with the same keys exists, replace the `replaced` columns and add to
     the `added` ones."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    insert: Callable[..., Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
     for start in range(0, len(rows), 500):
         stmt = insert(table).values(rows[start:start + 500])
         changes = {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
@@ -203,7 +203,8 @@ def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: Zo
     held = {d for d in days if at.since <= day_start(d, zone) - HEAD_START}
     if not held:
         return held
-    stored = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day.in_(sorted(d.isoformat() for d in held))))
+    asked = sorted(d.isoformat() for d in held)
+    stored = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day.in_(asked))).tuples()
     return held - {date.fromisoformat(d) for (d,) in stored}
 
 
@@ -215,7 +216,7 @@ def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, in
                .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
                .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.grid_code).subquery())
     return {g: int(n) for g, n in conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
-                                               .group_by(per_day.c.grid_code))}
+                                               .group_by(per_day.c.grid_code)).tuples()}
 
 
 def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None) -> set[CellVisit]:
@@ -226,7 +227,7 @@ def visits_of(conn: Connection, days: Collection[date], units: Collection[str] |
         LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
     if units is not None:
         query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
-    return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query)}
+    return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query).tuples()}
 
 
 def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[date, str, str], int]:
@@ -236,7 +237,7 @@ def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[d
     query = (select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code, func.count())
              .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
              .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code))
-    return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query)}
+    return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query).tuples()}
 
 
 def drop_day(conn: Connection, day: date) -> None:

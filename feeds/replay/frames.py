@@ -185,8 +185,8 @@ class Chunk:
     done: bool  # the period has no frames after these
 
 
-def frames_between(period: Period, after_seq: int, until_ms: int, fixes: Iterable[Mapping[str, Any]],
-                   incidents: Iterable[Mapping[str, Any]], alerts: Iterable[Mapping[str, Any]],
+def frames_between(period: Period, after_seq: int, until_ms: int, fixes: Iterable[Mapping[Any, Any]],
+                   incidents: Iterable[Mapping[Any, Any]], alerts: Iterable[Mapping[Any, Any]],
                    cases: Iterable[CaseStep], rejected: Iterable[datetime] = (), *, limit: int = 300,
                    max_items: int = 20_000) -> Chunk:
     """The frames after `after_seq` up to `until_ms` (a frame boundary or the period's end), from the rows of
@@ -255,7 +255,7 @@ def played(snap: Snapshot, frames: Iterable[Delta], recent: int = RECENT) -> Sna
     for frame in frames:
         if frame["seq"] <= snap["seq"]:
             raise ValueError(f"frame {frame['seq']} does not come after {snap['seq']}")
-        snap = apply_delta({**snap, "seq": frame["seq"] - 1}, frame, recent)  # type: ignore[typeddict-item]
+        snap = apply_delta({**snap, "seq": frame["seq"] - 1}, frame, recent)
     return snap
 
 

@@ -427,26 +427,26 @@ class VisitCursorRow(Base):
 
 
 # The Core table of each row class, for the queries written in SQLAlchemy Core (one name each, everywhere)
-CASES: Table = CaseRow.__table__  # type: ignore[assignment]
-AUDIT: Table = CaseAudit.__table__  # type: ignore[assignment]
-CASE_REPORTS: Table = CaseReport.__table__  # type: ignore[assignment]
-INCIDENTS: Table = IncidentRow.__table__  # type: ignore[assignment]
-ALERTS: Table = CameraAlertRow.__table__  # type: ignore[assignment]
-AREAS: Table = Area.__table__  # type: ignore[assignment]
-ASSETS: Table = Asset.__table__  # type: ignore[assignment]
-PEOPLE: Table = Person.__table__  # type: ignore[assignment]
-FIXES: Table = PatrolFix.__table__  # type: ignore[assignment]
-DEAD_LETTERS: Table = DeadLetter.__table__  # type: ignore[assignment]
-DRILLS: Table = DrillRow.__table__  # type: ignore[assignment]
-FACTS: Table = CaseFactsRow.__table__  # type: ignore[assignment]
-BATCHES: Table = TallyBatch.__table__  # type: ignore[assignment]
-VISITS: Table = CellVisitRow.__table__  # type: ignore[assignment]
-GRID_DAYS: Table = GridDayRow.__table__  # type: ignore[assignment]
-UNIT_DAYS: Table = UnitDayRow.__table__  # type: ignore[assignment]
-COVERED_DAYS: Table = CoverageDayRow.__table__  # type: ignore[assignment]
-LIVE_VISITS: Table = LiveVisitRow.__table__  # type: ignore[assignment]
-VISIT_TAILS: Table = VisitTailRow.__table__  # type: ignore[assignment]
-VISIT_CURSOR: Table = VisitCursorRow.__table__  # type: ignore[assignment]
+CASES: Any = CaseRow.__table__
+AUDIT: Any = CaseAudit.__table__
+CASE_REPORTS: Any = CaseReport.__table__
+INCIDENTS: Any = IncidentRow.__table__
+ALERTS: Any = CameraAlertRow.__table__
+AREAS: Any = Area.__table__
+ASSETS: Any = Asset.__table__
+PEOPLE: Any = Person.__table__
+FIXES: Any = PatrolFix.__table__
+DEAD_LETTERS: Any = DeadLetter.__table__
+DRILLS: Any = DrillRow.__table__
+FACTS: Any = CaseFactsRow.__table__
+BATCHES: Any = TallyBatch.__table__
+VISITS: Any = CellVisitRow.__table__
+GRID_DAYS: Any = GridDayRow.__table__
+UNIT_DAYS: Any = UnitDayRow.__table__
+COVERED_DAYS: Any = CoverageDayRow.__table__
+LIVE_VISITS: Any = LiveVisitRow.__table__
+VISIT_TAILS: Any = VisitTailRow.__table__
+VISIT_CURSOR: Any = VisitCursorRow.__table__
 
 
 def load_map(conn: Connection) -> dict[str, Any]:

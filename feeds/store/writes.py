@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
-from feeds.store.models import CameraAlertRow, DeadLetter, IncidentRow, PatrolFix
+from feeds.store.models import DEAD_LETTERS, CameraAlertRow, IncidentRow, PatrolFix
 
 _TABLE_OF: dict[str, Any] = {
     "patrol_position": PatrolFix.__table__,
@@ -31,7 +31,7 @@ def _row(m: FeedMessage, received_at: datetime) -> dict[str, Any]:
 def _insert_ignoring_known(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> set[str]:
     """Insert rows whose id is new; return the ids actually inserted (a replay inserts nothing)."""
     dialect = conn.dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    insert: Callable[..., Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
     return set(conn.execute(stmt, rows).scalars().all())
 
@@ -43,6 +43,7 @@ _FIX_COLUMNS = ("id", "source", "drill_id", "sent_at", "received_at", "unit_id",
 def _known_fix_ids(conn: Connection, ids: list[str]) -> set[str]:
     """The ids among `ids` already stored: one driver-level statement with a single parameter, whatever
     the batch size (a JSON array on SQLite, an array on PostgreSQL)."""
+    param: str | list[str]
     if conn.dialect.name == "sqlite":
         sql = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))"
         param = orjson.dumps(ids).decode()  # text: SQLite reads a blob as JSONB
@@ -70,11 +71,15 @@ def sqlite_stamper() -> Callable[[datetime], str]:
 _ROWS_PER_INSERT = 200  # rows per multi-row INSERT: one statement step for many rows (2,200 parameters)
 
 
+def _as_is(t: datetime) -> datetime:
+    return t
+
+
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
     """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
     with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
     known = _known_fix_ids(conn, [f.id for f in fixes])
-    stamp = sqlite_stamper() if conn.dialect.name == "sqlite" else (lambda t: t)
+    stamp: Callable[[datetime], Any] = sqlite_stamper() if conn.dialect.name == "sqlite" else _as_is
     received = stamp(received_at.astimezone(UTC))
     rows: dict[str, tuple[Any, ...]] = {}
     for f in fixes:
@@ -113,7 +118,7 @@ def write_batch(
         for r in rejections
     ]
     if dead:
-        conn.execute(DeadLetter.__table__.insert(), dead)
+        conn.execute(DEAD_LETTERS.insert(), dead)
     return new_ids
 
 

@@ -44,7 +44,7 @@ def grid_facts(conn: Connection, rules: KpiRules, code: str, now: datetime) -> G
     own = [(r.role, r.name) for r in rows if r.area_code == code]
     theirs = [(r.role, r.name) for r in rows if r.area_code != code and r.role != "dispatcher"]
     assets = Asset.__table__
-    counted = Counter(dict(conn.execute(
+    counted: Counter[str] = Counter(dict(conn.execute(
         select(assets.c.kind, func.count()).where(assets.c.grid_code == code).group_by(assets.c.kind)).tuples()))
     coverage = area_panel(conn, rules, code, Period.today(now, rules.calendar.zone), now).coverage
     return GridFacts(code, grid.name, community, tuple(own + theirs), {k: counted.get(k, 0) for k in ASSET_KINDS},
