@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from feeds.bus.channels import Bus, producer_bus, publish_messages
 from feeds.bus.push import Pusher, SocketIOPusher, room_of
+from feeds.bus.screens import ScreenEvent
 from feeds.bus.snapshots import RedisSnapshotStore, SnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import from_ms, ms, utcnow
@@ -39,7 +40,6 @@ from feeds.drills.control import (
     CONTROL_KEY,
     SCENARIOS_KEY,
     STATUS_CHANNEL,
-    STATUS_EVENT,
     STATUS_KEY,
     DrillClock,
     DrillControl,
@@ -207,7 +207,7 @@ class StatusBoard:
         raw = json.dumps(data, ensure_ascii=False)
         self._r.set(STATUS_KEY, raw)
         self._r.publish(STATUS_CHANNEL, raw)
-        self._pusher.push(STATUS_EVENT, data, room_of(status.id))
+        self._pusher.push(ScreenEvent.DRILL, data, room_of(status.id))
 
 
 def serve(desk: DrillDesk, client: redis.Redis, bus: Bus, snapshots: SnapshotStore, engine: Engine,

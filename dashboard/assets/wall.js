@@ -559,14 +559,15 @@
     drawCases(now);
   }
 
-  function applyDelta(d) {
+  function applyDelta(d) {  // the state's part is assets/live.js (cc.state.fold); what follows is drawing
     var map = cc.maps[MAP_ID];
     var lyr = map ? layers(map) : null;
     var sent = [], now = clockNow(), real = Date.now();
-    Object.keys(d.patrols).forEach(function (id) {
+    var recent = Math.max(live.incidents.length, live.alerts.length, 30);
+    // a late fix of a unit gone off duty is no live position
+    var step = cc.state.fold(live, d, recent, function (p) { return onDuty(p, now); });
+    step.moved.forEach(function (id) {
       var p = d.patrols[id];
-      if (!onDuty(p, now)) return;  // a late fix of a unit gone off duty is no live position
-      live.patrols[id] = p;
       if (lyr) lyr.patrols.set(id, p.lat, p.lon);
       if (id === live.selectedUnit && live.trail) {
         live.trail.addLatLng([p.lat, p.lon]);
@@ -575,18 +576,8 @@
       sent.push(p.sent);
     });
     d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = real; });
-    var recent = Math.max(live.incidents.length, live.alerts.length, 30);
-    if (d.incidents.length) live.incidents = d.incidents.concat(live.incidents).slice(0, recent);
-    if (d.alerts.length) {
-      live.alerts = d.alerts.concat(live.alerts).slice(0, recent);
-      flashCameras(d.alerts);
-    }
-    Object.keys(d.counts).forEach(function (k) { live.counts[k] = (live.counts[k] || 0) + d.counts[k]; });
-    var changed = Object.keys(d.cases || {});
-    changed.forEach(function (id) {  // null: the case left the live view (closed, rejected, void)
-      if (d.cases[id] === null) delete live.cases[id]; else live.cases[id] = d.cases[id];
-    });
-    live.seq = d.seq;
+    if (d.alerts.length) flashCameras(d.alerts);
+    var changed = step.changed;
     live.dataAt = d.at;
     live.receivedAt = now;
     live.deltas += 1;

@@ -5,13 +5,12 @@ import logging
 import time
 from typing import Any, Protocol
 
+from feeds.bus.screens import ScreenEvent, check
 from feeds.outage import Outage
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "/live"
-DELTA_EVENT = "delta"
-HEARTBEAT_EVENT = "heartbeat"  # every second from the ingest: {"seq", "at", "drill"}; silence: the feed is down
+NAMESPACE = "/live"  # every event on it is one of feeds.bus.screens.ScreenEvent
 LIVE_ROOM = "live"  # screens of the live situation; each drill's screens are in room drill:<id>
 
 
@@ -61,7 +60,8 @@ class SocketIOPusher:
 
 
 class RecordingPusher:
-    """Keeps what would have been pushed, for tests; the heartbeats apart."""
+    """Keeps what would have been pushed, for tests; the heartbeats apart. It refuses what a screen could not
+    read (feeds.bus.screens.check raises OffVocabulary), so every test that pushes checks the vocabulary."""
 
     def __init__(self) -> None:
         self.pushed: list[tuple[str, Any]] = []
@@ -69,7 +69,8 @@ class RecordingPusher:
         self.heartbeats: list[tuple[str | None, Any]] = []  # (room, data)
 
     def push(self, event: str, data: Any, room: str | None = None) -> None:
-        if event == HEARTBEAT_EVENT:
+        check(event, data)
+        if event == ScreenEvent.HEARTBEAT:
             self.heartbeats.append((room, data))
             return
         self.pushed.append((event, data))

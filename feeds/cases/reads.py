@@ -20,6 +20,7 @@ from feeds.cases.machine import FINAL, OPEN_STEP, CaseState
 from feeds.cases.suggestions import Person as SuggestedPerson
 from feeds.cases.writes import case_view
 from feeds.clock import ms
+from feeds.store.engine import tuples
 from feeds.store.models import (
     AUDIT,
     CASE_REPORTS,
@@ -126,13 +127,13 @@ def actor_names(conn: Connection) -> dict[str, str]:
     carry, cameras by their id (a camera alert opens a case in the camera's name)."""
     people, assets = Person.__table__, Asset.__table__
     names: dict[str, str] = {}
-    for pid, name, unit in conn.execute(select(people.c.id, people.c.name, people.c.unit_id)).tuples():
+    for pid, name, unit in tuples(conn.execute(select(people.c.id, people.c.name, people.c.unit_id))):
         names[pid] = name
         if unit:
             names.setdefault(unit, name)
     names.update(conn.execute(select(assets.c.id, assets.c.name).where(assets.c.kind == "camera")).all())
     users = UserRow.__table__  # the people at the screens, by the user name their commands carry
-    for username, display_name in conn.execute(select(users.c.username, users.c.display_name)).tuples():
+    for username, display_name in tuples(conn.execute(select(users.c.username, users.c.display_name))):
         names.setdefault(username, display_name)
     return names
 
@@ -162,6 +163,6 @@ def open_holders(conn: Connection, drill_id: str | None) -> list[dict[str, Any]]
 def field_people(conn: Connection) -> list[SuggestedPerson]:
     """Everyone in the field who can take a case: grid workers and patrollers, with the unit they carry."""
     people = Person.__table__
-    rows = conn.execute(select(people.c.id, people.c.name, people.c.role, people.c.area_code, people.c.unit_id)
-                        .where(people.c.unit_id.is_not(None))).tuples()
+    rows = tuples(conn.execute(select(people.c.id, people.c.name, people.c.role, people.c.area_code, people.c.unit_id)
+                        .where(people.c.unit_id.is_not(None))))
     return [SuggestedPerson(pid, name, role, area, unit) for pid, name, role, area, unit in rows]

@@ -29,6 +29,7 @@ from feeds.cases.machine import (
 from feeds.categories import ALERT_CLASSES
 from feeds.clock import ms
 from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, Rejection
+from feeds.store.engine import tuples
 from feeds.store.models import ASSETS, AUDIT, CASE_REPORTS, CASES
 from feeds.taxonomy import Taxonomy
 
@@ -108,8 +109,8 @@ def sightings_of_alerts(conn: Connection, alerts: list[CameraAlert], taxonomy: T
     """Alerts of the classes the taxonomy maps to a category, in the grid of their camera."""
     if not alerts:
         return []
-    grids: dict[str, str | None] = dict(conn.execute(select(ASSETS.c.id, ASSETS.c.grid_code).where(
-        ASSETS.c.id.in_({a.camera_id for a in alerts}))).tuples().all())
+    grids: dict[str, str | None] = dict(list(tuples(conn.execute(select(ASSETS.c.id, ASSETS.c.grid_code).where(
+        ASSETS.c.id.in_({a.camera_id for a in alerts}))))))
     out = []
     for a in alerts:
         kind = taxonomy.alert_classes.get(a.alert_class)
@@ -226,7 +227,7 @@ def apply_commands(conn: Connection, commands: list[CaseCommand], at: datetime) 
     if params and conn.execute(guarded, params).rowcount != len(params):
         # another writer changed some of these cases first: ours landed where our last command is recorded
         last = {cid: steps[-1][0].id for cid, steps in done.items()}
-        found = conn.execute(select(CASES.c.id, CASES.c.last_command).where(CASES.c.id.in_(list(done)))).tuples()
+        found = tuples(conn.execute(select(CASES.c.id, CASES.c.last_command).where(CASES.c.id.in_(list(done)))))
         written = {cid for cid, command_id in found if last[cid] == command_id}
     for case_id, steps in done.items():
         if case_id not in written:

@@ -33,7 +33,6 @@ CONTROL_KEY = "cc:drills:control"
 STATUS_KEY = "cc:drills:status"
 SCENARIOS_KEY = "cc:drills:scenarios"
 STATUS_CHANNEL = "cc.drills.status"
-STATUS_EVENT = "drill"  # the Socket.IO event of a status change, to the room drill:<id>
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # what the console offers
 MAX_SPEED = 60.0
 WHERE = ("riverside", "centre", "market", "any")

@@ -18,6 +18,7 @@ from feeds.drills.control import DrillRecord, drill_record
 from feeds.drills.score import DrillCase, DrillScore, Fix, Step, drill_score
 from feeds.kpis.figures import AreaFigures, KpiRules, Period
 from feeds.kpis.load import area_directory, area_panel
+from feeds.store.engine import tuples
 from feeds.store.models import AUDIT, CASES, FIXES, PEOPLE
 
 
@@ -47,7 +48,7 @@ def load_score(conn: Connection, record: DrillRecord) -> tuple[DrillScore, dict[
         steps.append(Step(a.case_id, a.action, a.by, drill_time(a.at), after.get("department"), after.get("assignee")))
     fixes = [Fix(f.unit_id, f.lat, f.lon, drill_time(f.fix_at)) for f in conn.execute(
         select(FIXES.c.unit_id, FIXES.c.lat, FIXES.c.lon, FIXES.c.fix_at).where(FIXES.c.drill_id == record.id))]
-    unit_of = {pid: unit for pid, unit in conn.execute(select(PEOPLE.c.id, PEOPLE.c.unit_id)).tuples() if unit}
+    unit_of = {pid: unit for pid, unit in tuples(conn.execute(select(PEOPLE.c.id, PEOPLE.c.unit_id))) if unit}
     return drill_score(cases, steps, fixes, unit_of, record.targets), {r.id: r.description for r in rows}
 
 

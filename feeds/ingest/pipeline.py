@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus.channels import Subscription
-from feeds.bus.push import DELTA_EVENT, HEARTBEAT_EVENT, Pusher, room_of
+from feeds.bus.push import Pusher, room_of
+from feeds.bus.screens import ScreenEvent
 from feeds.bus.snapshots import SnapshotStore
 from feeds.bus.verdicts import Outcome, Verdict, VerdictBoard
 from feeds.calendar import WorkingCalendar
@@ -336,7 +337,7 @@ class Ingest:
             scope.store.save(pushed)
             scope.seq = pushed["seq"]
             scope.known_fix.update({unit: p["fix"] for unit, p in pushed["patrols"].items()})
-            self._pusher.push(DELTA_EVENT, pushed, room_of(drill_id))
+            self._pusher.push(ScreenEvent.DELTA, pushed, room_of(drill_id))
             if drill_id is None:
                 delta = pushed
             else:
@@ -376,7 +377,7 @@ class Ingest:
             if (scope.store.stored_seq() or 0) != scope.seq:
                 whole = False
             # the live beat reaches every screen (a drill's screen too: the feed is one); a drill's only its own
-            self._pusher.push(HEARTBEAT_EVENT, {"seq": scope.seq, "at": at, "drill": drill_id},
+            self._pusher.push(ScreenEvent.HEARTBEAT, {"seq": scope.seq, "at": at, "drill": drill_id},
                               None if drill_id is None else room_of(drill_id))
         return whole
 

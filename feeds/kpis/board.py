@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from feeds.bus.push import Pusher, SocketIOPusher
+from feeds.bus.screens import ScreenEvent
 from feeds.kpis.cache import refresh
 from feeds.kpis.figures import AreaFigures, KpiRules, Period, Rate
 from feeds.kpis.load import area_panel, load_cells
@@ -40,7 +41,6 @@ from feeds.taxonomy import load
 
 log = logging.getLogger("feeds.kpis.board")
 
-EVENT = "kpis"
 KEY = "cc:kpis:board"
 BOARD_VERSION = 1
 # the rates on the wall, in the order shown: the four rates of patrol assessment (四率), then closure
@@ -160,7 +160,7 @@ def compute_board(conn: Connection, rules: KpiRules, area: str, now: datetime, z
 
 def publish_board(board: dict[str, Any], store: BoardStore, pusher: Pusher) -> None:
     store.save(board)
-    pusher.push(EVENT, board)
+    pusher.push(ScreenEvent.KPIS, board)
 
 
 def tick(engine: Engine, rules: KpiRules, store: BoardStore, pusher: Pusher, now: datetime, zone: ZoneInfo,

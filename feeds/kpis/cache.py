@@ -59,6 +59,7 @@ from feeds.kpis.figures import (
     sum_by_key,
     utc_hour,
 )
+from feeds.store.engine import tuples
 from feeds.store.models import (
     AUDIT,
     BATCHES,
@@ -120,10 +121,10 @@ def trails_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[TrailEvent
     """The audit rows of these cases that the facts need, in time order."""
     trails: dict[str, list[TrailEvent]] = {}
     for chunk in _chunks(sorted(ids)):
-        for case_id, action, by, at, after in conn.execute(
+        for case_id, action, by, at, after in tuples(conn.execute(
                 select(AUDIT.c.case_id, AUDIT.c.action, AUDIT.c.by, AUDIT.c.at, AUDIT.c.after)
                 .where(AUDIT.c.case_id.in_(chunk), AUDIT.c.action.in_(_TRAIL_ACTIONS))
-                .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id)).tuples():
+                .order_by(AUDIT.c.case_id, AUDIT.c.at, AUDIT.c.id))):
             trails.setdefault(case_id, []).append(
                 TrailEvent(action, by, at, json.loads(after) if action in _NEEDS_AFTER else {}))
     return trails
@@ -156,10 +157,10 @@ def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[C
     """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
     version is the case's, replayed from the trail otherwise. The records a replay needs are read only for
     the cases it is needed for (the others are many: every open case, in every window of a trend)."""
-    rows = conn.execute(
+    rows = list(tuples(conn.execute(
         select(CASES.c.id, CASES.c.version, FACTS.c.version, FACTS.c.facts)
         .select_from(CASES.outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
-        .where(*where)).tuples().all()
+        .where(*where))))
     out = [decoded(case_id, stored, text) for case_id, version, stored, text in rows
            if stored is not None and stored == version]
     stale = [case_id for case_id, version, stored, _ in rows if stored is None or stored != version]
@@ -214,8 +215,8 @@ def tally_finished(conn: Connection, rules: KpiRules, now: datetime, zone: ZoneI
     Returns how many cases it counted."""
     key = rules_key(rules)
     forget_other_rules(conn, key)
-    rows = conn.execute(select(FACTS.c.case_id, FACTS.c.facts)
-                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now))).tuples().all()
+    rows = list(tuples(conn.execute(select(FACTS.c.case_id, FACTS.c.facts)
+                        .where(FACTS.c.tallied.is_(None), FACTS.c.finished_hour < utc_hour(now)))))
     if not rows:
         return 0
     facts = [facts_from_json(text) for _, text in rows]
@@ -359,10 +360,10 @@ def _counted_in_all(conn: Connection, key: str, batch: int, period: Period, as_o
     sums = conn.execute(select(func.count(), *(func.sum(CASE_DAYS.c[n]) for n in TALLY_FIELDS)).where(*where)).one()
     if not sums[0]:
         return None
-    registered = {(grid, int(month[:4]), int(month[5:7])): int(n) for grid, month, n in conn.execute(
+    registered = {(grid, int(month[:4]), int(month[5:7])): int(n) for grid, month, n in tuples(conn.execute(
         select(CASE_DAYS.c.grid_code, CASE_DAYS.c.month, func.sum(CASE_DAYS.c.registered))
         .where(*where, CASE_DAYS.c.grid_code != "", CASE_DAYS.c.registered > 0)
-        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month)).tuples()}
+        .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month)))}
     return Tally(tuple(int(v or 0) for v in sums[1:]), registered)
 
 
@@ -373,7 +374,7 @@ def _counted(conn: Connection, key: str, batch: int, period: Period, as_of_hour:
              .group_by(CASE_DAYS.c.grid_code, CASE_DAYS.c.month))
     parts: dict[str | None, list[Tally]] = defaultdict(list)
     registered = TALLY_FIELDS.index("registered")
-    for grid_code, month, *sums in conn.execute(query).tuples():
+    for grid_code, month, *sums in tuples(conn.execute(query)):
         grid = grid_code or None
         counts = tuple(int(v or 0) for v in sums)
         per_month = {} if grid is None else {(grid, int(month[:4]), int(month[5:7])): counts[registered]}
@@ -388,7 +389,7 @@ def _counted_duties(conn: Connection, key: str, batch: int, period: Period, as_o
              .where(*_counted_rows(DUTY_DAYS, key, batch, period, as_of_hour, grids, after))
              .group_by(DUTY_DAYS.c.holder_kind, DUTY_DAYS.c.holder))
     return {(Holder(kind), holder): DutyTally(tuple(int(v or 0) for v in sums))
-            for kind, holder, *sums in conn.execute(query).tuples()}
+            for kind, holder, *sums in tuples(conn.execute(query))}
 
 
 # ---------------------------------------------------------------------------------------------- coverage
@@ -444,8 +445,8 @@ def _spans_of(period: Period, now: datetime, days: Sequence[date]) -> list[tuple
 def cached_days(conn: Connection, days: Sequence[date]) -> set[date]:
     if not days:
         return set()
-    rows = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day >= min(days).isoformat(),
-                                                         COVERED_DAYS.c.day <= max(days).isoformat())).tuples()
+    rows = tuples(conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day >= min(days).isoformat(),
+                                                         COVERED_DAYS.c.day <= max(days).isoformat())))
     return {date.fromisoformat(d) for (d,) in rows} & set(days)
 
 
@@ -482,10 +483,10 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
     visited: dict[str, int] = defaultdict(int)
     stored = _stored_days(conn, period, now, drill_id)
     if stored:
-        for grid, n in conn.execute(
+        for grid, n in tuples(conn.execute(
                 select(GRID_DAYS.c.grid_code, func.sum(GRID_DAYS.c.visited))
                 .where(GRID_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
-                .group_by(GRID_DAYS.c.grid_code)).tuples():
+                .group_by(GRID_DAYS.c.grid_code))):
             if grid in size:
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids, strict=True))
@@ -512,7 +513,7 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
         query = select(VISITS.c.day, VISITS.c.unit_id, VISITS.c.cell_code).where(VISITS.c.day.in_(chunk))
         if units is not None:
             query = query.where(VISITS.c.unit_id.in_(sorted(units)))
-        out.update((date.fromisoformat(d), u, c) for d, u, c in conn.execute(query).tuples() if c in codes)
+        out.update((date.fromisoformat(d), u, c) for d, u, c in tuples(conn.execute(query)) if c in codes)
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
     out.update(v for v in visittally.visits_of(conn, tallied, units) if v[2] in codes)
     spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
@@ -535,9 +536,10 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
     wanted = set(units)  # every unit's rows are summed and the others dropped: cheaper than a long IN (...)
     stored = _stored_days(conn, period, now, drill_id)
     if stored:
-        for u, g, n in conn.execute(select(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code, func.sum(UNIT_DAYS.c.visited))
-                                    .where(UNIT_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
-                                    .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code)).tuples():
+        query = (select(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code, func.sum(UNIT_DAYS.c.visited))
+                 .where(UNIT_DAYS.c.day.in_(sorted(d.isoformat() for d in stored)))
+                 .group_by(UNIT_DAYS.c.unit_id, UNIT_DAYS.c.grid_code))
+        for u, g, n in tuples(conn.execute(query)):
             if u in wanted:
                 visited[(u, g)] += int(n)
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)

@@ -51,6 +51,7 @@ from feeds.kpis.figures import (
     sum_by_key,
     tallies_by_grid,
 )
+from feeds.store.engine import tuples
 from feeds.store.models import AREAS, CASES, FIXES, PEOPLE
 
 PATROL_ROLES = ("grid_worker", "patroller_outer", "patroller_inner")
@@ -87,8 +88,8 @@ def load_counted(conn: Connection, rules: KpiRules, windows: Sequence[tuple[Peri
 
 def load_territory(conn: Connection) -> Territory:
     """Areas above the patrol cells: district, streets, communities, grids."""
-    rows = conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.level)
-                        .where(AREAS.c.level != "cell")).tuples()
+    rows = tuples(conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.level)
+                        .where(AREAS.c.level != "cell")))
     parent: dict[str, str | None] = {}
     level: dict[str, str] = {}
     for code, up, lvl in rows:
@@ -114,8 +115,8 @@ def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
     found = _CELLS.get(key)
     if found is not None:
         return found
-    rows = conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(*where)
-                        .order_by(AREAS.c.code)).tuples().all()
+    rows = list(tuples(conn.execute(select(AREAS.c.code, AREAS.c.parent_code, AREAS.c.geometry).where(*where)
+                        .order_by(AREAS.c.code))))
     polygons = shapely.from_geojson([g for _, _, g in rows]) if rows else []
     cells = Cells.of([(code, grid, poly) for (code, grid, _), poly in zip(rows, polygons, strict=True)])
     if len(_CELLS) >= 64:
@@ -127,8 +128,8 @@ def load_cells(conn: Connection, grids: Collection[str] | None = None) -> Cells:
 def load_patrollers(conn: Connection, territory: Territory, area_code: str | None = None) -> list[Patroller]:
     """Grid workers and patrollers (answering for `area_code` or anywhere under it), with the grids they
     answer for and the ids they act under (person id, GPS unit)."""
-    rows = conn.execute(select(PEOPLE.c.id, PEOPLE.c.name, PEOPLE.c.area_code, PEOPLE.c.unit_id)
-                        .where(PEOPLE.c.role.in_(PATROL_ROLES)).order_by(PEOPLE.c.id)).tuples().all()
+    rows = list(tuples(conn.execute(select(PEOPLE.c.id, PEOPLE.c.name, PEOPLE.c.area_code, PEOPLE.c.unit_id)
+                        .where(PEOPLE.c.role.in_(PATROL_ROLES)).order_by(PEOPLE.c.id))))
     out = []
     for pid, name, area, unit in rows:
         if area is None or (area_code is not None and area_code not in territory.chain(area)):
@@ -258,8 +259,8 @@ class AreaEntry:
 
 def area_directory(conn: Connection) -> dict[str, AreaEntry]:
     """Names, levels and parents of the areas above the patrol cells (for breadcrumbs and tables)."""
-    rows = conn.execute(select(AREAS.c.code, AREAS.c.name, AREAS.c.level, AREAS.c.parent_code)
-                        .where(AREAS.c.level != "cell").order_by(AREAS.c.code)).tuples()
+    rows = tuples(conn.execute(select(AREAS.c.code, AREAS.c.name, AREAS.c.level, AREAS.c.parent_code)
+                        .where(AREAS.c.level != "cell").order_by(AREAS.c.code)))
     return {code: AreaEntry(code, name, level, parent) for code, name, level, parent in rows}
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
+from feeds.store.engine import tuples
 from feeds.store.models import (
     COVERED_DAYS,
     FIXES,
@@ -91,10 +92,10 @@ def near(cells: Cells) -> tuple[float, float, float, float]:
 def _fixes(conn: Connection, cells: Cells, *where: Any) -> list[Fix]:
     """Live fixes near the cells that reached the centre within LATE_FIX_LIMIT of being taken."""
     west, south, east, north = near(cells)
-    rows = conn.execute(select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
-                        .where(FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east),
-                               FIXES.c.lat.between(south, north), *where)).tuples().all()
-    return [(u, t, x, y) for u, t, x, y, received in rows if received - t <= LATE_FIX_LIMIT]
+    query = (select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
+             .where(FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east), FIXES.c.lat.between(south, north),
+                    *where))
+    return [(u, t, x, y) for u, t, x, y, received in tuples(conn.execute(query)) if received - t <= LATE_FIX_LIMIT]
 
 
 def cursor(conn: Connection) -> Cursor | None:
@@ -161,9 +162,9 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
 def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Fix]:
     out: dict[str, Fix] = {}
     for start in range(0, len(units), 1000):
-        for u, t, x, y in conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon,
+        for u, t, x, y in tuples(conn.execute(select(VISIT_TAILS.c.unit_id, VISIT_TAILS.c.fix_at, VISIT_TAILS.c.lon,
                                               VISIT_TAILS.c.lat)
-                                       .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000]))).tuples():
+                                       .where(VISIT_TAILS.c.unit_id.in_(units[start:start + 1000])))):
             out[u] = (u, t, x, y)
     return out
 
@@ -204,7 +205,7 @@ def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: Zo
     if not held:
         return held
     asked = sorted(d.isoformat() for d in held)
-    stored = conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day.in_(asked))).tuples()
+    stored = tuples(conn.execute(select(COVERED_DAYS.c.day).where(COVERED_DAYS.c.day.in_(asked))))
     return held - {date.fromisoformat(d) for (d,) in stored}
 
 
@@ -215,8 +216,8 @@ def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, in
     per_day = (select(LIVE_VISITS.c.grid_code, func.count(LIVE_VISITS.c.cell_code.distinct()).label("n"))
                .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
                .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.grid_code).subquery())
-    return {g: int(n) for g, n in conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
-                                               .group_by(per_day.c.grid_code)).tuples()}
+    return {g: int(n) for g, n in tuples(conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
+                                               .group_by(per_day.c.grid_code)))}
 
 
 def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None) -> set[CellVisit]:
@@ -227,7 +228,7 @@ def visits_of(conn: Connection, days: Collection[date], units: Collection[str] |
         LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
     if units is not None:
         query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
-    return {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(query).tuples()}
+    return {(date.fromisoformat(d), u, c) for d, u, c in tuples(conn.execute(query))}
 
 
 def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[date, str, str], int]:
@@ -237,7 +238,7 @@ def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[d
     query = (select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code, func.count())
              .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
              .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code))
-    return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in conn.execute(query).tuples()}
+    return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in tuples(conn.execute(query))}
 
 
 def drop_day(conn: Connection, day: date) -> None:

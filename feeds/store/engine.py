@@ -1,6 +1,7 @@
 """The engine factory (SQLite tuned for several processes, PostgreSQL pre-pinged) and the migrations (Alembic)."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,9 @@ def migrate(url: str) -> None:
     command.upgrade(cfg, "head")
 
 
+
+
+def tuples(result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """A Core query's rows, typed as the tuples they unpack into (`for code, name in tuples(conn.execute(q))`):
+    mypy reads a Row of untyped columns as `object` when it is unpacked."""
+    return iter(result)

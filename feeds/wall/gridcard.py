@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from feeds.kpis.figures import KpiRules, Period, Rate
 from feeds.kpis.load import area_panel
+from feeds.store.engine import tuples
 from feeds.store.models import Area, Asset, Person
 
 ASSET_KINDS = ("camera", "street_light", "manhole", "hydrant")
@@ -44,8 +45,8 @@ def grid_facts(conn: Connection, rules: KpiRules, code: str, now: datetime) -> G
     own = [(r.role, r.name) for r in rows if r.area_code == code]
     theirs = [(r.role, r.name) for r in rows if r.area_code != code and r.role != "dispatcher"]
     assets = Asset.__table__
-    counted: Counter[str] = Counter(dict(conn.execute(
-        select(assets.c.kind, func.count()).where(assets.c.grid_code == code).group_by(assets.c.kind)).tuples()))
+    counted: Counter[str] = Counter(dict(tuples(conn.execute(
+        select(assets.c.kind, func.count()).where(assets.c.grid_code == code).group_by(assets.c.kind)))))
     coverage = area_panel(conn, rules, code, Period.today(now, rules.calendar.zone), now).coverage
     return GridFacts(code, grid.name, community, tuple(own + theirs), {k: counted.get(k, 0) for k in ASSET_KINDS},
                      coverage, grid.households, grid.population)

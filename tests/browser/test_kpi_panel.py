@@ -9,7 +9,8 @@ import pytest
 
 from dashboard.security.access import Role
 from feeds.bus.push import SocketIOPusher
-from feeds.kpis.board import EVENT, RATES
+from feeds.bus.screens import ScreenEvent
+from feeds.kpis.board import RATES
 from tests.browser.conftest import sign_in
 from tests.waiting import wait_until
 
@@ -54,7 +55,7 @@ def _pushed(stack, driver, change) -> dict:
     board = copy.deepcopy(driver.execute_script(BOARD))
     board["computed_ms"] = int(time.time() * 1000) + 3_600_000
     change(board["rates"])
-    SocketIOPusher(_redis_url(stack)).push(EVENT, board)
+    SocketIOPusher(_redis_url(stack)).push(ScreenEvent.KPIS, board)
     return board
 
 

@@ -9,7 +9,8 @@ from flask import Flask
 from dashboard.http import realtime
 from devstack.services import free_port
 from feeds.bus.channels import RedisBus, publish_messages
-from feeds.bus.push import DELTA_EVENT, NAMESPACE, SocketIOPusher
+from feeds.bus.push import NAMESPACE, SocketIOPusher
+from feeds.bus.screens import ScreenEvent, check, check_snapshot
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS
@@ -29,7 +30,7 @@ def screen(redis_server):
                              "use_reloader": False, "log_output": False}).start()
     received: list[dict] = []
     client = socketio_client.Client()
-    client.on(DELTA_EVENT, received.append, namespace=NAMESPACE)
+    client.on(ScreenEvent.DELTA, received.append, namespace=NAMESPACE)
     wait_until(lambda: _try_connect(client, port), 10, "the Socket.IO server")
     server.config["TEST_PORT"] = port
     yield server, received
@@ -65,6 +66,8 @@ def test_a_message_published_on_redis_reaches_a_connected_screen(screen, engine,
         loop.join(5)
     delta = next(d for d in received if "P0099" in d["patrols"])
     assert delta["seq"] == 1
+    for d in received:  # what reached the screen is what the vocabulary declares
+        check(ScreenEvent.DELTA, d)
     assert any(i["text"] == "井盖缺失" for d in received for i in d["incidents"])
 
 
@@ -76,6 +79,7 @@ def test_a_new_screen_loads_the_snapshot_with_its_sequence(screen, redis_client)
     body = server.test_client().get(realtime.SNAPSHOT_PATH)
     assert body.status_code == 200 and body.headers["Cache-Control"] == "no-store"
     assert body.json["seq"] == 1 and set(body.json["patrols"]) == {"P1"}
+    check_snapshot(body.json)
 
 
 def test_a_drill_screen_hears_its_drill_and_a_live_screen_never_does(screen, engine, redis_server, redis_client):
@@ -83,7 +87,7 @@ def test_a_drill_screen_hears_its_drill_and_a_live_screen_never_does(screen, eng
     live_received.clear()
     drill_received: list[dict] = []
     drill_client = socketio_client.Client()
-    drill_client.on(DELTA_EVENT, drill_received.append, namespace=NAMESPACE)
+    drill_client.on(ScreenEvent.DELTA, drill_received.append, namespace=NAMESPACE)
     port = screen_port(server)
     drill_client.connect(f"http://127.0.0.1:{port}", namespaces=[NAMESPACE], transports=["websocket"],
                          auth={"drill": "typhoon-t1"}, wait_timeout=5)

@@ -10,9 +10,10 @@ from shapely.geometry import box, mapping
 from sqlalchemy import insert, select
 
 from feeds.bus.push import RecordingPusher
+from feeds.bus.screens import ScreenEvent
 from feeds.calendar import WorkingCalendar
 from feeds.cases.writes import apply_commands, open_cases, sighting_of_report
-from feeds.kpis.board import EVENT, KEY, RedisBoardStore, tick
+from feeds.kpis.board import KEY, RedisBoardStore, tick
 from feeds.kpis.figures import KpiRules
 from feeds.store.models import Area, CaseRow
 from feeds.store.writes import write_batch
@@ -82,7 +83,7 @@ def test_the_job_writes_the_board_to_redis_and_pushes_it(engine, redis_client):
     assert r["coverage"] == {"today": [1, 2], "yesterday": [0, 2], "month": [1, 48], "last_month": [0, 48]}
 
     assert json.loads(redis_client.get(KEY)) == board
-    assert pusher.pushed == [(EVENT, board)]
+    assert pusher.pushed == [(ScreenEvent.KPIS, board)]
     assert RedisBoardStore(redis_client).load() == board
 
 

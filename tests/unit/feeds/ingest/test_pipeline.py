@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from feeds.bus.channels import MemoryBus, publish_messages
-from feeds.bus.push import DELTA_EVENT, RecordingPusher
+from feeds.bus.push import RecordingPusher
+from feeds.bus.screens import ScreenEvent
 from feeds.bus.snapshots import MemorySnapshotStore
 from feeds.ingest.pipeline import Bounds, Ingest, reject_reason
 from feeds.schemas import FEED_CHANNELS, channel_for, encode
@@ -34,7 +35,7 @@ def test_accepted_messages_are_persisted_applied_and_pushed(ingest, engine):
     assert delta is not None and delta["seq"] == 1
     assert set(delta["patrols"]) == {"P1", "P2"}
     assert [i["text"] for i in delta["incidents"]] == ["桥下积水"]
-    assert ingest._pusher.pushed == [(DELTA_EVENT, delta)]
+    assert ingest._pusher.pushed == [(ScreenEvent.DELTA, delta)]
     assert _count(engine, PatrolFix) == 2 and _count(engine, IncidentRow) == 1
     assert ingest._snapshots.load()["seq"] == 1
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from feeds.bus.push import RecordingPusher
+from feeds.bus.screens import ScreenEvent, check, check_snapshot
 from feeds.bus.snapshots import MemorySnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.ingest.pipeline import Ingest
@@ -108,6 +109,9 @@ def test_a_snapshot_and_the_frames_after_it_equal_the_later_snapshot(history, en
                     break
             assert chunks > 5
             direct = state_at(conn, b, None, TAXONOMY, CALENDAR)
+            check_snapshot(direct)  # a replay speaks the live screens' vocabulary
+            for frame in chunk.frames:
+                check(ScreenEvent.DELTA, frame)
             assert on_duty(snap, b) == direct["patrols"]
             assert (snap["incidents"], snap["alerts"], snap["cases"]) == (
                 direct["incidents"], direct["alerts"], direct["cases"])
