@@ -93,7 +93,7 @@ def drill_filter(column: Any, drill_id: str | None) -> ColumnElement[bool]:
     return column.is_(None) if drill_id is None else column == drill_id
 
 
-# how the figures count (raised when a rule of feeds/kpis/figures.py changes what a finished case adds to a tally)
+# how the figures count (raised when a rule of the figure modules changes what a finished case adds to a tally)
 COUNTING = 2
 
 

@@ -9,6 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from feeds.calendar import Limit, LimitUnit, WorkingCalendar
+from feeds.cases.machine import Step
 from feeds.kpis.figures import (
     CaseFacts,
     CaseRecord,
@@ -18,7 +19,6 @@ from feeds.kpis.figures import (
     Patroller,
     Period,
     Rate,
-    Step,
     StepRun,
     Territory,
     Track,
@@ -77,7 +77,7 @@ def test_the_kpi_replay_knows_every_action_of_the_case_loop():
 
 def test_an_audit_action_unknown_to_the_replay_is_logged_and_leaves_the_clocks_alone(caplog):
     known = case([ev("verify", at(0, 10))])
-    with caplog.at_level("WARNING", logger="feeds.kpis.figures"):
+    with caplog.at_level("WARNING", logger="feeds.kpis.facts"):
         odd = case([ev("teleport", at(0, 9, 30)), ev("verify", at(0, 10))])
     assert odd == known and "'teleport' is unknown to the KPI replay" in caplog.text
 

@@ -1,0 +1,127 @@
+"""Patrol coverage: the cells each unit walked on each local day, from its GPS track."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from shapely.strtree import STRtree
+
+from feeds.kpis.values import MAX_TRACK_GAP, NO_RATE, Period, Rate
+from feeds.kpis.worktime import _US, _us
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The unit cells (单元网格, ≈100 m) of the territory: code, grid and polygon (lon/lat), in one STRtree."""
+
+    codes: tuple[str, ...]
+    grids: tuple[str, ...]
+    tree: STRtree
+
+    @classmethod
+    def of(cls, cells: Sequence[tuple[str, str, Any]]) -> Cells:
+        """From (cell code, grid code, shapely polygon) triples."""
+        return cls(tuple(c for c, _, _ in cells), tuple(g for _, g, _ in cells), STRtree([p for _, _, p in cells]))
+
+
+@dataclass(frozen=True)
+class Track:
+    """GPS fixes as arrays (any order): unit id, time (aware datetimes), lon, lat."""
+
+    units: Sequence[str]
+    times: Sequence[datetime]
+    lons: Sequence[float]
+    lats: Sequence[float]
+
+
+CellVisit = tuple[date, str, str]  # (local day, unit id, cell code)
+GridMonth = tuple[str, int, int]  # (grid, year, month)
+
+
+def cell_visits(cells: Cells, track: Track, zone: ZoneInfo,
+                max_gap: timedelta = MAX_TRACK_GAP) -> set[CellVisit]:
+    """Which cells each unit visited on each local day: a fix inside (or on the edge of) the cell, or a
+    segment between two consecutive fixes of the unit crossing it. Consecutive fixes are joined only when
+    they are at most `max_gap` apart and on the same local day (a unit switched off, or a night, is not a
+    walk). A segment whose two ends lie in the same cell is taken to stay in it (cells are ≈100 m squares
+    cut by grid edges; fixes come seconds apart), which spares testing most segments."""
+    return set(cell_pieces(cells, track, zone, max_gap))
+
+
+def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
+                max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
+    """`cell_visits` with, for each visit, how many pieces of the track make it: fixes inside the cell and
+    segments crossing it. A visit holds while one piece is left, so a late fix that bends a segment can
+    take back what the straight segment crossed (feeds/kpis/visits.py). Fixes of a unit taken at the same
+    moment are ordered by position, so the pieces do not depend on the order the fixes are given in."""
+    n = len(track.units)
+    if n == 0 or not cells.codes:
+        return {}
+    unit_names, unit = np.unique(np.asarray(track.units, dtype=object).astype(str), return_inverse=True)
+    t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
+    lon = np.asarray(track.lons, dtype=float)
+    lat = np.asarray(track.lats, dtype=float)
+    order = np.lexsort((lat, lon, t, unit))
+    unit, t, lon, lat = unit[order], t[order], lon[order], lat[order]
+    first = datetime.fromtimestamp(int(t.min()) / 1e6, UTC).astimezone(zone).date()
+    last = datetime.fromtimestamp(int(t.max()) / 1e6, UTC).astimezone(zone).date()
+    days = [first + timedelta(days=k) for k in range((last - first).days + 2)]
+    bounds = np.array([_us(datetime.combine(d, time(), zone)) for d in days], dtype=np.int64)
+    day = np.searchsorted(bounds, t, side="right") - 1
+
+    points = shapely.points(lon, lat)
+    hit_fix, hit_cell = cells.tree.query(points, predicate="intersects")
+    cell_of = np.full(n, -1, dtype=np.int64)
+    cell_of[hit_fix] = hit_cell  # one of the cells a fix lies in (two only on a shared edge)
+    pieces = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
+
+    joined = ((unit[1:] == unit[:-1]) & (day[1:] == day[:-1]) & (t[1:] - t[:-1] <= max_gap // _US)
+              & ((cell_of[1:] != cell_of[:-1]) | (cell_of[1:] < 0)))
+    starts = np.nonzero(joined)[0]
+    if len(starts):
+        coords = np.stack([np.stack([lon[starts], lat[starts]], axis=1),
+                           np.stack([lon[starts + 1], lat[starts + 1]], axis=1)], axis=1)
+        segments = shapely.linestrings(coords)
+        hit_seg, seg_cell = cells.tree.query(segments, predicate="intersects")
+        seg_fix = starts[hit_seg]
+        pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
+    visited, counts = np.unique(np.concatenate(pieces), axis=0, return_counts=True)
+    return {(days[d], str(unit_names[u]), cells.codes[c]): int(k) for (d, u, c), k in zip(visited, counts, strict=True)}
+
+
+def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
+                     units: Collection[str] | None = None) -> dict[str, Rate]:
+    """Per grid: cell-days visited / (cells × days), over the local days of the period that have begun
+    (today counts as far as it has gone). `units`: only these patrol units' tracks (one person's)."""
+    days = set(period.days(now))
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
+    seen = {(d, cell) for d, unit, cell in visits
+            if d in days and cell in grid_of and (units is None or unit in units)}
+    visited: dict[str, int] = defaultdict(int)
+    for _, cell in seen:
+        visited[grid_of[cell]] += 1
+    size: dict[str, int] = defaultdict(int)
+    for g in cells.grids:
+        size[g] += 1
+    return {g: Rate(visited.get(g, 0), n * len(days)) for g, n in size.items()}
+
+
+def coverage(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
+             grids: Collection[str] | None = None, units: Collection[str] | None = None) -> Rate:
+    """发现覆盖率: cells visited / cells in the area, per day, averaged over the days of the period that have
+    begun. As every day has the same cells, the average of the daily rates is Σ cells visited per day /
+    (cells × days). `grids`: the area (None: all); `units`: only these patrol units' tracks."""
+    return area_coverage(coverage_by_grid(cells, visits, period, now, units), grids)
+
+
+def area_coverage(by_grid: Mapping[str, Rate], grids: Collection[str] | None) -> Rate:
+    total = NO_RATE
+    for rate in (by_grid.values() if grids is None else (r for g in grids if (r := by_grid.get(g)) is not None)):
+        total += rate
+    return total
