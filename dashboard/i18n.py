@@ -186,7 +186,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dq_all": ("全部", "All"),
     "dq_count": ("共 {n} 件", "{n} cases"),
     "dq_shown": ("显示前 {shown} 件,共 {n} 件", "First {shown} of {n}"),
-    "dq_lights": ("超时 {red} · 临期 {yellow} · 正常 {green}", "overdue {red} · due soon {yellow} · on time {green}"),
+    "dq_lights": ("超时 {red} · 临期 {amber} · 正常 {green}", "overdue {red} · due soon {amber} · on time {green}"),
     "dq_none": ("没有符合条件的案件", "No case matches"),
     "dq_sla": ("时限", "Time limit"),
     "dq_case": ("案件", "Case"),

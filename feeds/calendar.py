@@ -21,14 +21,14 @@ class LimitUnit(StrEnum):
     CALENDAR_HOURS = "calendar_hours"
 
 
-AMBER_SHARE = 0.8  # share of a limit used when the light turns from green to yellow
+AMBER_SHARE = 0.8  # share of a limit used when the light turns from green to amber
 
 
 class Light(StrEnum):
-    """Traffic light of an open step: green while ≤ 80% of the limit is used, yellow to 100%, red beyond."""
+    """Traffic light of an open step: green while ≤ 80% of the limit is used, amber to 100%, red beyond."""
 
     GREEN = "green"
-    YELLOW = "yellow"
+    AMBER = "amber"
     RED = "red"
 
 
@@ -108,7 +108,7 @@ class WorkingCalendar:
         return self.add_working(start, timedelta(hours=hours))
 
     def amber_at(self, start: datetime, limit: Limit) -> datetime:
-        """The moment the light turns yellow: 80% of the limit used."""
+        """The moment the light turns amber: 80% of the limit used."""
         return self.deadline(start, Limit(limit.amount * AMBER_SHARE, limit.unit))
 
     def step_clock(self, start: datetime, limit: Limit) -> tuple[datetime, datetime]:
@@ -128,7 +128,7 @@ class WorkingCalendar:
 
     def light(self, start: datetime, limit: Limit, now: datetime) -> Light:
         share = self.used(start, limit, now)
-        return Light.GREEN if share <= AMBER_SHARE else Light.YELLOW if share <= 1.0 else Light.RED
+        return Light.GREEN if share <= AMBER_SHARE else Light.AMBER if share <= 1.0 else Light.RED
 
 
 def _seconds(t: time) -> int:

@@ -18,7 +18,7 @@
   var BUMP_EVERY_MS = 1000;
   // drills: a console opened with ?drill=<id> joins that drill's room and follows its cases only
   var DRILL = new URLSearchParams(window.location.search).get("drill") || null;
-  var LIGHT_COLOURS = { red: "#ef4444", yellow: "#f59e0b", green: "#22c55e", none: "#8fa6c8" };
+  var LIGHT_COLOURS = cc.time.COLOURS;  // assets/clock.js (loaded first)
   function rem() { return parseFloat(getComputedStyle(document.documentElement).fontSize) || 18; }
 
   /* the queue's cases on the map: one GeoJSON layer, a canvas dot per case in its light's colour */
@@ -362,7 +362,7 @@
     var at = all.findIndex(function (r) { return r.id === chosen; });
     for (var i = 1; i <= all.length; i++) {
       var r = all[(at + i + all.length) % all.length];
-      if (r.light === "red" || r.light === "yellow" || r.urgent) {
+      if (r.light === "red" || r.light === "amber" || r.urgent) {
         selectCase(r.id);
         return;
       }
@@ -383,18 +383,12 @@
   /* ---- title bar: clock in the command centre's zone, connection state. Written straight into their
      elements (no callback ever renders them): a Dash prop update costs in proportion to the whole page,
      and the queue makes this page large. ---- */
-  var zoned = null, FEED_SILENT_MS = 4000;
+  var FEED_SILENT_MS = 4000;
   function tick() {
     var c = config(), clock = document.getElementById("dispatch-clock");
     var link = document.getElementById("dispatch-connection");
     if (!c || !clock || !link) return;
-    if (!zoned) {
-      zoned = new Intl.DateTimeFormat("zh-CN", { timeZone: c.timezone || "Asia/Shanghai", hourCycle: "h23",
-        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-    }
-    var p = {};
-    zoned.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
-    clock.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+    clock.textContent = cc.time.stamp(Date.now(), c.timezone);  // assets/clock.js
     var state = desk.connected ? "connected" : (desk.everConnected ? "disconnected" : "connecting");
     if (desk.connected && Date.now() - desk.beatAt > FEED_SILENT_MS) state = "feed_down";  // the ingest is silent
     if (link.textContent !== c.text[state]) link.textContent = c.text[state];

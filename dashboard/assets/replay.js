@@ -110,22 +110,13 @@
   }
 
   /* ---- what the controls, the banner and the progress bar show ---- */
-  var zoned = null;
-  function parts(ms) {
-    if (!zoned) zoned = new Intl.DateTimeFormat("en-US", { timeZone: R.cfg.timezone || "Asia/Shanghai", hourCycle: "h23",
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
-    var out = {};
-    zoned.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = p.value; });
-    return out;
-  }
-  function hms(ms) { var z = parts(ms); return z.hour + ":" + z.minute + ":" + z.second; }
-  function show() {
+  function show() {  // times in the centre's zone (assets/clock.js)
     if (!R.cfg) return;
-    var t = now(), z = parts(t), span = Math.max(1, R.to - R.from);
-    var clock = z.year + "-" + z.month + "-" + z.day + " " + z.hour + ":" + z.minute + ":" + z.second;
+    var t = now(), span = Math.max(1, R.to - R.from);
+    var clock = cc.time.stamp(t, R.cfg.timezone);
     var tail = R.state === "ready" ? (R.playing ? R.speed + "×" : R.text.rp_paused) : R.label();
     setText("drill-banner-clock", clock + "  " + tail);
-    setText("replay-position", hms(t));
+    setText("replay-position", cc.time.timeOfDay(t, R.cfg.timezone));
     setText("replay-state", R.state === "ready" && R.playing ? R.speed + "×" : R.label());
     var fill = byId("replay-scrub");
     var width = (Math.max(0, Math.min(1, (t - R.from) / span)) * 100).toFixed(2) + "%";

@@ -32,7 +32,7 @@
   var NEW_FOR_MS = 5000;  // a new ticker item stands out this long
   var FLASH_MS = 8000;  // a camera flashes this long after an alert
   var TRAIL_MS = 60 * 60 * 1000;
-  var LIGHTS = { green: "#22c55e", amber: "#f59e0b", red: "#ef4444", none: "#8fa6c8" };
+  var LIGHTS = cc.time.COLOURS;  // assets/clock.js (loaded first)
 
   var firstSeen = {};  // ticker item id -> when a delta brought it (items from a snapshot are not new)
   var live = (cc.live = {
@@ -83,20 +83,11 @@
   // drills: a wall opened with ?drill=<id> shows that drill's cases only (its own room and snapshot)
   function drillId() { var c = config(); return (c && c.drill) || null; }
   function isLive(c) { return (c.drill || null) === drillId(); }
-  function light(c, now) {
-    if (c.deadline === null || c.deadline === undefined) return "none";
-    if (now < c.amber) return "green";
-    return now < c.deadline ? "amber" : "red";
-  }
-  function hms(ms) {
-    var s = Math.floor(Math.abs(ms) / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-    s = s % 60;
-    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
-  }
+  function light(c, now) { return cc.time.light(c, now); }  // assets/clock.js
   function countdown(c, now) {
     if (c.deadline === null || c.deadline === undefined) return text("no_clock");
     var left = c.deadline - now;
-    return (left >= 0 ? text("time_left") : text("overdue_by")).replace("{t}", hms(left));
+    return (left >= 0 ? text("time_left") : text("overdue_by")).replace("{t}", cc.time.duration(left));
   }
   var queueOrder = null;  // open live cases with a clock by deadline; deadlines do not move with time
   function urgentFirst() {  // least time left first (the overdue lead); recomputed only when cases change
@@ -720,19 +711,7 @@
     setProps("wall-grid-card", { className: "grid-card", children: [head].concat(body) });
   }
 
-  var zoned = null;
-  function inZone(ms) {  // the parts of a time in the command centre's zone, whatever the screen's own zone
-    if (!zoned) {
-      var c = config() || {};
-      zoned = new Intl.DateTimeFormat("en-US", {
-        timeZone: c.timezone || "Asia/Shanghai", hourCycle: "h23", year: "numeric", month: "2-digit",
-        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short",
-      });
-    }
-    var out = {};
-    zoned.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = p.value; });
-    return out;
-  }
+  function inZone(ms) { return cc.time.parts(ms, config().timezone); }  // the centre's zone, not the screen's
   var FEED_SILENT_MS = 4000;
   function onHeartbeat(h) {  // the feed is alive; a seq ahead of ours (a restored state, a missed delta) reloads
     live.beatAt = Date.now();
@@ -837,7 +816,7 @@
   function el(type, props, children) {
     return { type: type, namespace: "dash_html_components", props: Object.assign({ children: children }, props || {}) };
   }
-  function clock(ms) { var z = inZone(ms); return z.hour + ":" + z.minute + ":" + z.second; }
+  function clock(ms) { return cc.time.timeOfDay(ms, config().timezone); }
   function grouped(n) { return (n || 0).toLocaleString("en-US"); }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

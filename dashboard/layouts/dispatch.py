@@ -29,7 +29,7 @@ from feeds.categories import CHANNELS, labels
 QUEUE_LIMIT = 2000
 FOCUS_ZOOM = 17
 REFRESH_MS = 30_000  # countdowns are in minutes; lights and order move with time
-LIGHT_COLOURS = {"red": "#ef4444", "yellow": "#f59e0b", "green": "#22c55e", None: "#8fa6c8"}
+LIGHT_COLOURS = {"red": "#ef4444", "amber": "#f59e0b", "green": "#22c55e", None: "#8fa6c8"}
 DEFAULT_BOUNDS = [[30.68, 111.27], [30.70, 111.30]]
 
 # base map drawn without a tile server (the district's own layers), quieter than the wall's
@@ -141,7 +141,7 @@ def queue_records(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, na
 
 def queue_summary(cases: Sequence[Mapping[str, Any]], now_ms: int, lang: str, limit: int = QUEUE_LIMIT) -> list[Any]:
     """'共 37 件 · 超时 3 · 临期 5 · 正常 29' (or 'first 200 of 476' when the table is cut)."""
-    lights = {"red": 0, "yellow": 0, "green": 0}
+    lights = {"red": 0, "amber": 0, "green": 0}
     for v in cases:
         lit = light(v, now_ms)
         if lit:

@@ -9,19 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard.i18n import t
+from feeds.calendar import Light
 
-LIGHTS = ("red", "yellow", "green")  # worst first: the queue's order
+LIGHTS = (Light.RED, Light.AMBER, Light.GREEN)  # worst first: the queue's order
 MINUTE_MS = 60_000
 
 
-def light(view: Mapping[str, Any], now_ms: int) -> str | None:
-    """green before `amber`, yellow until `deadline`, red after; None when no step's clock runs."""
+def light(view: Mapping[str, Any], now_ms: int) -> Light | None:
+    """green before `amber`, amber until `deadline`, red after; None when no step's clock runs (the browser's
+    cc.time.light in assets/clock.js is the same rule)."""
     deadline, amber = view.get("deadline"), view.get("amber")
     if deadline is None or amber is None:
         return None
     if now_ms >= deadline:
-        return "red"
-    return "yellow" if now_ms >= amber else "green"
+        return Light.RED
+    return Light.AMBER if now_ms >= amber else Light.GREEN
 
 
 def span(ms: int, lang: str = "zh") -> str:
@@ -109,7 +111,7 @@ def matches(view: Mapping[str, Any], f: QueueFilter, now_ms: int, names: Names) 
 
 
 def order_key(view: Mapping[str, Any], now_ms: int) -> tuple[int, float, int, int, str]:
-    """Red first, then yellow, then green, then cases with no clock; within a light the least time left
+    """Red first, then amber, then green, then cases with no clock; within a light the least time left
     first; cases that ended, the latest ended first."""
     lit = light(view, now_ms)
     rank = LIGHTS.index(lit) if lit else len(LIGHTS)

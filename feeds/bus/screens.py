@@ -75,7 +75,7 @@ class AlertView(_View):
 
 
 class CaseView(_View):
-    """An open case with its step clock: green before `amber`, yellow to `deadline`, red after."""
+    """An open case with its step clock: green before `amber`, amber to `deadline`, red after."""
 
     id: str
     category: str

@@ -53,9 +53,9 @@ def deadline(taxonomy: Taxonomy, calendar: WorkingCalendar, case: OpenStep) -> d
 
 
 def with_clock(taxonomy: Taxonomy, calendar: WorkingCalendar, view: dict[str, Any]) -> dict[str, Any]:
-    """A case view with its open step's clock: `deadline` and `amber` (when the light turns yellow) in epoch
+    """A case view with its open step's clock: `deadline` and `amber` (when the light turns amber) in epoch
     ms, None for a case with no open step. A screen colours the case and counts down from these alone:
-    green before `amber`, yellow to `deadline`, red after."""
+    green before `amber`, amber to `deadline`, red after."""
     case = OpenStep(view["id"], view["category"], view["urgent"], view["state"], view["level"], view["version"],
                     from_ms(view["step_started"]), view["extended_hours"])
     limit = step_limit(taxonomy, calendar, case)

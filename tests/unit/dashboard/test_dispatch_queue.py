@@ -27,8 +27,8 @@ def case(cid: str, *, left_min: float | None = 120, amber_min: float | None = No
             "reported": NOW - 10 * MIN, "reworks": 0, "drill": None, "deadline": deadline, "amber": amber, **fields}
 
 
-@pytest.mark.parametrize("left, expected", [(30, "green"), (10, "yellow"), (0, "red"), (-5, "red"), (None, None)])
-def test_the_light_is_green_before_amber_yellow_until_the_deadline_red_after(left, expected):
+@pytest.mark.parametrize("left, expected", [(30, "green"), (10, "amber"), (0, "red"), (-5, "red"), (None, None)])
+def test_the_light_is_green_before_amber_amber_until_the_deadline_red_after(left, expected):
     assert light(case("C", left_min=left), NOW) == expected
 
 
@@ -49,11 +49,11 @@ def test_the_countdown_says_time_left_or_time_over():
 
 
 def test_the_queue_puts_red_first_then_the_least_time_left():
-    views = [case("green-far", left_min=300), case("yellow", left_min=10), case("red-late", left_min=-60),
+    views = [case("green-far", left_min=300), case("amber", left_min=10), case("red-late", left_min=-60),
              case("red-just", left_min=-1), case("no-clock", left_min=None, state="parked"),
              case("green-near", left_min=60)]
     order = [v["id"] for v in select_cases(views, QueueFilter(), NOW, NAMES)]
-    assert order == ["red-late", "red-just", "yellow", "green-near", "green-far", "no-clock"]
+    assert order == ["red-late", "red-just", "amber", "green-near", "green-far", "no-clock"]
 
 
 def test_ended_cases_come_latest_first():

@@ -52,8 +52,8 @@ def test_working_time_between_two_moments():
 
 @pytest.mark.parametrize("now, light", [
     (at(23, 10, 36), Light.GREEN),   # 96 of 120 minutes: exactly 80%
-    (at(23, 10, 37), Light.YELLOW),
-    (at(23, 11), Light.YELLOW),      # at the deadline: 100%, still yellow
+    (at(23, 10, 37), Light.AMBER),
+    (at(23, 11), Light.AMBER),      # at the deadline: 100%, still amber
     (at(23, 11, 1), Light.RED),      # overdue
 ])
 def test_traffic_light(now, light):

@@ -67,7 +67,7 @@ def test_a_case_view_carries_its_step_clock_in_working_time():
     assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 11,
                                                                                     tzinfo=CST)) == "green"
     assert CAL.light(MONDAY_9, TAX["order.vendor"].limit("handle", False), datetime(2026, 11, 23, 14, 13,
-                                                                                    tzinfo=CST)) == "yellow"
+                                                                                    tzinfo=CST)) == "amber"
 
 
 def test_a_finished_case_has_no_clock():
