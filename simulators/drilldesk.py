@@ -62,7 +62,6 @@ from simulators.simulation import Simulation
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
 
 
@@ -75,7 +74,7 @@ class DrillDesk:
     messages of the drill up to `now` (wall time), `status` what the screens show."""
 
     def __init__(self, district: District, scenarios: Mapping[str, Scenario], *, seed: int, taxonomy: Taxonomy,
-                 calendar: WorkingCalendar, problems_per_day: float, zone: ZoneInfo = SHANGHAI,
+                 calendar: WorkingCalendar, problems_per_day: float, zone: ZoneInfo | None = None,
                  make_id: Callable[[Scenario, datetime], str] | None = None) -> None:
         self.district = district
         self.scenarios = dict(scenarios)
@@ -83,7 +82,7 @@ class DrillDesk:
         self.taxonomy = taxonomy
         self.calendar = calendar
         self.problems_per_day = problems_per_day
-        self.zone = zone
+        self.zone = zone = zone or calendar.zone  # the calendar's: the site's zone
         self.make_id = make_id or (lambda s, now: drill_id_for(s, now, zone))
         self.status: DrillStatus | None = None
         self.simulation: Simulation | None = None

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 from shapely.geometry import LineString, Polygon
 
+from feeds.calendar import DEFAULT_TIMEZONE
 from feeds.schemas import SCHEMA_VERSION, PatrolPosition
 from simulators.geography import Area, District, LocalFrame
 from simulators.timing import as_utc
 
 SOURCE = "simulator"
-ZONE = ZoneInfo("Asia/Shanghai")
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the simulated district's shifts are in local time
 SPEED_MPS = (1.0, 1.5)
 STOP_PROBABILITY = 0.25  # at each corner of the round: a word with a shopkeeper, a look at a building
 STOP_S = (30.0, 120.0)
