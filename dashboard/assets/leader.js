@@ -2,6 +2,7 @@
    Its tables (AG Grid, one component each): how their cells are drawn and sorted. Rate: the percentage, and
    its numerator/denominator small under it. Grade: a coloured letter. Rank: a medal for the top three.
    Numbers sort as numbers; "—" (nothing due) sorts below every number.
+   Its KPI cards: drawn from the panel's data (dash_clientside.leader.drawCards), a dozen plain elements.
    Its 30-day trends: two small SVG charts drawn from the trends' data (dash_clientside.leader.drawTrends), a
    day with nothing due a gap in its line, never 0; the value and its numerator/denominator on hover. */
 (function () {
@@ -145,5 +146,45 @@
     clearTimeout(resized);
     resized = setTimeout(function () { if (trends) drawTrends(null); }, 150);
   });
-  window.dash_clientside = Object.assign({}, window.dash_clientside, { leader: { drawTrends: drawTrends } });
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null && text !== "") node.textContent = text;
+    return node;
+  }
+  // The KPI cards, in their three groups, from the panel's data (dashboard/views/leader.py card_panel).
+  function drawCards(panel) {
+    var box = document.getElementById("leader-cards");
+    if (!panel || !box) return window.dash_clientside ? window.dash_clientside.no_update : null;
+    var groups = panel.map(function (group) {
+      var row = el("div", "lv-kpi-row");
+      group.cards.forEach(function (c) {
+        var card = el("div", "lv-kpi-card lv-kpi-" + c.key);
+        card.id = "lv-kpi-" + c.key;
+        card.title = c.hint;
+        card.appendChild(el("div", "lv-kpi-label", c.label));
+        var value = el("div", "lv-kpi-value", c.value);
+        if (c.unit) value.appendChild(el("span", "lv-kpi-unit", c.unit));
+        card.appendChild(value);
+        var foot = el("div", "lv-kpi-foot");
+        foot.appendChild(el("span", "lv-kpi-detail", c.detail));
+        foot.appendChild(el("span", "lv-kpi-change change-" + c.tone, c.change));
+        card.appendChild(foot);
+        row.appendChild(card);
+      });
+      var section = el("div", "lv-kpi-group lv-kpi-group-" + group.group);
+      section.appendChild(el("h3", null, group.label));
+      section.appendChild(row);
+      return section;
+    });
+    box.replaceChildren.apply(box, groups);
+    return Date.now();
+  }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { leader: {
+    drawCards: drawCards,
+    drawTrends: drawTrends,
+    // the custom range's day pickers, shown only for a custom period (in the browser: no request per switch)
+    rangeStyle: (kind) => (kind === 'custom' ? {} : { display: 'none' }),
+  } });
 })();

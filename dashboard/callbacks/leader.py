@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import gevent
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
 from gevent import monkey
 from sqlalchemy import Connection, func, select
 
@@ -106,6 +107,13 @@ def in_background(work: Callable[[], None]) -> None:
         threading.Thread(target=work, name="leader-ahead", daemon=True).start()
 
 
+class Page(NamedTuple):
+    """The leader page of one area and period: its head (breadcrumb, period line, cards, the sub-areas'
+    note and styles) and its four tables' rows."""
+    head: tuple[Any, ...]
+    rows: tuple[Any, ...]
+
+
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
@@ -113,38 +121,45 @@ def _day(text: str | None) -> date | None:
 def register(app: Dash, services: Services) -> None:
     engine, rules = services.engine, services.rules
     zone = rules.calendar.zone
-    recent: Recent[tuple[Any, ...]] = Recent()
+    recent: Recent[Page] = Recent()
 
     def page_of(conn: Connection, directory: dict[str, AreaEntry], area: str, period: Period, previous: Period,
-                now: datetime, lang: str) -> tuple[Any, ...]:
-        """What the page shows of the area and period: from the same page made in the last FRESH_S s if no
-        case changed since (a leader's period switch then costs no count and no presenting)."""
+                now: datetime, lang: str, shown_on: Hashable = None) -> tuple[Hashable, Page]:
+        """What the page shows of the area and period, and the mark of the data it was made from: the page
+        made on `shown_on` if it is still kept (the tables then match the cards they follow), else the same
+        page made in the last FRESH_S s if no case changed since (a leader's period switch then costs no count
+        and no presenting), else made now."""
         key = (area, period.start, period.end, previous.start, previous.end, lang)
+        if shown_on is not None and (kept := recent.get(key, shown_on)) is not None:
+            return shown_on, kept
         mark = cases_mark(conn)
         found = recent.get(key, mark)
         if found is None:
             found = shown(directory, area, period, previous, leader_figures(conn, rules, area, period, previous, now),
                           lang)
             recent.put(key, mark, found)
-        return found
+        return mark, found
 
     def shown(directory: dict[str, AreaEntry], area: str, period: Period, previous: Period, figures: LeaderFigures,
-              lang: str) -> tuple[Any, ...]:
+              lang: str) -> Page:
         lowest = directory[area].level not in CHILD_LEVEL
         label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
             p=lp.period_label(previous, lang))
-        return (
+        head = (
             layout.breadcrumb(lp.area_trail(directory, area), lang),
             label,
-            layout.kpi_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
-            lp.area_records(lp.area_rows(figures.children, directory)),
+            lp.card_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
             t("lv_no_subareas", lang) if lowest else "",
             {} if lowest else {"display": "none"},
             {"display": "none"} if lowest else layout.GRID_STYLE,
+        )
+        rows = (
+            lp.area_records(lp.area_rows(figures.children, directory)),
             lp.patroller_records(lp.patroller_rows(figures.patrollers)),
             lp.department_records(lp.department_rows(figures.departments, services.taxonomy.departments, lang)),
             lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
         )
+        return Page(head, rows)
 
     def other_periods_ahead(area: str, kind: str, lang: str) -> None:
         """Make the area's page for the other periods a leader switches to, in the background."""
@@ -158,12 +173,13 @@ def register(app: Dash, services: Services) -> None:
                         page_of(conn, directory, area, period, lp.previous_period(other, period), now, lang)
         recent.ahead(work)
 
+    app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawCards"),
+                            Output(ids.LEADER_CARDS_DRAWN, "data"), Input(ids.LEADER_CARD_DATA, "data"))
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawTrends"),
                             Output(ids.LEADER_TRENDS_DRAWN, "data"), Input(ids.LEADER_TRENDS, "data"))
 
-    @app.callback(Output(ids.LEADER_RANGE, "style"), Input(ids.LEADER_PERIOD, "value"))
-    def custom_range(kind: str) -> dict[str, str]:
-        return {} if kind == "custom" else {"display": "none"}
+    app.clientside_callback(ClientsideFunction(namespace="leader", function_name="rangeStyle"),
+                            Output(ids.LEADER_RANGE, "style"), Input(ids.LEADER_PERIOD, "value"))
 
     @app.callback(
         Output(ids.LEADER_AREA, "data"),
@@ -181,17 +197,19 @@ def register(app: Dash, services: Services) -> None:
             return no_update  # crumbs drawn anew, not clicked
         return ctx.triggered_id["code"]
 
+    def period_asked(kind: str, first: str | None, last: str | None) -> tuple[datetime, Period, Period]:
+        now = services.now()
+        period = lp.period_for(kind, now, zone, _day(first), _day(last))
+        return now, period, lp.previous_period(kind, period)
+
     @app.callback(
         Output(ids.LEADER_BREADCRUMB, "children"),
         Output(ids.LEADER_PERIOD_LABEL, "children"),
-        Output(ids.LEADER_CARDS, "children"),
-        Output(ids.LEADER_SUBAREAS, "rowData"),
+        Output(ids.LEADER_CARD_DATA, "data"),
         Output(ids.LEADER_SUBAREA_NOTE, "children"),
         Output(ids.LEADER_SUBAREA_NOTE, "style"),
         Output(ids.LEADER_SUBAREAS, "style"),
-        Output(ids.LEADER_PATROLLERS, "rowData"),
-        Output(ids.LEADER_DEPARTMENTS, "rowData"),
-        Output(ids.LEADER_GRIDS, "rowData"),
+        Output(ids.LEADER_SHOWN, "data"),
         Input(ids.LEADER_AREA, "data"),
         Input(ids.LEADER_PERIOD, "value"),
         Input(ids.LEADER_RANGE, "start_date"),
@@ -201,31 +219,72 @@ def register(app: Dash, services: Services) -> None:
     )
     def render(area: str, kind: str, first: str | None, last: str | None, lang: str,
                trends_shown: dict[str, Any] | None) -> tuple[Any, ...]:
-        now = services.now()
+        """The cards first, in an answer of a few kilobytes: what a leader reads when switching periods. The
+        tables follow (`rows`) from the same page, kept in memory."""
         try:
-            period = lp.period_for(kind, now, zone, _day(first), _day(last))
+            now, period, previous = period_asked(kind, first, last)
         except ValueError as err:
-            return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 8))
-        previous = lp.previous_period(kind, period)
-        def load() -> tuple[Any, ...] | None:
+            return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 5))
+
+        def load() -> tuple[Hashable, Page] | None:
             with engine.connect() as conn:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
                     return None
                 return page_of(conn, directory, area, period, previous, now, lang)
 
-        page = off_loop(load)
-        if page is None:
-            return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 8))
+        made = off_loop(load)
+        if made is None:
+            return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 5))
+        mark, page = made
         if (trends_shown or {}).get("area") == area:  # else the trends load next, and start this after them
             other_periods_ahead(area, kind, lang)
-        return page
+        breadcrumb, *head = page.head
+        if ctx.triggered_id in (ids.LEADER_PERIOD, ids.LEADER_RANGE):  # the same area: its trail and trends stay
+            breadcrumb = no_update
+        return (breadcrumb, *head, {"area": area, "kind": kind, "first": first, "last": last, "mark": list(mark)})
+
+    @app.callback(
+        Output(ids.LEADER_SUBAREAS, "rowData"),
+        Output(ids.LEADER_PATROLLERS, "rowData"),
+        Output(ids.LEADER_DEPARTMENTS, "rowData"),
+        Output(ids.LEADER_GRIDS, "rowData"),
+        Input(ids.LEADER_SHOWN, "data"),
+        State(ids.LEADER_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def rows(shown_page: Any, lang: str) -> tuple[Any, ...]:
+        """The four tables of the page the cards show, made from the same data."""
+        asked = shown_page if isinstance(shown_page, dict) else {}
+        area, kind = asked.get("area"), asked.get("kind")
+        first, last = asked.get("first"), asked.get("last")
+        if not (isinstance(area, str) and isinstance(kind, str) and all(
+                isinstance(d, str | None) for d in (first, last))):
+            raise PreventUpdate
+        mark = asked.get("mark")
+        shown_on = tuple(mark) if isinstance(mark, list) and all(
+            isinstance(m, int | None) for m in mark) else None
+        try:
+            now, period, previous = period_asked(kind, first, last)
+        except ValueError as err:
+            raise PreventUpdate from err
+
+        def load() -> tuple[Hashable, Page] | None:
+            with engine.connect() as conn:
+                directory = area_directory(conn)
+                return page_of(conn, directory, area, period, previous, now, lang, shown_on) \
+                    if area in directory else None
+
+        made = off_loop(load)
+        if made is None:
+            raise PreventUpdate
+        return made[1].rows
 
     @app.callback(Output(ids.LEADER_TRENDS, "data"),
-                  Input(ids.LEADER_BREADCRUMB, "children"),  # after the figures: they are what is read first
+                  Input(ids.LEADER_SHOWN, "data"),  # after the figures: they are what is read first
                   State(ids.LEADER_AREA, "data"), State(ids.LEADER_TRENDS, "data"), State(ids.LEADER_LANG, "data"),
                   State(ids.LEADER_PERIOD, "value"))
-    def trends(_crumbs: Any, area: str, shown: dict[str, Any] | None, lang: str, kind: str) -> Any:
+    def trends(_page: Any, area: str, shown: dict[str, Any] | None, lang: str, kind: str) -> Any:
         """The area's 30-day trends, once its figures are on screen (the two loads do not share the server's
         cores), and not again for another period of the same area on the same day."""
         now = services.now()

@@ -13,33 +13,8 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.layouts.tables import GRID_THEME
-from dashboard.views.leader import PERIOD_KINDS, Card
+from dashboard.views.leader import PERIOD_KINDS
 from feeds.kpis.load import AreaEntry
-
-GROUPS = (("rates", "lv_four_rates"), ("closure", "lv_closure_group"), ("load", "lv_load_group"))
-
-
-def kpi_card(card: Card) -> html.Div:
-    return html.Div(className=f"lv-kpi-card lv-kpi-{card.key}", id=f"lv-kpi-{card.key}", title=card.hint, children=[
-        html.Div(card.label, className="lv-kpi-label"),
-        html.Div([card.value, *([html.Span(card.unit, className="lv-kpi-unit")] if card.unit else [])],
-                 className="lv-kpi-value"),
-        html.Div(className="lv-kpi-foot", children=[
-            html.Span(card.detail, className="lv-kpi-detail"),
-            html.Span(card.change.text, className=f"lv-kpi-change change-{card.change.tone}"),
-        ]),
-    ])
-
-
-def kpi_panel(cards: Sequence[Card], lang: str) -> list[html.Div]:
-    """The cards in three groups: the four rates, closure and handling, workload and speed."""
-    return [
-        html.Div(className=f"lv-kpi-group lv-kpi-group-{group}", children=[
-            html.H3(t(label, lang)),
-            html.Div(className="lv-kpi-row", children=[kpi_card(c) for c in cards if c.group == group]),
-        ])
-        for group, label in GROUPS
-    ]
 
 
 def breadcrumb(trail: Sequence[AreaEntry], lang: str) -> list[html.Span | html.Button]:
@@ -169,8 +144,10 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
     return html.Div(id=ids.LEADER, className=f"leader lang-{lang}", children=[
         dcc.Store(id=ids.LEADER_LANG, data=lang),
         dcc.Store(id=ids.LEADER_AREA, data=district),
+        dcc.Store(id=ids.LEADER_SHOWN),
         dcc.Store(id=ids.LEADER_TRENDS),
         dcc.Store(id=ids.LEADER_TRENDS_DRAWN),
+        dcc.Store(id=ids.LEADER_CARDS_DRAWN),
         dcc.Download(id=ids.LEADER_DOWNLOAD),
         html.Header(className="lv-bar", children=[
             html.Div(className="lv-title", children=[
@@ -200,8 +177,8 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
             ]),
         ]),
         html.Nav(id=ids.LEADER_BREADCRUMB, className="lv-breadcrumb"),
-        dcc.Loading(html.Div(id=ids.LEADER_CARDS, className="lv-cards"), type="dot", color="#38bdf8",
-                    delay_show=300),
+        dcc.Loading([html.Div(id=ids.LEADER_CARDS, className="lv-cards"), dcc.Store(id=ids.LEADER_CARD_DATA)],
+                    type="dot", color="#38bdf8", delay_show=300),
         html.Div(className="lv-row lv-row-2", children=[
             _panel(t("lv_subareas", lang), subarea_grid(lang), "lv-subareas", note_id=ids.LEADER_SUBAREA_NOTE),
             html.Section(className="lv-panel lv-trends", children=[

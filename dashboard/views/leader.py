@@ -184,6 +184,20 @@ def kpi_cards(current: AreaFigures, previous: AreaFigures, lang: str) -> list[Ca
     return cards
 
 
+GROUPS = (("rates", "lv_four_rates"), ("closure", "lv_closure_group"), ("load", "lv_load_group"))
+
+
+def card_panel(cards: Sequence[Card], lang: str) -> list[dict[str, Any]]:
+    """The cards in three groups (the four rates, closure and handling, workload and speed), as the data the
+    page draws them from (dash_clientside.leader.drawCards): a period switch then sends a few kilobytes and
+    redraws a dozen cards, not a tree of Dash components."""
+    return [{"group": group, "label": t(label, lang),
+             "cards": [{"key": c.key, "label": c.label, "value": c.value, "unit": c.unit, "detail": c.detail,
+                        "hint": c.hint, "change": c.change.text, "tone": c.change.tone}
+                       for c in cards if c.group == group]}
+            for group, label in GROUPS]
+
+
 # ---------------------------------------------------------------------------------------------- areas
 
 

@@ -33,9 +33,13 @@ def _value(driver, key) -> str:
 
 
 def _drill_into_first_row(driver, depth: int) -> None:
+    """Click the first row of the sub-areas one level down, once they are the current area's (the cards and
+    breadcrumb come first, the tables a moment after)."""
+    here = _crumbs(driver)[-1]
     name = wait_until(lambda: driver.execute_script(
-        "const cell = document.querySelector('#leader-subareas .drill-row .ag-cell.name'); if (!cell) return null;"
-        "cell.click(); return cell.innerText;"), 60, "a sub-area row to click")
+        "const cell = document.querySelector('#leader-subareas .drill-row .ag-cell.name');"
+        "if (!cell || arguments[0].endsWith(cell.innerText)) return null;"
+        "cell.click(); return cell.innerText;", here), 60, "a sub-area row to click")
     wait_until(lambda: len(_crumbs(driver)) == depth and name in _crumbs(driver)[-1], 60, f"the drill into {name}")
 
 

@@ -11,7 +11,7 @@ from dash import html
 from openpyxl import load_workbook
 
 from dashboard import ids
-from dashboard.layouts.leader import breadcrumb, kpi_panel, leader_page
+from dashboard.layouts.leader import breadcrumb, leader_page
 from dashboard.views import leader as lp
 from dashboard.views.assessment import Table, to_csv, to_xlsx
 from feeds.kpis.figures import (
@@ -27,7 +27,7 @@ from feeds.kpis.figures import (
     Verification,
 )
 from feeds.kpis.load import AreaEntry
-from tests.components import walk, with_class
+from tests.components import walk
 
 CST = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=CST)  # a Wednesday
@@ -110,8 +110,7 @@ def test_nothing_due_is_a_dash_never_zero_or_hundred():
         assert card.change.text == "—" and card.change.tone == "none", key
     assert _card(cards, "closure").detail == "0/0"
     assert _card(cards, "open").value == "0" and _card(cards, "open").change.tone == "flat"
-    tree = html.Div(kpi_panel(cards, "zh"))
-    values = [c.children[0] for c in with_class(tree, "lv-kpi-value")]
+    values = [c["value"] for group in lp.card_panel(cards, "zh") for c in group["cards"]]
     assert values.count("—") == 11 and "0%" not in values and "100.0%" not in values
 
 
@@ -132,9 +131,12 @@ def test_cards_show_numerator_denominator_and_change():
     assert (hours.value, hours.unit, hours.change.text, hours.change.tone) == ("3.0", "小时", "+1.0 小时", "worse")
     english = lp.kpi_cards(now, before, "en")
     assert _card(english, "closure").label == "Closure rate" and _card(english, "closure").change.text == "+25.0 pp"
-    tree = html.Div(kpi_panel(cards, "zh"))
-    card = next(c for c in walk(tree) if getattr(c, "id", None) == "lv-kpi-closure")
-    assert "75.0%" in _texts(card) and "3/4" in _texts(card) and card.title  # the tooltip says what is counted
+    panel = lp.card_panel(cards, "zh")
+    assert [(g["group"], g["label"], len(g["cards"])) for g in panel] == \
+        [("rates", "四率考核", 4), ("closure", "结案与处置", 4), ("load", "在办与时效", 5)]
+    card = next(c for g in panel for c in g["cards"] if c["key"] == "closure")
+    assert (card["value"], card["detail"], card["change"], card["tone"]) == ("75.0%", "3/4", "+25.0 个百分点", "better")
+    assert card["hint"]  # the tooltip says what is counted
 
 
 # ---------------------------------------------------------------------------------------------- panels
