@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     stream_maxlen: int = Field(default=100_000, ge=1000)  # entries kept per stream (approximately)
     ingest_consumer: str = "ingest-1"  # this ingest's name in the consumer group
 
+    # adapters (feeds/adapters): the OsmAnd / Traccar Client endpoint for patrollers' phones
+    osmand_port: int = Field(default=5055, ge=1, le=65535)
+
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)
     recent_items: int = Field(default=30, ge=1, le=500)  # incidents / alerts kept in the live snapshot

@@ -234,6 +234,19 @@ class DeadLetter(Base):
     redriven_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when an operator sent it through again
 
 
+class TrackerDevice(Base):
+    """A phone (or any tracker) that reports positions through an adapter (feeds/adapters/osmand.py): the id it
+    sends, the patrol unit its fixes are for, and who carries it. Retired devices are kept, refused."""
+
+    __tablename__ = "tracker_devices"
+    device_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class UserRow(Base):
     """A person who signs in to the screens: a role (dashboard/security/auth.py) and a salted password hash."""
 

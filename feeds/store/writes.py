@@ -112,6 +112,12 @@ def write_batch(
     new_ids = _insert_fixes(conn, fixes, received_at) if fixes else set()
     for kind, rows in by_kind.items():
         new_ids |= _insert_ignoring_known(conn, _TABLE_OF[kind], rows)
+    write_dead_letters(conn, rejections, received_at)
+    return new_ids
+
+
+def write_dead_letters(conn: Connection, rejections: Iterable[Rejection], received_at: datetime) -> None:
+    """Keep refused input with its reason, in the caller's transaction."""
     dead = [
         {"channel": r.channel, "stage": r.stage, "reason": _storable(r.reason), "payload": _storable(r.payload),
          "received_at": received_at}
@@ -119,7 +125,6 @@ def write_batch(
     ]
     if dead:
         conn.execute(DEAD_LETTERS.insert(), dead)
-    return new_ids
 
 
 def _storable(text: str) -> str:
