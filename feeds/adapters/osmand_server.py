@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import redis
 from flask import Flask, Response, request
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from feeds.adapters.devices import DeviceDirectory
 from feeds.adapters.osmand import Refused, read_request, to_fix
@@ -45,7 +46,10 @@ def create_app(directory: DeviceDirectory, bus: Bus, engine: Engine, zone: ZoneI
 
     def refuse(status: int, reason: str, received_at: datetime) -> Response:
         shown = f"{request.method} {request.full_path.rstrip('?')}"
-        body = request.get_data(cache=True)[:KEPT_OF_REFUSED].decode("utf-8", "replace")
+        try:
+            body = request.get_data(cache=True)[:KEPT_OF_REFUSED].decode("utf-8", "replace")
+        except RequestEntityTooLarge:
+            body = f"[a body of {request.content_length} bytes, not kept]"
         payload = f"{shown}\n{body}" if body else shown
         letter = Rejection(CHANNEL, payload, reason, "refused" if status == 404 else "decode")
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from feeds.bus.channels import Bus
+from feeds.schemas import CHANNEL_PREFIX
 from feeds.store.models import DEAD_LETTERS
 
 
@@ -53,6 +54,9 @@ def redrive(conn: Connection, bus: Bus, letter_id: int, now: datetime, payload: 
         raise LookupError(f"no dead letter {letter_id}")
     if letter.redriven_at is not None:
         raise ValueError(f"dead letter {letter_id} was already re-driven at {letter.redriven_at.isoformat()}")
+    if not letter.channel.startswith(CHANNEL_PREFIX):
+        raise ValueError(f"dead letter {letter_id} was refused by the {letter.channel} adapter before it reached the "
+                         f"bus: fix it at its source (the sending device, or its registration) and let it send again")
     bus.publish(letter.channel, (payload if payload is not None else letter.payload).encode())
     conn.execute(update(DEAD_LETTERS).where(DEAD_LETTERS.c.id == letter_id).values(redriven_at=now))
     return get_dead_letter(conn, letter_id)  # type: ignore[return-value]

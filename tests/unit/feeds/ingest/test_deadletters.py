@@ -71,3 +71,20 @@ def test_the_cli_lists_and_shows(engine, refused, db_url, monkeypatch, capsys):
     assert "{oops" in capsys.readouterr().out
     assert main(["show", "999"]) == 1
     assert get_dead_letter(engine.connect(), letter_id).redriven_at is None
+
+
+def test_an_adapters_refusal_is_fixed_at_its_source_not_redriven(engine):
+    """A phone's request the OsmAnd adapter refused never reached the bus: re-driving it would publish it on a
+    channel nobody reads, so it is refused with what to do instead."""
+    from feeds.schemas import Rejection
+    from feeds.store.writes import write_dead_letters
+
+    with engine.begin() as conn:
+        write_dead_letters(conn, [Rejection("osmand", "GET /?id=stranger&lat=30&lon=120", "device 'stranger' is not "
+                                            "registered", "refused")], factories.now())
+        letter = list_dead_letters(conn)[0]
+        bus = MemoryBus()
+        sub = bus.subscribe(["osmand"])
+        with pytest.raises(ValueError, match="refused by the osmand adapter before it reached the bus"):
+            redrive(conn, bus, letter.id, factories.now())
+        assert sub.get(0.05) is None and get_dead_letter(conn, letter.id).redriven_at is None
