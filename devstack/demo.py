@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dashboard.security.users import add_user, find_user
-from devstack.services import Children, redis_answers, spawn, start_redis, wait_for_http
+from devstack.services import Children, port_or_free, redis_answers, spawn, start_redis, wait_for_http
 from feeds.settings import Settings
 from feeds.store.engine import make_engine, migrate
 from feeds.store.models import CaseRow
@@ -89,7 +89,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                "CC_PUSH_WINDOW_MS": str(settings.push_window_ms), "CC_DATA_DIR": str(settings.data_dir),
                "CC_STALE_AFTER_S": str(settings.stale_after_s),
                "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
-               "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method}
+               "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method,
+               "CC_OSMAND_PORT": str(port_or_free(settings.host, settings.osmand_port))}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
@@ -106,15 +107,19 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         children.add(spawn("escalator", "feeds.cases.escalator", env, quiet=quiet))
         children.add(spawn("kpiboard", "feeds.kpis.board", env, quiet=quiet))
         children.add(spawn("drilldesk", "simulators.drilldesk", env, quiet=quiet))
+        osmand = children.add(spawn("osmand", "feeds.adapters.osmand_server", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
+        osmand_url = f"http://{settings.host}:{env['CC_OSMAND_PORT']}/"
+        wait_for_http(osmand_url, timeout=30, child=osmand, answering=True)
         if simulate:
-            children.add(spawn("simulator", "simulators", env, "--no-load-district", *simulator_args, quiet=quiet))
+            children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand",
+                               *simulator_args, quiet=quiet))
     except BaseException:
         children.stop()
         raise
-    return Stack(url, redis_url, db_url, env, children, [note], kiosk_token)
+    return Stack(url, redis_url, db_url, env, children, [note, f"OsmAnd (phones)       {osmand_url}"], kiosk_token)
 
 
 def _kept_secret(path: Path) -> str:

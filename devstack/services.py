@@ -37,6 +37,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_or_free(host: str, port: int) -> int:
+    """`port` if nothing listens on it yet, else a free one (two stacks on one machine, e.g. tests in parallel)."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return free_port()
+    return port
+
+
 def redis_answers(url: str, timeout: float = 0.5) -> bool:
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
@@ -124,7 +134,9 @@ def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: boo
     return Child(name, proc)
 
 
-def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None) -> None:
+def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None, answering: bool = False) -> None:
+    """Wait until `url` answers below 500 (with `answering`, with any HTTP status at all)."""
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -133,6 +145,9 @@ def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None) -
             with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status < 500:
                     return
+        except urllib.error.HTTPError as err:
+            if answering or err.code < 500:
+                return
         except OSError:
             pass
         if child and child.process.poll() is not None:

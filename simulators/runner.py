@@ -28,13 +28,14 @@ from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import utcnow
 from feeds.outage import Outage
-from feeds.schemas import FeedMessage, describe
+from feeds.schemas import FeedMessage, PatrolPosition, describe
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
+from simulators.phones import SHARE, Phones, phone_units, register_phones
 from simulators.scenarios import ScenarioError, Script, available
 from simulators.scenarios import load as load_scenario
 from simulators.simulation import MAX_SPEED, RUN_ID, Simulation
@@ -57,14 +58,17 @@ def run(
     clock: Callable[[], datetime] = utcnow,
     summary_every_s: float = SUMMARY_EVERY_S,
     cases: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
+    phones: Phones | None = None,
 ) -> Counter[str]:
     """Tick every `interval_s` seconds of wall time and publish, until `stop` is set or after `ticks` ticks.
     `cases` reads the open cases as screens see them (the live snapshot), for the people acting on them.
+    `phones`: the units whose fixes go as OsmAnd requests to the adapter instead (simulators/phones.py).
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
     outage = Outage("publishing on the bus", log)
     outbox: list[FeedMessage] = []  # made but not yet published: kept through an outage of the bus, in order
+    calls: list[PatrolPosition] = []  # the phones' fixes not yet sent: kept while the endpoint is away
     seen: Mapping[str, Mapping[str, Any]] | None = None
     done = 0
     next_tick = time.monotonic()
@@ -76,6 +80,12 @@ def run(
             except redis.RedisError:
                 pass  # the people act on the cases as they last saw them
         outbox.extend(simulation.tick(clock(), seen))
+        if phones is not None:
+            mine, outbox = phones.split(outbox)
+            calls = phones.send((calls + mine)[-OUTBOX_LIMIT:])
+            sent, phones.sent = phones.sent, 0
+            totals["patrol_position via osmand"] += sent
+            window["patrol_position via osmand"] += sent
         if len(outbox) > OUTBOX_LIMIT:
             log.error("the bus has been away too long: %d oldest messages dropped", len(outbox) - OUTBOX_LIMIT)
             del outbox[:len(outbox) - OUTBOX_LIMIT]
@@ -156,6 +166,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drill", metavar="SCENARIO", help=f"layer a drill on normal life: {', '.join(available())}")
     p.add_argument("--drill-id", type=_run_id, help="id carried by every message of the drill (default: "
                                                     "the scenario and the run id)")
+    p.add_argument("--via", choices=["osmand"], help="send a share of the patrol units' fixes as phones do, "
+                   "through the OsmAnd adapter (registered as devices sim-<unit>)")
+    p.add_argument("--via-share", type=_positive(float), default=SHARE, metavar="SHARE",
+                   help=f"the share of units that send through the adapter (default {SHARE:g})")
+    p.add_argument("--osmand-url", help="the OsmAnd endpoint (default http://CC_HOST:CC_OSMAND_PORT/)")
     p.add_argument("--history-days", type=_positive(float), metavar="DAYS",
                    help="first simulate the last DAYS days as fast as possible, straight through the "
                         "pipeline into the database and the live snapshot (run it before the ingest starts)")
@@ -257,8 +272,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     snapshots = RedisSnapshotStore(client, settings.recent_items)
     if drill_id is not None:  # the drill's cases live apart from the live ones
         snapshots = snapshots.for_drill(drill_id)
+    phones = None
+    if args.via == "osmand":
+        units = phone_units((p.unit_id for p in simulation.fleet.patrols), args.via_share)
+        register_phones(settings.db_url, units)
+        phones = Phones(args.osmand_url or f"http://{settings.host}:{settings.osmand_port}/", units)
+        log.info("%d of %d patrol units report as phones through the OsmAnd endpoint at %s", len(units),
+                 len(simulation.fleet.patrols), phones.url)
     totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
-                 cases=lambda: snapshots.load()["cases"])
+                 cases=lambda: snapshots.load()["cases"], phones=phones)
     log.info("stopped; published %s", _counts(totals))
 
 

@@ -91,6 +91,13 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
         # a new database starts with the past half day simulated into it, so the panels are not empty
         with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
             assert db.execute("SELECT count(*) FROM cases").fetchone()[0] > 0
+        # a share of the patrols report as phones do, through the OsmAnd endpoint the banner names
+        assert re.search(r"OsmAnd \(phones\)\s+http://127\.0\.0\.1:\d+/", banner)
+
+        def phone_fixes() -> int:
+            with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
+                return db.execute("SELECT count(*) FROM patrol_fixes WHERE source = 'osmand'").fetchone()[0]
+        wait_until(phone_fixes, 30, "fixes of the simulated phones, through the OsmAnd endpoint")
         # its embedded Redis dies: the demo starts it again on its port, and the live path comes back
         where = redis_url.removeprefix("redis://").removesuffix("/0").encode()  # its process title names it
         [server] = [int(e) for e in os.listdir("/proc") if e.isdigit() and where in _cmdline(int(e))]
