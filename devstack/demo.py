@@ -112,7 +112,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
         osmand_url = f"http://{settings.host}:{env['CC_OSMAND_PORT']}/"
-        wait_for_http(osmand_url, timeout=30, child=osmand, answering=True)
+        wait_for_http(osmand_url + "health", timeout=30, child=osmand)
         if simulate:
             children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand",
                                *simulator_args, quiet=quiet))

@@ -134,9 +134,7 @@ def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: boo
     return Child(name, proc)
 
 
-def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None, answering: bool = False) -> None:
-    """Wait until `url` answers below 500 (with `answering`, with any HTTP status at all)."""
-    import urllib.error
+def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -145,9 +143,6 @@ def wait_for_http(url: str, timeout: float = 30.0, child: Child | None = None, a
             with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status < 500:
                     return
-        except urllib.error.HTTPError as err:
-            if answering or err.code < 500:
-                return
         except OSError:
             pass
         if child and child.process.poll() is not None:

@@ -3,10 +3,11 @@ JSON forwarding post positions here; each becomes a `patrol_position` on the dur
 
     python -m feeds.adapters.osmand_server      # listens on CC_HOST:CC_OSMAND_PORT (default 5055)
 
-Replies as Traccar does: 200 with an empty body for a fix taken; 400 for a malformed request; 404 for a
-device that is not registered (feeds/adapters/devices.py). Every refusal is also kept as a dead letter
-(channel "osmand") with its reason and the request, for an operator to read. 503 when the bus is
-unreachable: the phone keeps the fix and sends it again (Traccar Client buffers while offline).
+Replies to positions as Traccar does: 200 with an empty body for a fix taken; 400 for a malformed
+request; 404 for a device that is not registered (feeds/adapters/devices.py). Every refusal is also kept
+as a dead letter (channel "osmand") with its reason and the request, for an operator to read. 503 when
+the bus is unreachable: the phone keeps the fix and sends it again (Traccar Client buffers while offline).
+`GET /health` answers "ok", touching neither the bus nor the database (for a load balancer).
 """
 from __future__ import annotations
 
@@ -59,6 +60,11 @@ def create_app(directory: DeviceDirectory, bus: Bus, engine: Engine, zone: ZoneI
             log.exception("could not keep the refusal of %s as a dead letter", shown[:200])
         log.info("refused %s: %s", shown[:200], reason)
         return Response(reason + "\n", status=status, mimetype="text/plain")
+
+    @app.get("/health")
+    def health() -> Response:
+        """For a load balancer or a start-up script: answers without touching the bus or the database."""
+        return Response("ok\n", mimetype="text/plain")
 
     @app.route("/", methods=["GET", "POST"])
     @app.route("/<path:_any>", methods=["GET", "POST"])

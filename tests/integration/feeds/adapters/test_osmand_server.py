@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from devstack.services import free_port, spawn
+from devstack.services import free_port, spawn, wait_for_http
 from feeds.adapters.devices import DeviceDirectory, add_device, retire_device
 from feeds.adapters.osmand_server import CHANNEL, create_app
 from feeds.bus.channels import StreamBus, stream_for
@@ -184,16 +184,6 @@ def test_hostile_requests_never_break_the_endpoint_and_lose_nothing(phones, engi
         assert _letters(engine)[-1][2] == answer.data.decode().strip()
 
 
-def _answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=1)
-    except urllib.error.HTTPError:
-        return True  # 400: no device in the request, but listening
-    except OSError:
-        return False
-    return True
-
-
 def test_the_endpoint_as_its_own_process(tmp_path, redis_server, engine, db_url):
     """`python -m feeds.adapters.osmand_server` on its port, as a site runs it: a phone's GET reaches the stream."""
     with engine.begin() as conn:
@@ -203,7 +193,7 @@ def test_the_endpoint_as_its_own_process(tmp_path, redis_server, engine, db_url)
                   {"CC_REDIS_URL": redis_server, "CC_DATABASE_URL": db_url, "CC_OSMAND_PORT": str(port),
                    "CC_DATA_DIR": str(tmp_path)}, quiet=True)
     try:
-        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/"), 30, "the endpoint answering")
+        wait_for_http(f"http://127.0.0.1:{port}/health", 30, child)
         client = redis.Redis.from_url(redis_server)
         before = client.xlen(STREAM) if client.exists(STREAM) else 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/?id={PHONE}&lat=30.25&lon=120.17"
@@ -213,6 +203,9 @@ def test_the_endpoint_as_its_own_process(tmp_path, redis_server, engine, db_url)
             urllib.request.urlopen(f"http://127.0.0.1:{port}/?id=stranger&lat=30.25&lon=120.17", timeout=5)
         assert refused.value.code == 404
         assert client.xlen(STREAM) == before + 1
+        # the health checks left no dead letter; the stranger did
+        assert [r for _, _, r, _ in _letters(engine)] == ["device 'stranger' is not registered: register it with "
+                                                          "python -m feeds.adapters.devices add stranger --unit …"]
         entry = client.xrevrange(STREAM, count=1)[0][1]
         fix = json.loads(entry[b"payload"])
         fix = fix[0] if isinstance(fix, list) else fix
