@@ -67,6 +67,7 @@ Number = Annotated[float, Strict()]  # an int or a float; never a string
 Latitude = Annotated[Number, Field(ge=-90, le=90)]
 Longitude = Annotated[Number, Field(ge=-180, le=180)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+MediaUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s<>\"]+$")]
 
 
 class ReportChannel(StrEnum):
@@ -105,7 +106,7 @@ class IncidentReport(Message):
 
     kind: Literal["incident_report"]
     category: Code
-    description: Annotated[Text, Field(max_length=1000)]
+    description: Annotated[Text, Field(max_length=4000)]  # as Open311 allows
     lat: Latitude
     lon: Longitude
     grid_code: Code | None
@@ -113,6 +114,8 @@ class IncidentReport(Message):
     reporter_id: Code | None
     urgent: Annotated[bool, Strict()]
     occurred_at: UtcDatetime | None  # when the source knows when it arose
+    address: Annotated[Text, Field(max_length=400)] | None = None  # where, in the reporter's words
+    media_url: MediaUrl | None = None  # a photo or video of it (a citizen's picture, a camera's snapshot)
 
 
 class CameraAlert(Message):

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     # adapters (feeds/adapters): the OsmAnd / Traccar Client endpoint for patrollers' phones
     osmand_port: int = Field(default=5055, ge=1, le=65535)
+    # and the Open311 GeoReport v2 endpoint for the 12345 hotline's system and citizens' apps
+    open311_port: int = Field(default=8311, ge=1, le=65535)
+    open311_contact: str = "区网格化治理指挥中心值班室"  # who a system's developers ask (in discovery)
 
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)

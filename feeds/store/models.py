@@ -153,6 +153,8 @@ class IncidentRow(_FeedRow, Base):
     reporter_id: Mapped[str | None] = mapped_column(String(64))
     urgent: Mapped[bool] = mapped_column(Boolean)
     occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    address: Mapped[str | None] = mapped_column(String(400))
+    media_url: Mapped[str | None] = mapped_column(String(2000))
 
 
 class CameraAlertRow(_FeedRow, Base):
@@ -245,6 +247,21 @@ class TrackerDevice(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiKey(Base):
+    """A key a system posts reports with (feeds/adapters/open311_server.py): whose it is, which channel its reports
+    come by (a citizens' app, the 12345 hotline), how many it may post a minute. Only a hash is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the key, hex
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart in lists
+    owner: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16))
+    per_minute: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UserRow(Base):
