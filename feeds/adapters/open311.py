@@ -262,7 +262,7 @@ def read_query(args: Mapping[str, str], now: datetime) -> Query:
     end = _time(end_text, "end_date") if end_text else now
     start = _time(start_text, "start_date") if start_text else end - timedelta(days=MAX_RANGE_DAYS)
     if start_text and not end_text:
-        end = min(now, start + timedelta(days=MAX_RANGE_DAYS))
+        end = start + timedelta(days=MAX_RANGE_DAYS)  # the 90 days from it (a poller asking "since when")
     if end < start:
         raise Open311Error(400, "end_date is before start_date")
     if end - start > timedelta(days=MAX_RANGE_DAYS):

@@ -79,6 +79,7 @@ def create_app(engine: Engine, bus: Bus, limiter: redis.Redis, taxonomy: Taxonom
                where: Gazetteer, *, contact: str = "", clock: Callable[[], datetime] = utcnow) -> Flask:
     app = Flask("open311")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.url_map.redirect_defaults = False  # ".../requests/ID.xml" is answered, not redirected to ".../requests/ID"
 
     def answer(value: Any, root: str, fmt: str, status: int = 200) -> Response:
         body, mimetype = render(value, root, fmt)
