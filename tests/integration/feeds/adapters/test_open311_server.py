@@ -248,3 +248,29 @@ def test_the_endpoint_as_its_own_process(tmp_path, redis_server, redis_client, e
         assert refused.value.code == 403
     finally:
         child.stop()
+
+
+def test_our_own_client_reads_what_our_server_serves(centre, engine):
+    """Conformance, read back: the poller (a centre reading a city's 12345 system) against our endpoint."""
+    from feeds.adapters.open311_client import poll_once, report_id
+    from feeds.schemas import ReportChannel
+
+    ids = [centre.post(service_code=code, description=f"第{n}件").json[0]["service_request_id"]
+           for n, code in enumerate(("env.garbage", "env.debris"))]
+    wait_until(lambda: len(centre.get("/requests.json").json) == 2, 10, "both requests")
+
+    def fetch(url: str) -> bytes:
+        answer = centre.client.get(url.removeprefix("http://localhost"))
+        assert answer.status_code == 200, answer.data
+        return answer.data
+
+    start = utcnow() - timedelta(hours=1)
+    first = poll_once(f"http://localhost{PREFIX}", fetch, start, utcnow(), load_gazetteer(engine), {},
+                      ReportChannel.HOTLINE)
+    assert first.refused == []
+    assert [r.id for r in first.reports] == [report_id(f"http://localhost{PREFIX}", i) for i in ids]
+    assert [(r.category, r.description, r.channel) for r in first.reports] == \
+        [("env.garbage", "第0件", ReportChannel.HOTLINE), ("env.debris", "第1件", ReportChannel.HOTLINE)]
+    again = poll_once(f"http://localhost{PREFIX}", fetch, first.up_to, utcnow(), load_gazetteer(engine), {},
+                      ReportChannel.HOTLINE)
+    assert {r.id for r in again.reports} <= {r.id for r in first.reports}  # read again: the same reports

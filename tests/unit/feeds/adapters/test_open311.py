@@ -226,3 +226,59 @@ def test_any_query_is_read_or_refused_with_a_reason(args):
         assert refused.status == 400 and refused.description
         return
     assert q.end - q.start <= timedelta(days=90)
+
+
+# ------------------------------------------------------------------------ reading an upstream server
+
+# The spec's "GET Service Requests" JSON example, its codes quoted: as printed, "service_code":006 is not JSON
+SPEC_REQUESTS = b"""[
+  {"service_request_id":638344, "status":"closed", "status_notes":"Duplicate request.",
+   "service_name":"Sidewalk and Curb Issues", "service_code":"006", "description":null,
+   "agency_responsible":null, "service_notice":null, "requested_datetime":"2010-04-14T06:37:38-08:00",
+   "updated_datetime":"2010-04-14T06:37:38-08:00", "expected_datetime":"2010-04-15T06:37:38-08:00",
+   "address":"8TH AVE and JUDAH ST", "address_id":545483, "zipcode":94122, "lat":37.762221815,
+   "long":-122.4651145, "media_url":"http://city.gov.s3.amazonaws.com/requests/media/638344.jpg "},
+  {"service_request_id":638349, "status":"open", "status_notes":null, "service_name":"Sidewalk and Curb Issues",
+   "service_code":"006", "description":null, "agency_responsible":null, "service_notice":null,
+   "requested_datetime":"2010-04-19T06:37:38-08:00", "updated_datetime":"2010-04-19T06:37:38-08:00",
+   "expected_datetime":"2010-04-19T06:37:38-08:00", "address":"8TH AVE and JUDAH ST", "address_id":545483,
+   "zipcode":94122, "lat":37.762221815, "long":-122.4651145,
+   "media_url":"http://city.gov.s3.amazonaws.com/requests/media/638349.jpg"}
+]"""
+
+
+def test_the_specs_request_list_read_from_an_upstream_server():
+    from feeds.adapters.open311_client import read_requests, report_id
+
+    polled = read_requests("https://sf.example/open311/v2", SPEC_REQUESTS, NOW, WHERE, {"006": "road.pavement"},
+                           ReportChannel.HOTLINE)
+    assert polled.refused == [] and len(polled.reports) == 2
+    first = polled.reports[0]
+    assert first.id == report_id("https://sf.example/open311/v2", "638344") != polled.reports[1].id
+    assert (first.category, first.channel, first.source, first.lat, first.lon) == \
+        ("road.pavement", ReportChannel.HOTLINE, "open311-poll", 37.762221815, -122.4651145)
+    assert first.ts == datetime(2010, 4, 14, 14, 37, 38, tzinfo=UTC) and first.address == "8TH AVE and JUDAH ST"
+    assert first.media_url == "http://city.gov.s3.amazonaws.com/requests/media/638344.jpg"
+    assert polled.up_to == datetime(2010, 4, 19, 14, 37, 38, tzinfo=UTC)
+
+
+def test_an_upstream_request_placed_by_its_address_or_kept_when_it_cannot_be():
+    from feeds.adapters.open311_client import read_requests
+
+    community = next(a for a in DISTRICT.areas if a.level.value == "community")
+    body = json.dumps([
+        {"service_request_id": "A1", "service_code": "env.garbage", "requested_datetime": "2026-12-05T09:00:00+08:00",
+         "address": f"{community.name}南门", "lat": None, "long": None},
+        {"service_request_id": "A2", "service_code": "env.garbage", "requested_datetime": "2026-12-05T09:01:00+08:00",
+         "address": "nowhere"},
+        {"service_request_id": "A3", "requested_datetime": "yesterday", "lat": 1, "long": 2},
+        "not a request",
+    ]).encode()
+    polled = read_requests("u", body, NOW, WHERE, {}, ReportChannel.CITIZEN)
+    assert [r.category for r in polled.reports] == ["env.garbage"]
+    assert polled.reports[0].address == f"{community.name}南门"
+    assert [r.reason for r in polled.refused] == [
+        "request A2 has no lat/long, and its address names no place of the district",
+        "Invalid isoformat string: 'yesterday'", "a request must be an object"]
+    assert read_requests("u", b"<html>", NOW, WHERE, {}, ReportChannel.CITIZEN).refused[0].reason.startswith(
+        "the server's answer is not JSON")
