@@ -8,6 +8,7 @@ Tests, benchmarks and the screenshot script start the same stack with `start_sta
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -22,9 +23,12 @@ from sqlalchemy import select
 
 from dashboard.security.users import add_user, find_user
 from devstack.services import Children, port_or_free, redis_answers, spawn, start_redis, wait_for_http
+from feeds.adapters.apikeys import find_key, issue_key
+from feeds.clock import utcnow
 from feeds.settings import Settings
 from feeds.store.engine import make_engine, migrate
 from feeds.store.models import CaseRow
+from simulators.hotline import KEYS_FILE
 
 # the demo's users, one per role (README.md and the banner list them): user name, role, password, display name
 DEMO_USERS = (
@@ -82,6 +86,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
         migrate(db_url)
         add_demo_users(db_url, settings.password_hash_method)
+        add_demo_keys(db_url, settings.data_dir / KEYS_FILE)
         secret_key = settings.secret_key or _kept_secret(settings.data_dir / "secret_key")
         kiosk_token = settings.kiosk_token or _kept_secret(settings.data_dir / "kiosk_token")
         env = {"CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PORT": str(settings.port),
@@ -90,7 +95,8 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                "CC_STALE_AFTER_S": str(settings.stale_after_s),
                "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
                "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method,
-               "CC_OSMAND_PORT": str(port_or_free(settings.host, settings.osmand_port))}
+               "CC_OSMAND_PORT": str(port_or_free(settings.host, settings.osmand_port)),
+               "CC_OPEN311_PORT": str(port_or_free(settings.host, settings.open311_port))}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
@@ -108,18 +114,23 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         children.add(spawn("kpiboard", "feeds.kpis.board", env, quiet=quiet))
         children.add(spawn("drilldesk", "simulators.drilldesk", env, quiet=quiet))
         osmand = children.add(spawn("osmand", "feeds.adapters.osmand_server", env, quiet=quiet))
+        open311 = children.add(spawn("open311", "feeds.adapters.open311_server", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
         osmand_url = f"http://{settings.host}:{env['CC_OSMAND_PORT']}/"
         wait_for_http(osmand_url + "health", timeout=30, child=osmand)
+        open311_url = f"http://{settings.host}:{env['CC_OPEN311_PORT']}/open311/v2/"
+        wait_for_http(open311_url + "discovery.json", timeout=30, child=open311)
         if simulate:
-            children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand",
+            children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand,open311",
                                *simulator_args, quiet=quiet))
     except BaseException:
         children.stop()
         raise
-    return Stack(url, redis_url, db_url, env, children, [note, f"OsmAnd (phones)       {osmand_url}"], kiosk_token)
+    notes = [note, f"OsmAnd (phones)       {osmand_url}",
+             f"Open311 (12345, apps) {open311_url}   (keys: {settings.data_dir / KEYS_FILE})"]
+    return Stack(url, redis_url, db_url, env, children, notes, kiosk_token)
 
 
 def _kept_secret(path: Path) -> str:
@@ -138,6 +149,29 @@ def add_demo_users(db_url: str, method: str) -> None:
             for username, role, password, display_name in DEMO_USERS:
                 if find_user(conn, username) is None:
                     add_user(conn, username, role, password, method=method, display_name=display_name)
+    finally:
+        engine.dispose()
+
+
+def add_demo_keys(db_url: str, path: Path) -> None:
+    """The Open311 keys of the demo's citizens' app and hotline, issued once and kept in `path` (readable by its
+    owner only) for the simulator, which posts their reports with them."""
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            try:
+                kept = json.loads(path.read_text())
+            except (OSError, ValueError):
+                kept = {}
+            keys = {}
+            for channel, owner in (("citizen", "市民通 App（演示）"), ("hotline", "12345 热线（演示）")):
+                key = kept.get(channel)
+                if not isinstance(key, str) or find_key(conn, key) is None:
+                    key, _ = issue_key(conn, owner, channel, utcnow(), per_minute=600)
+                keys[channel] = key
+        if keys != kept:
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(keys))
     finally:
         engine.dispose()
 

@@ -28,13 +28,14 @@ from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import utcnow
 from feeds.outage import Outage
-from feeds.schemas import FeedMessage, PatrolPosition, describe
+from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, describe
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
+from simulators.hotline import Hotline, load_keys
 from simulators.phones import SHARE, Phones, phone_units, register_phones
 from simulators.scenarios import ScenarioError, Script, available
 from simulators.scenarios import load as load_scenario
@@ -59,16 +60,19 @@ def run(
     summary_every_s: float = SUMMARY_EVERY_S,
     cases: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
     phones: Phones | None = None,
+    hotline: Hotline | None = None,
 ) -> Counter[str]:
     """Tick every `interval_s` seconds of wall time and publish, until `stop` is set or after `ticks` ticks.
     `cases` reads the open cases as screens see them (the live snapshot), for the people acting on them.
-    `phones`: the units whose fixes go as OsmAnd requests to the adapter instead (simulators/phones.py).
+    `phones`: the units whose fixes go as OsmAnd requests to the adapter instead (simulators/phones.py);
+    `hotline`: the citizens' and hotline reports, posted as Open311 requests instead (simulators/hotline.py).
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
     outage = Outage("publishing on the bus", log)
     outbox: list[FeedMessage] = []  # made but not yet published: kept through an outage of the bus, in order
     calls: list[PatrolPosition] = []  # the phones' fixes not yet sent: kept while the endpoint is away
+    posts: list[IncidentReport] = []  # the reports not yet posted to the Open311 endpoint
     seen: Mapping[str, Mapping[str, Any]] | None = None
     done = 0
     next_tick = time.monotonic()
@@ -86,6 +90,12 @@ def run(
             sent, phones.sent = phones.sent, 0
             totals["patrol_position via osmand"] += sent
             window["patrol_position via osmand"] += sent
+        if hotline is not None:
+            reports, outbox = hotline.split(outbox)
+            posts = hotline.send((posts + reports)[-OUTBOX_LIMIT:])
+            sent, hotline.sent = hotline.sent, 0
+            totals["incident_report via open311"] += sent
+            window["incident_report via open311"] += sent
         if len(outbox) > OUTBOX_LIMIT:
             log.error("the bus has been away too long: %d oldest messages dropped", len(outbox) - OUTBOX_LIMIT)
             del outbox[:len(outbox) - OUTBOX_LIMIT]
@@ -166,11 +176,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drill", metavar="SCENARIO", help=f"layer a drill on normal life: {', '.join(available())}")
     p.add_argument("--drill-id", type=_run_id, help="id carried by every message of the drill (default: "
                                                     "the scenario and the run id)")
-    p.add_argument("--via", choices=["osmand"], help="send a share of the patrol units' fixes as phones do, "
-                   "through the OsmAnd adapter (registered as devices sim-<unit>)")
+    p.add_argument("--via", type=_vias, default=(), metavar="osmand,open311",
+                   help="send through the adapters, as outside systems do: osmand (a share of the patrol units' "
+                   "fixes, as phones, devices sim-<unit>), open311 (the citizens' and hotline reports, with the "
+                   "keys in the data directory's open311_keys.json)")
     p.add_argument("--via-share", type=_positive(float), default=SHARE, metavar="SHARE",
                    help=f"the share of units that send through the adapter (default {SHARE:g})")
     p.add_argument("--osmand-url", help="the OsmAnd endpoint (default http://CC_HOST:CC_OSMAND_PORT/)")
+    p.add_argument("--open311-url", help="the Open311 endpoint (default http://CC_HOST:CC_OPEN311_PORT/open311/v2)")
     p.add_argument("--history-days", type=_positive(float), metavar="DAYS",
                    help="first simulate the last DAYS days as fast as possible, straight through the "
                         "pipeline into the database and the live snapshot (run it before the ingest starts)")
@@ -186,6 +199,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.drill_id and not args.drill:
         p.error("--drill-id needs --drill")
     return args
+
+
+def _vias(text: str) -> tuple[str, ...]:
+    vias = tuple(v.strip() for v in text.split(",") if v.strip())
+    unknown = set(vias) - {"osmand", "open311"}
+    if unknown:
+        raise argparse.ArgumentTypeError(f"adapters are osmand and open311, not {', '.join(sorted(unknown))}")
+    return vias
 
 
 def _speed(text: str) -> float:
@@ -273,14 +294,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     if drill_id is not None:  # the drill's cases live apart from the live ones
         snapshots = snapshots.for_drill(drill_id)
     phones = None
-    if args.via == "osmand":
+    if "osmand" in args.via:
         units = phone_units((p.unit_id for p in simulation.fleet.patrols), args.via_share)
         register_phones(settings.db_url, units)
         phones = Phones(args.osmand_url or f"http://{settings.host}:{settings.osmand_port}/", units)
         log.info("%d of %d patrol units report as phones through the OsmAnd endpoint at %s", len(units),
                  len(simulation.fleet.patrols), phones.url)
+    hotline = None
+    if "open311" in args.via:
+        try:
+            keys = load_keys(settings.data_dir)
+        except ValueError as err:
+            sys.exit(str(err))
+        hotline = Hotline(args.open311_url or f"http://{settings.host}:{settings.open311_port}/open311/v2", keys)
+        log.info("citizens' and hotline reports are posted to the Open311 endpoint at %s", hotline.url)
     totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
-                 cases=lambda: snapshots.load()["cases"], phones=phones)
+                 cases=lambda: snapshots.load()["cases"], phones=phones, hotline=hotline)
     log.info("stopped; published %s", _counts(totals))
 
 

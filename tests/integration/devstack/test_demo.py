@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 import urllib.request
 
 from devstack.services import free_port, redis_answers
@@ -98,6 +99,23 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
             with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
                 return db.execute("SELECT count(*) FROM patrol_fixes WHERE source = 'osmand'").fetchone()[0]
         wait_until(phone_fixes, 30, "fixes of the simulated phones, through the OsmAnd endpoint")
+        # the hotline's and the citizens' app's requests come through the Open311 endpoint, with the demo's keys
+        open311 = re.search(r"Open311 \(12345, apps\) (http://127\.0\.0\.1:\d+/open311/v2/)", banner).group(1)
+        kept = tmp_path / "data" / "open311_keys.json"
+        keys = json.loads(kept.read_text())
+        assert set(keys) == {"citizen", "hotline"} and kept.stat().st_mode & 0o077 == 0  # its owner's alone
+        with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
+            community = db.execute("SELECT name FROM areas WHERE level = 'community' LIMIT 1").fetchone()[0]
+        form = urllib.parse.urlencode({"api_key": keys["hotline"], "service_code": "env.garbage",
+                                       "address_string": f"{community}东门", "description": "垃圾桶满溢"}).encode()
+        with urllib.request.urlopen(open311 + "requests.json", data=form, timeout=5) as answer:
+            request_id = json.load(answer)[0]["service_request_id"]
+
+        def hotline_case() -> str | None:
+            with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
+                found = db.execute("SELECT channel FROM cases WHERE id = ?", (request_id,)).fetchone()
+            return found and found[0]
+        assert wait_until(hotline_case, 30, "the hotline's request opening a case") == "hotline"
         # its embedded Redis dies: the demo starts it again on its port, and the live path comes back
         where = redis_url.removeprefix("redis://").removesuffix("/0").encode()  # its process title names it
         [server] = [int(e) for e in os.listdir("/proc") if e.isdigit() and where in _cmdline(int(e))]
