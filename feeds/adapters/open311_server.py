@@ -223,8 +223,10 @@ def read_requests(conn: Connection, query: Query, taxonomy: Taxonomy, calendar: 
         if case_id is not None and state not in CLOSED_STATES:
             expected = deadline(taxonomy, calendar, OpenStep(case_id, category, urgent, state, level, version,
                                                              started, extended))
-        out.append(RequestRow(rid, code, description, address, lat, lon, media, sent, state, department,
-                              changed, expected.astimezone(calendar.zone) if expected else None))
+        zone = calendar.zone  # every time in the site's zone, as its people read them
+        out.append(RequestRow(rid, code, description, address, lat, lon, media, sent.astimezone(zone), state,
+                              department, changed.astimezone(zone) if changed else None,
+                              expected.astimezone(zone) if expected else None))
         if len(out) >= MAX_REQUESTS:
             break
     return out
