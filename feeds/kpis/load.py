@@ -7,6 +7,8 @@ figure counts for the period falls on or after its start, so older finished case
 """
 from __future__ import annotations
 
+import bisect
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -25,6 +27,8 @@ from feeds.kpis.cache import (
     load_case_loads,
     load_facts,
     patroller_coverage,
+    rules_key,
+    settled,
 )
 from feeds.kpis.figures import (
     NO_RATE,
@@ -52,7 +56,7 @@ from feeds.kpis.figures import (
     tallies_by_grid,
 )
 from feeds.store.engine import tuples
-from feeds.store.models import AREAS, CASES, FIXES, PEOPLE
+from feeds.store.models import AREAS, CASE_REPORTS, CASES, FIXES, PEOPLE
 
 PATROL_ROLES = ("grid_worker", "patroller_outer", "patroller_inner")
 _FINAL = [s.value for s in FINAL]
@@ -217,20 +221,68 @@ def _panels(conn: Connection, rules: KpiRules, area_code: str, windows: Sequence
     return out
 
 
+class SettledDays:
+    """The figures of settled days (a 30-day trend's), kept in this process: a day's figures are a function of
+    the events up to its end (the as-of rule), so once no fix for it can still arrive (`settled`) the only
+    thing that can move them is a report that arrives late, stamped inside the day. Each day is kept with
+    the number of reports stamped before its end; a late report changes that number, and the day is counted
+    again. Kept per area, rules and coverage, at most `size` days."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._kept: dict[tuple[Any, ...], AreaFigures] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> AreaFigures | None:
+        with self._lock:
+            return self._kept.get(key)
+
+    def put(self, key: tuple[Any, ...], figures: AreaFigures) -> None:
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.pop(next(iter(self._kept)))  # the oldest kept
+            self._kept[key] = figures
+
+
 def daily_series(conn: Connection, rules: KpiRules, area_code: str, last_day: date, days: int, now: datetime, *,
                  zone: ZoneInfo | None = None, drill_id: str | None = None,
-                 with_coverage: bool = True) -> list[tuple[date, AreaFigures]]:
-    """The figures of an area for each of the `days` local days ending with `last_day` (a 30-day trend)."""
+                 with_coverage: bool = True, kept: SettledDays | None = None) -> list[tuple[date, AreaFigures]]:
+    """The figures of an area for each of the `days` local days ending with `last_day` (a 30-day trend).
+    With `kept`, settled days counted before (and not moved since by a late report) are not counted again."""
     if days < 1:
         raise ValueError(f"a series needs at least one day, not {days}")
     zone = zone or rules.calendar.zone
     dates = [last_day - timedelta(days=days - 1 - k) for k in range(days)]
     periods = [Period.dates(d, d, zone) for d in dates]
-    panels = area_panels(conn, rules, area_code, periods, now, drill_id=drill_id, with_coverage=with_coverage)
-    if with_coverage:
-        tracked = [p for p in periods if _any_fix(conn, p, drill_id)]
-        panels = [f if p in tracked else replace(f, coverage=NO_RATE) for p, f in zip(periods, panels, strict=True)]
-    return list(zip(dates, panels, strict=True))
+    keys: dict[date, tuple[Any, ...]] = {}
+    if kept is not None and drill_id is None:
+        settled_days = [(d, p) for d, p in zip(dates, periods, strict=True) if settled(d, now, zone)]
+        marks = reports_before(conn, [p.end for _, p in settled_days])
+        rules_mark = rules_key(rules)
+        keys = {d: (area_code, d, with_coverage, rules_mark, marks[p.end]) for d, p in settled_days}
+    found = {d: f for d, key in keys.items() if kept is not None and (f := kept.get(key)) is not None}
+    missing = [(d, p) for d, p in zip(dates, periods, strict=True) if d not in found]
+    panels = area_panels(conn, rules, area_code, [p for _, p in missing], now, drill_id=drill_id,
+                         with_coverage=with_coverage)
+    for (d, p), figures in zip(missing, panels, strict=True):
+        if with_coverage and not _any_fix(conn, p, drill_id):
+            figures = replace(figures, coverage=NO_RATE)
+        found[d] = figures
+        if kept is not None and d in keys:
+            kept.put(keys[d], figures)
+    return [(d, found[d]) for d in dates]
+
+
+def reports_before(conn: Connection, ends: Sequence[datetime]) -> dict[datetime, int]:
+    """How many reports (of any case) were stamped before each of `ends`: what a late report changes."""
+    if not ends:
+        return {}
+    first = min(ends)
+    before = conn.execute(select(func.count()).select_from(CASE_REPORTS).where(
+        CASE_REPORTS.c.reported_at < first)).scalar_one()
+    stamps: list[datetime] = sorted(conn.execute(select(CASE_REPORTS.c.reported_at).where(
+        CASE_REPORTS.c.reported_at >= first, CASE_REPORTS.c.reported_at < max(ends))).scalars())
+    return {end: before + bisect.bisect_left(stamps, end) for end in ends}
 
 
 def _any_fix(conn: Connection, day: Period, drill_id: str | None) -> bool:
