@@ -24,7 +24,7 @@ def main() -> None:
     client = redis.Redis.from_url(settings.redis_url)
     app, socketio = create_app(settings, engine=make_engine(settings.db_url),
                                snapshots=RedisSnapshotStore(client, settings.recent_items),
-                               boards=RedisBoardStore(client), async_mode="gevent")
+                               boards=RedisBoardStore(client), async_mode="gevent", warm=True)
     logging.getLogger(__name__).info("serving on http://%s:%d", settings.host, settings.port)
     socketio.run(app.server, host=settings.host, port=settings.port, log_output=False)
 

@@ -14,7 +14,7 @@ from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
 
 from dashboard import pages
-from dashboard.callbacks import register_all
+from dashboard.callbacks import leader, register_all
 from dashboard.http import drillreport, realtime, replay, wall
 from dashboard.http.casedesk import CaseDesk
 from dashboard.http.territory import TerritoryCache
@@ -37,7 +37,10 @@ KPIS_PATH = "/api/kpis"  # the latest KPI board (assets/kpis.js reloads it when 
 
 def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None = None,
                async_mode: str | None = None, login_throttle: auth.LoginThrottle | None = None,
-               clock: Callable[[], float] | None = None, desk: CaseDesk | None = None) -> tuple[Dash, SocketIO]:
+               clock: Callable[[], float] | None = None, desk: CaseDesk | None = None,
+               warm: bool = False) -> tuple[Dash, SocketIO]:
+    """The screens' app. With `warm` (the server's entry point), figures a first look would wait for are counted
+    ahead in the background."""
     services = build_services(settings, engine, snapshots, boards, desk)
     app = ScreensApp(__name__, assets_folder=str(ASSETS), use_pages=True, pages_folder="", title=t("title"),
                      update_title=None, suppress_callback_exceptions=True)
@@ -48,6 +51,8 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     throttle = login_throttle or auth.LoginThrottle(services.redis, settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
+    if warm:
+        leader.warm_trends(services)
     return app, socketio
 
 

@@ -23,6 +23,7 @@ from feeds.categories import CATEGORIES, labels
 from feeds.drills.control import DrillDeskClient, DrillRecord, drill_record
 from feeds.kpis.board import BoardStore
 from feeds.kpis.figures import KpiRules
+from feeds.kpis.load import SettledDays
 from feeds.settings import Settings
 from feeds.taxonomy import Taxonomy
 
@@ -39,6 +40,7 @@ class Services:
     commands: CaseDesk  # sends a person's case command and waits for its verdict
     drills: DrillDeskClient  # sends drill controls to the drill desk
     clock: Callable[[], float] = field(default=time.time)
+    trends: SettledDays = field(default_factory=SettledDays)  # the settled days of the trends shown, kept
 
     @property
     def taxonomy(self) -> Taxonomy:

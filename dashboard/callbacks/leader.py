@@ -295,7 +295,7 @@ def register(app: Dash, services: Services) -> None:
             with engine.connect() as conn:
                 if not isinstance(area, str) or area not in area_directory(conn):
                     return None
-                return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone)
+                return daily_series(conn, rules, area, days[-1], len(days), now, zone=zone, kept=services.trends)
 
         series = off_loop(load)
         if series is None:
@@ -324,3 +324,18 @@ def register(app: Dash, services: Services) -> None:
         if ctx.triggered_id == ids.LEADER_EXPORT_XLSX:
             return dcc.send_bytes(export.to_xlsx(tables, title), f"{name}.xlsx")
         return dcc.send_bytes(export.to_csv(tables, title), f"{name}.csv")
+
+
+def warm_trends(services: Services) -> None:
+    """Count the district's 30-day trend in the background, so that the first leader to open the page finds its
+    settled days kept (services.trends) and waits only for today's."""
+    def work() -> None:
+        now = services.now()
+        days = lp.trend_days(now, services.zone)
+        with services.engine.connect() as conn:
+            top = next((a.code for a in area_directory(conn).values() if a.parent is None), None)
+            if top is not None:
+                daily_series(conn, services.rules, top, days[-1], len(days), now, zone=services.zone,
+                             kept=services.trends)
+                log.info("the district's trend counted ahead (%d settled days kept)", len(days) - 1)
+    in_background(work)

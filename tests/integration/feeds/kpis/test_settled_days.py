@@ -53,9 +53,9 @@ def test_a_late_report_stamped_inside_a_kept_day_is_counted_and_a_command_today_
         _report(conn, "late", at(2, 10), "G2", 0.0025)
     after = _series(engine, kept)
     assert after == _series(engine)  # as counted from nothing
-    wednesday = [f for d, f in after if d == MON + timedelta(days=2)][0]
-    assert wednesday != [f for d, f in before if d == MON + timedelta(days=2)][0]  # the late report is in it
-    assert wednesday.open == [f for d, f in before if d == MON + timedelta(days=2)][0].open + 1
+    wednesday = MON + timedelta(days=2)
+    now_kept, then = dict(after)[wednesday], dict(before)[wednesday]
+    assert now_kept != then and now_kept.open == then.open + 1  # the late report is in it
     with engine.begin() as conn:  # a command today on the late case: no past day moves
         _act(conn, "late", "verify", NOW - timedelta(minutes=5))
     assert _series(engine, kept)[:-1] == after[:-1] == _series(engine)[:-1]
