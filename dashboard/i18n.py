@@ -215,6 +215,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "cd_text": ("描述", "Description"),
     "cd_reports": ("上报记录 {n} 条", "{n} reports"),
     "cd_first": ("首报", "first"),
+    "cd_address": ("地址：", "Address: "),
+    "cd_photo": ("查看照片 ↗", "Photo ↗"),
     "cd_merged": ("重复上报", "duplicate"),
     "cd_trail": ("全程记录", "Timeline"),
     "cd_reason": ("原因", "Why"),

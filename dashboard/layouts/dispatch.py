@@ -220,6 +220,10 @@ def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
             html.Span(r.report_id, className="report-id"),
         ]),
         *([html.Div(r.text, className="report-text")] if r.text and r.merged else []),
+        *([html.Div([html.Span(t("cd_address", lang), className="report-label"), r.address],
+                    className="report-address")] if r.address else []),
+        *([html.A(t("cd_photo", lang), href=r.media_url, target="_blank", rel="noopener noreferrer",
+                  className="report-media")] if r.media_url else []),
     ])
 
 

@@ -59,6 +59,8 @@ class ReportLink:
     reported_at: datetime
     merged: bool
     text: str | None  # the report's own words (None for a camera alert, whose case text says what it saw)
+    address: str | None = None  # where, in the reporter's words (a hotline or app report)
+    media_url: str | None = None  # its photo or clip
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,11 @@ def case_file(conn: Connection, case_id: str, taxonomy: Taxonomy, calendar: Work
         **case_view(row._mapping), "deadline": None, "amber": None}
     incidents = IncidentRow.__table__
     links = conn.execute(
-        select(CASE_REPORTS, incidents.c.description)
+        select(CASE_REPORTS, incidents.c.description, incidents.c.address, incidents.c.media_url)
         .join(incidents, incidents.c.id == CASE_REPORTS.c.report_id, isouter=True)
         .where(CASE_REPORTS.c.case_id == case_id).order_by(CASE_REPORTS.c.reported_at, CASE_REPORTS.c.report_id))
-    reports = [ReportLink(r.report_id, r.channel, r.reported_at, r.merged, r.description) for r in links]
+    reports = [ReportLink(r.report_id, r.channel, r.reported_at, r.merged, r.description, r.address, r.media_url)
+               for r in links]
     trail = [TrailEntry(a.action, a.by, a.reason, a.at, json.loads(a.before), json.loads(a.after))
              for a in conn.execute(select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.id))]
     return CaseFile(view, reports, trail)

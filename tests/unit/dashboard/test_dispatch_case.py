@@ -25,7 +25,7 @@ from feeds.ingest.pipeline import Ingest
 from feeds.store.models import Area, Person
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
-from tests.components import shown_texts
+from tests.components import shown_texts, walk
 from tests.factories import ZONE, send
 
 NAMES = Names(categories={"env.garbage": "暴露垃圾"}, grids={"D01-S01-C01-G001": "云阳社区第1网格"},
@@ -78,7 +78,8 @@ def test_the_timeline_is_the_audit_trail_of_commands_sent_through_the_pipeline(i
                                        "department": None, "unit_id": None}])
     t0 = datetime.now(UTC) - timedelta(minutes=30)
     report = factories.incident("东门垃圾满溢", at=t0, urgent=True)
-    duplicate = factories.incident("东门垃圾桶满了", at=t0 + timedelta(minutes=2), channel="hotline", reporter_id=None)
+    duplicate = factories.incident("东门垃圾桶满了", at=t0 + timedelta(minutes=2), channel="hotline", reporter_id=None,
+                                   address="云阳社区东门", media_url="https://12345.example.gov.cn/media/1.jpg")
     send(ingest, report)
     send(ingest, duplicate)
     send(ingest, factories.command(report.id, "verify", 1, by="P0001", reason="现场核实属实"),
@@ -104,8 +105,12 @@ def test_the_timeline_is_the_audit_trail_of_commands_sent_through_the_pipeline(i
     assert rows[4].changes == ["状态:待派遣 → 处置中", "部门:— → 环卫"] and rows[4].why == "派环卫"
     assert rows[5].changes == ["状态:处置中 → 待派遣", "部门:环卫 → —"]
 
-    page = shown_texts(_div(case_trail(file, "zh", names, ZONE)))
+    trail = _div(case_trail(file, "zh", names, ZONE))
+    page = shown_texts(trail)
     assert page[0] == "上报记录 2 条" and "全程记录" in page and "非本部门职责" in page
+    assert "云阳社区东门" in page and "查看照片 ↗" in page  # the hotline's address and its photo
+    [photo] = [c for c in walk(trail) if getattr(c, "className", None) == "report-media"]
+    assert photo.href == "https://12345.example.gov.cn/media/1.jpg" and photo.rel == "noopener noreferrer"
     header = shown_texts(_div(case_header(file, int(datetime.now(UTC).timestamp() * 1000), "zh", names, ZONE)))
     assert header[:3] == ["暴露垃圾", "紧急", "待派遣"] and header[3].startswith(("剩余", "超时"))
     assert "云阳社区第1网格" in header and "东门垃圾满溢" in header
