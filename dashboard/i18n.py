@@ -217,6 +217,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cd_first": ("首报", "first"),
     "cd_address": ("地址：", "Address: "),
     "cd_photo": ("查看照片 ↗", "Photo ↗"),
+    "cd_clip": ("查看录像 ↗", "Clip ↗"),
     "cd_merged": ("重复上报", "duplicate"),
     "cd_trail": ("全程记录", "Timeline"),
     "cd_reason": ("原因", "Why"),

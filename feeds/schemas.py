@@ -128,6 +128,13 @@ class CameraAlert(Message):
     lat: Latitude
     lon: Longitude
     started_at: UtcDatetime
+    # A source that follows an alert as it goes on (Frigate's reviews) sends it again under the same id: its
+    # confidence may rise, what it saw grow, and its end come. The ingest keeps the alert's row up to date with
+    # them; the case it opened stays as it is.
+    ended_at: UtcDatetime | None = None
+    seen: Annotated[Text, Field(max_length=200)] | None = None  # what the camera saw, e.g. "person, car · 菜场北门"
+    snapshot_url: MediaUrl | None = None
+    clip_url: MediaUrl | None = None
 
 
 class ActionKind(StrEnum):

@@ -224,6 +224,8 @@ def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
                     className="report-address")] if r.address else []),
         *([html.A(t("cd_photo", lang), href=r.media_url, target="_blank", rel="noopener noreferrer",
                   className="report-media")] if r.media_url else []),
+        *([html.A(t("cd_clip", lang), href=r.clip_url, target="_blank", rel="noopener noreferrer",
+                  className="report-media report-clip")] if r.clip_url else []),
     ])
 
 

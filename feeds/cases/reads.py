@@ -27,6 +27,7 @@ from feeds.store.models import (
     CASES,
     Area,
     Asset,
+    CameraAlertRow,
     IncidentRow,
     Person,
     UserRow,
@@ -60,7 +61,8 @@ class ReportLink:
     merged: bool
     text: str | None  # the report's own words (None for a camera alert, whose case text says what it saw)
     address: str | None = None  # where, in the reporter's words (a hotline or app report)
-    media_url: str | None = None  # its photo or clip
+    media_url: str | None = None  # its photo (a citizen's, or a camera's snapshot)
+    clip_url: str | None = None  # a camera's clip of it
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,15 @@ def case_file(conn: Connection, case_id: str, taxonomy: Taxonomy, calendar: Work
         return None
     view = _clocked(taxonomy, calendar, row) if row.state not in ENDED_STATES else {
         **case_view(row._mapping), "deadline": None, "amber": None}
-    incidents = IncidentRow.__table__
+    incidents, alerts = IncidentRow.__table__, CameraAlertRow.__table__
     links = conn.execute(
-        select(CASE_REPORTS, incidents.c.description, incidents.c.address, incidents.c.media_url)
+        select(CASE_REPORTS, incidents.c.description, incidents.c.address, incidents.c.media_url,
+               alerts.c.snapshot_url, alerts.c.clip_url)
         .join(incidents, incidents.c.id == CASE_REPORTS.c.report_id, isouter=True)
+        .join(alerts, alerts.c.id == CASE_REPORTS.c.report_id, isouter=True)
         .where(CASE_REPORTS.c.case_id == case_id).order_by(CASE_REPORTS.c.reported_at, CASE_REPORTS.c.report_id))
-    reports = [ReportLink(r.report_id, r.channel, r.reported_at, r.merged, r.description, r.address, r.media_url)
-               for r in links]
+    reports = [ReportLink(r.report_id, r.channel, r.reported_at, r.merged, r.description, r.address,
+                          r.media_url or r.snapshot_url, r.clip_url) for r in links]
     trail = [TrailEntry(a.action, a.by, a.reason, a.at, json.loads(a.before), json.loads(a.after))
              for a in conn.execute(select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.id))]
     return CaseFile(view, reports, trail)

@@ -166,6 +166,10 @@ class CameraAlertRow(_FeedRow, Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    seen: Mapped[str | None] = mapped_column(String(200))
+    snapshot_url: Mapped[str | None] = mapped_column(String(2000))
+    clip_url: Mapped[str | None] = mapped_column(String(2000))
 
 
 class CaseRow(Base):

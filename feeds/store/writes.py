@@ -7,6 +7,7 @@ from itertools import chain
 from typing import Any
 
 import orjson
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -112,8 +113,25 @@ def write_batch(
     new_ids = _insert_fixes(conn, fixes, received_at) if fixes else set()
     for kind, rows in by_kind.items():
         new_ids |= _insert_ignoring_known(conn, _TABLE_OF[kind], rows)
+    _follow_alerts(conn, [r for r in by_kind.get("camera_alert", []) if r["id"] not in new_ids])
     write_dead_letters(conn, rejections, received_at)
     return new_ids
+
+
+def _follow_alerts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """An alert sent again as it goes on: its confidence only rises, what it saw and its links are the latest
+    given, its end is kept once known. Sent again unchanged, it changes nothing."""
+    table = CameraAlertRow.__table__
+    for row in rows:
+        kept = conn.execute(select(table.c.confidence, table.c.ended_at, table.c.seen, table.c.snapshot_url,
+                                   table.c.clip_url).where(table.c.id == row["id"])).first()
+        if kept is None:
+            continue
+        values = {"confidence": max(kept.confidence, row["confidence"]),
+                  "ended_at": kept.ended_at or row["ended_at"],
+                  **{k: row[k] or getattr(kept, k) for k in ("seen", "snapshot_url", "clip_url")}}
+        if values != {k: getattr(kept, k) for k in values}:
+            conn.execute(update(CameraAlertRow).where(CameraAlertRow.id == row["id"]).values(**values))
 
 
 def write_dead_letters(conn: Connection, rejections: Iterable[Rejection], received_at: datetime) -> None:
