@@ -126,6 +126,48 @@ def start_redis(port: int | None = None, workdir: Path | None = None, *, persist
     return Child("redis", proc, f"{binary.name} at {url}"), url
 
 
+MOSQUITTO = Path("/usr/sbin/mosquitto")  # Debian's broker, as production runs it (CI installs it)
+
+
+def mqtt_answers(url: str, timeout: float = 0.5) -> bool:
+    """Whether an MQTT broker accepts a TCP connection at `url` (mqtt://host:port)."""
+    host, _, port = url.removeprefix("mqtt://").rstrip("/").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 1883)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def start_mqtt(port: int | None = None, workdir: Path | None = None) -> tuple[Child, str]:
+    """Start an MQTT broker on 127.0.0.1: Debian's mosquitto when installed, else the broker of the amqtt wheel
+    (pure Python, so the demo and the tests need nothing from apt). Returns it and its URL (mqtt://…)."""
+    port = port or free_port()
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-mqtt-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / ("mosquitto.conf" if MOSQUITTO.exists() else "amqtt.yaml")
+    if MOSQUITTO.exists():
+        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        args = [str(MOSQUITTO), "-c", str(config)]
+    else:
+        config.write_text(f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\nplugins:\n"
+                          "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n")
+        args = [str(Path(sys.executable).with_name("amqtt")), "-c", str(config)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
+                            start_new_session=True)
+    url = f"mqtt://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while not mqtt_answers(url, 0.2):
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"{args[0]} exited with {proc.returncode}: {err.strip()[-500:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{args[0]} did not listen on port {port} within 15 s")
+        time.sleep(0.05)
+    return Child("mqtt", proc, f"{Path(args[0]).name} at {url}"), url
+
+
 def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: bool = False) -> Child:
     """Run `python -m module` as a child that dies with us."""
     out = subprocess.DEVNULL if quiet else None

@@ -9,6 +9,7 @@ a number. Whatever arrives, `decode` answers with messages and rejections; it ne
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -260,7 +261,7 @@ def _decode_each(channel: str, kind: str, known: bool, raw: bytes | str) -> tupl
     return good, bad
 
 
-def encode(messages: list[FeedMessage] | FeedMessage) -> bytes:
+def encode(messages: Sequence[FeedMessage] | FeedMessage) -> bytes:
     if isinstance(messages, Message):
         return messages.model_dump_json().encode()
     return b"[" + b",".join(m.model_dump_json().encode() for m in messages) + b"]"

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # and the Open311 GeoReport v2 endpoint for the 12345 hotline's system and citizens' apps
     open311_port: int = Field(default=8311, ge=1, le=65535)
     open311_contact: str = "区网格化治理指挥中心值班室"  # who a system's developers ask (in discovery)
+    # and the Frigate bridge: the MQTT broker Frigate publishes to, and which of its cameras and objects are ours
+    mqtt_url: str | None = None  # mqtt://host:1883; the demo starts a broker when it is not set
+    frigate_mapping: str | None = None  # a TOML file (docs/integrations.md)
 
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)

@@ -119,19 +119,36 @@ def write_batch(
 
 
 def _follow_alerts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """An alert sent again as it goes on: its confidence only rises, what it saw and its links are the latest
-    given, its end is kept once known. Sent again unchanged, it changes nothing."""
+    """An alert sent again as it goes on: its confidence only rises (and its snapshot is the one of its best
+    sighting), what it saw only grows, its clip and its end are kept once known. So a message sent again, or an
+    earlier one arriving late, changes nothing."""
     table = CameraAlertRow.__table__
     for row in rows:
         kept = conn.execute(select(table.c.confidence, table.c.ended_at, table.c.seen, table.c.snapshot_url,
                                    table.c.clip_url).where(table.c.id == row["id"])).first()
         if kept is None:
             continue
-        values = {"confidence": max(kept.confidence, row["confidence"]),
-                  "ended_at": kept.ended_at or row["ended_at"],
-                  **{k: row[k] or getattr(kept, k) for k in ("seen", "snapshot_url", "clip_url")}}
+        better = row["confidence"] > kept.confidence  # its snapshot is then of a better sighting
+        values = {"confidence": max(kept.confidence, row["confidence"]), "ended_at": kept.ended_at or row["ended_at"],
+                  "seen": _grown(kept.seen, row["seen"]),
+                  "snapshot_url": row["snapshot_url"] if row["snapshot_url"] and (better or not kept.snapshot_url)
+                  else kept.snapshot_url,
+                  "clip_url": kept.clip_url or row["clip_url"]}
         if values != {k: getattr(kept, k) for k in values}:
             conn.execute(update(CameraAlertRow).where(CameraAlertRow.id == row["id"]).values(**values))
+
+
+def _grown(kept: str | None, new: str | None) -> str | None:
+    """What an alert saw only grows: "person · 北门" then "car" is "person, car · 北门", and an earlier message
+    arriving late takes nothing away. Each side of " · " (objects, then places) is a comma-separated list."""
+    if not kept or not new:
+        return kept or new
+    sides = [part.split(" · ", 1) for part in (kept, new)]
+    merged = []
+    for k in range(2):
+        names = [n for side in sides if len(side) > k for n in side[k].split(", ") if n]
+        merged.append(", ".join(dict.fromkeys(names)))
+    return " · ".join(m for m in merged if m)[:200]
 
 
 def write_dead_letters(conn: Connection, rejections: Iterable[Rejection], received_at: datetime) -> None:

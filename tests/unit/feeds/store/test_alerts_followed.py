@@ -43,6 +43,8 @@ def test_an_alert_followed_to_its_end(engine):
     assert row.ended_at == first.started_at + timedelta(minutes=3)
     send(ingest, lower)  # replayed: nothing moves
     assert _row(engine, first.id) == row
+    send(ingest, first.model_copy(update={"seen": "person, dog · 菜场南门"}))  # an earlier one, late: it only adds
+    assert _row(engine, first.id).seen == "person, car, dog · 菜场北门, 菜场南门"
     assert _cases(engine) == 1 and _version(engine, first.id) == case_version  # the case stays as it was
 
 
