@@ -22,12 +22,22 @@ from pathlib import Path
 from sqlalchemy import select
 
 from dashboard.security.users import add_user, find_user
-from devstack.services import Children, port_or_free, redis_answers, spawn, start_redis, wait_for_http
+from devstack.services import (
+    Children,
+    mqtt_answers,
+    port_or_free,
+    redis_answers,
+    spawn,
+    start_mqtt,
+    start_redis,
+    wait_for_http,
+)
 from feeds.adapters.apikeys import find_key, issue_key
 from feeds.clock import utcnow
 from feeds.settings import Settings
 from feeds.store.engine import make_engine, migrate
-from feeds.store.models import CaseRow
+from feeds.store.models import Asset, CaseRow
+from simulators.frigate_cams import demo_mapping
 from simulators.hotline import KEYS_FILE
 
 # the demo's users, one per role (README.md and the banner list them): user name, role, password, display name
@@ -83,6 +93,12 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
             child, redis_url = start_redis(workdir=settings.data_dir, persistent=True)
             children.add(child)
             note = f"Redis (embedded)      {child.detail}"
+        if settings.mqtt_url and mqtt_answers(settings.mqtt_url):
+            mqtt_url, mqtt_note = settings.mqtt_url, f"MQTT (reused)         {settings.mqtt_url}"
+        else:
+            child, mqtt_url = start_mqtt(workdir=settings.data_dir / "mqtt")
+            children.add(child)
+            mqtt_note = f"MQTT (embedded)       {child.detail}"
         db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
         migrate(db_url)
         add_demo_users(db_url, settings.password_hash_method)
@@ -96,10 +112,14 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
                "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method,
                "CC_OSMAND_PORT": str(port_or_free(settings.host, settings.osmand_port)),
-               "CC_OPEN311_PORT": str(port_or_free(settings.host, settings.open311_port))}
+               "CC_OPEN311_PORT": str(port_or_free(settings.host, settings.open311_port)),
+               "CC_MQTT_URL": mqtt_url,
+               "CC_FRIGATE_MAPPING": settings.frigate_mapping or str(settings.data_dir / "frigate.toml")}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
+        if not settings.frigate_mapping:  # the demo's cameras as a Frigate's
+            demo_mapping(Path(env["CC_FRIGATE_MAPPING"]), _camera_ids(db_url))
         if history_days and not _has_cases(db_url):
             if not quiet:
                 print(f"simulating the last {history_days:g} days into the new database first "
@@ -115,6 +135,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         children.add(spawn("drilldesk", "simulators.drilldesk", env, quiet=quiet))
         osmand = children.add(spawn("osmand", "feeds.adapters.osmand_server", env, quiet=quiet))
         open311 = children.add(spawn("open311", "feeds.adapters.open311_server", env, quiet=quiet))
+        children.add(spawn("frigate", "feeds.adapters.frigate_bridge", env, quiet=quiet))
         dashboard = children.add(spawn("dashboard", "dashboard", env, quiet=quiet))
         url = f"http://{settings.host}:{settings.port}/"
         wait_for_http(url + "api/health", timeout=60, child=dashboard)
@@ -123,12 +144,14 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         open311_url = f"http://{settings.host}:{env['CC_OPEN311_PORT']}/open311/v2/"
         wait_for_http(open311_url + "discovery.json", timeout=30, child=open311)
         if simulate:
-            children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand,open311",
+            children.add(spawn("simulator", "simulators", env, "--no-load-district", "--via", "osmand,open311,frigate",
                                *simulator_args, quiet=quiet))
     except BaseException:
         children.stop()
         raise
-    notes = [note, f"OsmAnd (phones)       {osmand_url}",
+    notes = [note, mqtt_note, f"Frigate bridge        {env['CC_MQTT_URL']} → camera alerts "
+                              f"(mapping: {env['CC_FRIGATE_MAPPING']})",
+             f"OsmAnd (phones)       {osmand_url}",
              f"Open311 (12345, apps) {open311_url}   (keys: {settings.data_dir / KEYS_FILE})"]
     return Stack(url, redis_url, db_url, env, children, notes, kiosk_token)
 
@@ -172,6 +195,15 @@ def add_demo_keys(db_url: str, path: Path) -> None:
         if keys != kept:
             path.touch(mode=0o600)
             path.write_text(json.dumps(keys))
+    finally:
+        engine.dispose()
+
+
+def _camera_ids(db_url: str) -> list[str]:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(Asset.id).where(Asset.kind == "camera")).scalars())
     finally:
         engine.dispose()
 

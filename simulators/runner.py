@@ -28,11 +28,12 @@ from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import utcnow
 from feeds.outage import Outage
-from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, describe
+from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition, describe
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from feeds.taxonomy import load as load_taxonomy
 from simulators.fast import simulate
+from simulators.frigate_cams import FrigateCams
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
 from simulators.hotline import Hotline, load_keys
@@ -61,11 +62,13 @@ def run(
     cases: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
     phones: Phones | None = None,
     hotline: Hotline | None = None,
+    cams: FrigateCams | None = None,
 ) -> Counter[str]:
     """Tick every `interval_s` seconds of wall time and publish, until `stop` is set or after `ticks` ticks.
     `cases` reads the open cases as screens see them (the live snapshot), for the people acting on them.
     `phones`: the units whose fixes go as OsmAnd requests to the adapter instead (simulators/phones.py);
     `hotline`: the citizens' and hotline reports, posted as Open311 requests instead (simulators/hotline.py).
+    `cams`: the camera alerts, published as a Frigate NVR's MQTT messages instead (simulators/frigate_cams.py).
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
@@ -73,6 +76,7 @@ def run(
     outbox: list[FeedMessage] = []  # made but not yet published: kept through an outage of the bus, in order
     calls: list[PatrolPosition] = []  # the phones' fixes not yet sent: kept while the endpoint is away
     posts: list[IncidentReport] = []  # the reports not yet posted to the Open311 endpoint
+    sightings: list[CameraAlert] = []  # the camera alerts not yet published as Frigate's
     seen: Mapping[str, Mapping[str, Any]] | None = None
     done = 0
     next_tick = time.monotonic()
@@ -96,6 +100,12 @@ def run(
             sent, hotline.sent = hotline.sent, 0
             totals["incident_report via open311"] += sent
             window["incident_report via open311"] += sent
+        if cams is not None:
+            alerts, outbox = cams.split(outbox)
+            sightings = cams.send((sightings + alerts)[-OUTBOX_LIMIT:], clock())
+            sent, cams.sent = cams.sent, 0
+            totals["camera_alert via frigate"] += sent
+            window["camera_alert via frigate"] += sent
         if len(outbox) > OUTBOX_LIMIT:
             log.error("the bus has been away too long: %d oldest messages dropped", len(outbox) - OUTBOX_LIMIT)
             del outbox[:len(outbox) - OUTBOX_LIMIT]
@@ -176,10 +186,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drill", metavar="SCENARIO", help=f"layer a drill on normal life: {', '.join(available())}")
     p.add_argument("--drill-id", type=_run_id, help="id carried by every message of the drill (default: "
                                                     "the scenario and the run id)")
-    p.add_argument("--via", type=_vias, default=(), metavar="osmand,open311",
+    p.add_argument("--via", type=_vias, default=(), metavar="osmand,open311,frigate",
                    help="send through the adapters, as outside systems do: osmand (a share of the patrol units' "
                    "fixes, as phones, devices sim-<unit>), open311 (the citizens' and hotline reports, with the "
-                   "keys in the data directory's open311_keys.json)")
+                   "keys in the data directory's open311_keys.json), frigate (the camera alerts, as a Frigate "
+                   "NVR's MQTT messages to CC_MQTT_URL)")
     p.add_argument("--via-share", type=_positive(float), default=SHARE, metavar="SHARE",
                    help=f"the share of units that send through the adapter (default {SHARE:g})")
     p.add_argument("--osmand-url", help="the OsmAnd endpoint (default http://CC_HOST:CC_OSMAND_PORT/)")
@@ -203,9 +214,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def _vias(text: str) -> tuple[str, ...]:
     vias = tuple(v.strip() for v in text.split(",") if v.strip())
-    unknown = set(vias) - {"osmand", "open311"}
+    unknown = set(vias) - {"osmand", "open311", "frigate"}
     if unknown:
-        raise argparse.ArgumentTypeError(f"adapters are osmand and open311, not {', '.join(sorted(unknown))}")
+        raise argparse.ArgumentTypeError(f"adapters are osmand, open311 and frigate, not "
+                                         f"{', '.join(sorted(unknown))}")
     return vias
 
 
@@ -308,8 +320,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(str(err))
         hotline = Hotline(args.open311_url or f"http://{settings.host}:{settings.open311_port}/open311/v2", keys)
         log.info("citizens' and hotline reports are posted to the Open311 endpoint at %s", hotline.url)
+    cams = None
+    if "frigate" in args.via:
+        if not settings.mqtt_url:
+            sys.exit("--via frigate needs CC_MQTT_URL: the broker the Frigate bridge reads")
+        cams = FrigateCams(settings.mqtt_url)
+        log.info("camera alerts are published as Frigate's on %s", settings.mqtt_url)
     totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
-                 cases=lambda: snapshots.load()["cases"], phones=phones, hotline=hotline)
+                 cases=lambda: snapshots.load()["cases"], phones=phones, hotline=hotline, cams=cams)
     log.info("stopped; published %s", _counts(totals))
 
 

@@ -7,8 +7,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.parse
 import urllib.request
+
+import paho.mqtt.client as mqtt
 
 from devstack.services import free_port, redis_answers
 from tests.waiting import wait_until
@@ -116,6 +119,28 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
                 found = db.execute("SELECT channel FROM cases WHERE id = ?", (request_id,)).fetchone()
             return found and found[0]
         assert wait_until(hotline_case, 30, "the hotline's request opening a case") == "hotline"
+        # the cameras speak Frigate over MQTT, through the demo's broker and the Frigate bridge
+        broker = re.search(r"MQTT \(embedded\)\s+\S+ at (mqtt://127\.0\.0\.1:\d+)", banner).group(1)
+        mapping = (tmp_path / "data" / "frigate.toml").read_text()
+        camera = re.search(r'^(cam_CAM\d+) = "(CAM\d+)"', mapping, re.M)
+        review = {"id": "1733385600.000001-demo01", "camera": camera.group(1), "start_time": time.time() - 20,
+                  "end_time": None, "severity": "alert",
+                  "data": {"detections": [], "objects": ["car"], "zones": ["禁停区"], "sub_labels": [], "audio": []}}
+        mqtt_host, mqtt_port = broker.removeprefix("mqtt://").split(":")
+        publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        publisher.connect(mqtt_host, int(mqtt_port))
+        publisher.loop_start()
+
+        def camera_alert() -> str | None:
+            publisher.publish("frigate/reviews", json.dumps({"type": "new", "before": review, "after": review}),
+                              qos=1).wait_for_publish(5)
+            with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
+                found = db.execute("SELECT camera_id, alert_class FROM camera_alerts WHERE id = ?",
+                                   ("frigate-" + review["id"],)).fetchone()
+            return found and found[0] == camera.group(2) and found[1]
+        assert wait_until(camera_alert, 30, "Frigate's review as a camera alert", interval=0.5) == "illegal_parking"
+        publisher.loop_stop()
+        publisher.disconnect()
         # its embedded Redis dies: the demo starts it again on its port, and the live path comes back
         where = redis_url.removeprefix("redis://").removesuffix("/0").encode()  # its process title names it
         [server] = [int(e) for e in os.listdir("/proc") if e.isdigit() and where in _cmdline(int(e))]
