@@ -11,14 +11,13 @@ status. Pure: the HTTP edge is feeds/adapters/open311_server.py.
   registered, or void; `status_notes` says the step (待核实, 处置中, 已结案, …), `agency_responsible` the
   department, `expected_datetime` the deadline of the open step, `updated_datetime` the case's last change.
 - no personal details are kept: a reporter's name, e-mail and phone stay with the system that sent them.
-  `account_id` (or `device_id`) becomes the report's reporter id.
+  `account_id` (or `device_id`) becomes the report's reporter id, as a pseudonym (acct-<hash>).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from shapely import prepare
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -40,7 +40,6 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 URGENT_VALUES = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False, "是": True, "否": False}
 FINAL_NOTES = {"closed": "已结案", "rejected": "不予立案", "void": "已作废"}
 CLOSED_STATES = frozenset(FINAL_NOTES)
-_CODE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
 class Open311Error(Exception):
@@ -100,15 +99,20 @@ class Place:
 
 
 class Gazetteer:
-    """The district's streets, communities and grids by name, and its boundary: where a request is."""
+    """The district's streets, communities and grids by name, its grids by shape, and its boundary: where a
+    request is, and in which grid (a case is routed by its grid)."""
 
-    def __init__(self, areas: Sequence[tuple[str, str, str]]) -> None:  # (name, level, GeoJSON geometry)
+    def __init__(self, areas: Sequence[tuple[str, str, str, str]]) -> None:  # (code, name, level, GeoJSON)
         self.places: list[Place] = []
+        self.grids: list[tuple[str, BaseGeometry]] = []
         self.boundary: BaseGeometry | None = None
-        for name, level, geometry in areas:
+        for code, name, level, geometry in areas:
             geo = shape(json.loads(geometry))
             if level == "district":
                 self.boundary = geo.buffer(0.001)  # about 100 m: a report at the boundary's edge is in
+            if level == "grid":
+                prepare(geo)
+                self.grids.append((code, geo))
             if level in ("street", "community", "grid") and name:
                 self.places.append(Place(name, level, geo.representative_point()))
         self.places.sort(key=lambda p: -len(p.name))  # the longest name found is the most precise
@@ -118,6 +122,10 @@ class Gazetteer:
 
     def contains(self, lat: float, lon: float) -> bool:
         return self.boundary is None or self.boundary.contains(Point(lon, lat))
+
+    def grid_at(self, lat: float, lon: float) -> str | None:
+        point = Point(lon, lat)
+        return next((code for code, geo in self.grids if geo.covers(point)), None)
 
 
 # ------------------------------------------------------------------------------------ a new request
@@ -135,6 +143,7 @@ class Posted:
     urgent: bool
     occurred_at: datetime | None
     reporter_id: str | None
+    grid_code: str | None = None  # the grid it lies in (None: between grids, e.g. on the boundary's margin)
 
 
 def read_post(form: Mapping[str, str], taxonomy: Taxonomy, where: Gazetteer) -> Posted:
@@ -172,7 +181,7 @@ def read_post(form: Mapping[str, str], taxonomy: Taxonomy, where: Gazetteer) -> 
     occurred = form.get("attribute[occurred_at]") or None
     return Posted(code, lat, lon, address, description, form.get("media_url") or None, URGENT_VALUES[urgent_text],
                   _time(occurred, "attribute[occurred_at]") if occurred else None,
-                  _reporter(form.get("account_id") or form.get("device_id")))
+                  _reporter(form.get("account_id") or form.get("device_id")), where.grid_at(lat, lon))
 
 
 def to_report(posted: Posted, request_id: str, channel: ReportChannel, received_at: datetime,
@@ -183,7 +192,7 @@ def to_report(posted: Posted, request_id: str, channel: ReportChannel, received_
         return IncidentReport.model_validate({
             "schema_version": 1, "id": request_id, "source": source, "ts": received_at, "drill_id": None,
             "kind": "incident_report", "category": posted.service_code, "description": posted.description,
-            "lat": posted.lat, "lon": posted.lon, "grid_code": None, "channel": channel,
+            "lat": posted.lat, "lon": posted.lon, "grid_code": posted.grid_code, "channel": channel,
             "reporter_id": posted.reporter_id, "urgent": posted.urgent, "occurred_at": posted.occurred_at,
             "address": posted.address, "media_url": posted.media_url})
     except ValidationError as err:
@@ -344,11 +353,11 @@ def _list(text: str | None) -> list[str] | None:
 
 
 def _reporter(text: str | None) -> str | None:
+    """A pseudonym of the reporter's account: the same account is the same reporter on every request, and no
+    screen shows an account id that may be a phone number."""
     if not text:
         return None
-    if _CODE.match(text):
-        return text
-    return "acct-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return "acct-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 _UNIT_ZH = {LimitUnit.WORKING_HOURS: "个工作小时", LimitUnit.WORKING_DAYS: "个工作日", LimitUnit.CALENDAR_HOURS: "小时"}

@@ -96,7 +96,8 @@ def _report(base_url: str, item: Any, now: datetime, where: Gazetteer, services:
         "schema_version": 1, "id": report_id(base_url, request_id), "source": SOURCE, "ts": requested,
         "drill_id": None, "kind": "incident_report", "category": services.get(code, code),
         "description": str(item.get("description") or "")[:4000], "lat": float(lat), "lon": float(lon),
-        "grid_code": None, "channel": channel, "reporter_id": None, "urgent": False, "occurred_at": None,
+        "grid_code": where.grid_at(float(lat), float(lon)), "channel": channel, "reporter_id": None, "urgent": False,
+        "occurred_at": None,
         "address": str(address)[:400] if address else None,
         "media_url": (item.get("media_url") or "").strip() or None,
     }), requested

@@ -72,7 +72,7 @@ MAX_BODY = 64 * 1024
 
 def load_gazetteer(engine: Engine) -> Gazetteer:
     with engine.connect() as conn:
-        return Gazetteer(list(tuples(conn.execute(select(Area.name, Area.level, Area.geometry)))))
+        return Gazetteer(list(tuples(conn.execute(select(Area.code, Area.name, Area.level, Area.geometry)))))
 
 
 def create_app(engine: Engine, bus: Bus, limiter: redis.Redis, taxonomy: Taxonomy, calendar: WorkingCalendar,

@@ -96,6 +96,7 @@ def test_the_specs_example_opens_a_case_whose_status_follows_it_to_closed(centre
     wait_until(lambda: _case(engine, request_id), 10, "the case the request opened")
     case = _case(engine, request_id)
     assert (case.channel, case.category, case.state) == ("hotline", "env.garbage", "reported")
+    assert case.grid_code is not None  # routed to the grid the place lies in
 
     [view] = centre.get(f"/requests/{request_id}.json").json
     assert (view["status"], view["status_notes"], view["service_code"], view["media_url"]) == \

@@ -31,7 +31,7 @@ from simulators.geography import build_district, to_geojson
 
 TAXONOMY = load()
 DISTRICT = build_district(3, 12)
-WHERE = Gazetteer([(a.name, a.level.value, to_geojson(a.geometry)) for a in DISTRICT.areas])
+WHERE = Gazetteer([(a.code, a.name, a.level.value, to_geojson(a.geometry)) for a in DISTRICT.areas])
 INSIDE = next(p for p in WHERE.places if p.level == "grid").point
 NOW = datetime(2026, 12, 5, 1, 30, tzinfo=UTC)
 
@@ -70,8 +70,13 @@ def test_a_service_definition_lists_urgency_and_when_it_arose():
 def test_the_specs_example_request_becomes_our_report():
     posted = read_post(spec_form(), TAXONOMY, WHERE)
     report = to_report(posted, "o311-0123456789abcdef", ReportChannel.HOTLINE, NOW)
-    assert (report.category, report.channel, report.source, report.reporter_id, report.urgent) == \
-        ("env.garbage", ReportChannel.HOTLINE, "open311", "123456", False)
+    assert (report.category, report.channel, report.source, report.urgent) == \
+        ("env.garbage", ReportChannel.HOTLINE, "open311", False)
+    assert report.reporter_id.startswith("acct-") and "123456" not in report.reporter_id  # a pseudonym
+    assert report.reporter_id == to_report(read_post(spec_form(), TAXONOMY, WHERE), "o311-2", ReportChannel.HOTLINE,
+                                           NOW).reporter_id  # the same account, the same reporter
+    grid = next(a for a in DISTRICT.areas if a.code == report.grid_code)
+    assert grid.level.value == "grid" and grid.geometry.covers(INSIDE)  # routed by the grid it lies in
     assert (report.lat, report.lon) == (INSIDE.y, INSIDE.x)
     assert report.description == "A large sinkhole is destroying the street"
     assert report.media_url == "http://city.gov.s3.amazonaws.com/requests/media/638344.jpg"
