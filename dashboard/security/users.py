@@ -163,35 +163,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from feeds.settings import Settings
-    from feeds.store.engine import make_engine
+    from feeds.store.engine import administer
 
     settings = Settings()
-    engine = make_engine(settings.db_url)
-    try:
-        with engine.begin() as conn:
-            if args.command == "add":
-                check_username(args.name)
-                check_role(args.role)
-                account = add_user(conn, args.name, args.role, _read_password(),
-                                   method=settings.password_hash_method, display_name=args.display_name)
-                print(f"added {account.username} ({account.role})")
-            elif args.command == "list":
-                for a in list_users(conn):
-                    state = "disabled" if a.disabled else "active"
-                    print(f"{a.username:<20} {a.role:<11} {state:<9} {a.created_at:%Y-%m-%d} {a.display_name}")
-            elif args.command in ("disable", "enable"):
-                set_disabled(conn, args.name, args.command == "disable")
-                print(f"{args.command}d {args.name}")
-            else:
-                set_password(conn, args.name, _read_password(), method=settings.password_hash_method)
-                print(f"new password set for {args.name}")
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    return 0
 
+    def act(conn: Connection) -> None:
+        if args.command == "add":
+            check_username(args.name)
+            check_role(args.role)
+            account = add_user(conn, args.name, args.role, _read_password(),
+                               method=settings.password_hash_method, display_name=args.display_name)
+            print(f"added {account.username} ({account.role})")
+        elif args.command == "list":
+            for a in list_users(conn):
+                state = "disabled" if a.disabled else "active"
+                print(f"{a.username:<20} {a.role:<11} {state:<9} {a.created_at:%Y-%m-%d} {a.display_name}")
+        elif args.command in ("disable", "enable"):
+            set_disabled(conn, args.name, args.command == "disable")
+            print(f"{args.command}d {args.name}")
+        else:
+            set_password(conn, args.name, _read_password(), method=settings.password_hash_method)
+            print(f"new password set for {args.name}")
+
+    return administer(settings.db_url, act, UserError)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -100,29 +100,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from feeds.settings import Settings
-    from feeds.store.engine import make_engine
+    from feeds.store.engine import administer
 
-    engine = make_engine(Settings().db_url)
-    try:
-        with engine.begin() as conn:
-            if args.command == "issue":
-                key, kept = issue_key(conn, args.owner, args.channel, utcnow(), args.per_minute)
-                print(f"key {kept.id} for {kept.owner} ({kept.channel}, {kept.per_minute}/min):\n{key}\n"
-                      "it is shown only now: give it to its owner")
-            elif args.command == "revoke":
-                revoke_key(conn, args.id, utcnow())
-                print(f"revoked key {args.id}")
-            else:
-                for k in list_keys(conn, include_revoked=args.all):
-                    state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "in use"
-                    print(f"{k.id:>4} {k.prefix}…  {k.channel:<8} {k.per_minute:>6}/min  {state:<18} {k.owner}")
-    except ApiKeyError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    return 0
+    def act(conn: Connection) -> None:
+        if args.command == "issue":
+            key, kept = issue_key(conn, args.owner, args.channel, utcnow(), args.per_minute)
+            print(f"key {kept.id} for {kept.owner} ({kept.channel}, {kept.per_minute}/min):\n{key}\n"
+                  "it is shown only now: give it to its owner")
+        elif args.command == "revoke":
+            revoke_key(conn, args.id, utcnow())
+            print(f"revoked key {args.id}")
+        else:
+            for k in list_keys(conn, include_revoked=args.all):
+                state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "in use"
+                print(f"{k.id:>4} {k.prefix}…  {k.channel:<8} {k.per_minute:>6}/min  {state:<18} {k.owner}")
 
+    return administer(Settings().db_url, act, ApiKeyError)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -125,29 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from feeds.settings import Settings
-    from feeds.store.engine import make_engine
+    from feeds.store.engine import administer
 
-    engine = make_engine(Settings().db_url)
-    try:
-        with engine.begin() as conn:
-            if args.command == "add":
-                device = add_device(conn, args.device_id, args.unit, utcnow(), person_id=args.person,
-                                    note=args.note)
-                print(f"registered {device.device_id} → unit {device.unit_id}")
-            elif args.command == "retire":
-                retire_device(conn, args.device_id, utcnow())
-                print(f"retired {args.device_id}")
-            else:
-                for d in list_devices(conn, include_retired=args.all):
-                    state = f"retired {d.retired_at:%Y-%m-%d}" if d.retired_at else "active"
-                    print(f"{d.device_id:<24} {d.unit_id:<12} {d.person_id or '—':<12} {state:<18} {d.note}")
-    except DeviceError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    return 0
+    def act(conn: Connection) -> None:
+        if args.command == "add":
+            device = add_device(conn, args.device_id, args.unit, utcnow(), person_id=args.person, note=args.note)
+            print(f"registered {device.device_id} → unit {device.unit_id}")
+        elif args.command == "retire":
+            retire_device(conn, args.device_id, utcnow())
+            print(f"retired {args.device_id}")
+        else:
+            for d in list_devices(conn, include_retired=args.all):
+                state = f"retired {d.retired_at:%Y-%m-%d}" if d.retired_at else "active"
+                print(f"{d.device_id:<24} {d.unit_id:<12} {d.person_id or '—':<12} {state:<18} {d.note}")
 
+    return administer(Settings().db_url, act, DeviceError)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,8 @@
 """The engine factory (SQLite tuned for several processes, PostgreSQL pre-pinged) and the migrations (Alembic)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the project: alembic.ini, alembic/
 
@@ -54,3 +55,18 @@ def tuples(result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
     """A Core query's rows, typed as the tuples they unpack into (`for code, name in tuples(conn.execute(q))`):
     mypy reads a Row of untyped columns as `object` when it is unpacked."""
     return iter(result)
+
+
+def administer(url: str, act: Callable[[Connection], None], refused: type[Exception]) -> int:
+    """An administrator's command (python -m …) as one transaction on the database at `url`: 0 when it is done;
+    2, with the reason on stderr and nothing changed, when it is `refused`."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            act(conn)
+    except refused as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
