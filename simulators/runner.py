@@ -132,9 +132,16 @@ def run(
     return totals
 
 
+_VIA = (("patrol_position via osmand", "fixes through OsmAnd"),
+        ("incident_report via open311", "reports through Open311"),
+        ("camera_alert via frigate", "camera alerts through Frigate"))
+
+
 def _counts(counts: Counter[str]) -> str:
-    return (f"{counts['patrol_position']} fixes, {counts['incident_report']} reports, "
+    text = (f"{counts['patrol_position']} fixes, {counts['incident_report']} reports, "
             f"{counts['camera_alert']} camera alerts, {counts['case_command']} case commands")
+    sent = [f"{counts[key]} {label}" for key, label in _VIA if counts[key]]
+    return text + (f"; and {', '.join(sent)}" if sent else "")
 
 
 def redact(url: str) -> str:
