@@ -114,9 +114,9 @@ def test_the_demo_runs_the_live_path_and_ctrl_c_stops_everything(tmp_path):
         with urllib.request.urlopen(open311 + "requests.json", data=form, timeout=5) as answer:
             request_id = json.load(answer)[0]["service_request_id"]
 
-        def hotline_case() -> str | None:
+        def hotline_case() -> str | None:  # the case it opened, or the open one on the same spot it joined
             with sqlite3.connect(tmp_path / "data" / "cc.sqlite") as db:
-                found = db.execute("SELECT channel FROM cases WHERE id = ?", (request_id,)).fetchone()
+                found = db.execute("SELECT channel FROM case_reports WHERE report_id = ?", (request_id,)).fetchone()
             return found and found[0]
         assert wait_until(hotline_case, 30, "the hotline's request opening a case") == "hotline"
         # the cameras speak Frigate over MQTT, through the demo's broker and the Frigate bridge
