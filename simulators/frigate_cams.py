@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from feeds.schemas import CameraAlert, FeedMessage
+from simulators.outlets import Outlet
 
 log = logging.getLogger(__name__)
 PREFIX = "frigate"
@@ -52,29 +53,24 @@ class _Open:
     ends_at: datetime
 
 
-class FrigateCams:
+class FrigateCams(Outlet[CameraAlert]):
     """Publishes the live camera alerts as Frigate's MQTT messages through a paho client."""
+
+    counted = "camera_alert via frigate"
 
     def __init__(self, url: str) -> None:
         import paho.mqtt.client as mqtt
 
+        super().__init__()
         host, _, port = url.removeprefix("mqtt://").rstrip("/").partition(":")
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cc-sim-frigate-{secrets.token_hex(3)}")
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         self.client.connect_async(host, int(port or 1883), keepalive=30)
         self.client.loop_start()
         self.open: list[_Open] = []
-        self.sent = 0
 
-    def split(self, messages: Sequence[FeedMessage]) -> tuple[list[CameraAlert], list[FeedMessage]]:
-        mine: list[CameraAlert] = []
-        rest: list[FeedMessage] = []
-        for m in messages:
-            if isinstance(m, CameraAlert) and m.drill_id is None and m.alert_class in DEMO_SIGHTINGS:
-                mine.append(m)
-            else:
-                rest.append(m)
-        return mine, rest
+    def takes(self, m: FeedMessage) -> bool:
+        return isinstance(m, CameraAlert) and m.drill_id is None and m.alert_class in DEMO_SIGHTINGS
 
     def send(self, alerts: Sequence[CameraAlert], now: datetime) -> list[CameraAlert]:
         """Publish each alert as Frigate would, and end those whose time has come; returns the alerts that could

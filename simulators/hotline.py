@@ -13,10 +13,12 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from feeds.schemas import FeedMessage, IncidentReport, ReportChannel
+from simulators.outlets import Outlet
 
 log = logging.getLogger(__name__)
 KEYS_FILE = "open311_keys.json"  # in the data directory: {"citizen": key, "hotline": key}
@@ -35,25 +37,20 @@ def load_keys(data_dir: Path) -> dict[str, str]:
     return {c.value: keys[c.value] for c in CHANNELS}
 
 
-class Hotline:
+class Hotline(Outlet[IncidentReport]):
     """Posts the live citizens' and hotline reports to an Open311 endpoint, one request each."""
 
+    counted = "incident_report via open311"
+
     def __init__(self, url: str, keys: dict[str, str], timeout_s: float = 2.0) -> None:
+        super().__init__()
         self.url = url.rstrip("/") + "/requests.json"
         self.keys, self.timeout_s = keys, timeout_s
-        self.sent = self.refused = 0
 
-    def split(self, messages: Sequence[FeedMessage]) -> tuple[list[IncidentReport], list[FeedMessage]]:
-        mine: list[IncidentReport] = []
-        rest: list[FeedMessage] = []
-        for m in messages:
-            if isinstance(m, IncidentReport) and m.channel in CHANNELS and m.drill_id is None:
-                mine.append(m)
-            else:
-                rest.append(m)
-        return mine, rest
+    def takes(self, m: FeedMessage) -> bool:
+        return isinstance(m, IncidentReport) and m.channel in CHANNELS and m.drill_id is None
 
-    def send(self, reports: Sequence[IncidentReport]) -> list[IncidentReport]:
+    def send(self, reports: Sequence[IncidentReport], now: datetime | None = None) -> list[IncidentReport]:
         """Post each report; returns those that could not be posted now (the endpoint away), to post again."""
         unsent: list[IncidentReport] = []
         for k, report in enumerate(reports):

@@ -11,6 +11,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from feeds.clock import utcnow
 from feeds.schemas import FeedMessage, PatrolPosition
 from feeds.store.engine import make_engine
 from feeds.store.models import TrackerDevice
+from simulators.outlets import Outlet
 
 log = logging.getLogger(__name__)
 SHARE = 0.1  # of the patrol units, the share that report through the OsmAnd adapter in the demo
@@ -55,25 +57,19 @@ def register_phones(db_url: str, units: Iterable[str]) -> int:
         engine.dispose()
 
 
-class Phones:
+class Phones(Outlet[PatrolPosition]):
     """Sends the fixes of its units to an OsmAnd endpoint, one GET each, as Traccar Client does."""
 
+    counted = "patrol_position via osmand"
+
     def __init__(self, url: str, units: set[str], timeout_s: float = 2.0) -> None:
+        super().__init__()
         self.url, self.units, self.timeout_s = url.rstrip("/") + "/", units, timeout_s
-        self.sent = self.refused = 0
 
-    def split(self, messages: Sequence[FeedMessage]) -> tuple[list[PatrolPosition], list[FeedMessage]]:
-        """The fixes the phones send, and the rest (published on the bus as before)."""
-        mine: list[PatrolPosition] = []
-        rest: list[FeedMessage] = []
-        for m in messages:
-            if isinstance(m, PatrolPosition) and m.unit_id in self.units and m.drill_id is None:
-                mine.append(m)
-            else:
-                rest.append(m)
-        return mine, rest
+    def takes(self, m: FeedMessage) -> bool:
+        return isinstance(m, PatrolPosition) and m.unit_id in self.units and m.drill_id is None
 
-    def send(self, fixes: Sequence[PatrolPosition]) -> list[PatrolPosition]:
+    def send(self, fixes: Sequence[PatrolPosition], now: datetime | None = None) -> list[PatrolPosition]:
         """Send each fix; returns those that could not be sent now (the endpoint away or busy), to send again.
         A fix the endpoint refuses (400/404) is not sent again: the endpoint kept it as a dead letter."""
         unsent: list[PatrolPosition] = []

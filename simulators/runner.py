@@ -28,7 +28,7 @@ from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import utcnow
 from feeds.outage import Outage
-from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition, describe
+from feeds.schemas import FeedMessage, describe
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from feeds.taxonomy import load as load_taxonomy
@@ -37,6 +37,7 @@ from simulators.frigate_cams import FrigateCams
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import District, build_district, save_district
 from simulators.hotline import Hotline, load_keys
+from simulators.outlets import Outlet
 from simulators.phones import SHARE, Phones, phone_units, register_phones
 from simulators.scenarios import ScenarioError, Script, available
 from simulators.scenarios import load as load_scenario
@@ -60,23 +61,18 @@ def run(
     clock: Callable[[], datetime] = utcnow,
     summary_every_s: float = SUMMARY_EVERY_S,
     cases: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
-    phones: Phones | None = None,
-    hotline: Hotline | None = None,
-    cams: FrigateCams | None = None,
+    outlets: Sequence[Outlet[Any]] = (),
 ) -> Counter[str]:
     """Tick every `interval_s` seconds of wall time and publish, until `stop` is set or after `ticks` ticks.
     `cases` reads the open cases as screens see them (the live snapshot), for the people acting on them.
-    `phones`: the units whose fixes go as OsmAnd requests to the adapter instead (simulators/phones.py);
-    `hotline`: the citizens' and hotline reports, posted as Open311 requests instead (simulators/hotline.py).
-    `cams`: the camera alerts, published as a Frigate NVR's MQTT messages instead (simulators/frigate_cams.py).
+    `outlets` take their messages to the adapters instead, as outside systems send them (simulators/outlets.py):
+    a share of the patrols' fixes as phones (OsmAnd), the citizens' and hotline reports (Open311), the camera
+    alerts (Frigate).
     Returns the number of messages published per kind."""
     totals: Counter[str] = Counter()
     window: Counter[str] = Counter()
     outage = Outage("publishing on the bus", log)
     outbox: list[FeedMessage] = []  # made but not yet published: kept through an outage of the bus, in order
-    calls: list[PatrolPosition] = []  # the phones' fixes not yet sent: kept while the endpoint is away
-    posts: list[IncidentReport] = []  # the reports not yet posted to the Open311 endpoint
-    sightings: list[CameraAlert] = []  # the camera alerts not yet published as Frigate's
     seen: Mapping[str, Mapping[str, Any]] | None = None
     done = 0
     next_tick = time.monotonic()
@@ -88,24 +84,10 @@ def run(
             except redis.RedisError:
                 pass  # the people act on the cases as they last saw them
         outbox.extend(simulation.tick(clock(), seen))
-        if phones is not None:
-            mine, outbox = phones.split(outbox)
-            calls = phones.send((calls + mine)[-OUTBOX_LIMIT:])
-            sent, phones.sent = phones.sent, 0
-            totals["patrol_position via osmand"] += sent
-            window["patrol_position via osmand"] += sent
-        if hotline is not None:
-            reports, outbox = hotline.split(outbox)
-            posts = hotline.send((posts + reports)[-OUTBOX_LIMIT:])
-            sent, hotline.sent = hotline.sent, 0
-            totals["incident_report via open311"] += sent
-            window["incident_report via open311"] += sent
-        if cams is not None:
-            alerts, outbox = cams.split(outbox)
-            sightings = cams.send((sightings + alerts)[-OUTBOX_LIMIT:], clock())
-            sent, cams.sent = cams.sent, 0
-            totals["camera_alert via frigate"] += sent
-            window["camera_alert via frigate"] += sent
+        for outlet in outlets:
+            outbox, sent = outlet.pass_on(outbox, clock())
+            totals[outlet.counted] += sent
+            window[outlet.counted] += sent
         if len(outbox) > OUTBOX_LIMIT:
             log.error("the bus has been away too long: %d oldest messages dropped", len(outbox) - OUTBOX_LIMIT)
             del outbox[:len(outbox) - OUTBOX_LIMIT]
@@ -312,29 +294,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     snapshots = RedisSnapshotStore(client, settings.recent_items)
     if drill_id is not None:  # the drill's cases live apart from the live ones
         snapshots = snapshots.for_drill(drill_id)
-    phones = None
+    outlets: list[Outlet[Any]] = []
     if "osmand" in args.via:
         units = phone_units((p.unit_id for p in simulation.fleet.patrols), args.via_share)
         register_phones(settings.db_url, units)
         phones = Phones(args.osmand_url or f"http://{settings.host}:{settings.osmand_port}/", units)
+        outlets.append(phones)
         log.info("%d of %d patrol units report as phones through the OsmAnd endpoint at %s", len(units),
                  len(simulation.fleet.patrols), phones.url)
-    hotline = None
     if "open311" in args.via:
         try:
             keys = load_keys(settings.data_dir)
         except ValueError as err:
             sys.exit(str(err))
         hotline = Hotline(args.open311_url or f"http://{settings.host}:{settings.open311_port}/open311/v2", keys)
+        outlets.append(hotline)
         log.info("citizens' and hotline reports are posted to the Open311 endpoint at %s", hotline.url)
-    cams = None
     if "frigate" in args.via:
         if not settings.mqtt_url:
             sys.exit("--via frigate needs CC_MQTT_URL: the broker the Frigate bridge reads")
-        cams = FrigateCams(settings.mqtt_url)
+        outlets.append(FrigateCams(settings.mqtt_url))
         log.info("camera alerts are published as Frigate's on %s", settings.mqtt_url)
     totals = run(simulation, bus, stop, interval_s=settings.patrol_interval_s, ticks=args.ticks,
-                 cases=lambda: snapshots.load()["cases"], phones=phones, hotline=hotline, cams=cams)
+                 cases=lambda: snapshots.load()["cases"], outlets=outlets)
     log.info("stopped; published %s", _counts(totals))
 
 
