@@ -27,7 +27,7 @@ from feeds.bus.channels import Bus, StreamBus
 from feeds.clock import utcnow
 from feeds.schemas import KEPT_OF_REFUSED, CameraAlert, Rejection, channel_for, encode
 from feeds.store.models import Asset
-from feeds.store.writes import write_dead_letters
+from feeds.store.writes import keep_dead_letters
 
 log = logging.getLogger(__name__)
 CHANNEL = "frigate"
@@ -87,13 +87,9 @@ class Bridge:
             self.outbox = []
 
     def keep(self, topic: str, payload: bytes, reason: str) -> None:
-        letter = Rejection(CHANNEL, f"{topic}\n{payload[:KEPT_OF_REFUSED].decode('utf-8', 'replace')}", reason,
-                           "decode")
-        try:
-            with self.engine.begin() as conn:
-                write_dead_letters(conn, [letter], self.clock())
-        except Exception:  # the database away: said in the log, the bridge goes on
-            log.exception("could not keep a refused Frigate message as a dead letter")
+        keep_dead_letters(self.engine, [Rejection(
+            CHANNEL, f"{topic}\n{payload[:KEPT_OF_REFUSED].decode('utf-8', 'replace')}", reason, "decode")],
+            self.clock())
         log.info("refused a message on %s: %s", topic, reason)
 
 

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     from feeds.clock import utcnow
     from feeds.settings import Settings
     from feeds.store.engine import make_engine
-    from feeds.store.writes import write_dead_letters
+    from feeds.store.writes import keep_dead_letters
 
     parser = argparse.ArgumentParser(prog="python -m feeds.adapters.open311_client",
                                      description=__doc__.splitlines()[0])
@@ -172,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                                args.jurisdiction)
             published = publish(bus, polled)
             if polled.refused:
-                with engine.begin() as conn:
-                    write_dead_letters(conn, polled.refused, now)
+                keep_dead_letters(engine, polled.refused, now)
             if polled.up_to is not None:
                 client.set(CURSOR + args.url, polled.up_to.isoformat())
             log.info("polled %s: %d requests published, %d refused", args.url, published, len(polled.refused))

@@ -58,7 +58,7 @@ from feeds.clock import utcnow
 from feeds.schemas import KEPT_OF_REFUSED, Rejection, ReportChannel, channel_for, encode
 from feeds.store.engine import tuples
 from feeds.store.models import Area, CaseAudit, CaseReport, CaseRow, IncidentRow
-from feeds.store.writes import write_dead_letters
+from feeds.store.writes import keep_dead_letters
 from feeds.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -161,13 +161,8 @@ def create_app(engine: Engine, bus: Bus, limiter: redis.Redis, taxonomy: Taxonom
 
     def keep(form: dict[str, str], err: Open311Error, received_at: datetime) -> None:
         shown = "&".join(f"{k}={v}" for k, v in form.items() if k not in PERSONAL)[:KEPT_OF_REFUSED]
-        letter = Rejection(CHANNEL, f"POST {request.path}\n{shown}", err.description,
-                           "refused" if err.status in (403, 404) else "decode")
-        try:
-            with engine.begin() as conn:
-                write_dead_letters(conn, [letter], received_at)
-        except Exception:  # the database down: the refusal is still answered and logged
-            log.exception("could not keep a refused request as a dead letter")
+        keep_dead_letters(engine, [Rejection(CHANNEL, f"POST {request.path}\n{shown}", err.description,
+                                             "refused" if err.status in (403, 404) else "decode")], received_at)
 
     @app.get(f"{PREFIX}/requests.<fmt>")
     @app.get(f"{PREFIX}/requests", defaults={"fmt": "xml"})

@@ -32,7 +32,7 @@ from feeds.adapters.osmand import Refused, read_request, to_fix
 from feeds.bus.channels import Bus, StreamBus
 from feeds.clock import utcnow
 from feeds.schemas import KEPT_OF_REFUSED, Rejection, channel_for, encode
-from feeds.store.writes import write_dead_letters
+from feeds.store.writes import keep_dead_letters
 
 log = logging.getLogger(__name__)
 CHANNEL = "osmand"  # the dead letters' channel: not a bus channel, so they are fixed at the phone, not re-driven
@@ -52,12 +52,8 @@ def create_app(directory: DeviceDirectory, bus: Bus, engine: Engine, zone: ZoneI
         except RequestEntityTooLarge:
             body = f"[a body of {request.content_length} bytes, not kept]"
         payload = f"{shown}\n{body}" if body else shown
-        letter = Rejection(CHANNEL, payload, reason, "refused" if status == 404 else "decode")
-        try:
-            with engine.begin() as conn:
-                write_dead_letters(conn, [letter], received_at)
-        except Exception:  # the database down: the refusal is still answered and logged
-            log.exception("could not keep the refusal of %s as a dead letter", shown[:200])
+        keep_dead_letters(engine, [Rejection(CHANNEL, payload, reason, "refused" if status == 404 else "decode")],
+                          received_at)  # the database away: logged, and the refusal is answered all the same
         log.info("refused %s: %s", shown[:200], reason)
         return Response(reason + "\n", status=status, mimetype="text/plain")
 

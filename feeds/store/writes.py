@@ -1,6 +1,7 @@
 """The ingest's writes: a batch of feed messages and refusals in one transaction, a message id written once."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import chain
@@ -9,11 +10,12 @@ from typing import Any
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
 from feeds.store.models import DEAD_LETTERS, CameraAlertRow, IncidentRow, PatrolFix
 
+log = logging.getLogger(__name__)
 _TABLE_OF: dict[str, Any] = {
     "patrol_position": PatrolFix.__table__,
     "incident_report": IncidentRow.__table__,
@@ -149,6 +151,19 @@ def _grown(kept: str | None, new: str | None) -> str | None:
         names = [n for side in sides if len(side) > k for n in side[k].split(", ") if n]
         merged.append(", ".join(dict.fromkeys(names)))
     return " · ".join(m for m in merged if m)[:200]
+
+
+def keep_dead_letters(engine: Engine, rejections: Sequence[Rejection], received_at: datetime) -> bool:
+    """Keep refused input in its own transaction, for a producer outside the ingest (an adapter) that has
+    already answered the sender. With the database away, it is logged and False returned; the producer goes on."""
+    try:
+        with engine.begin() as conn:
+            write_dead_letters(conn, rejections, received_at)
+    except Exception:
+        log.exception("could not keep %d refused message(s) as dead letters: %s", len(rejections),
+                      "; ".join(r.reason for r in rejections)[:300])
+        return False
+    return True
 
 
 def write_dead_letters(conn: Connection, rejections: Iterable[Rejection], received_at: datetime) -> None:
