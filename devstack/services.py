@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,18 +111,8 @@ def start_redis(port: int | None = None, workdir: Path | None = None, *, persist
     keep = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else ["--appendonly", "no"]
     args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", *keep,
             "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
-                            start_new_session=True)
     url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not redis_answers(url, 0.2):
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"{binary} exited with {proc.returncode}: {err.strip()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"{binary} did not answer PING on port {port} within 10 s")
-        time.sleep(0.02)
+    proc = _serving(args, lambda: redis_answers(url, 0.2), f"answer PING on port {port}", 10, workdir / "redis.log")
     return Child("redis", proc, f"{binary.name} at {url}"), url
 
 
@@ -153,19 +143,28 @@ def start_mqtt(port: int | None = None, workdir: Path | None = None) -> tuple[Ch
         config.write_text(f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\nplugins:\n"
                           "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n")
         args = [str(Path(sys.executable).with_name("amqtt")), "-c", str(config)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
-                            start_new_session=True)
     url = f"mqtt://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while not mqtt_answers(url, 0.2):
+    proc = _serving(args, lambda: mqtt_answers(url, 0.2), f"listen on port {port}", 15, workdir / "mqtt.log")
+    return Child("mqtt", proc, f"{Path(args[0]).name} at {url}"), url
+
+
+def _serving(args: list[str], answers: Callable[[], bool], what: str, timeout: float,
+             log_file: Path) -> subprocess.Popen[bytes]:
+    """Start a server as a child that dies with us, its output in `log_file` (a pipe nobody reads would fill
+    and stop it), and wait until it answers, or say why it did not."""
+    with log_file.open("ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                                start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not answers():
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"{args[0]} exited with {proc.returncode}: {err.strip()[-500:]}")
+            said = log_file.read_bytes()[-500:].decode(errors="replace").strip()
+            raise RuntimeError(f"{args[0]} exited with {proc.returncode}: {said}")
         if time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError(f"{args[0]} did not listen on port {port} within 15 s")
-        time.sleep(0.05)
-    return Child("mqtt", proc, f"{Path(args[0]).name} at {url}"), url
+            raise RuntimeError(f"{args[0]} did not {what} within {timeout:g} s")
+        time.sleep(0.02)
+    return proc
 
 
 def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: bool = False) -> Child:
