@@ -33,10 +33,11 @@ from devstack.services import (
     wait_for_http,
 )
 from feeds.adapters.apikeys import find_key, issue_key
+from feeds.adapters.frigate_bridge import our_cameras
 from feeds.clock import utcnow
 from feeds.settings import Settings
 from feeds.store.engine import make_engine, migrate
-from feeds.store.models import Asset, CaseRow
+from feeds.store.models import CaseRow
 from simulators.frigate_cams import demo_mapping
 from simulators.hotline import KEYS_FILE
 
@@ -119,7 +120,9 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},
                        check=True, stdout=out, stderr=out)
         if not settings.frigate_mapping:  # the demo's cameras as a Frigate's
-            demo_mapping(Path(env["CC_FRIGATE_MAPPING"]), _camera_ids(db_url))
+            engine = make_engine(db_url)
+            demo_mapping(Path(env["CC_FRIGATE_MAPPING"]), our_cameras(engine))
+            engine.dispose()
         if history_days and not _has_cases(db_url):
             if not quiet:
                 print(f"simulating the last {history_days:g} days into the new database first "
@@ -195,15 +198,6 @@ def add_demo_keys(db_url: str, path: Path) -> None:
         if keys != kept:
             path.touch(mode=0o600)
             path.write_text(json.dumps(keys))
-    finally:
-        engine.dispose()
-
-
-def _camera_ids(db_url: str) -> list[str]:
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(select(Asset.id).where(Asset.kind == "camera")).scalars())
     finally:
         engine.dispose()
 
