@@ -24,6 +24,7 @@ from sqlalchemy import select
 from dashboard.security.users import add_user, find_user
 from devstack.services import (
     Children,
+    free_port,
     mqtt_answers,
     port_or_free,
     redis_answers,
@@ -87,17 +88,25 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
     starts (a benchmark fills the database and the live snapshot there)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     children = Children()
+    # every server's port chosen before any is started, none of them the dashboard's (not bound yet either)
+    taken = {settings.port}
+    osmand_port = port_or_free(settings.host, settings.osmand_port, taken)
+    taken.add(osmand_port)
+    open311_port = port_or_free(settings.host, settings.open311_port, taken)
+    taken.add(open311_port)
     try:
         if settings.redis_url and redis_answers(settings.redis_url):
             redis_url, note = settings.redis_url, f"Redis (reused)        {settings.redis_url}"
         else:
-            child, redis_url = start_redis(workdir=settings.data_dir, persistent=True)
+            taken.add(redis_port := free_port(taken))
+            child, redis_url = start_redis(redis_port, workdir=settings.data_dir, persistent=True)
             children.add(child)
             note = f"Redis (embedded)      {child.detail}"
         if settings.mqtt_url and mqtt_answers(settings.mqtt_url):
             mqtt_url, mqtt_note = settings.mqtt_url, f"MQTT (reused)         {settings.mqtt_url}"
         else:
-            child, mqtt_url = start_mqtt(workdir=settings.data_dir / "mqtt")
+            taken.add(mqtt_port := free_port(taken))
+            child, mqtt_url = start_mqtt(mqtt_port, workdir=settings.data_dir / "mqtt")
             children.add(child)
             mqtt_note = f"MQTT (embedded)       {child.detail}"
         db_url = settings.database_url or f"sqlite:///{settings.sqlite_path.resolve()}"
@@ -112,8 +121,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                "CC_STALE_AFTER_S": str(settings.stale_after_s),
                "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
                "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method,
-               "CC_OSMAND_PORT": str(port_or_free(settings.host, settings.osmand_port)),
-               "CC_OPEN311_PORT": str(port_or_free(settings.host, settings.open311_port)),
+               "CC_OSMAND_PORT": str(osmand_port), "CC_OPEN311_PORT": str(open311_port),
                "CC_MQTT_URL": mqtt_url,
                "CC_FRIGATE_MAPPING": settings.frigate_mapping or str(settings.data_dir / "frigate.toml")}
         out = subprocess.DEVNULL if quiet else None

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,20 +31,24 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A port nothing listens on, and none of `avoid` (ports chosen for servers not started yet)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
-def port_or_free(host: str, port: int) -> int:
+def port_or_free(host: str, port: int, avoid: Collection[int] = ()) -> int:
     """`port` if nothing listens on it yet, else a free one (two stacks on one machine, e.g. tests in parallel)."""
     with socket.socket() as s:
         try:
             s.bind((host, port))
         except OSError:
-            return free_port()
-    return port
+            return free_port(avoid)
+    return port if port not in avoid else free_port(avoid)
 
 
 def redis_answers(url: str, timeout: float = 0.5) -> bool:
