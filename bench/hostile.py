@@ -26,7 +26,7 @@ from devstack.services import _die_with_parent, start_redis
 from feeds.bus.channels import RedisBus, StreamBus
 from feeds.schemas import channel_for
 from feeds.store.engine import make_engine, migrate
-from tests import hostile
+from tests import factories, hostile
 
 
 @dataclass
@@ -70,6 +70,7 @@ def fuzz(redis_url: str, db_url: str, payloads: int, timeout_s: float = 120.0) -
                               stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     client = redis.Redis.from_url(redis_url)
     engine = make_engine(db_url)
+    factories.camera(engine)  # the camera whose health the generated messages say
     started = time.monotonic()
     try:
         deadline = time.monotonic() + 30

@@ -406,6 +406,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend_grid_open": ("有在办案件", "Open cases"),
     "legend_grid_overdue": ("有超时案件", "Overdue cases"),
     "legend_camera": ("摄像头", "Camera"),
+    "legend_camera_off": ("离线摄像头", "Camera offline"),
+    "cameras_off": ("{n} 路摄像头离线", "{n} cameras offline"),
     "trail_title": ("{who} · 近1小时轨迹", "{who} · last hour"),
     "trail_points": ("{n} 个定位点", "{n} fixes"),
     "lang_zh": ("中文", "中文"),

@@ -19,6 +19,7 @@ QUEUE = "wall-queue"  # the most urgent open cases with their SLA countdowns
 GRID_CARD = "wall-grid-card"  # the card of a clicked grid (drawn by the map script)
 TRAIL_INFO = "wall-trail-info"  # which patrol's trail is drawn
 LAYER_TOGGLES = "wall-layers"
+CAMERAS_OFF = "wall-cameras-off"  # how many cameras cannot alert now (offline), beside the map's legend
 LANG_SWITCH = "wall-lang"
 
 # the KPI panel (dashboard/layouts/kpi_panel.py, callbacks/kpis.py, assets/kpis.js)

@@ -138,6 +138,26 @@ class CameraAlert(Message):
     clip_url: MediaUrl | None = None
 
 
+class CameraState(StrEnum):
+    """How a camera is doing, as its video system says."""
+
+    ONLINE = "online"  # streaming, analysed and recorded
+    DEGRADED = "degraded"  # analysed, but a part of it (recording, audio) is down
+    OFFLINE = "offline"  # no picture, or its video system is away: no alert can come from it
+    DISABLED = "disabled"  # turned off on purpose
+
+
+class CameraStatus(Message):
+    """A camera's health changed (or was said again): its state since when, and what its video system said.
+    The newest `since` per camera wins, so a repeated or late status changes nothing."""
+
+    kind: Literal["camera_status"]
+    camera_id: Code
+    state: CameraState
+    since: UtcDatetime
+    detail: Annotated[Text, Field(max_length=200)] | None  # e.g. "detect: online · record: offline"
+
+
 class ActionKind(StrEnum):
     """What a person may do to a case; feeds.cases.machine.RULES says from which states and to which."""
 
@@ -175,11 +195,12 @@ class CaseCommand(Message):
     hours: Annotated[Number, Field(gt=0, le=720)] | None
 
 
-FeedMessage = PatrolPosition | IncidentReport | CameraAlert | CaseCommand
+FeedMessage = PatrolPosition | IncidentReport | CameraAlert | CameraStatus | CaseCommand
 MODELS: dict[str, type[Message]] = {
     "patrol_position": PatrolPosition,
     "incident_report": IncidentReport,
     "camera_alert": CameraAlert,
+    "camera_status": CameraStatus,
     "case_command": CaseCommand,
 }
 CHANNEL_PREFIX = "cc."

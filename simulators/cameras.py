@@ -4,6 +4,12 @@ A camera sees the problems of the classes its AI knows that arise within its ran
 they arise, and raises at most one alert per cooldown. Like every such AI it also raises false alerts:
 for each true alert of a class, on average (1 − precision) / precision false ones of that class at some
 camera in the next hours, so that a class's precision lands where the field reports it (0.6–0.85).
+
+Cameras also fail, as the field's do: a power cut or a broken line takes one offline for an hour or two
+(mean OUTAGE_H), so that about OFFLINE_SHARE of them are offline at any time (districts report 90–98 % of
+their cameras online); more rarely its recording fails while its AI still runs (degraded). An offline camera
+sees nothing: the problems in its range that it would have raised are not raised. Each change of health is a
+`camera_status`.
 """
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feeds.schemas import SCHEMA_VERSION, CameraAlert, ReportChannel
+from feeds.schemas import SCHEMA_VERSION, CameraAlert, CameraState, CameraStatus, ReportChannel
 from feeds.taxonomy import Taxonomy
 from simulators.geography import District
 from simulators.incidents import Known, Ledger, Problem, Truth
@@ -34,6 +40,9 @@ PRECISION: dict[str, float] = {  # alert class -> share of its alerts that are t
     "crowd_gathering": 0.64,
     "smoke_fire": 0.68,
 }
+OFFLINE_SHARE = 0.04  # of cameras offline at any time
+OUTAGE_H = 1.5  # mean length of an outage
+DEGRADED_SHARE = 0.2  # of failures that take the recording only (the AI still alerts)
 WATCHED = frozenset({"env.garbage", "order.parking", "order.vendor", "env.waterlogging", "people.crowd"})
 
 
@@ -78,6 +87,53 @@ class CameraNetwork:
         self.run_id = run_id
         self.drill_id = drill_id
         self._counter = 0
+        self._health_rng = random.Random(f"{seed}:camera-health")
+        self._said = 0
+        self.health: dict[str, CameraState] = {}  # camera id -> its health now (all online until the first tick)
+        self._turns: dict[str, datetime] = {}  # camera id -> when its health next changes
+
+    def failures(self, now: datetime) -> list[CameraStatus]:
+        """The cameras whose health changed up to `now` (at the first call, those found failed), each a
+        `camera_status` with ids f"{run_id}-h{n}". Up time and outages are exponential: a camera is offline
+        OFFLINE_SHARE of the time, for OUTAGE_H on average."""
+        now = as_utc(now)
+        rng = self._health_rng
+        up_h = OUTAGE_H * (1 - OFFLINE_SHARE) / OFFLINE_SHARE
+        out = []
+        if not self._turns:  # the start: each camera found as it would be at a random moment
+            for cam in self.cameras:
+                failed = rng.random() < OFFLINE_SHARE
+                self.health[cam.camera_id] = self._failure(rng) if failed else CameraState.ONLINE
+                self._turns[cam.camera_id] = now + timedelta(hours=rng.expovariate(1 / (OUTAGE_H if failed else up_h)))
+                if failed:
+                    out.append(self._status(cam.camera_id, now, now))
+            return out
+        for cam in self.cameras:
+            cid = cam.camera_id
+            while self._turns[cid] <= now:
+                at = self._turns[cid]
+                failed = self.health[cid] == CameraState.ONLINE
+                self.health[cid] = self._failure(rng) if failed else CameraState.ONLINE
+                self._turns[cid] = at + timedelta(hours=rng.expovariate(1 / (OUTAGE_H if failed else up_h)))
+                out.append(self._status(cid, at, now))
+        return out
+
+    @staticmethod
+    def _failure(rng: random.Random) -> CameraState:
+        return CameraState.DEGRADED if rng.random() < DEGRADED_SHARE else CameraState.OFFLINE
+
+    def _status(self, camera_id: str, since: datetime, now: datetime) -> CameraStatus:
+        self._said += 1
+        state = self.health[camera_id]
+        detail = {CameraState.ONLINE: "detect: online · record: online",
+                  CameraState.DEGRADED: "detect: online · record: offline",
+                  CameraState.OFFLINE: "detect: offline · record: offline"}.get(state)
+        return CameraStatus(schema_version=SCHEMA_VERSION, id=f"{self.run_id}-h{self._said}", source=SOURCE,
+                            ts=now, drill_id=self.drill_id, kind="camera_status", camera_id=camera_id,
+                            state=state, since=since, detail=detail)
+
+    def sees(self, camera_id: str) -> bool:
+        return self.health.get(camera_id, CameraState.ONLINE) != CameraState.OFFLINE
 
     def watch(self, problems: list[Problem], *, scripted: str | None = None) -> None:
         """New problems: those a camera can see are raised a few minutes after they arose. `scripted`
@@ -114,6 +170,8 @@ class CameraNetwork:
             if last is not None and item.at - last < self.cooldown:
                 self._pending.append(_Pending(last + self.cooldown, item.camera, item.alert_class, item.problem))
                 continue
+            if not self.sees(item.camera.camera_id):
+                continue  # offline when it would have seen it: nothing is raised
             self._last_alert[item.camera.camera_id] = item.at
             out.append(self._raise(item, now))
 

@@ -1,7 +1,8 @@
 """The district's cameras as a Frigate NVR would report them: each simulated camera alert is published on MQTT as
 Frigate publishes one (a tracked object on `frigate/events`, then a review of severity alert on `frigate/reviews`,
-and its `end` half a minute later), for the Frigate bridge (feeds/adapters/frigate_bridge.py) to read. So the
-bridge runs every day in the demo, not only in its tests.
+and its `end` half a minute later), and each camera's failure and recovery as Frigate reports its streams
+(`frigate/<camera>/status/detect` and `…/record`), for the Frigate bridge (feeds/adapters/frigate_bridge.py)
+to read. So the bridge runs every day in the demo, not only in its tests.
 
 `demo_mapping` writes the bridge's mapping for the simulated district: each camera CAMnnnn is Frigate's
 `cam_CAMnnnn`, and each alert class is an object seen in a zone (DEMO_SIGHTINGS).
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from feeds.schemas import CameraAlert, FeedMessage
+from feeds.schemas import CameraAlert, CameraState, CameraStatus, FeedMessage
 from simulators.outlets import Outlet
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,16 @@ class _Open:
     ends_at: datetime
 
 
-class FrigateCams(Outlet[CameraAlert]):
-    """Publishes the live camera alerts as Frigate's MQTT messages through a paho client."""
+ROLES_OF = {  # our camera's health -> what Frigate says of its detect and record streams
+    CameraState.ONLINE: ("online", "online"),
+    CameraState.DEGRADED: ("online", "offline"),
+    CameraState.OFFLINE: ("offline", "offline"),
+    CameraState.DISABLED: ("disabled", "disabled"),
+}
+
+
+class FrigateCams(Outlet[CameraAlert | CameraStatus]):
+    """Publishes the live camera alerts and health as Frigate's MQTT messages through a paho client."""
 
     counted = "camera_alert via frigate"
 
@@ -70,14 +79,19 @@ class FrigateCams(Outlet[CameraAlert]):
         self.open: list[_Open] = []
 
     def takes(self, m: FeedMessage) -> bool:
-        return isinstance(m, CameraAlert) and m.drill_id is None and m.alert_class in DEMO_SIGHTINGS
+        return m.drill_id is None and (isinstance(m, CameraStatus) or (
+            isinstance(m, CameraAlert) and m.alert_class in DEMO_SIGHTINGS))
 
-    def send(self, alerts: Sequence[CameraAlert], now: datetime) -> list[CameraAlert]:
-        """Publish each alert as Frigate would, and end those whose time has come; returns the alerts that could
-        not be published now (the broker away), to publish again."""
+    def send(self, items: Sequence[CameraAlert | CameraStatus], now: datetime) -> list[CameraAlert | CameraStatus]:
+        """Publish each alert and change of health as Frigate would, and end the alerts whose time has come;
+        returns what could not be published now (the broker away), to publish again."""
         if not self.client.is_connected():
-            return list(alerts)
-        for a in alerts:
+            return list(items)
+        for a in items:
+            if isinstance(a, CameraStatus):
+                for role, word in zip(("detect", "record"), ROLES_OF[a.state], strict=True):
+                    self.client.publish(f"{PREFIX}/{frigate_name(a.camera_id)}/status/{role}", word, qos=1)
+                continue
             label, zone = DEMO_SIGHTINGS[a.alert_class]
             start = a.started_at.timestamp()
             event_id = f"{start:.6f}-{secrets.token_hex(3)}"

@@ -27,7 +27,7 @@ from simulators.timing import SimClock, as_utc
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,40}$")  # leaves room for the message counter within 64 characters
 MAX_SPEED = 600.0
-_STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
+_STAMPS = ("ts", "fix_at", "occurred_at", "started_at", "since")
 
 
 class Simulation:
@@ -79,7 +79,7 @@ class Simulation:
         if self.script is not None:
             self._scripted(simulated)
         messages: list[FeedMessage] = [*fixes, *self.incidents.due(simulated, self.fleet),
-                                       *self.cameras.due(simulated)]
+                                       *self.cameras.failures(simulated), *self.cameras.due(simulated)]
         if self.workers is not None and cases is not None:
             if self.speed != 1.0:
                 cases = {cid: {**view, "step_started": ms(self._clock.simulated(from_ms(view["step_started"])))}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.calendar import DEFAULT_TIMEZONE
-from feeds.schemas import CameraAlert, CaseCommand, IncidentReport, PatrolPosition, encode
+from feeds.schemas import CameraAlert, CameraStatus, CaseCommand, IncidentReport, PatrolPosition, encode
 
 _ids = itertools.count(1)
 ZONE = DEFAULT_TIMEZONE  # the demo site's zone, as its settings give it
@@ -45,6 +45,13 @@ def alert(camera_id: str = "CAM0001", at: datetime | None = None, **fields: Any)
         "lon": CENTRE[1], "started_at": t, **fields}))
 
 
+def status(camera_id: str = "CAM0001", state: str = "offline", at: datetime | None = None,
+           **fields: Any) -> CameraStatus:
+    t = at or now()
+    return CameraStatus(**_common("camera_status", t, {
+        "camera_id": camera_id, "state": state, "since": t, "detail": "detect: offline", **fields}))
+
+
 def command(case_id: str, action: str, version: int, by: str = "dispatcher-1", reason: str = "按规定处理",
             at: datetime | None = None, **fields: Any) -> CaseCommand:
     return CaseCommand(**_common("case_command", at, {
@@ -70,3 +77,20 @@ def started_drill(engine: Any, drill_id: str, at: datetime | None = None) -> str
             starts_at="09:00", started_at=at or now(), started_by="trainer", ended_at=None, ended_by=None,
             clock="[]"))
     return drill_id
+
+
+def camera(engine: Any, camera_id: str = "CAM0001", grid: str = "D01-S01-C01-G001") -> str:
+    """A camera in the register (an asset in a grid), as the district's furnishing puts it: the ingest takes
+    the health of registered cameras only."""
+    from sqlalchemy import select
+
+    from feeds.store.models import Area, Asset
+
+    with engine.begin() as conn:
+        if conn.execute(select(Area.code).where(Area.code == grid)).first() is None:
+            conn.execute(Area.__table__.insert().values(code=grid, level="grid", parent_code=None, name="测试网格",
+                                                        households=0, population=0, geometry="{}"))
+        if conn.execute(select(Asset.id).where(Asset.id == camera_id)).first() is None:
+            conn.execute(Asset.__table__.insert().values(id=camera_id, kind="camera", grid_code=grid,
+                                                         name="测试摄像头", lat=CENTRE[0], lon=CENTRE[1]))
+    return camera_id

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from feeds.schemas import MAX_BATCH, MAX_PAYLOAD_BYTES, encode
-from feeds.store.models import CameraAlertRow, CaseAudit, DeadLetter, IncidentRow, PatrolFix
+from feeds.store.models import CameraAlertRow, CameraStatusRow, CaseAudit, DeadLetter, IncidentRow, PatrolFix
 from tests import factories
 
-KINDS = ("patrol_position", "incident_report", "camera_alert", "case_command")
+KINDS = ("patrol_position", "incident_report", "camera_alert", "camera_status", "case_command")
 
 # values that broke or could break a naive consumer: the edges of the date range, lone surrogates, NUL,
 # loose types ("true", "1"), non-finite numbers, huge numbers, nesting, unknown codes, unknown drills
@@ -48,6 +48,7 @@ def valid_item(kind: str) -> dict[str, Any]:
         "patrol_position": lambda: factories.position(f"FZ{uuid.uuid4().hex[:8]}"),
         "incident_report": lambda: factories.incident(),
         "camera_alert": lambda: factories.alert(),
+        "camera_status": lambda: factories.status(),  # of CAM0001: registered by the fuzz tests' set-up
         "case_command": lambda: factories.command(f"no-such-case-{uuid.uuid4().hex[:8]}", "verify", 1),
     }[kind]()
     item = json.loads(encode(message))
@@ -111,9 +112,11 @@ def units(raw: bytes) -> int:
 
 
 def accounted(conn: Connection) -> tuple[int, int]:
-    """(messages stored, dead letters): fixes, reports, alerts and applied commands; refused payloads."""
+    """(messages stored, dead letters): fixes, reports, alerts, cameras' health and applied commands; refused
+    payloads."""
     stored = sum(conn.execute(select(func.count()).select_from(table)).scalar_one()
-                 for table in (PatrolFix.__table__, IncidentRow.__table__, CameraAlertRow.__table__))
+                 for table in (PatrolFix.__table__, IncidentRow.__table__, CameraAlertRow.__table__,
+                               CameraStatusRow.__table__))
     stored += conn.execute(select(func.count()).select_from(CaseAudit.__table__)
                            .where(CaseAudit.command_id.is_not(None))).scalar_one()
     dead = conn.execute(select(func.count()).select_from(DeadLetter.__table__)).scalar_one()

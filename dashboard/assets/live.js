@@ -4,7 +4,8 @@
  * tests/fixtures/live_state.json is replayed by both (tests/browser/test_live_state.py).
  *   cc.state.apply(snap, delta, recent) → the next snapshot, a new object (the arguments are not changed);
  *   cc.state.fold(state, delta, recent, keepPatrol) applies the delta to `state` in place (the wall's way: no
- *     copy of 10,000 patrols per delta) and answers what moved and which cases changed, for the drawing;
+ *     copy of 10,000 patrols per delta) and answers what moved and which cases and cameras changed, for the
+ *     drawing;
  *     `keepPatrol(p)` may refuse a unit's fix (the wall keeps only units on duty).
  */
 (function () {
@@ -13,7 +14,7 @@
   var COUNTERS = ["fixes", "incidents", "alerts", "rejected"];
 
   function empty() {
-    return { seq: 0, at: 0, patrols: {}, incidents: [], alerts: [], cases: {},
+    return { seq: 0, at: 0, patrols: {}, incidents: [], alerts: [], cases: {}, cameras: {},
              counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 } };
   }
 
@@ -32,15 +33,19 @@
     changed.forEach(function (id) {  // null: the case left the live view (closed, rejected, void)
       if (d.cases[id] === null) delete state.cases[id]; else state.cases[id] = d.cases[id];
     });
+    var cameras = Object.keys(d.cameras || {});
+    if (!state.cameras) state.cameras = {};
+    cameras.forEach(function (id) { state.cameras[id] = d.cameras[id]; });
     state.seq = d.seq;
     state.at = d.at;
-    return { moved: moved, changed: changed };
+    return { moved: moved, changed: changed, cameras: cameras };
   }
 
   function apply(snap, d, recent) {
     if (d.seq !== snap.seq + 1) throw new Error("delta " + d.seq + " does not follow snapshot " + snap.seq);
     var next = { seq: snap.seq, at: snap.at, patrols: Object.assign({}, snap.patrols), incidents: snap.incidents,
-                 alerts: snap.alerts, counts: Object.assign({}, snap.counts), cases: Object.assign({}, snap.cases) };
+                 alerts: snap.alerts, counts: Object.assign({}, snap.counts), cases: Object.assign({}, snap.cases),
+                 cameras: Object.assign({}, snap.cameras) };
     fold(next, d, recent);
     return next;
   }

@@ -41,7 +41,7 @@
 
   var firstSeen = {};  // ticker item id -> when a delta brought it (items from a snapshot are not new)
   var live = (cc.live = {
-    seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [], cases: {},
+    seq: null, loading: false, buffer: [], patrols: {}, incidents: [], alerts: [], cases: {}, cameras: {},
     counts: { fixes: 0, incidents: 0, alerts: 0, rejected: 0 },
     receivedAt: 0, dataAt: 0, connected: false, beatAt: 0, snapshots: 0, deltas: 0, latencies: [], painted: [],
     patrolDots: null, caseMarks: null, cameraMarks: null, layers: null, gridStyle: {},
@@ -116,6 +116,7 @@
     live.alerts = snap.alerts;
     live.counts = snap.counts;
     live.cases = snap.cases || {};
+    live.cameras = snap.cameras || {};
     live.dataAt = snap.at;
     live.snapshots += 1;
     if (map) drawLive(map, now);
@@ -128,6 +129,7 @@
     Object.keys(lyr.patrols.points).forEach(function (id) { if (!live.patrols[id]) lyr.patrols.remove(id); });
     Object.keys(live.patrols).forEach(function (id) { lyr.patrols.set(id, live.patrols[id].lat, live.patrols[id].lon); });
     W.drawCases(now);
+    W.drawCameraHealth();
   }
 
   function applyDelta(d) {  // the state's part is assets/live.js (cc.state.fold); what follows is drawing
@@ -148,6 +150,7 @@
     });
     d.incidents.concat(d.alerts).forEach(function (it) { firstSeen[it.id] = real; });
     if (d.alerts.length) W.flashCameras(d.alerts);
+    if (step.cameras.length) W.drawCameraHealth(step.cameras);
     var changed = step.changed;
     live.dataAt = d.at;
     live.receivedAt = now;

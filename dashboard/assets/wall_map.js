@@ -218,9 +218,10 @@
       grids: { byCode: {} },  // drawn when the territory has come
       svg: L.svg({ pane: "cc-events", padding: 0.2 }),
       trailRenderer: L.canvas({ pane: "cc-trail", padding: 0.2 }),
-      cameras: new Glyphs({
-        pane: "cc-cameras", line: 1, radius: function () { return Math.max(2.5, rem() * 0.22); },
-        look: function () { return { shape: "square", fill: "#a78bfa", edge: "#061226" }; },
+      cameras: new Glyphs({  // by health: a camera that cannot alert is drawn plainly apart (never in SLA colours)
+        pane: "cc-cameras", line: 1.5, radius: function () { return Math.max(2.5, rem() * 0.22); },
+        look: function (key) { return CAMERA_LOOKS[key] || CAMERA_LOOKS.online; },
+        order: function (key) { return { online: 0, disabled: 1, degraded: 2, offline: 3 }[key] || 0; },
       }).addTo(map),
       cases: new Glyphs({
         pane: "cc-cases", line: 1.5, radius: function () { return Math.max(4, rem() * 0.38); },
@@ -238,6 +239,22 @@
     if (live.shown) showLayers(live.shown);
     map.on("click", onMapClick);
     return live.layers;
+  }
+
+  var CAMERA_LOOKS = {
+    online: { shape: "square", fill: "#a78bfa", edge: "#061226" },
+    degraded: { shape: "square", fill: "#a78bfa", edge: "#e2e8f0" },  // alerts still come; recording is down
+    offline: { shape: "square", fill: "#334155", edge: "#e2e8f0" },  // no picture: no alert can come
+    disabled: { shape: "square", fill: "#1e293b", edge: "#64748b" },
+  };
+  function cameraKey(id) { var h = live.cameras && live.cameras[id]; return h ? h.state : "online"; }
+  function drawCameraHealth(ids) {  // the cameras whose health changed, or all of them
+    var lyr = live.layers;
+    if (!lyr) return;
+    (ids || territory.cameras.map(function (c) { return c.id; })).forEach(function (id) {
+      var cam = territory.cameraById[id];
+      if (cam) lyr.cameras.set(id, cam.lat, cam.lon, cameraKey(id));
+    });
   }
 
   /* ---- the territory: roads and outlines (no tile server), grids, cameras; drawn once ---- */
@@ -272,7 +289,7 @@
       map.fitBounds(extent, { paddingTopLeft: [rem(), rem()], paddingBottomRight: [rem() * 8, rem() * 6], animate: false });
     }
     drawn.concat([lyr.grids]).forEach(function (layer) { layer.addTo(map); });
-    t.cameras.forEach(function (cam) { lyr.cameras.set(cam.id, cam.lat, cam.lon, "camera"); });
+    drawCameraHealth();
     live.territoryAt = performance.now();
     if (live.interactiveAt === null) W.pushView(); else W.scheduleRender();  // the first whole view at once
   }
@@ -438,6 +455,7 @@
   function turnLights(now) { if (now >= nextTurn) drawCases(now); }  // lights turn with time too
 
   Object.assign(W, {
+    drawCameraHealth: drawCameraHealth,
     drawCases: drawCases,
     dropStalePatrols: dropStalePatrols,
     flashCameras: flashCameras,

@@ -47,7 +47,12 @@
     var queue = urgentFirst(), open = 0, overdue = 0;
     Object.keys(live.cases).forEach(function (id) { if (isLive(live.cases[id])) open += 1; });
     while (overdue < queue.length && queue[overdue].deadline <= now) overdue += 1;  // sorted by deadline
+    var camerasOff = territory.cameras.filter(function (cam) {
+      var h = live.cameras[cam.id];
+      return h && h.state === "offline";
+    }).length;
     var view = { onDuty: Object.keys(live.patrols).length, openCases: open, overdue: overdue, items: items,
+                 camerasOff: camerasOff,
                  queue: queue.slice(0, fits("wall-queue", 4.2)).map(function (k) { return queueRow(k, now); }) };
     var key = JSON.stringify(view);
     if (key === lastView) return;
@@ -168,7 +173,9 @@
         if (live.seq !== null && live.territoryAt !== null && live.interactiveAt === null) {
           requestAnimationFrame(function () { if (live.interactiveAt === null) live.interactiveAt = performance.now(); });
         }
-        return [rows, queue, grouped(view.onDuty), grouped(view.openCases), grouped(view.overdue)];
+        var off = view.camerasOff || 0;
+        return [rows, queue, grouped(view.onDuty), grouped(view.openCases), grouped(view.overdue),
+                off ? text("cameras_off").replace("{n}", off) : "", "cameras-off" + (off ? "" : " hidden")];
       },
       showLayers: function (names) {
         showLayers(names || []);

@@ -17,6 +17,8 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.COUNT_PATROLS, "children"),
         Output(ids.COUNT_OPEN_CASES, "children"),
         Output(ids.COUNT_OVERDUE, "children"),
+        Output(ids.CAMERAS_OFF, "children"),
+        Output(ids.CAMERAS_OFF, "className"),
         Input(ids.LIVE, "data"),
         prevent_initial_call=True,
     )

@@ -90,6 +90,8 @@ def map_legend(lang: str) -> html.Div:
             html.Span([html.I(className="swatch grid-overdue"), t("legend_grid_overdue", lang)]),
             html.Span([html.I(className="dot dot-patrol"), t("legend_patrol", lang)]),
             html.Span([html.I(className="dot dot-camera"), t("legend_camera", lang)]),
+            html.Span([html.I(className="dot dot-camera-off"), t("legend_camera_off", lang)]),
+            html.Span(id=ids.CAMERAS_OFF, className="cameras-off hidden"),
         ]),
         html.Div(className="legend-row", children=[
             html.Span([html.I(className=f"shape shape-{g['shape']}"), g["label"]]) for g in category_groups(lang)

@@ -8,6 +8,10 @@ an alert or a refusal out; the MQTT edge is feeds/adapters/frigate_bridge.py.
   A review of severity `detection` is not an alert and is left alone.
 - `frigate/events`: each tracked object's label, top score and snapshot/clip flags, remembered so a review's
   alert carries the best score among its detections and links to the best snapshot and a clip.
+- `frigate/<camera>/status/<role>` (online, offline, disabled for `detect`, `record`, `audio`) and
+  `frigate/available` (online, offline, stopped) become each mapped camera's `camera_status`, said when it
+  changes: offline when its detection is down or Frigate itself is away (no alert can come from it),
+  degraded when detection runs but another role is down, disabled when it is turned off.
 - A mapping (TOML) says which Frigate camera is which of ours, and which objects (in which zones) make which
   alert class; it is refused with a clear error when it names a camera or an alert class we do not have.
 """
@@ -25,11 +29,30 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feeds.schemas import CameraAlert, describe
+from feeds.schemas import CameraAlert, CameraState, CameraStatus, describe
 
 SOURCE = "frigate"
 DEFAULT_SCORE = 0.5  # an alert's confidence while none of its tracked objects' scores is known yet
 EVENTS_KEPT = 5000  # tracked objects remembered for their scores
+ROLE_STATES = ("online", "offline", "disabled")  # what frigate/<camera>/status/<role> says
+ROLES = ("detect", "record", "audio")
+
+
+def camera_state(roles: Mapping[str, str], frigate_up: bool) -> tuple[CameraState, str | None]:
+    """A camera's health from what Frigate says of its roles (role -> online/offline/disabled) and of itself."""
+    said = " · ".join(f"{role}: {roles[role]}" for role in ROLES if role in roles) or None
+    if not frigate_up:
+        return CameraState.OFFLINE, "Frigate unavailable"
+    detect = roles.get("detect")
+    if roles and all(v == "disabled" for v in roles.values()):
+        return CameraState.DISABLED, said
+    if detect == "offline":
+        return CameraState.OFFLINE, said
+    if detect == "disabled":
+        return CameraState.DISABLED, said
+    if any(v == "offline" for v in roles.values()):
+        return CameraState.DEGRADED, said
+    return CameraState.ONLINE, said
 
 
 class MappingError(ValueError):
@@ -131,6 +154,45 @@ class Frigate:
     def __init__(self, mapping: FrigateMapping) -> None:
         self.mapping = mapping
         self.tracked: OrderedDict[str, Tracked] = OrderedDict()
+        self.roles: dict[str, dict[str, str]] = {name: {} for name in mapping.cameras}  # Frigate's word per role
+        self.up = True  # Frigate itself (frigate/available); until it says otherwise, its cameras speak for it
+        self.said: dict[str, tuple[CameraState, str | None]] = {}  # our camera id -> the health last said
+
+    def role_status(self, camera_name: str, role: str, payload: bytes, now: datetime) -> list[CameraStatus]:
+        """A `frigate/<camera>/status/<role>` message: the camera's health, if it changed."""
+        if camera_name not in self.mapping.cameras:
+            raise Refused(f"Frigate camera {camera_name[:64]!r} is not in the mapping's [cameras]")
+        if role not in ROLES:
+            raise Refused(f"role {role[:20]!r} is not one of {', '.join(ROLES)}")
+        word = payload.decode("utf-8", "replace").strip()
+        if word not in ROLE_STATES:
+            raise Refused(f"status must be one of {', '.join(ROLE_STATES)}, not {word[:20]!r}")
+        self.roles[camera_name][role] = word
+        return self._changed([camera_name], now)
+
+    def availability(self, payload: bytes, now: datetime) -> list[CameraStatus]:
+        """A `frigate/available` message: every mapped camera offline while Frigate is away, and back to what
+        its roles say when it is online again."""
+        word = payload.decode("utf-8", "replace").strip()
+        if word not in ("online", "offline", "stopped"):
+            raise Refused(f"availability must be online, offline or stopped, not {word[:20]!r}")
+        self.up = word == "online"
+        return self._changed(list(self.mapping.cameras), now)
+
+    def _changed(self, names: list[str], now: datetime) -> list[CameraStatus]:
+        out = []
+        for name in names:
+            camera_id = self.mapping.cameras[name].camera_id
+            health = camera_state(self.roles[name], self.up)
+            if self.said.get(camera_id, (CameraState.ONLINE, None)) == health:
+                continue  # nothing new: an unknown camera is taken as online, as the map draws it
+            self.said[camera_id] = health
+            key = f"{SOURCE}-health-{camera_id}-{int(now.timestamp() * 1000)}-{health[0].value}"
+            out.append(CameraStatus(
+                schema_version=1, id=key[:64],
+                source=SOURCE, ts=now, drill_id=None, kind="camera_status", camera_id=camera_id,
+                state=health[0], since=now, detail=health[1]))
+        return out
 
     def event(self, payload: bytes) -> None:
         """A `frigate/events` message: remember the tracked object (its best score so far)."""

@@ -1,12 +1,13 @@
-"""The Frigate bridge: subscribes to a Frigate's MQTT topics and publishes the camera alerts they make on the
-durable stream (feeds/adapters/frigate.py says how).
+"""The Frigate bridge: subscribes to a Frigate's MQTT topics and publishes the camera alerts and the cameras'
+health they make on the durable streams (feeds/adapters/frigate.py says how).
 
     CC_MQTT_URL=mqtt://broker:1883 CC_FRIGATE_MAPPING=/etc/cc/frigate.toml python -m feeds.adapters.frigate_bridge
 
 A message that makes no alert for a reason an operator can act on (a camera or objects the mapping does not
-name, a payload that is not Frigate's) is kept as a dead letter (channel "frigate"). An alert made while Redis
+name, a payload that is not Frigate's) is kept as a dead letter (channel "frigate"). What is made while Redis
 is away is kept and published when it is back. The MQTT connection is re-made by itself when the broker goes
-away and comes back; `frigate/available` (online, offline, stopped) is logged.
+away and comes back. When the bridge loses the broker, it cannot know its cameras' health: it says nothing
+(the screens keep the last health said) and logs it; Frigate republishes its state on reconnection.
 """
 from __future__ import annotations
 
@@ -25,13 +26,12 @@ from sqlalchemy.engine import Engine
 from feeds.adapters.frigate import Frigate, FrigateMapping, MappingError, Refused, load_mapping
 from feeds.bus.channels import Bus, StreamBus
 from feeds.clock import utcnow
-from feeds.schemas import KEPT_OF_REFUSED, CameraAlert, Rejection, channel_for, encode
+from feeds.schemas import KEPT_OF_REFUSED, FeedMessage, Rejection, channel_for, encode
 from feeds.store.models import Asset
 from feeds.store.writes import keep_dead_letters
 
 log = logging.getLogger(__name__)
 CHANNEL = "frigate"
-ALERTS = channel_for("camera_alert")
 OUTBOX_LIMIT = 10_000
 
 
@@ -48,43 +48,52 @@ class Bridge:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.frigate, self.bus, self.engine, self.clock = Frigate(mapping), bus, engine, clock
         self.prefix = mapping.topic_prefix
-        self.outbox: list[CameraAlert] = []
-        self.available: str | None = None
+        self.outbox: list[FeedMessage] = []
         self._lock = threading.Lock()
 
     @property
     def topics(self) -> list[str]:
-        return [f"{self.prefix}/events", f"{self.prefix}/reviews", f"{self.prefix}/available"]
+        p = self.prefix
+        return [f"{p}/events", f"{p}/reviews", f"{p}/available", f"{p}/+/status/+"]
 
     def handle(self, topic: str, payload: bytes) -> None:
         try:
+            made: list[FeedMessage] = []
+            parts = topic.removeprefix(f"{self.prefix}/").split("/")
             if topic == f"{self.prefix}/events":
                 self.frigate.event(payload)
             elif topic == f"{self.prefix}/reviews":
                 alert = self.frigate.review(payload, self.clock())
-                if alert is not None:
-                    with self._lock:
-                        self.outbox.append(alert)
-                        del self.outbox[:-OUTBOX_LIMIT]
-                    self.flush()
+                made = [alert] if alert is not None else []
             elif topic == f"{self.prefix}/available":
-                self.available = payload.decode("utf-8", "replace")[:20]
-                log.log(logging.INFO if self.available == "online" else logging.WARNING, "Frigate is %s",
-                        self.available)
+                made = list(self.frigate.availability(payload, self.clock()))
+                log.log(logging.INFO if self.frigate.up else logging.WARNING, "Frigate is %s",
+                        payload.decode("utf-8", "replace")[:20])
+            elif len(parts) == 3 and parts[1] == "status":
+                made = list(self.frigate.role_status(parts[0], parts[2], payload, self.clock()))
+            if made:
+                with self._lock:
+                    self.outbox.extend(made)
+                    del self.outbox[:-OUTBOX_LIMIT]
+                self.flush()
         except Refused as refused:
             self.keep(topic, payload, str(refused))
 
     def flush(self) -> None:
-        """Publish the alerts made and not yet published (all of them, in order, or none if Redis is away)."""
+        """Publish what was made and not yet published, in order, each kind on its stream; what Redis refused
+        stays to be published again (a message published twice changes nothing: its id is its key)."""
         with self._lock:
-            if not self.outbox:
-                return
-            try:
-                self.bus.publish(ALERTS, encode(self.outbox))
-            except redis.RedisError as err:
-                log.warning("Redis is away, %d alerts kept to publish: %s", len(self.outbox), err)
-                return
-            self.outbox = []
+            while self.outbox:
+                kind = self.outbox[0].kind
+                run = 1
+                while run < len(self.outbox) and self.outbox[run].kind == kind:
+                    run += 1
+                try:
+                    self.bus.publish(channel_for(kind), encode(self.outbox[:run]))
+                except redis.RedisError as err:
+                    log.warning("Redis is away, %d messages kept to publish: %s", len(self.outbox), err)
+                    return
+                del self.outbox[:run]
 
     def keep(self, topic: str, payload: bytes, reason: str) -> None:
         keep_dead_letters(self.engine, [Rejection(

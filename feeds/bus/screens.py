@@ -1,5 +1,5 @@
 """What goes to the screens, declared once: the events pushed on Socket.IO namespace /live, the live snapshot
-a screen loads, and the views of a patrol, an incident, a camera alert and a case inside them.
+a screen loads, and the views of a patrol, an incident, a camera alert, a camera's health and a case inside them.
 
 The ingest builds these as plain dicts on its hot path (10,000 fixes a second: no model per fix); the models
 here say what those dicts hold, field by field, and `check` holds a payload to them (the test twins of the
@@ -15,7 +15,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from feeds.cases.machine import CaseState
-from feeds.schemas import ReportChannel, describe
+from feeds.schemas import CameraState, ReportChannel, describe
 
 
 class ScreenEvent(StrEnum):
@@ -74,6 +74,14 @@ class AlertView(_View):
     at: Ms  # when the camera saw it
 
 
+class CameraHealthView(_View):
+    """A camera's health, as its video system last said it: the camera layer draws one that is not online."""
+
+    state: CameraState
+    since: Ms
+    detail: str | None
+
+
 class CaseView(_View):
     """An open case with its step clock: green before `amber`, amber to `deadline`, red after."""
 
@@ -118,6 +126,7 @@ class Snapshot(_View):
     alerts: list[AlertView]  # newest first
     counts: Counts
     cases: dict[str, CaseView]  # the open cases
+    cameras: dict[str, CameraHealthView]  # camera id → health, for every camera whose video system said one
 
 
 class Delta(_View):
@@ -130,6 +139,7 @@ class Delta(_View):
     alerts: list[AlertView]
     counts: Counts  # increments
     cases: dict[str, CaseView | None]  # changed cases; None: it left the live view (closed, rejected, void)
+    cameras: dict[str, CameraHealthView]  # the cameras whose health changed
 
 
 class Heartbeat(_View):

@@ -10,7 +10,7 @@ import redis
 from feeds.ingest.state import COUNTERS, Delta, Snapshot, apply_delta, empty_snapshot
 
 PREFIX = "cc:live:"
-KEYS = ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases")  # the keys of one snapshot
+KEYS = ("seq", "at", "patrols", "incidents", "alerts", "counts", "cases", "cameras")  # the keys of one snapshot
 
 
 class SnapshotStore(Protocol):
@@ -101,6 +101,8 @@ class RedisSnapshotStore:
         gone = [k for k, v in delta["cases"].items() if v is None]
         if gone:
             p.hdel(self.prefix + "cases", *gone)
+        if delta["cameras"]:
+            p.hset(self.prefix + "cameras", mapping={k: _compact(v) for k, v in delta["cameras"].items()})
         for name, inc in delta["counts"].items():
             if inc:
                 p.hincrby(self.prefix + "counts", name, inc)
@@ -118,6 +120,7 @@ class RedisSnapshotStore:
         p.lrange(self.prefix + "alerts", 0, self.recent - 1)
         p.hgetall(self.prefix + "counts")
         p.hgetall(self.prefix + "cases")
+        p.hgetall(self.prefix + "cameras")
         return _Stored(*p.execute())
 
     def load(self) -> Snapshot:
@@ -131,6 +134,7 @@ class RedisSnapshotStore:
             alerts=[json.loads(a) for a in stored.alerts],
             counts={k: counts.get(k, 0) for k in COUNTERS},
             cases={_s(k): json.loads(v) for k, v in stored.cases.items()},
+            cameras={_s(k): json.loads(v) for k, v in stored.cameras.items()},
         )
 
     def encoded(self) -> bytes:
@@ -143,7 +147,7 @@ class RedisSnapshotStore:
             b',"patrols":', _json_object(stored.patrols), b',"incidents":', _json_array(stored.incidents),
             b',"alerts":', _json_array(stored.alerts),
             b',"counts":', orjson.dumps({k: counts.get(k, 0) for k in COUNTERS}),
-            b',"cases":', _json_object(stored.cases), b"}",
+            b',"cases":', _json_object(stored.cases), b',"cameras":', _json_object(stored.cameras), b"}",
         ])
 
     def clear(self) -> None:
@@ -159,6 +163,7 @@ class _Stored(NamedTuple):
     alerts: list[bytes]
     counts: dict[bytes, bytes]
     cases: dict[bytes, bytes]
+    cameras: dict[bytes, bytes]
 
 
 def _json_object(items: dict[bytes, bytes]) -> bytes:

@@ -38,6 +38,7 @@ from feeds.outage import Outage
 from feeds.replay.reads import state_now
 from feeds.schemas import (
     CameraAlert,
+    CameraStatus,
     CaseCommand,
     FeedMessage,
     IncidentReport,
@@ -46,7 +47,7 @@ from feeds.schemas import (
     as_text,
     decode,
 )
-from feeds.store.models import DrillRow
+from feeds.store.models import Asset, DrillRow
 from feeds.store.writes import write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
@@ -105,6 +106,9 @@ def _persist(conn: Connection, messages: list[FeedMessage], at: datetime, rules:
     return Written(new_ids | changes.applied, clocked, changes.refused, changes.verdicts)
 
 
+_PLACED = (PatrolPosition, IncidentReport, CameraAlert)  # the messages that say where
+
+
 def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, bounds: Bounds | None, *,
                   max_age_s: float | None = None, categories: Collection[str] | None = None) -> str | None:
     """The filter stage: None when the message may pass, else why not, in words a person can act on.
@@ -117,6 +121,8 @@ def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, boun
         stamps["occurred_at"] = m.occurred_at
     elif isinstance(m, CameraAlert):
         stamps["started_at"] = m.started_at
+    elif isinstance(m, CameraStatus):
+        stamps["since"] = m.since
     for name, stamp in stamps.items():
         if stamp is None:
             continue
@@ -125,7 +131,7 @@ def reject_reason(m: FeedMessage, now: datetime, future_tolerance_s: float, boun
         if max_age_s is not None and -ahead > max_age_s:
             return (f"{name} {stamp.isoformat()} is {-ahead / 86400:.0f} days old: the centre takes messages "
                     f"of the last {max_age_s / 86400:g} days")
-    if bounds is not None and not isinstance(m, CaseCommand) and not bounds.contains(m.lat, m.lon):
+    if bounds is not None and isinstance(m, _PLACED) and not bounds.contains(m.lat, m.lon):
         return f"position ({m.lat:.5f}, {m.lon:.5f}) is outside the district"
     if categories is not None and isinstance(m, IncidentReport) and m.category not in categories:
         return f"category {m.category!r} is not in the taxonomy (docs/taxonomy.md)"
@@ -163,31 +169,34 @@ def all_plausible_fixes(messages: list[FeedMessage], latest: datetime, bounds: B
     return True
 
 
-class KnownDrills:
-    """Which drill ids were started (a row in `drills`): a message of any other drill is refused, so that a
-    producer cannot make the ingest keep live state, Redis keys and screens' rooms for drills nobody runs.
-    Started drills are remembered; an unknown id is asked about again at most every `recheck_s` seconds."""
+class KnownIds:
+    """Which ids a table holds (started drills, cameras in the register): a message naming any other is
+    refused, so that a producer cannot make the ingest keep live state, Redis keys and screens' rooms for
+    drills nobody runs, or show cameras nobody has. Known ids are remembered; an unknown id is asked about
+    again at most every `recheck_s` seconds."""
 
-    def __init__(self, engine: Engine, recheck_s: float = 2.0, remembered: int = 1000) -> None:
-        self._engine, self._recheck_s, self._remembered = engine, recheck_s, remembered
-        self._started: set[str] = set()
+    def __init__(self, engine: Engine, column: Any, *where: Any, recheck_s: float = 2.0,
+                 remembered: int = 1000) -> None:
+        self._engine, self._column, self._where = engine, column, where
+        self._recheck_s, self._remembered = recheck_s, remembered
+        self._known: set[str] = set()
         self._unknown: dict[str, float] = {}  # id -> when last found missing (monotonic), at most `remembered`
 
-    def started(self, drill_id: str) -> bool:
-        if drill_id in self._started:
+    def known(self, id_: str) -> bool:
+        if id_ in self._known:
             return True
-        asked = self._unknown.get(drill_id)
+        asked = self._unknown.get(id_)
         if asked is not None and time.monotonic() - asked < self._recheck_s:
             return False
         with self._engine.connect() as conn:
-            found = conn.execute(select(DrillRow.id).where(DrillRow.id == drill_id)).first() is not None
+            found = conn.execute(select(self._column).where(self._column == id_, *self._where)).first() is not None
         if found:
-            self._unknown.pop(drill_id, None)
-            self._started.add(drill_id)
+            self._unknown.pop(id_, None)
+            self._known.add(id_)
         else:
             if len(self._unknown) >= self._remembered:
                 self._unknown.clear()
-            self._unknown[drill_id] = time.monotonic()
+            self._unknown[id_] = time.monotonic()
         return found
 
 
@@ -204,16 +213,23 @@ def settle_heap() -> None:
 @dataclass
 class _Scope:
     """The live state of the live situation or of one drill: where it is kept, its sequence number, and the
-    newest fix of each unit on its screens."""
+    newest fix of each unit and health of each camera on its screens."""
 
     store: SnapshotStore
     seq: int
     known_fix: dict[str, int]
+    known_health: dict[str, int]  # camera id -> since of the health on its screens
 
     @classmethod
     def of(cls, store: SnapshotStore) -> _Scope:
-        snap = store.load()
-        return cls(store, snap["seq"], {unit: p["fix"] for unit, p in snap["patrols"].items()})
+        scope = cls(store, 0, {}, {})
+        scope.know(store.load())
+        return scope
+
+    def know(self, snap: Any) -> None:
+        self.seq = snap["seq"]
+        self.known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
+        self.known_health = {cam: h["since"] for cam, h in snap["cameras"].items()}
 
 
 class Ingest:
@@ -243,7 +259,8 @@ class Ingest:
         self._future_tolerance_s = future_tolerance_s
         self._max_age_s = max_age_s
         self._categories = frozenset(self._rules.taxonomy.categories)
-        self._drills = KnownDrills(engine)
+        self._drills = KnownIds(engine, DrillRow.id)
+        self._cameras = KnownIds(engine, Asset.id, Asset.kind == "camera")
         self._clock = clock
         self._scopes: dict[str | None, _Scope] = {None: _Scope.of(snapshots)}
         self.drill_deltas: dict[str, Delta] = {}  # the drills' deltas of the last flush, by drill id
@@ -279,8 +296,10 @@ class Ingest:
         for m in messages:
             reason = reject_reason(m, now, self._future_tolerance_s, self._bounds, max_age_s=self._max_age_s,
                                    categories=self._categories)
-            if reason is None and m.drill_id is not None and not self._drills.started(m.drill_id):
+            if reason is None and m.drill_id is not None and not self._drills.known(m.drill_id):
                 reason = f"no such drill {m.drill_id!r}: start it from the trainer console first"
+            if reason is None and isinstance(m, CameraStatus) and not self._cameras.known(m.camera_id):
+                reason = f"camera {m.camera_id!r} is not in the register of cameras"
             if reason is None:
                 self._pending.append(m)
             else:
@@ -333,10 +352,11 @@ class Ingest:
         for drill_id, (messages, cases) in groups.items():
             scope = self._scope(drill_id)
             pushed = batch_delta(scope.seq + 1, at, messages, rejected if drill_id is None else 0,
-                                 scope.known_fix, cases)
+                                 scope.known_fix, cases, scope.known_health)
             scope.store.save(pushed)
             scope.seq = pushed["seq"]
             scope.known_fix.update({unit: p["fix"] for unit, p in pushed["patrols"].items()})
+            scope.known_health.update({cam: h["since"] for cam, h in pushed["cameras"].items()})
             self._pusher.push(ScreenEvent.DELTA, pushed, room_of(drill_id))
             if drill_id is None:
                 delta = pushed
@@ -362,8 +382,7 @@ class Ingest:
                 snap["counts"] = scope.store.load()["counts"]  # running totals: kept when Redis still has them
             snap["seq"] = max(scope.seq, stored or 0) + 2
             scope.store.replace(snap)
-            scope.seq = snap["seq"]
-            scope.known_fix = {unit: p["fix"] for unit, p in snap["patrols"].items()}
+            scope.know(snap)
             log.info("%s restored from the database at seq %d: %d open cases, %d patrols on duty",
                      "live state" if drill_id is None else f"drill {drill_id}", scope.seq, len(snap["cases"]),
                      len(snap["patrols"]))

@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 from feeds.cases.machine import FINAL
 from feeds.clock import ms
-from feeds.schemas import CameraAlert, FeedMessage, IncidentReport, PatrolPosition
+from feeds.schemas import CameraAlert, CameraStatus, FeedMessage, IncidentReport, PatrolPosition
 
 COUNTERS = ("fixes", "incidents", "alerts", "rejected")
 ON_DUTY_S = 300.0  # a unit heard from within this long is on duty: drawn, counted and suggested
@@ -26,6 +26,7 @@ class Snapshot(TypedDict):
     alerts: list[dict[str, Any]]  # newest first
     counts: dict[str, int]
     cases: dict[str, dict[str, Any]]  # open cases: id -> view
+    cameras: dict[str, dict[str, Any]]  # camera id -> its health, for every camera whose video system said one
 
 
 class Delta(TypedDict):
@@ -36,14 +37,16 @@ class Delta(TypedDict):
     alerts: list[dict[str, Any]]
     counts: dict[str, int]  # increments
     cases: dict[str, dict[str, Any] | None]  # changed cases; None: it left the live view (closed, rejected, void)
+    cameras: dict[str, dict[str, Any]]  # the newest health of each camera whose health changed
 
 
-_SHOWN = (PatrolPosition, IncidentReport, CameraAlert)
+_SHOWN = (PatrolPosition, IncidentReport, CameraAlert, CameraStatus)
 FINAL_STATES = frozenset(state.value for state in FINAL)
 
 
 def empty_snapshot() -> Snapshot:
-    return Snapshot(seq=0, at=0, patrols={}, incidents=[], alerts=[], counts=dict.fromkeys(COUNTERS, 0), cases={})
+    return Snapshot(seq=0, at=0, patrols={}, incidents=[], alerts=[], counts=dict.fromkeys(COUNTERS, 0), cases={},
+                    cameras={})
 
 
 def patrol_view(m: PatrolPosition) -> dict[str, Any]:
@@ -66,14 +69,22 @@ def alert_view(m: CameraAlert) -> dict[str, Any]:
             "lat": m.lat, "lon": m.lon, "at": ms(m.started_at)}
 
 
+def camera_view(state: str, since: int, detail: str | None) -> dict[str, Any]:
+    return {"state": state, "since": since, "detail": detail}
+
+
 def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejected: int,
-                known_fix: dict[str, int] | None = None, cases: dict[str, dict[str, Any]] | None = None) -> Delta:
-    """The delta for one accepted batch: latest fix per unit (older fixes than `known_fix` are ignored)."""
+                known_fix: dict[str, int] | None = None, cases: dict[str, dict[str, Any]] | None = None,
+                known_health: dict[str, int] | None = None) -> Delta:
+    """The delta for one accepted batch: latest fix per unit (older fixes than `known_fix` are ignored), and
+    latest health per camera (older than `known_health` ignored)."""
     newest: dict[str, tuple[int, PatrolPosition]] = {}  # unit -> (fix ms, fix); views made for these only
     incidents: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
+    cameras: dict[str, dict[str, Any]] = {}
     fixes = 0
     known = (known_fix or {}).get
+    health = known_health or {}
     for m in messages:
         if isinstance(m, PatrolPosition):
             fixes += 1
@@ -86,11 +97,15 @@ def batch_delta(seq: int, at: datetime, messages: Iterable[FeedMessage], rejecte
             incidents.append(incident_view(m))
         elif isinstance(m, CameraAlert):
             alerts.append(alert_view(m))
+        elif isinstance(m, CameraStatus):
+            since, cam = ms(m.since), m.camera_id
+            if since >= cameras.get(cam, {}).get("since", health.get(cam, -1)):
+                cameras[cam] = camera_view(m.state.value, since, m.detail)
     patrols = {unit: _patrol_view(m, fix) for unit, (fix, m) in newest.items()}  # a view per unit that moved
     counts = {"fixes": fixes, "incidents": len(incidents), "alerts": len(alerts), "rejected": rejected}
     changed = {cid: (None if view["state"] in FINAL_STATES else view) for cid, view in (cases or {}).items()}
     return Delta(seq=seq, at=ms(at), patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
-                 counts=counts, cases=changed)
+                 counts=counts, cases=changed, cameras=cameras)
 
 
 def by_drill(messages: Sequence[FeedMessage], cases: dict[str, dict[str, Any]]
@@ -120,4 +135,5 @@ def apply_delta(snap: Snapshot, delta: Delta, recent: int) -> Snapshot:
         alerts=(delta["alerts"] + snap["alerts"])[:recent],
         counts={k: snap["counts"].get(k, 0) + delta["counts"].get(k, 0) for k in COUNTERS},
         cases={cid: view for cid, view in {**snap["cases"], **delta["cases"]}.items() if view is not None},
+        cameras={**snap["cameras"], **delta["cameras"]},
     )

@@ -24,7 +24,7 @@ from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import with_clock
 from feeds.cases.writes import case_view
 from feeds.clock import ms
-from feeds.ingest.state import COUNTERS, FINAL_STATES, ON_DUTY_S, Delta, Snapshot, apply_delta
+from feeds.ingest.state import COUNTERS, FINAL_STATES, ON_DUTY_S, Delta, Snapshot, apply_delta, camera_view
 from feeds.taxonomy import Taxonomy
 
 FRAME_MS = 1000  # one frame per second of replayed time
@@ -155,10 +155,12 @@ def case_steps(case_row: Mapping[str, Any], audit: Sequence[Mapping[str, Any]], 
 # ---- the snapshot at a time
 
 def snapshot_at(at: datetime, fixes: Iterable[Mapping[str, Any]], incidents: Sequence[Mapping[str, Any]],
-                alerts: Sequence[Mapping[str, Any]], cases: Iterable[CaseStep], recent: int = RECENT) -> Snapshot:
+                alerts: Sequence[Mapping[str, Any]], cases: Iterable[CaseStep], recent: int = RECENT,
+                health: Iterable[Mapping[str, Any]] = ()) -> Snapshot:
     """The screen's state at `at`: each unit's latest fix on duty (less than ON_DUTY_S before `at`), the newest
-    `recent` incidents and alerts (rows newest first), and every case open at `at` (the last step of each
-    before `at`). `seq` 0 (frames count from the start of the period); counts 0."""
+    `recent` incidents and alerts (rows newest first), every case open at `at` (the last step of each
+    before `at`), and each camera's health said last before `at`. `seq` 0 (frames count from the start of the
+    period); counts 0."""
     end = ms(at)
     since = end - int(ON_DUTY_S * 1000)
     patrols: dict[str, dict[str, Any]] = {}
@@ -171,9 +173,18 @@ def snapshot_at(at: datetime, fixes: Iterable[Mapping[str, Any]], incidents: Seq
     for step in sorted(cases, key=lambda s: s.at):
         if step.at < end:
             latest[step.case_id] = step.view
+    cameras: dict[str, dict[str, Any]] = {}
+    for row in health:
+        view = health_view(row)
+        if view["since"] < end and view["since"] >= cameras.get(row["camera_id"], {}).get("since", -1):
+            cameras[row["camera_id"]] = view
     return Snapshot(seq=0, at=end, patrols=patrols, incidents=[incident_view(r) for r in incidents[:recent]],
                     alerts=[alert_view(r) for r in alerts[:recent]], counts=dict.fromkeys(COUNTERS, 0),
-                    cases={cid: view for cid, view in latest.items() if view is not None})
+                    cases={cid: view for cid, view in latest.items() if view is not None}, cameras=cameras)
+
+
+def health_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return camera_view(row["state"], ms(row["since"]), row["detail"])
 
 
 # ---- frames
@@ -188,11 +199,11 @@ class Chunk:
 def frames_between(period: Period, after_seq: int, until_ms: int, fixes: Iterable[Mapping[Any, Any]],
                    incidents: Iterable[Mapping[Any, Any]], alerts: Iterable[Mapping[Any, Any]],
                    cases: Iterable[CaseStep], rejected: Iterable[datetime] = (), *, limit: int = 300,
-                   max_items: int = 20_000) -> Chunk:
+                   max_items: int = 20_000, health: Iterable[Mapping[Any, Any]] = ()) -> Chunk:
     """The frames after `after_seq` up to `until_ms` (a frame boundary or the period's end), from the rows of
     that window (fixes by `fix_at`, incidents and alerts by when they were sent, case steps by their audit
-    time, rejections by when they came). At most `limit` frames and about `max_items` views (fixes, items,
-    cases) in all, but always one frame when there is one."""
+    time, rejections by when they came, cameras' health by `since`). At most `limit` frames and about
+    `max_items` views (fixes, items, cases, cameras) in all, but always one frame when there is one."""
     start = period.frame_start(after_seq)
     until = min(until_ms, period.end_ms)
     events: list[tuple[int, int, str, Any]] = []  # (time, kind order, id, payload)
@@ -207,6 +218,9 @@ def frames_between(period: Period, after_seq: int, until_ms: int, fixes: Iterabl
         events.append((step.at, 3, step.case_id, step.view))
     for t in rejected:
         events.append((ms(t), 4, "", None))
+    for row in health:
+        view = health_view(row)
+        events.append((view["since"], 5, row["camera_id"], view))
     events = sorted((e for e in events if start <= e[0] < until), key=lambda e: (e[0], e[1], e[2]))
     frames: list[Delta] = []
     items = 0
@@ -217,7 +231,8 @@ def frames_between(period: Period, after_seq: int, until_ms: int, fixes: Iterabl
         while j < len(events) and period.seq_of(events[j][0]) == seq:
             j += 1
         frame = _frame(seq, events[i:j])
-        size = len(frame["patrols"]) + len(frame["incidents"]) + len(frame["alerts"]) + len(frame["cases"])
+        size = (len(frame["patrols"]) + len(frame["incidents"]) + len(frame["alerts"]) + len(frame["cases"])
+                + len(frame["cameras"]))
         if frames and (len(frames) >= limit or items + size > max_items):
             return Chunk(frames, frames[-1]["seq"], False)
         frames.append(frame)
@@ -232,8 +247,9 @@ def _frame(seq: int, events: Sequence[tuple[int, int, str, Any]]) -> Delta:
     incidents: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
     cases: dict[str, dict[str, Any] | None] = {}
+    cameras: dict[str, dict[str, Any]] = {}
     counts = dict.fromkeys(COUNTERS, 0)
-    for _, kind, key, payload in events:  # in time order: the last of each unit and case wins
+    for _, kind, key, payload in events:  # in time order: the last of each unit, case and camera wins
         if kind == 0:
             patrols[key] = payload
             counts["fixes"] += 1
@@ -243,11 +259,13 @@ def _frame(seq: int, events: Sequence[tuple[int, int, str, Any]]) -> Delta:
             alerts.append(payload)
         elif kind == 3:
             cases[key] = payload
+        elif kind == 5:
+            cameras[key] = payload
         else:
             counts["rejected"] += 1
     counts["incidents"], counts["alerts"] = len(incidents), len(alerts)
     return Delta(seq=seq, at=events[-1][0], patrols=patrols, incidents=incidents[::-1], alerts=alerts[::-1],
-                 counts=counts, cases=cases)
+                 counts=counts, cases=cases, cameras=cameras)
 
 
 def played(snap: Snapshot, frames: Iterable[Delta], recent: int = RECENT) -> Snapshot:

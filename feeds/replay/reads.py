@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.engine import Connection
 
 from feeds.calendar import WorkingCalendar
@@ -24,6 +24,7 @@ from feeds.store.models import (
     CASES,
     DEAD_LETTERS,
     FIXES,
+    HEALTH,
     INCIDENTS,
 )
 from feeds.taxonomy import Taxonomy
@@ -64,10 +65,11 @@ def state_at(conn: Connection, at: datetime, drill_id: str | None, taxonomy: Tax
              calendar: WorkingCalendar, recent: int = RECENT) -> Snapshot:
     """What a screen of the live situation (or of one drill) showed at `at`, rebuilt from the rows."""
     fixes, incidents, alerts = _shown_before(conn, at, drill_id, recent)
+    health = _health_before(conn, at, drill_id)
     ended = exists().where(AUDIT.c.case_id == CASES.c.id, AUDIT.c.action.in_(ENDING_ACTIONS), AUDIT.c.at < at)
     open_then = conn.execute(select(CASES).where(CASES.c.reported_at < at, _scope(CASES, drill_id), ~ended)).all()
     steps = _steps(conn, open_then, at, taxonomy, calendar)
-    return snapshot_at(at, fixes, incidents, alerts, steps, recent)
+    return snapshot_at(at, fixes, incidents, alerts, steps, recent, health)
 
 
 def state_now(conn: Connection, now: datetime, drill_id: str | None, taxonomy: Taxonomy,
@@ -76,7 +78,8 @@ def state_now(conn: Connection, now: datetime, drill_id: str | None, taxonomy: T
     state kept there was lost or may be behind (after an outage, at start). The open cases are read as they
     are, with their step clocks, exactly as the ingest pushes them."""
     fixes, incidents, alerts = _shown_before(conn, now + timedelta(seconds=1), drill_id, recent)
-    snap = snapshot_at(now + timedelta(seconds=1), fixes, incidents, alerts, [], recent)
+    snap = snapshot_at(now + timedelta(seconds=1), fixes, incidents, alerts, [], recent,
+                       _health_before(conn, now + timedelta(seconds=1), drill_id))
     snap["at"] = ms(now)
     snap["cases"] = {v["id"]: v for v in open_case_views(conn, taxonomy, calendar, drill_id=drill_id)}
     return snap
@@ -93,6 +96,16 @@ def _shown_before(conn: Connection, at: datetime, drill_id: str | None, recent: 
     return [r._mapping for r in fixes], [r._mapping for r in incidents], [r._mapping for r in alerts]
 
 
+def _health_before(conn: Connection, at: datetime, drill_id: str | None) -> list[Any]:
+    """Each camera's newest health said before `at` (ties on `since` all read; the last wins)."""
+    newest = (select(HEALTH.c.camera_id, func.max(HEALTH.c.since).label("since"))
+              .where(HEALTH.c.since < at, _scope(HEALTH, drill_id)).group_by(HEALTH.c.camera_id).subquery())
+    rows = conn.execute(select(HEALTH).join(newest, and_(HEALTH.c.camera_id == newest.c.camera_id,
+                                                          HEALTH.c.since == newest.c.since))
+                        .where(_scope(HEALTH, drill_id)).order_by(HEALTH.c.received_at, HEALTH.c.id))
+    return [r._mapping for r in rows]
+
+
 def replay_chunk(conn: Connection, period: Period, after_seq: int, taxonomy: Taxonomy, calendar: WorkingCalendar,
                  *, limit: int = 300, max_items: int = 20_000) -> Chunk:
     """The frames after `after_seq`: at most `limit` (one per second of replayed time that had events) and
@@ -107,6 +120,8 @@ def replay_chunk(conn: Connection, period: Period, after_seq: int, taxonomy: Tax
                                                      _scope(INCIDENTS, drill_id)))
     alerts = conn.execute(select(ALERTS).where(ALERTS.c.sent_at >= start, ALERTS.c.sent_at < until,
                                                _scope(ALERTS, drill_id)))
+    health = conn.execute(select(HEALTH).where(HEALTH.c.since >= start, HEALTH.c.since < until,
+                                               _scope(HEALTH, drill_id)))
     touched = exists().where(AUDIT.c.case_id == CASES.c.id, and_(AUDIT.c.at >= start, AUDIT.c.at < until))
     cases = conn.execute(select(CASES).where(_scope(CASES, drill_id), touched)).all()
     steps = _steps(conn, cases, until, taxonomy, calendar)
@@ -115,4 +130,5 @@ def replay_chunk(conn: Connection, period: Period, after_seq: int, taxonomy: Tax
         rejected = list(conn.execute(select(DEAD_LETTERS.c.received_at).where(
             DEAD_LETTERS.c.received_at >= start, DEAD_LETTERS.c.received_at < until)).scalars())
     return frames_between(period, after_seq, until_ms, [r._mapping for r in fixes], [r._mapping for r in incidents],
-                          [r._mapping for r in alerts], steps, rejected, limit=limit, max_items=max_items)
+                          [r._mapping for r in alerts], steps, rejected, limit=limit, max_items=max_items,
+                          health=[r._mapping for r in health])

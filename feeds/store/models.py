@@ -172,6 +172,17 @@ class CameraAlertRow(_FeedRow, Base):
     clip_url: Mapped[str | None] = mapped_column(String(2000))
 
 
+class CameraStatusRow(_FeedRow, Base):
+    """A camera's health as its video system said it; the newest `since` per camera is its health now."""
+
+    __tablename__ = "camera_statuses"
+    __table_args__ = (Index("ix_camera_statuses_camera_since", "camera_id", "since"), drill_index("camera_statuses"))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # feeds.schemas.CameraState
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
 class CaseRow(Base):
     """A case (案件): opened by its first report, moved along the loop by commands, never edited in place
     without its audit row. `version` grows by one with every change."""
@@ -466,6 +477,7 @@ AUDIT: Any = CaseAudit.__table__
 CASE_REPORTS: Any = CaseReport.__table__
 INCIDENTS: Any = IncidentRow.__table__
 ALERTS: Any = CameraAlertRow.__table__
+HEALTH: Any = CameraStatusRow.__table__
 AREAS: Any = Area.__table__
 ASSETS: Any = Asset.__table__
 PEOPLE: Any = Person.__table__

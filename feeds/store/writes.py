@@ -12,14 +12,15 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from feeds.schemas import FeedMessage, IncidentReport, PatrolPosition, Rejection
-from feeds.store.models import DEAD_LETTERS, CameraAlertRow, IncidentRow, PatrolFix
+from feeds.schemas import CameraStatus, FeedMessage, IncidentReport, PatrolPosition, Rejection
+from feeds.store.models import DEAD_LETTERS, CameraAlertRow, CameraStatusRow, IncidentRow, PatrolFix
 
 log = logging.getLogger(__name__)
 _TABLE_OF: dict[str, Any] = {
     "patrol_position": PatrolFix.__table__,
     "incident_report": IncidentRow.__table__,
     "camera_alert": CameraAlertRow.__table__,
+    "camera_status": CameraStatusRow.__table__,
 }
 
 def _row(m: FeedMessage, received_at: datetime) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def _row(m: FeedMessage, received_at: datetime) -> dict[str, Any]:
     row["received_at"] = received_at
     if isinstance(m, IncidentReport):
         row["channel"] = m.channel.value
+    elif isinstance(m, CameraStatus):
+        row["state"] = m.state.value
     return row
 
 

@@ -10,7 +10,8 @@ def _raw(message) -> dict:
 
 
 def test_every_kind_has_its_own_channel():
-    assert FEED_CHANNELS == ("cc.patrol_position", "cc.incident_report", "cc.camera_alert", "cc.case_command")
+    assert FEED_CHANNELS == ("cc.patrol_position", "cc.incident_report", "cc.camera_alert", "cc.camera_status",
+                             "cc.case_command")
 
 
 def test_a_batch_round_trips_through_the_wire_format():

@@ -30,6 +30,8 @@ def test_the_fixture_is_in_the_vocabulary_and_its_deltas_lead_to_its_result():
     assert {cid: (v["state"], v["version"]) for cid, v in snap["cases"].items()} == {
         "C-1": ("verified", 2), "C-3": ("registered", 3)}
     assert sorted(snap["patrols"]) == ["P0001", "P0002", "P0003"] and snap["seq"] == 44
+    assert {cam: h["state"] for cam, h in snap["cameras"].items()} == {  # CAM0012 came back, CAM0021 turned off
+        "CAM0007": "online", "CAM0012": "online", "CAM0021": "disabled"}
 
 
 def test_what_the_ingest_builds_is_in_the_vocabulary():

@@ -27,6 +27,7 @@ FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCh
 
 @pytest.fixture
 def ingest(engine):
+    factories.camera(engine)  # the camera whose health the generated messages say
     return Ingest(engine, MemorySnapshotStore(), RecordingPusher(), bounds=AREA, max_age_s=30 * 86400)
 
 
