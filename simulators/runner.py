@@ -121,7 +121,8 @@ _VIA = (("patrol_position via osmand", "fixes through OsmAnd"),
 
 def _counts(counts: Counter[str]) -> str:
     text = (f"{counts['patrol_position']} fixes, {counts['incident_report']} reports, "
-            f"{counts['camera_alert']} camera alerts, {counts['case_command']} case commands")
+            f"{counts['camera_alert']} camera alerts, {counts['camera_status']} cameras' health, "
+            f"{counts['case_command']} case commands")
     sent = [f"{counts[key]} {label}" for key, label in _VIA if counts[key]]
     return text + (f"; and {', '.join(sent)}" if sent else "")
 

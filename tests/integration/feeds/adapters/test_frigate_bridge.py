@@ -23,7 +23,7 @@ from feeds.bus.push import RecordingPusher
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.ingest.pipeline import Ingest
 from feeds.schemas import FEED_CHANNELS, channel_for
-from feeds.store.models import DEAD_LETTERS, CameraAlertRow, CaseRow
+from feeds.store.models import DEAD_LETTERS, CameraAlertRow, CameraStatusRow, CaseRow
 from feeds.taxonomy import load as load_taxonomy
 from simulators.furnishings import build_furnishings, save_furnishings
 from simulators.geography import build_district, save_district
@@ -166,6 +166,33 @@ def test_what_makes_no_alert_is_kept_with_why_and_the_bridge_goes_on(running, en
                                 "an event needs after.id and after.label"]
     publisher.send("frigate/reviews", review("new", start))
     wait_until(lambda: _alert(engine), 10, "an alert after the refusals")
+
+
+def _health(redis_client, camera_id):
+    raw = redis_client.hget("cc:live:cameras", camera_id)
+    return None if raw is None else json.loads(raw)
+
+
+def test_frigates_word_on_its_cameras_streams_reaches_the_live_state(running, engine, redis_client):
+    publisher, camera_id, _ = running
+    publisher.send("frigate/front_cam/status/detect", b"online")
+    publisher.send("frigate/front_cam/status/record", b"offline")
+    seen = wait_until(lambda: (_health(redis_client, camera_id) or {}).get("state") == "degraded", 10,
+                      "the camera's health in the live state") and _health(redis_client, camera_id)
+    assert seen["detail"] == "detect: online · record: offline"
+    publisher.send("frigate/available", b"offline")  # Frigate gone (its MQTT will): nothing can alert
+    wait_until(lambda: _health(redis_client, camera_id)["state"] == "offline", 10, "offline with Frigate away")
+    assert _health(redis_client, camera_id)["detail"] == "Frigate unavailable"
+    publisher.send("frigate/available", b"online")
+    publisher.send("frigate/front_cam/status/record", b"online")
+    wait_until(lambda: _health(redis_client, camera_id)["state"] == "online", 10, "online again")
+    publisher.send("frigate/back_yard/status/detect", b"offline")  # a camera the mapping does not name
+    wait_until(lambda: _letters(engine), 10, "the refusal kept")
+    assert _letters(engine) == ["Frigate camera 'back_yard' is not in the mapping's [cameras]"]
+    with engine.connect() as conn:
+        said = list(conn.execute(select(CameraStatusRow.state).order_by(CameraStatusRow.since,
+                                                                       CameraStatusRow.received_at)).scalars())
+    assert said == ["online", "degraded", "offline", "degraded", "online"]
 
 
 def test_the_bridge_comes_back_with_the_broker(running, engine, broker, tmp_path):

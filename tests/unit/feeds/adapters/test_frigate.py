@@ -134,3 +134,60 @@ def test_any_message_is_an_alert_nothing_or_a_refusal(doc):
             read()
         except Refused as refused:
             assert str(refused)
+
+
+# ---- camera health: frigate/<camera>/status/<role> and frigate/available, with the docs' values
+
+def health(statuses) -> list[tuple[str, str, str | None]]:
+    return [(s.camera_id, s.state.value, s.detail) for s in statuses]
+
+
+def test_a_cameras_health_follows_what_frigate_says_of_its_roles_and_is_said_when_it_changes():
+    f = frigate()
+    assert health(f.role_status("front_cam", "detect", b"online", NOW)) == [
+        ("CAM0007", "online", "detect: online")]
+    assert f.role_status("front_cam", "detect", b"online", NOW) == []  # said again: nothing new
+    assert health(f.role_status("front_cam", "record", b"offline", NOW)) == [
+        ("CAM0007", "degraded", "detect: online · record: offline")]  # it still alerts; recording is down
+    [offline] = f.role_status("front_cam", "detect", b"offline", NOW)
+    assert (offline.state.value, offline.since, offline.ts, offline.source) == ("offline", NOW, NOW, "frigate")
+    assert offline.id.startswith("frigate-health-CAM0007-")
+    assert health(f.role_status("front_door", "detect", b"disabled", NOW)) == [
+        ("CAM0012", "disabled", "detect: disabled")]
+
+
+def test_frigate_away_takes_every_camera_offline_and_its_return_gives_back_what_their_roles_say():
+    f = frigate()
+    f.role_status("front_cam", "detect", b"online", NOW)
+    assert health(f.availability(b"offline", NOW)) == [("CAM0007", "offline", "Frigate unavailable"),
+                                                      ("CAM0012", "offline", "Frigate unavailable")]
+    assert f.availability(b"stopped", NOW) == []  # still away
+    assert health(f.availability(b"online", NOW)) == [("CAM0007", "online", "detect: online"),
+                                                     ("CAM0012", "online", None)]
+
+
+@pytest.mark.parametrize(("read", "reason"), [
+    (lambda f: f.role_status("back_yard", "detect", b"online", NOW),
+     "Frigate camera 'back_yard' is not in the mapping's [cameras]"),
+    (lambda f: f.role_status("front_cam", "motion", b"online", NOW), "role 'motion' is not one of detect, record"),
+    (lambda f: f.role_status("front_cam", "detect", b"ON", NOW), "status must be one of online, offline, disabled"),
+    (lambda f: f.availability(b"\xff\xfe", NOW), "availability must be online, offline or stopped"),
+])
+def test_each_health_refusal_says_why(read, reason):
+    with pytest.raises(Refused) as refused:
+        read(frigate())
+    assert str(refused.value).startswith(reason)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(camera=st.sampled_from(["front_cam", "front_door", "x"]) | st.text(max_size=20),
+       role=st.sampled_from(["detect", "record", "audio"]) | st.text(max_size=10),
+       word=st.sampled_from([b"online", b"offline", b"disabled", b"stopped"]) | st.binary(max_size=20))
+def test_any_health_message_is_a_health_nothing_or_a_refusal(camera, role, word):
+    f = frigate()
+    for read in (lambda: f.role_status(camera, role, word, NOW), lambda: f.availability(word, NOW)):
+        try:
+            for status in read():
+                assert status.camera_id in OURS.keys() and status.kind == "camera_status"
+        except Refused as refused:
+            assert str(refused)
