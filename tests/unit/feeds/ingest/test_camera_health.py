@@ -16,7 +16,6 @@ from feeds.ingest.pipeline import Bounds, Ingest
 from feeds.ingest.state import apply_delta, batch_delta, empty_snapshot
 from feeds.replay.frames import Period
 from feeds.replay.reads import replay_chunk, state_at
-from feeds.schemas import encode
 from feeds.store.models import CameraStatusRow, DeadLetter
 from feeds.taxonomy import load as load_taxonomy
 from tests import factories
