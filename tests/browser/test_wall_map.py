@@ -247,3 +247,22 @@ def test_clicking_a_patrol_draws_its_last_hour_and_the_trail_grows(stack, wall):
     wait_until(lambda: _js(wall, "cc.live.trail.getLatLngs().length") == 6, 10, "the trail to grow")
     _press(wall, "#wall-trail-info .trail-close")
     wait_until(lambda: _js(wall, "cc.live.trail === null"), 5, "the trail cleared")
+
+
+def test_a_camera_that_goes_offline_is_drawn_apart_and_counted_until_it_is_back(stack, wall):
+    camera = sorted(a.id for a in build_furnishings(stack.district, SEED).assets if a.kind == "camera")[0]
+    label = wall.find_element(By.ID, "wall-cameras-off")
+    assert "hidden" in label.get_attribute("class")
+    at = factories.now() - timedelta(seconds=1)
+    publish_messages(stack.bus, [factories.status(camera, "offline", at=at)])
+    wait_until(lambda: _js(wall, "cc.live.cameraMarks.keyOf(arguments[0])", camera) == "offline", 10,
+               "the camera drawn offline")
+    wait_until(lambda: _colour_of(wall, "cameraMarks", camera) == (0x33, 0x41, 0x55), 5, "its offline fill")
+    wait_until(lambda: label.text == "1 路摄像头离线" and "hidden" not in label.get_attribute("class"), 5,
+               "the count beside the legend")
+    publish_messages(stack.bus, [factories.status(camera, "online", at=at + timedelta(milliseconds=500),
+                                                  detail=None)])
+    wait_until(lambda: _js(wall, "cc.live.cameraMarks.keyOf(arguments[0])", camera) == "online", 10,
+               "the camera back")
+    wait_until(lambda: _colour_of(wall, "cameraMarks", camera) == (0xA7, 0x8B, 0xFA), 5, "its usual fill")
+    wait_until(lambda: "hidden" in label.get_attribute("class"), 5, "the count gone")
