@@ -38,7 +38,10 @@
   function makeGlyphs() {
     var scratch = null;  // one image the size of the map, shared by the layers (each draws and puts it in turn)
     return L.Layer.extend({
-      initialize: function (style) { this.style = style; this.points = {}; this.pending = false; this.sprites = {}; this.ranks = {}; },
+      initialize: function (style) {
+        L.setOptions(this, { pane: style.pane });  // its own pane: drawn in its order, hidden with its layer
+        this.style = style; this.points = {}; this.pending = false; this.sprites = {}; this.ranks = {};
+      },
       rankOf: function (key) {  // drawing order of a kind of glyph (higher on top), worked out once per kind
         if (!this.style.order) return 0;
         if (!(key in this.ranks)) this.ranks[key] = this.style.order(key) || 0;
@@ -204,9 +207,12 @@
   }
 
   /* ---- map layers ---- */
-  var PANES = { "cc-grids": 380, "cc-roads": 400, "cc-outlines": 420, "cc-cameras": 440, "cc-cases": 450, "cc-trail": 455, "cc-patrols": 460, "cc-events": 470 };
+  // roads and outlines over the cases (a dense district stays readable as streets and communities), a camera
+  // that cannot alert over them, patrols on top
+  var PANES = { "cc-grids": 380, "cc-cameras": 440, "cc-cases": 450, "cc-roads": 451, "cc-outlines": 452,
+                "cc-camera-faults": 453, "cc-trail": 455, "cc-patrols": 460, "cc-events": 470 };
   var TOGGLED = { grids: ["cc-grids"], cases: ["cc-cases"], patrols: ["cc-patrols", "cc-trail"],
-                  cameras: ["cc-cameras", "cc-events"], roads: ["cc-roads"] };
+                  cameras: ["cc-cameras", "cc-camera-faults", "cc-events"], roads: ["cc-roads"] };
   function layers(map) {
     if (live.layers && live.layers.map === map) return live.layers;
     Object.keys(PANES).forEach(function (name) {
@@ -218,10 +224,15 @@
       grids: { byCode: {} },  // drawn when the territory has come
       svg: L.svg({ pane: "cc-events", padding: 0.2 }),
       trailRenderer: L.canvas({ pane: "cc-trail", padding: 0.2 }),
-      cameras: new Glyphs({  // by health: a camera that cannot alert is drawn plainly apart (never in SLA colours)
-        pane: "cc-cameras", line: 1.5, radius: function () { return Math.max(2.5, rem() * 0.22); },
-        look: function (key) { return CAMERA_LOOKS[key] || CAMERA_LOOKS.online; },
-        order: function (key) { return { online: 0, disabled: 1, degraded: 2, offline: 3 }[key] || 0; },
+      cameras: new Glyphs({
+        pane: "cc-cameras", line: 1, radius: function () { return Math.max(2.5, rem() * 0.22); },
+        look: function () { return CAMERA_LOOKS.online; },
+      }).addTo(map),
+      // a camera whose health is not online, larger and above the cases (never in SLA colours): it cannot alert
+      cameraFaults: new Glyphs({
+        pane: "cc-camera-faults", line: 2, radius: function () { return Math.max(4, rem() * 0.42); },
+        look: function (key) { return CAMERA_LOOKS[key] || CAMERA_LOOKS.offline; },
+        order: function (key) { return { disabled: 1, degraded: 2, offline: 3 }[key] || 0; },
       }).addTo(map),
       cases: new Glyphs({
         pane: "cc-cases", line: 1.5, radius: function () { return Math.max(4, rem() * 0.38); },
@@ -235,6 +246,7 @@
       events: L.layerGroup().addTo(map),
     };
     live.patrolDots = live.layers.patrols; live.caseMarks = live.layers.cases; live.cameraMarks = live.layers.cameras;
+    live.cameraFaults = live.layers.cameraFaults;
     live.gridStyle = {};
     if (live.shown) showLayers(live.shown);
     map.on("click", onMapClick);
@@ -244,16 +256,18 @@
   var CAMERA_LOOKS = {
     online: { shape: "square", fill: "#a78bfa", edge: "#061226" },
     degraded: { shape: "square", fill: "#a78bfa", edge: "#e2e8f0" },  // alerts still come; recording is down
-    offline: { shape: "square", fill: "#334155", edge: "#e2e8f0" },  // no picture: no alert can come
-    disabled: { shape: "square", fill: "#1e293b", edge: "#64748b" },
+    offline: { shape: "square", fill: "#cbd5e1", edge: "#0f172a" },  // no picture: no alert can come
+    disabled: { shape: "square", fill: "#64748b", edge: "#0f172a" },
   };
   function cameraKey(id) { var h = live.cameras && live.cameras[id]; return h ? h.state : "online"; }
   function drawCameraHealth(ids) {  // the cameras whose health changed, or all of them
     var lyr = live.layers;
     if (!lyr) return;
     (ids || territory.cameras.map(function (c) { return c.id; })).forEach(function (id) {
-      var cam = territory.cameraById[id];
-      if (cam) lyr.cameras.set(id, cam.lat, cam.lon, cameraKey(id));
+      var cam = territory.cameraById[id], key = cameraKey(id);
+      if (!cam) return;
+      if (key === "online") { lyr.cameraFaults.remove(id); lyr.cameras.set(id, cam.lat, cam.lon, key); }
+      else { lyr.cameras.remove(id); lyr.cameraFaults.set(id, cam.lat, cam.lon, key); }
     });
   }
 

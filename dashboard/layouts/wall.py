@@ -91,7 +91,6 @@ def map_legend(lang: str) -> html.Div:
             html.Span([html.I(className="dot dot-patrol"), t("legend_patrol", lang)]),
             html.Span([html.I(className="dot dot-camera"), t("legend_camera", lang)]),
             html.Span([html.I(className="dot dot-camera-off"), t("legend_camera_off", lang)]),
-            html.Span(id=ids.CAMERAS_OFF, className="cameras-off hidden"),
         ]),
         html.Div(className="legend-row", children=[
             html.Span([html.I(className=f"shape shape-{g['shape']}"), g["label"]]) for g in category_groups(lang)
@@ -133,7 +132,10 @@ def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, la
             drill_wall_figures(drill, lang) if drill else kpi_panel(lang, board),
             html.Section(className="panel panel-map", children=[
                 district_map(bounds, tile_url),
-                layer_toggles(lang),
+                html.Div(className="map-tools", children=[
+                    layer_toggles(lang),
+                    html.Div(id=ids.CAMERAS_OFF, className="cameras-off hidden"),  # how many cannot alert now
+                ]),
                 map_legend(lang),
                 html.Div(id=ids.TRAIL_INFO, className="trail-info hidden"),
                 html.Aside(id=ids.GRID_CARD, className="grid-card hidden"),

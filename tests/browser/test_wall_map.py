@@ -188,14 +188,22 @@ def test_layers_can_be_hidden_and_shown_again(wall):
     boxes = {b.find_element(By.XPATH, "ancestor::label").text.strip(): b
              for b in wall.find_elements(By.CSS_SELECTOR, "#wall-layers input[type=checkbox]")}
     assert set(boxes) == {"网格", "案件", "巡查员", "摄像头", "道路"}
+    def drawn(layer):  # its glyphs' canvas is in its own pane, and seen
+        return _js(wall, "(() => { const c = cc.live[arguments[0]].canvas;"
+                         " return c.parentNode === cc.maps['wall-map'].getPane(cc.live[arguments[0]].options.pane)"
+                         " && c.parentNode !== cc.maps['wall-map'].getPane('overlayPane') && c.offsetParent !== null;"
+                         " })()", layer)
+
+    assert drawn("caseMarks") and drawn("patrolDots") and drawn("cameraMarks") and drawn("cameraFaults")
     boxes["案件"].click()
-    wait_until(lambda: not pane_shown("cc-cases"), 5, "the case layer hidden")
+    wait_until(lambda: not pane_shown("cc-cases") and not drawn("caseMarks"), 5, "the case layer hidden")
     assert pane_shown("cc-patrols") and pane_shown("cc-grids")
     boxes["道路"].click()
     wait_until(lambda: not pane_shown("cc-roads"), 5, "the roads hidden")
     boxes["案件"].click()
     boxes["道路"].click()
-    wait_until(lambda: pane_shown("cc-cases") and pane_shown("cc-roads"), 5, "both shown again")
+    wait_until(lambda: pane_shown("cc-cases") and pane_shown("cc-roads") and drawn("caseMarks"), 5,
+               "both shown again")
 
 
 def test_the_language_switch_in_the_title_bar(stack, browser_factory):
@@ -255,14 +263,16 @@ def test_a_camera_that_goes_offline_is_drawn_apart_and_counted_until_it_is_back(
     assert "hidden" in label.get_attribute("class")
     at = factories.now() - timedelta(seconds=1)
     publish_messages(stack.bus, [factories.status(camera, "offline", at=at)])
-    wait_until(lambda: _js(wall, "cc.live.cameraMarks.keyOf(arguments[0])", camera) == "offline", 10,
+    wait_until(lambda: _js(wall, "cc.live.cameraFaults.keyOf(arguments[0])", camera) == "offline", 10,
                "the camera drawn offline")
-    wait_until(lambda: _colour_of(wall, "cameraMarks", camera) == (0x33, 0x41, 0x55), 5, "its offline fill")
+    assert not _js(wall, "cc.live.cameraMarks.has(arguments[0])", camera)  # drawn once, above the cases
+    wait_until(lambda: _colour_of(wall, "cameraFaults", camera) == (0xCB, 0xD5, 0xE1), 5, "its offline fill")
     wait_until(lambda: label.text == "1 路摄像头离线" and "hidden" not in label.get_attribute("class"), 5,
                "the count beside the legend")
     publish_messages(stack.bus, [factories.status(camera, "online", at=at + timedelta(milliseconds=500),
                                                   detail=None)])
     wait_until(lambda: _js(wall, "cc.live.cameraMarks.keyOf(arguments[0])", camera) == "online", 10,
                "the camera back")
+    assert not _js(wall, "cc.live.cameraFaults.has(arguments[0])", camera)
     wait_until(lambda: _colour_of(wall, "cameraMarks", camera) == (0xA7, 0x8B, 0xFA), 5, "its usual fill")
     wait_until(lambda: "hidden" in label.get_attribute("class"), 5, "the count gone")
