@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # and the Frigate bridge: the MQTT broker Frigate publishes to, and which of its cameras and objects are ours
     mqtt_url: str | None = None  # mqtt://host:1883; the demo starts a broker when it is not set
     frigate_mapping: str | None = None  # a TOML file (docs/integrations.md)
+    # hosts (host or host:port, comma-separated) whose photos and snapshots the dispatcher console shows inline,
+    # e.g. the Frigate NVR's; a link from anywhere else (a citizen's photo URL) stays a link: the console never
+    # loads what an outsider named
+    media_hosts: str = ""
 
     # push: one delta per window at most, holding the latest fix per unit
     push_window_ms: int = Field(default=15, ge=5, le=2000)
@@ -78,6 +82,10 @@ class Settings(BaseSettings):
     def working_calendar(self) -> WorkingCalendar:
         """The calendar of these settings; ValueError says what is wrong with them."""
         return parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays, self.timezone)
+
+    @property
+    def trusted_media_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.media_hosts.split(",") if h.strip())
 
     @property
     def sqlite_path(self) -> Path:

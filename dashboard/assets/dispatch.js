@@ -4,6 +4,7 @@
  * the Dash store "dispatch-changed" with the changed ids, at most once a second, so the queue and the open
  * case are read again; a gap in the sequence, a reset or a reconnect asks for everything ({all: true}).
  * A click on a queue row (or ↑/↓ in the queue) selects the case through the store "dispatch-selected".
+ * A report's picture this screen cannot load (its NVR out of reach) is hidden; its link stays.
  * Field text never passes through here.
  */
 (function () {
@@ -14,6 +15,11 @@
     L.Map.addInitHook(function () { cc.maps[this.getContainer().id] = this; });
     L.Map.ccDispatchHooked = true;
   }
+
+  document.addEventListener("error", function (e) {  // errors do not bubble: caught on the way down
+    var img = e.target;
+    if (img && img.classList && img.classList.contains("report-photo")) img.classList.add("unreachable");
+  }, true);
 
   var BUMP_EVERY_MS = 1000;
   // drills: a console opened with ?drill=<id> joins that drill's room and follows its cases only

@@ -87,8 +87,8 @@ def register(app: Dash, services: Services) -> None:
             return no_case(lang, selected), [], [], no_update
         now_ms = services.now_ms()
         moved = ctx.triggered_id in (None, ids.DISPATCH_SELECTED)  # the map flies only when the choice changes
-        return (case_header(file, now_ms, lang, names, services.timezone), case_trail(file, lang, names,
-                                                                                      services.timezone),
+        trail = case_trail(file, lang, names, services.timezone, services.settings.trusted_media_hosts)
+        return (case_header(file, now_ms, lang, names, services.timezone), trail,
                 focus_marker(file.view, now_ms), focus_viewport(file.view) if moved else no_update)
 
 

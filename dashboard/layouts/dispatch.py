@@ -7,9 +7,10 @@ to the screen height. Field text is untrusted: it only ever becomes text childre
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import dash_leaflet as dl
@@ -211,7 +212,16 @@ def case_header(file: CaseFile, now_ms: int, lang: str, names: Names, timezone: 
     ]
 
 
-def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
+def shown_inline(url: str | None, media_hosts: Collection[str]) -> bool:
+    """Whether a photo link is from a host the site trusts (its NVR): then the console shows the picture."""
+    if not url or not media_hosts:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and (parts.netloc.lower() in media_hosts
+                                                  or (parts.hostname or "") in media_hosts)
+
+
+def _report_item(r: ReportLink, lang: str, zone: ZoneInfo, media_hosts: Collection[str]) -> html.Li:
     return html.Li(className="report" + (" report-merged" if r.merged else ""), children=[
         html.Div(className="report-head", children=[
             html.Span(f"{r.reported_at.astimezone(zone):%m-%d %H:%M:%S}", className="report-time"),
@@ -222,6 +232,9 @@ def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
         *([html.Div(r.text, className="report-text")] if r.text and r.merged else []),
         *([html.Div([html.Span(t("cd_address", lang), className="report-label"), r.address],
                     className="report-address")] if r.address else []),
+        # a trusted host's picture inline (hidden again by assets/dispatch.js if this screen cannot reach it)
+        *([html.Img(src=r.media_url, alt=t("cd_photo", lang), className="report-photo",
+                    referrerPolicy="no-referrer")] if shown_inline(r.media_url, media_hosts) else []),
         *([html.A(t("cd_photo", lang), href=r.media_url, target="_blank", rel="noopener noreferrer",
                   className="report-media")] if r.media_url else []),
         *([html.A(t("cd_clip", lang), href=r.clip_url, target="_blank", rel="noopener noreferrer",
@@ -229,13 +242,14 @@ def _report_item(r: ReportLink, lang: str, zone: ZoneInfo) -> html.Li:
     ])
 
 
-def case_trail(file: CaseFile, lang: str, names: Names, timezone: str) -> list[Any]:
+def case_trail(file: CaseFile, lang: str, names: Names, timezone: str,
+               media_hosts: Collection[str] = ()) -> list[Any]:
     """The reports that make up the case, then its whole timeline from the audit trail, newest last."""
     zone = ZoneInfo(timezone)
     rows = trail_rows(file.trail, names, lang, timezone)
     return [
         html.H3(t("cd_reports", lang).format(n=len(file.reports))),
-        html.Ul([_report_item(r, lang, zone) for r in file.reports], className="reports"),
+        html.Ul([_report_item(r, lang, zone, media_hosts) for r in file.reports], className="reports"),
         html.H3(t("cd_trail", lang)),
         html.Ol(className="timeline", children=[
             html.Li(className=f"step step-{row.action}", children=[

@@ -42,7 +42,8 @@ class LiveStack:
 def stack(tmp_path_factory: pytest.TempPathFactory, browser_factory) -> Iterator[LiveStack]:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(), seed=SEED, grids=GRIDS,
                         push_window_ms=20, stale_after_s=3, redis_url=None, database_url=None,
-                        password_hash_method="pbkdf2:sha256:1000")  # the demo users, hashed fast for tests
+                        password_hash_method="pbkdf2:sha256:1000",  # the demo users, hashed fast for tests
+                        media_hosts="127.0.0.1")  # pictures served on loopback are shown inline
     running = start_stack(settings, simulate=False, quiet=True)
     try:
         client = redis.Redis.from_url(running.redis_url)

@@ -2,11 +2,17 @@
 case published on Redis appears in the queue without a reload."""
 from __future__ import annotations
 
+import http.server
+import struct
+import threading
+import zlib
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.security.access import Role
+from devstack.services import free_port
 from feeds.bus.channels import publish_messages
 from tests import factories
 from tests.browser.conftest import sign_in
@@ -123,3 +129,69 @@ def test_a_clicked_case_shows_its_header_at_once_then_its_detail(console, cases)
     detail = console.find_element(By.ID, "dispatch-detail")
     wait_until(lambda: detail.is_displayed() and case.id in detail.text, 15, "the case's detail")
     assert not console.find_element(By.ID, "dispatch-preview").is_displayed()
+
+
+def _png() -> bytes:
+    """A real 4×3 picture (PNG), as an NVR's snapshot endpoint would serve one."""
+    rows = b"".join(b"\x00" + b"\x80\x40\x20" * 4 for _ in range(3))
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 3, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def nvr():
+    """A snapshot server on loopback (a trusted media host in the test stack's settings)."""
+    picture = _png()
+
+    class Snapshots(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(picture)))
+            self.end_headers()
+            self.wfile.write(picture)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Snapshots)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_trusted_hosts_picture_is_shown_an_unreachable_one_left_as_a_link_and_an_outsiders_never_loaded(
+        stack, console, nvr):
+    lat, lon = stack.district.centre
+    closed = free_port()
+    made = {
+        "shown": factories.incident("北门积水", category="env.waterlogging", lat=lat + 0.006, lon=lon,
+                                    media_url=f"{nvr}/api/events/e1/snapshot.jpg"),
+        "away": factories.incident("南门积水", category="env.waterlogging", lat=lat - 0.006, lon=lon,
+                                   media_url=f"http://127.0.0.1:{closed}/api/events/e2/snapshot.jpg"),
+        "outside": factories.incident("东门积水", category="env.waterlogging", lat=lat, lon=lon + 0.008,
+                                      media_url="http://localhost:9/tracker.png"),
+    }
+    publish_messages(stack.bus, list(made.values()))
+    wait_until(lambda: {m.id for m in made.values()} <= set(_queue_ids(console)), 15, "the three cases")
+    trail = console.find_element(By.ID, "dispatch-trail")
+    photo = ("const i = document.querySelector('#dispatch-trail img.report-photo');"
+             "return i ? [i.getAttribute('src'), i.complete, i.naturalWidth, i.classList.contains('unreachable'),"
+             " getComputedStyle(i).display] : null;")
+    for key, expected in (("shown", (f"{nvr}/api/events/e1/snapshot.jpg", True, 4, False)),
+                          ("away", (f"http://127.0.0.1:{closed}/api/events/e2/snapshot.jpg", True, 0, True)),
+                          ("outside", None)):
+        case = made[key]
+        console.find_element(By.CSS_SELECTOR, f"#dispatch-queue tr[data-case='{case.id}']").click()
+        wait_until(lambda: case.id in console.find_element(By.ID, "dispatch-detail").text  # noqa: B023
+                   and "全程记录" in trail.text, 15, "the case's reports")
+        if expected is None:
+            assert console.execute_script(photo) is None  # an outsider's URL: never fetched by this screen
+        else:
+            got = wait_until(lambda: (lambda p: p if p and p[1] and p[3] == expected[3] else None)(  # noqa: B023
+                console.execute_script(photo)), 10, f"the {key} picture settled")
+            assert tuple(got[:4]) == expected and (got[4] == "none") == expected[3]
+        link = trail.find_element(By.CSS_SELECTOR, "a.report-media")
+        assert link.get_attribute("href") == case.media_url and link.text == "查看照片 ↗"
