@@ -146,7 +146,7 @@ def nvr():
     picture = _png()
 
     class Snapshots(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(picture)))
