@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"
     stream_maxlen: int = Field(default=100_000, ge=1000)  # entries kept per stream (approximately)
-    ingest_consumer: str = "ingest-1"  # this ingest's name in the consumer group
+    ingest_consumer: str = "ingest-1"  # this ingest's name in the consumer group (each ingest its own)
+    # one ingest is active, the others stand by; the active one renews its lease every third of this, and a
+    # standby takes over this long after the active one stopped renewing (feeds/bus/lease.py)
+    lease_ttl_s: float = Field(default=3.0, ge=0.5, le=60)
 
     # adapters (feeds/adapters): the OsmAnd / Traccar Client endpoint for patrollers' phones
     osmand_port: int = Field(default=5055, ge=1, le=65535)

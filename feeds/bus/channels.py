@@ -215,6 +215,33 @@ class StreamSubscription:
         pass
 
 
+def claim_pending(client: redis.Redis, channels: Iterable[str], consumer: str, group: str = INGEST_GROUP,
+                  count: int = 1000) -> int:
+    """Take over what the group's other consumers were given and never acknowledged (an ingest that died or
+    was fenced): XAUTOCLAIM moves each pending entry to `consumer`, which then reads it as its own from "0".
+    Entries already trimmed from their stream are dropped from the group by Redis. Returns how many."""
+    claimed = 0
+    for stream in (stream_for(c) for c in channels):
+        start = "0-0"
+        while True:  # redis-py gives JUSTID's ids without the cursor: go on after the last one claimed
+            try:
+                ids: Any = client.xautoclaim(stream, group, consumer, min_idle_time=0, start_id=start,
+                                             count=count, justid=True)
+            except redis.ResponseError as err:
+                if "NOGROUP" in str(err):
+                    break  # no group yet: nothing was given to anyone
+                raise
+            if not ids:
+                break
+            claimed += len(ids)
+            last = ids[-1].decode() if isinstance(ids[-1], bytes) else ids[-1]
+            ms, _, seq = last.partition("-")
+            start = f"{ms}-{int(seq) + 1}"
+    if claimed:
+        log.info("took over %d stream entries another consumer held and never acknowledged", claimed)
+    return claimed
+
+
 class Merged:
     """Several subscriptions read as one (pub/sub and streams into the same pipeline)."""
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 import orjson
 import redis
 
+from feeds.bus.lease import Fenced, Lease
 from feeds.ingest.state import COUNTERS, Delta, Snapshot, apply_delta, empty_snapshot
 
 PREFIX = "cc:live:"
@@ -30,6 +32,12 @@ class SnapshotStore(Protocol):
 
     def for_drill(self, drill_id: str) -> SnapshotStore:
         """The store of one drill's live state, apart from the live one."""
+
+    def mark(self, batches: int) -> None:
+        """Record that the state holds the database's first `batches` ingest transactions."""
+
+    def marked(self) -> int | None:
+        """The count `mark` recorded last (None: none): equal to the database's, the state is not behind it."""
 
 
 class MemorySnapshotStore:
@@ -56,6 +64,12 @@ class MemorySnapshotStore:
     def for_drill(self, drill_id: str) -> MemorySnapshotStore:
         return self._drills.setdefault(drill_id, MemorySnapshotStore(self.recent))
 
+    def mark(self, batches: int) -> None:
+        self.batches = batches
+
+    def marked(self) -> int | None:
+        return getattr(self, "batches", None)
+
 
 def drill_prefix(drill_id: str) -> str:
     return f"cc:drill:{drill_id}:"
@@ -63,27 +77,55 @@ def drill_prefix(drill_id: str) -> str:
 
 class RedisSnapshotStore:
     """The snapshot as a few Redis keys, written in one MULTI/EXEC per delta and read in one. The live
-    state's keys start with `cc:live:`; each drill's with `cc:drill:<id>:`."""
+    state's keys start with `cc:live:`; each drill's with `cc:drill:<id>:`.
 
-    def __init__(self, client: redis.Redis, recent: int = 30, prefix: str = PREFIX) -> None:
+    Given the writer's `lease` (feeds/bus/lease.py), every write is fenced: the transaction WATCHes the lease
+    and is given up (Fenced) when the lease is not this writer's any more, or changes before it commits."""
+
+    def __init__(self, client: redis.Redis, recent: int = 30, prefix: str = PREFIX,
+                 lease: Lease | None = None) -> None:
         self._r = client
         self.recent = recent
         self.prefix = prefix
+        self.lease = lease
 
     def for_drill(self, drill_id: str) -> RedisSnapshotStore:
-        return RedisSnapshotStore(self._r, self.recent, drill_prefix(drill_id))
+        return RedisSnapshotStore(self._r, self.recent, drill_prefix(drill_id), self.lease)
 
     def save(self, delta: Delta) -> None:
-        p = self._r.pipeline(transaction=True)
-        self._write(p, delta)
-        p.execute()
+        self._commit(lambda p: self._write(p, delta))
 
     def replace(self, snapshot: Snapshot) -> None:
         """The snapshot written as one delta onto nothing, in the same transaction that clears the old one."""
-        p = self._r.pipeline(transaction=True)
-        p.delete(*[self.prefix + k for k in KEYS])
-        self._write(p, Delta(**snapshot))  # type: ignore[typeddict-item]
-        p.execute()
+        def write(p: Any) -> None:
+            p.delete(*[self.prefix + k for k in KEYS])
+            self._write(p, Delta(**snapshot))  # type: ignore[typeddict-item]
+        self._commit(write)
+
+    def mark(self, batches: int) -> None:
+        self._commit(lambda p: p.set(self.prefix + "batches", batches))
+
+    def marked(self) -> int | None:
+        raw = self._r.get(self.prefix + "batches")
+        return None if raw is None else int(raw)
+
+    def _commit(self, write: Callable[[Any], Any]) -> None:
+        lease = self.lease
+        if lease is None:
+            p = self._r.pipeline(transaction=True)
+            write(p)
+            p.execute()
+            return
+        with self._r.pipeline(transaction=True) as p:
+            p.watch(lease.key)
+            if p.get(lease.key) != lease.value:
+                raise Fenced(f"the {lease.role} lease is not {lease.holder}'s any more: the live state is not written")
+            p.multi()
+            write(p)
+            try:
+                p.execute()
+            except redis.WatchError:
+                raise Fenced(f"the {lease.role} lease changed while {lease.holder} wrote: given up") from None
 
     def _write(self, p: Any, delta: Delta) -> None:
         p.set(self.prefix + "seq", delta["seq"])

@@ -1,4 +1,11 @@
-"""Entry point: `python -m feeds.ingest` subscribes to every feed channel and runs the pipeline."""
+"""Entry point: `python -m feeds.ingest` subscribes to every feed channel and runs the pipeline.
+
+Run two (each with its own CC_INGEST_CONSUMER) and one is active while the other stands by: the active one
+holds the ingest lease (feeds/bus/lease.py). When it stops renewing it (killed, paused, cut off), the standby
+takes the lease, fences the database against it, takes over the stream entries it held unacknowledged, and
+goes on from the live state at its seq (or restores it from the database when Redis is behind). A clean stop
+gives the lease up at once.
+"""
 from __future__ import annotations
 
 import json
@@ -11,16 +18,19 @@ import redis
 from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.bus.channels import Merged, RedisBus, StreamBus
+from feeds.bus.channels import Merged, RedisBus, StreamBus, claim_pending
+from feeds.bus.lease import Fenced, Keeper, Lease
 from feeds.bus.push import SocketIOPusher
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.bus.verdicts import RedisVerdicts
-from feeds.ingest.pipeline import Bounds, CaseRules, Ingest, settle_heap
+from feeds.ingest.pipeline import ROLE, Bounds, CaseRules, Ingest, settle_heap
 from feeds.schemas import FEED_CHANNELS
 from feeds.settings import Settings
 from feeds.store.engine import make_engine
 from feeds.store.models import Area
+from feeds.store.writes import fence_state
 
 log = logging.getLogger("feeds.ingest")
 
@@ -46,25 +56,76 @@ def main() -> None:
         sys.exit(f"the working calendar in the settings is wrong: {err}")
     client = redis.Redis.from_url(settings.redis_url)
     engine = make_engine(settings.db_url)
-    bounds = district_bounds(engine)
-    ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items), SocketIOPusher(settings.redis_url),
-                    window_s=settings.push_window_ms / 1000, bounds=bounds,
-                    future_tolerance_s=settings.future_tolerance_s,
-                    max_age_s=settings.max_age_days * 86400, rules=rules, verdicts=RedisVerdicts(client))
-    settle_heap()
-    stop = threading.Event()
+    lease = Lease(client, ROLE, settings.ingest_consumer, settings.lease_ttl_s)
+    halt = threading.Event()
+    serving: list[threading.Event] = []
+
+    def on_signal(*_: object) -> None:
+        halt.set()
+        for stop in serving:
+            stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
+    settle_heap()
+    while not halt.is_set():
+        if not stand_by(lease, engine, halt):
+            break
+        stop = threading.Event()
+        serving[:] = [stop]
+        keeper = Keeper(lease, stop).start()
+        try:
+            serve(settings, client, engine, rules, lease, stop)
+        except Fenced as err:
+            log.error("%s: standing by", err)
+        except (redis.RedisError, SQLAlchemyError) as err:  # while taking over: try again from the start
+            log.error("could not take over: %s", err)
+            halt.wait(1.0)
+        finally:
+            keeper.stop()
+            lease.release()
+    log.info("stopped")
+
+
+def stand_by(lease: Lease, engine: Engine, halt: threading.Event) -> bool:
+    """Wait until this ingest holds the lease (True), or is told to stop (False)."""
+    waiting = False
+    while not halt.is_set():
+        try:
+            with engine.connect() as conn:
+                floor = fence_state(conn, ROLE)[0]
+            if lease.acquire(floor) is not None:
+                log.info("active: holding the ingest lease as %s (epoch %d)", lease.holder, lease.epoch)
+                return True
+            if not waiting:
+                log.info("standing by: %s is active", lease.holder_now())
+                waiting = True
+        except (redis.RedisError, SQLAlchemyError) as err:
+            log.warning("cannot ask for the ingest lease yet: %s", err)
+        halt.wait(min(0.5, lease.ttl_s / 4))
+    return False
+
+
+def serve(settings: Settings, client: redis.Redis, engine: Engine, rules: CaseRules, lease: Lease,
+          stop: threading.Event) -> None:
+    """The active ingest: take over from the one before, then run the pipeline until stopped or fenced."""
+    ingest = Ingest(engine, RedisSnapshotStore(client, settings.recent_items, lease=lease),
+                    SocketIOPusher(settings.redis_url or ""), window_s=settings.push_window_ms / 1000,
+                    bounds=district_bounds(engine), future_tolerance_s=settings.future_tolerance_s,
+                    max_age_s=settings.max_age_days * 86400, rules=rules, verdicts=RedisVerdicts(client),
+                    lease=lease)
+    ingest.take_over()
+    claim_pending(client, FEED_CHANNELS, settings.ingest_consumer)
     log.info("listening on %s (pub/sub) and their streams (group consumer %s), pushing every %d ms, "
              "snapshot at seq %d", ", ".join(FEED_CHANNELS), settings.ingest_consumer, settings.push_window_ms,
              ingest.seq)
     subscription = Merged([RedisBus(client).subscribe(FEED_CHANNELS),
                            StreamBus(client).subscribe(FEED_CHANNELS, consumer=settings.ingest_consumer)])
     try:
-        ingest.run(subscription, stop, restore_first=True)
+        ingest.run(subscription, stop)
     finally:
         subscription.close()
-    log.info("stopped: %s", dict(ingest.stats))
+        log.info("served: %s", dict(ingest.stats))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from feeds.bus.channels import Subscription
+from feeds.bus.lease import Fenced, Lease
 from feeds.bus.push import Pusher, room_of
 from feeds.bus.screens import ScreenEvent
 from feeds.bus.snapshots import SnapshotStore
@@ -48,11 +49,12 @@ from feeds.schemas import (
     decode,
 )
 from feeds.store.models import Asset, DrillRow
-from feeds.store.writes import write_batch
+from feeds.store.writes import fence_batch, fence_state, write_batch
 from feeds.taxonomy import Taxonomy
 from feeds.taxonomy import load as load_taxonomy
 
 log = logging.getLogger(__name__)
+ROLE = "ingest"  # its lease and its fence: one ingest is active, the others stand by
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +250,12 @@ class Ingest:
         clock: Callable[[], datetime] = utcnow,
         rules: CaseRules | None = None,
         verdicts: VerdictBoard | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self._rules = rules or CaseRules()
         self._verdicts = verdicts
+        self._lease = lease  # held: every transaction and every write of the live state is fenced by its epoch
+        self._batches = 0  # the database's count of ingest transactions, as of this ingest's last one
         self._engine = engine
         self._snapshots = snapshots
         self._pusher = pusher
@@ -321,10 +326,11 @@ class Ingest:
         at = self._clock()
         try:
             with self._engine.begin() as conn:
+                self._fence(conn)
                 written = _persist(conn, self._pending, at, self._rules)
                 write_batch(conn, [], self._rejected + written.refused, at)
-        except OperationalError:
-            raise  # the database is unavailable: keep the batch and retry
+        except (OperationalError, Fenced):
+            raise  # the database is unavailable (keep the batch and retry), or another ingest took over
         except Exception:
             log.warning("a batch of %d could not be written whole; writing it one by one", len(self._pending),
                         exc_info=True)
@@ -362,6 +368,8 @@ class Ingest:
                 delta = pushed
             else:
                 self.drill_deltas[drill_id] = pushed
+        if self._lease is not None:
+            self._scopes[None].store.mark(self._batches)
         if written.verdicts and self._verdicts is not None:  # after the push: others know before the sender
             self._verdicts.post(written.verdicts)
         return delta
@@ -380,9 +388,17 @@ class Ingest:
             stored = scope.store.stored_seq()
             if stored is not None:
                 snap["counts"] = scope.store.load()["counts"]  # running totals: kept when Redis still has them
-            snap["seq"] = max(scope.seq, stored or 0) + 2
+            floor = 0  # the live seq never goes back, whatever Redis lost and whichever ingest wrote it last
+            if drill_id is None and self._lease is not None:
+                with self._engine.connect() as conn:
+                    floor = fence_state(conn, ROLE)[2]
+            snap["seq"] = max(scope.seq, stored or 0, floor) + 2
             scope.store.replace(snap)
             scope.know(snap)
+            if drill_id is None and self._lease is not None:
+                with self._engine.begin() as conn:  # the seq it restored at, and the count it holds
+                    self._fence(conn)
+                scope.store.mark(self._batches)
             log.info("%s restored from the database at seq %d: %d open cases, %d patrols on duty",
                      "live state" if drill_id is None else f"drill {drill_id}", scope.seq, len(snap["cases"]),
                      len(snap["patrols"]))
@@ -418,12 +434,13 @@ class Ingest:
         for m in self._pending:
             try:
                 with self._engine.begin() as conn:
+                    self._fence(conn)
                     one = _persist(conn, [m], at, self._rules)
                 total.new_ids |= one.new_ids
                 total.cases.update(one.cases)
                 total.refused.extend(one.refused)
                 total.verdicts.extend(one.verdicts)
-            except OperationalError:
+            except (OperationalError, Fenced):
                 raise
             except Exception as err:
                 reason = _why_not_stored(err)
@@ -431,8 +448,32 @@ class Ingest:
                 if isinstance(m, CaseCommand):
                     total.verdicts.append(Verdict(m.id, m.case_id, Outcome.REFUSED, reason))
         with self._engine.begin() as conn:
+            self._fence(conn)
             write_batch(conn, [], self._rejected + total.refused, at)
         return total
+
+    def _fence(self, conn: Connection) -> None:
+        """In each of its transactions, when it holds a lease: refused (Fenced) if another ingest took over."""
+        if self._lease is not None:
+            epoch = self._lease.epoch
+            if epoch is None:
+                raise Fenced("the ingest lease is not held: nothing is written")
+            self._batches = fence_batch(conn, ROLE, epoch, self._scopes[None].seq + 1)
+
+    def take_over(self) -> bool:
+        """Just after taking the lease, before anything else: fence the database against the ingest that held
+        it, and go on from the live state in Redis at its seq when it holds every transaction the database
+        has (True: the screens carry on with the next delta); else restore it from the database (False)."""
+        with self._engine.begin() as conn:
+            self._fence(conn)
+        store = self._scopes[None].store
+        if store.stored_seq() is not None and store.marked() == self._batches - 1:
+            store.mark(self._batches)
+            log.info("taking over at seq %d: the live state in Redis is whole", self.seq)
+            return True
+        log.info("taking over: the live state in Redis is behind the database (or gone); restoring it")
+        self.restore()
+        return False
 
     def run(self, subscription: Subscription, stop: threading.Event, *, beat_s: float = 1.0,
             restore_first: bool = False) -> None:

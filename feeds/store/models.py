@@ -471,6 +471,20 @@ class VisitCursorRow(Base):
     through: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class FenceRow(Base):
+    """One row per role that runs one active process (the ingest): the newest epoch of its lease that wrote
+    (feeds/bus/lease.py), and how many transactions it has committed. A transaction of an older epoch is
+    refused; the count tells a process taking over whether the live state in Redis is behind the database, and
+    `seq` the live state's sequence number it may not go below (so that screens see it move on, never back,
+    whichever process writes it and whatever Redis lost)."""
+
+    __tablename__ = "fences"
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
 # The Core table of each row class, for the queries written in SQLAlchemy Core (one name each, everywhere)
 CASES: Any = CaseRow.__table__
 AUDIT: Any = CaseAudit.__table__

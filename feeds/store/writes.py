@@ -8,12 +8,13 @@ from itertools import chain
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from feeds.bus.lease import Fenced
 from feeds.schemas import CameraStatus, FeedMessage, IncidentReport, PatrolPosition, Rejection
-from feeds.store.models import DEAD_LETTERS, CameraAlertRow, CameraStatusRow, IncidentRow, PatrolFix
+from feeds.store.models import DEAD_LETTERS, CameraAlertRow, CameraStatusRow, FenceRow, IncidentRow, PatrolFix
 
 log = logging.getLogger(__name__)
 _TABLE_OF: dict[str, Any] = {
@@ -191,3 +192,28 @@ def _storable(text: str) -> str:
     return text
 
 
+
+
+def fence_batch(conn: Connection, role: str, epoch: int, seq: int = 0) -> int:
+    """In the caller's transaction: refuse it (Fenced) when a newer epoch of `role`'s lease has written, else
+    record this epoch (and `seq`, the live state's sequence number this transaction may lead to, if higher)
+    and count the transaction. Returns the count. Under PostgreSQL a concurrent transaction of the newer epoch
+    holds the row until it commits; this one then sees its epoch and is refused."""
+    stmt = (update(FenceRow).where(FenceRow.role == role, FenceRow.epoch <= epoch)
+            .values(epoch=epoch, batches=FenceRow.batches + 1,
+                    seq=case((FenceRow.seq < seq, seq), else_=FenceRow.seq))
+            .returning(FenceRow.batches))
+    counted = conn.execute(stmt).scalar_one_or_none()
+    if counted is None:
+        if conn.execute(select(FenceRow.epoch).where(FenceRow.role == role)).first() is not None:
+            raise Fenced(f"the {role} lease of epoch {epoch} was taken over: this transaction is refused")
+        conn.execute(insert(FenceRow).values(role=role, epoch=epoch, batches=1, seq=seq))
+        counted = 1
+    return int(counted)
+
+
+def fence_state(conn: Connection, role: str) -> tuple[int, int, int]:
+    """(the newest epoch that wrote, transactions committed, the highest seq recorded) for `role`; zeros
+    before any."""
+    row = conn.execute(select(FenceRow.epoch, FenceRow.batches, FenceRow.seq).where(FenceRow.role == role)).first()
+    return (0, 0, 0) if row is None else (int(row.epoch), int(row.batches), int(row.seq))

@@ -101,7 +101,8 @@ def test_a_replaced_snapshot_reads_back_as_it_was_written(redis_client):
     snap = RedisSnapshotStore(redis_client, recent=3)
     fresh = {"seq": 9, "at": 123, "patrols": {"P1": {"unit": "P1", "fix": 1}},
              "incidents": [{"id": f"i{n}"} for n in range(5)], "alerts": [],
-             "counts": {"fixes": 4, "incidents": 0, "alerts": 0, "rejected": 2}, "cases": {"c1": {"id": "c1"}}}
+             "counts": {"fixes": 4, "incidents": 0, "alerts": 0, "rejected": 2}, "cases": {"c1": {"id": "c1"}},
+             "cameras": {"CAM0001": {"state": "offline", "since": 5, "detail": None}}}
     snap.replace(fresh)
     assert snap.load() == {**fresh, "incidents": fresh["incidents"][:3]}  # newest first, `recent` of them
     assert snap.stored_seq() == 9
