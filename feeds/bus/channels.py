@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 STREAM_PREFIX = "cc.stream."
 INGEST_GROUP = "ingest"
 MAX_DELIVERIES = 5  # a stream entry taken back more often than this is set aside as a dead letter
+STALE_AFTER_S = 10.0  # an entry another consumer holds unacknowledged this long is taken over
 
 
 class Delivery(NamedTuple):
@@ -128,9 +130,12 @@ class StreamSubscription:
     back without the group (restarted without its data), the group is made again and reading goes on."""
 
     def __init__(self, client: redis.Redis, channels: Iterable[str], *, group: str = INGEST_GROUP,
-                 consumer: str = "ingest-1", count: int = 500, max_deliveries: int = MAX_DELIVERIES) -> None:
+                 consumer: str = "ingest-1", count: int = 500, max_deliveries: int = MAX_DELIVERIES,
+                 stale_after_s: float = STALE_AFTER_S) -> None:
         self._client, self._group, self._consumer, self._count = client, group, consumer, count
         self._max_deliveries = max_deliveries
+        self._stale_ms = int(stale_after_s * 1000)
+        self._next_sweep = time.monotonic() + stale_after_s
         self._streams = [stream_for(c) for c in channels]
         self._cursors: dict[str, str] = {}
         self._make_groups()
@@ -147,9 +152,27 @@ class StreamSubscription:
         self._cursors = dict.fromkeys(self._streams, "0")
 
     def get(self, timeout: float) -> Delivery | None:
+        if not self._buffer and time.monotonic() >= self._next_sweep:
+            self._sweep()
         if not self._buffer:
             self._read(timeout)
         return self._buffer.pop(0) if self._buffer else None
+
+    def _sweep(self) -> None:
+        """Take what another consumer was given and left unacknowledged for `stale_after_s` (an ingest that
+        read an entry in the moment before it learned it had been taken over, then stood by): XCLAIM hands
+        the entries over, counted as delivered once more."""
+        self._next_sweep = time.monotonic() + self._stale_ms / 1000
+        for stream in self._streams:
+            ids = held_by_others(self._client, stream, self._group, self._consumer, self._stale_ms)
+            if not ids:
+                continue
+            entries: Any = self._client.xclaim(stream, self._group, self._consumer, self._stale_ms, ids)
+            times = self._times_delivered(stream, entries) if entries else {}
+            for entry_id, fields in entries:
+                self._buffer.append(self._delivery(stream, entry_id, fields, times.get(entry_id, 1)))
+            log.warning("%s: took %d entries another consumer left unacknowledged for %.0f s", stream,
+                        len(entries), self._stale_ms / 1000)
 
     def _read(self, timeout: float) -> None:
         recovering = [s for s, c in self._cursors.items() if c != ">"]
@@ -215,28 +238,34 @@ class StreamSubscription:
         pass
 
 
-def claim_pending(client: redis.Redis, channels: Iterable[str], consumer: str, group: str = INGEST_GROUP,
-                  count: int = 1000) -> int:
+def held_by_others(client: redis.Redis, stream: str, group: str, consumer: str, min_idle_ms: int = 0,
+                   page: int = 1000) -> list[Any]:
+    """The ids of the entries of `stream` given to the group's other consumers, idle at least `min_idle_ms`,
+    and never acknowledged (XPENDING with IDLE)."""
+    ids: list[Any] = []
+    start: Any = "-"
+    while True:
+        try:
+            pending = client.xpending_range(stream, group, min=start, max="+", count=page, idle=min_idle_ms)
+        except redis.ResponseError as err:
+            if "NOGROUP" in str(err):
+                return ids  # no group yet: nothing was given to anyone
+            raise
+        ids += [p["message_id"] for p in pending if as_text(p["consumer"]) != consumer]
+        if len(pending) < page:
+            return ids
+        start = "(" + as_text(pending[-1]["message_id"])  # after the last one (exclusive range, Redis 6.2+)
+
+
+def claim_pending(client: redis.Redis, channels: Iterable[str], consumer: str, group: str = INGEST_GROUP) -> int:
     """Take over what the group's other consumers were given and never acknowledged (an ingest that died or
-    was fenced): XAUTOCLAIM moves each pending entry to `consumer`, which then reads it as its own from "0".
-    Entries already trimmed from their stream are dropped from the group by Redis. Returns how many."""
+    was fenced): XCLAIM moves each such entry to `consumer`, which then reads it as its own from "0". Entries
+    already trimmed from their stream are dropped from the group by Redis. Returns how many."""
     claimed = 0
     for stream in (stream_for(c) for c in channels):
-        start = "0-0"
-        while True:  # redis-py gives JUSTID's ids without the cursor: go on after the last one claimed
-            try:
-                ids: Any = client.xautoclaim(stream, group, consumer, min_idle_time=0, start_id=start,
-                                             count=count, justid=True)
-            except redis.ResponseError as err:
-                if "NOGROUP" in str(err):
-                    break  # no group yet: nothing was given to anyone
-                raise
-            if not ids:
-                break
-            claimed += len(ids)
-            last = ids[-1].decode() if isinstance(ids[-1], bytes) else ids[-1]
-            ms, _, seq = last.partition("-")
-            start = f"{ms}-{int(seq) + 1}"
+        ids = held_by_others(client, stream, group, consumer)
+        for start in range(0, len(ids), 1000):
+            claimed += len(client.xclaim(stream, group, consumer, 0, ids[start:start + 1000], justid=True))
     if claimed:
         log.info("took over %d stream entries another consumer held and never acknowledged", claimed)
     return claimed

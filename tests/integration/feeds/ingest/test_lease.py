@@ -1,0 +1,107 @@
+"""One ingest active, the others standing by, on a real Redis and both databases: the lease and its epochs, the
+fence that stops a holder that lost its lease from writing anything, and a take-over that carries the screens
+on at the same seq when nothing was lost (and restores, never going back, when something was)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from feeds.bus.lease import Fenced, Lease
+from feeds.bus.push import RecordingPusher
+from feeds.bus.snapshots import RedisSnapshotStore
+from feeds.ingest.pipeline import ROLE, Ingest
+from feeds.store.models import IncidentRow
+from feeds.store.writes import fence_batch, fence_state
+from tests import factories
+
+
+def _lease(client, holder: str, ttl_s: float = 30.0) -> Lease:
+    return Lease(client, ROLE, holder, ttl_s)
+
+
+def _ingest(engine, client, lease: Lease) -> Ingest:
+    return Ingest(engine, RedisSnapshotStore(client, lease=lease), RecordingPusher(), lease=lease)
+
+
+def _reports(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(IncidentRow)).scalar_one()
+
+
+def _lapse(client) -> None:
+    """The holder stopped renewing and its time ran out (as after a kill -9 or a long pause)."""
+    client.delete("cc:lease:ingest")
+
+
+def test_one_holds_the_lease_and_each_taking_has_a_newer_epoch(redis_client):
+    a, b = _lease(redis_client, "ingest-a"), _lease(redis_client, "ingest-b")
+    assert a.acquire() == 1 and b.acquire() is None and a.acquire() == 1  # taken again by its holder: same
+    assert a.renew() and b.holder_now() == "ingest-a"
+    _lapse(redis_client)
+    assert b.acquire() == 2 and not a.renew() and a.epoch is None
+    b.release()
+    assert a.acquire(floor=40) == 41  # Redis had lost its count: never below what the store has seen
+    assert redis_client.pttl("cc:lease:ingest") > 25_000
+
+
+def test_a_holder_whose_lease_was_taken_over_writes_nothing(engine, redis_client):
+    a = _lease(redis_client, "ingest-a")
+    a.acquire()
+    old = _ingest(engine, redis_client, a)
+    old.take_over()
+    factories.send(old, factories.incident("接管前"))
+    seq = RedisSnapshotStore(redis_client).stored_seq()
+
+    _lapse(redis_client)  # a paused: b takes the lease and fences the database first
+    b = _lease(redis_client, "ingest-b")
+    b.acquire()
+    new = _ingest(engine, redis_client, b)
+    assert new.take_over() is True and new.seq == seq  # nothing lost: the screens carry on
+
+    a.epoch = 1  # a wakes, still believing it holds epoch 1
+    old.receive("cc.incident_report", factories.incident("暂停后醒来").model_dump_json())
+    with pytest.raises(Fenced):
+        old.flush()
+    assert _reports(engine) == 1  # its batch was refused by the database
+    with pytest.raises(Fenced):  # and the live state in Redis refuses it too
+        old._snapshots.save({**new._snapshots.load(), "seq": seq + 1})  # type: ignore[typeddict-item]
+    assert RedisSnapshotStore(redis_client).stored_seq() == seq
+
+    delta = factories.send(new, factories.incident("接管后"))
+    assert delta["seq"] == seq + 1 and _reports(engine) == 2
+    with engine.connect() as conn:
+        assert fence_state(conn, ROLE)[0] == 2
+
+
+def test_a_take_over_after_a_commit_the_live_state_missed_restores_it_and_the_seq_moves_on(engine, redis_client):
+    a = _lease(redis_client, "ingest-a")
+    a.acquire()
+    old = _ingest(engine, redis_client, a)
+    old.take_over()
+    factories.send(old, factories.incident("第一件"))
+    seq = old.seq
+    with engine.begin() as conn:  # a committed a batch, then died before writing it to the live state
+        fence_batch(conn, ROLE, 1, seq + 1)
+    _lapse(redis_client)
+    b = _lease(redis_client, "ingest-b")
+    b.acquire()
+    new = _ingest(engine, redis_client, b)
+    assert new.take_over() is False  # behind the database: restored from it
+    assert new.seq > seq + 1 and RedisSnapshotStore(redis_client).stored_seq() == new.seq
+
+
+def test_the_seq_never_goes_back_when_redis_comes_back_empty(engine, redis_client):
+    a = _lease(redis_client, "ingest-a")
+    a.acquire()
+    first = _ingest(engine, redis_client, a)
+    first.take_over()
+    for n in range(5):
+        factories.send(first, factories.incident(f"第{n}件", lat=30.60 + n * 0.002))
+    seq = first.seq
+    redis_client.flushall()  # Redis restarted without its data: the lease, its count and the state gone
+    with engine.connect() as conn:
+        floor = fence_state(conn, ROLE)[0]
+    assert a.acquire(floor) == 2
+    again = _ingest(engine, redis_client, a)
+    assert again.take_over() is False and again.seq > seq
+    assert len(RedisSnapshotStore(redis_client).load()["cases"]) == 5
