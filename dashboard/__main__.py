@@ -6,9 +6,8 @@ monkey.patch_all()
 import logging  # noqa: E402
 import sys  # noqa: E402
 
-import redis  # noqa: E402
-
 from dashboard.app import create_app  # noqa: E402
+from feeds.bus.connect import redis_client  # noqa: E402
 from feeds.bus.snapshots import RedisSnapshotStore  # noqa: E402
 from feeds.kpis.board import RedisBoardStore  # noqa: E402
 from feeds.settings import Settings  # noqa: E402
@@ -21,7 +20,7 @@ def main() -> None:
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     app, socketio = create_app(settings, engine=make_engine(settings.db_url),
                                snapshots=RedisSnapshotStore(client, settings.recent_items),
                                boards=RedisBoardStore(client), async_mode="gevent", warm=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import dash
-import redis
 from dash import Dash, html
 from flask import jsonify
 from flask_socketio import SocketIO
@@ -23,6 +22,7 @@ from dashboard.i18n import t
 from dashboard.security import auth
 from dashboard.services import Services
 from feeds.bus.channels import StreamBus
+from feeds.bus.connect import redis_client
 from feeds.bus.snapshots import SnapshotStore
 from feeds.bus.verdicts import RedisVerdicts
 from feeds.drills.control import DrillDeskClient
@@ -59,13 +59,14 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
 def build_services(settings: Settings, engine: Engine, snapshots: SnapshotStore, boards: BoardStore | None,
                    desk: CaseDesk | None) -> Services:
     assert settings.redis_url, "the dashboard needs a Redis URL for its Socket.IO message queue"
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     return Services(
         settings=settings, engine=engine, redis=client, snapshots=snapshots,
         boards=MemoryBoardStore() if boards is None else boards,
         rules=KpiRules(load_taxonomy(), settings.working_calendar()),
         territory=TerritoryCache(engine),
-        commands=desk or CaseDesk(StreamBus(client), RedisVerdicts(client), settings.command_timeout_s),
+        commands=desk or CaseDesk(StreamBus(client, replicas=settings.stream_replicas), RedisVerdicts(client),
+                                  settings.command_timeout_s),
         drills=DrillDeskClient(client))
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,19 +105,114 @@ class Children:
         return next((c for c in self.items if c.process.poll() is not None), None)
 
 
-def start_redis(port: int | None = None, workdir: Path | None = None, *, persistent: bool = False) -> tuple[Child, str]:
+def start_redis(port: int | None = None, workdir: Path | None = None, *, persistent: bool = False,
+                extra: Sequence[str] = ()) -> tuple[Child, str]:
     """Start a Redis-protocol server on 127.0.0.1. Returns it and its URL. Throwaway by default; `persistent`
     keeps an append-only file in `workdir` (written every second), so a server started again there has its
-    streams back: what producers published and the ingest had not yet read is not lost."""
+    streams back: what producers published and the ingest had not yet read is not lost. `extra`: more of the
+    server's options (e.g. --replicaof)."""
     port = port or free_port()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="cc-redis-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     binary = redis_server_binary()
     keep = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else ["--appendonly", "no"]
     args = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", *keep,
-            "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning"]
+            "--dir", str(workdir), "--daemonize", "no", "--loglevel", "warning", *extra]
     url = f"redis://127.0.0.1:{port}/0"
     proc = _serving(args, lambda: redis_answers(url, 0.2), f"answer PING on port {port}", 10, workdir / "redis.log")
     return Child("redis", proc, f"{binary.name} at {url}"), url
+
+
+@dataclass
+class SentinelGroup:
+    """A Redis primary, its replica and three sentinels on loopback: the production shape of the bus
+    (docs/deployment.md), for tests and benchmarks. `url` is the redis+sentinel:// URL every process takes."""
+
+    service: str
+    servers: dict[int, Child]  # port -> the primary or the replica (which is which changes on a failover)
+    sentinels: list[Child]
+    sentinel_ports: list[int]
+
+    @property
+    def url(self) -> str:
+        return "redis+sentinel://" + ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports) + f"/0/{self.service}"
+
+    def primary_port(self) -> int | None:
+        """The primary's port as the sentinels say it now (None: none of them answers)."""
+        for port in self.sentinel_ports:
+            try:
+                client = redis.Redis(port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+                host = client.sentinel_get_master_addr_by_name(self.service)
+                if host:
+                    return int(host[1])
+            except redis.RedisError:
+                continue
+        return None
+
+    def kill_primary(self) -> None:
+        port = self.primary_port()
+        if port is not None:
+            self.servers[port].process.kill()
+            self.servers[port].process.wait()
+
+    def stop_replica(self) -> None:
+        primary = self.primary_port()
+        for port, child in self.servers.items():
+            if port != primary:
+                child.stop()
+
+    def stop(self) -> None:
+        for child in [*self.sentinels, *self.servers.values()]:
+            child.stop()
+
+
+def start_sentinels(workdir: Path, service: str = "cc", down_after_ms: int = 1000) -> SentinelGroup:
+    """A primary and a replica (Redis's own replication, asynchronous), then three sentinels watching them with
+    a quorum of two: the primary found down for `down_after_ms` is replaced by its replica."""
+    taken: set[int] = set()
+    ports = []
+    for _ in range(5):
+        ports.append(free_port(taken))
+        taken.add(ports[-1])
+    primary_port, replica_port, *sentinel_ports = ports
+    primary, _ = start_redis(primary_port, workdir / "primary")
+    replica, _ = start_redis(replica_port, workdir / "replica", extra=["--replicaof", "127.0.0.1", str(primary_port)])
+    servers = {primary_port: primary, replica_port: replica}
+    synced = redis.Redis(port=primary_port)
+    deadline = time.monotonic() + 10
+    while synced.info("replication").get("connected_slaves", 0) < 1:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the replica did not connect to the primary")
+        time.sleep(0.05)
+    binary, sentinels = redis_server_binary(), []
+    for port in sentinel_ports:
+        home = workdir / f"sentinel-{port}"
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "sentinel.conf"  # the sentinel rewrites it as it learns the group
+        config.write_text(f"port {port}\nbind 127.0.0.1\ndir {home}\n"
+                          f"sentinel monitor {service} 127.0.0.1 {primary_port} 2\n"
+                          f"sentinel down-after-milliseconds {service} {down_after_ms}\n"
+                          f"sentinel failover-timeout {service} 5000\nsentinel parallel-syncs {service} 1\n")
+        url = f"redis://127.0.0.1:{port}/0"
+        proc = _serving([str(binary), str(config), "--sentinel"], lambda url=url: redis_answers(url, 0.2),
+                        f"sentinel to answer on port {port}", 10, home / "sentinel.log")
+        sentinels.append(Child("sentinel", proc, url))
+    group = SentinelGroup(service, servers, sentinels, sentinel_ports)
+    deadline = time.monotonic() + 15
+    while not all(_knows_replica(p, service) for p in sentinel_ports):  # each has seen the replica and the others
+        if time.monotonic() > deadline:
+            group.stop()
+            raise RuntimeError("the sentinels did not learn the group")
+        time.sleep(0.1)
+    return group
+
+
+def _knows_replica(port: int, service: str) -> bool:
+    try:
+        client = redis.Redis(port=port, socket_timeout=0.5)
+        return bool(client.sentinel_slaves(service)) and len(client.sentinel_sentinels(service)) >= 2
+    except redis.RedisError:
+        return False
 
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")  # Debian's broker, as production runs it (CI installs it)

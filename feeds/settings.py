@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"
     stream_maxlen: int = Field(default=100_000, ge=1000)  # entries kept per stream (approximately)
+    # behind Redis Sentinel: a producer's entry counts once this many replicas hold it (WAIT); 0: once the
+    # primary has it (a primary that dies may take its last entries with it: docs/deployment.md)
+    stream_replicas: int = Field(default=0, ge=0, le=5)
     ingest_consumer: str = "ingest-1"  # this ingest's name in the consumer group (each ingest its own)
     # one ingest is active, the others stand by; the active one renews its lease every third of this, and a
     # standby takes over this long after the active one stopped renewing (feeds/bus/lease.py)

@@ -31,6 +31,8 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from feeds.bus.channels import Bus, producer_bus, publish_messages
+from feeds.bus.connect import redis_client
+from feeds.bus.lease import Lease, OneActive, holder_name
 from feeds.bus.push import Pusher, SocketIOPusher, room_of
 from feeds.bus.screens import ScreenEvent
 from feeds.bus.snapshots import RedisSnapshotStore, SnapshotStore
@@ -303,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     taxonomy = load_taxonomy()
     district = build_district(settings.seed, settings.grids)
     scenarios = {name: load_scenario(name, taxonomy) for name in available()}
@@ -311,14 +313,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                      problems_per_day=settings.problems_per_10k_day * residents(district) / 10_000,
                      zone=ZoneInfo(settings.timezone))
     engine = make_engine(settings.db_url)
-    stop = threading.Event()
+    one = OneActive(Lease(client, "drilldesk", holder_name(), settings.lease_ttl_s))  # one desk runs the drills
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    log.info("ready: %d scenarios (%s), controls on %s", len(scenarios), ", ".join(scenarios), CONTROL_KEY)
-    try:
-        serve(desk, client, producer_bus(client, settings.bus, settings.stream_maxlen),
+        signal.signal(sig, one.halt)
+
+    def run_drills(stop: threading.Event) -> None:
+        log.info("ready: %d scenarios (%s), controls on %s", len(scenarios), ", ".join(scenarios), CONTROL_KEY)
+        serve(desk, client, producer_bus(client, settings.bus, settings.stream_maxlen, settings.stream_replicas),
               RedisSnapshotStore(client, settings.recent_items), engine,
               StatusBoard(client, SocketIOPusher(settings.redis_url)), stop, interval_s=settings.patrol_interval_s)
+
+    try:
+        one.run(run_drills)
     finally:
         engine.dispose()
     log.info("stopped")

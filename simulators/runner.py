@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.bus.channels import Bus, producer_bus, publish_messages
+from feeds.bus.connect import redis_client
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.calendar import WorkingCalendar
 from feeds.clock import utcnow
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     try:
         client.ping()
     except (redis.RedisError, OSError) as err:
@@ -291,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    bus = producer_bus(client, settings.bus, settings.stream_maxlen)
+    bus = producer_bus(client, settings.bus, settings.stream_maxlen, settings.stream_replicas)
     snapshots = RedisSnapshotStore(client, settings.recent_items)
     if drill_id is not None:  # the drill's cases live apart from the live ones
         snapshots = snapshots.for_drill(drill_id)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from feeds.adapters.frigate import Frigate, FrigateMapping, MappingError, Refused, load_mapping
 from feeds.bus.channels import Bus, StreamBus
+from feeds.bus.connect import redis_client
 from feeds.clock import utcnow
 from feeds.schemas import KEPT_OF_REFUSED, FeedMessage, Rejection, channel_for, encode
 from feeds.store.models import Asset
@@ -139,7 +140,8 @@ def main() -> None:
         mapping = load_mapping(Path(settings.frigate_mapping), our_cameras(engine), load_taxonomy().alert_classes)
     except MappingError as err:
         sys.exit(f"the Frigate mapping cannot be used: {err}")
-    bridge = Bridge(mapping, StreamBus(redis.Redis.from_url(settings.redis_url), settings.stream_maxlen), engine)
+    bridge = Bridge(mapping, StreamBus(redis_client(settings.redis_url), settings.stream_maxlen,
+                                     replicas=settings.stream_replicas), engine)
     connect(bridge, settings.mqtt_url)
     log.info("%d Frigate cameras mapped, %d rules", len(mapping.cameras), len(mapping.rules))
     while True:  # the MQTT client runs in its own thread; here, what Redis refused is tried again

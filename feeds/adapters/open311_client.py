@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from feeds.adapters.open311 import MAX_RANGE_DAYS, Gazetteer
 from feeds.bus.channels import Bus, publish_messages
+from feeds.bus.connect import redis_client
 from feeds.schemas import IncidentReport, Rejection, ReportChannel, describe
 
 log = logging.getLogger(__name__)
@@ -158,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     engine = make_engine(settings.db_url)
-    bus, where = StreamBus(client, settings.stream_maxlen), load_gazetteer(engine)
+    bus, where = StreamBus(client, settings.stream_maxlen, replicas=settings.stream_replicas), load_gazetteer(engine)
     services = load_services(args.services)
     while True:
         now = utcnow()

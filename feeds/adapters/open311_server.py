@@ -52,6 +52,7 @@ from feeds.adapters.open311 import (
     to_report,
 )
 from feeds.bus.channels import Bus, StreamBus
+from feeds.bus.connect import redis_client
 from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import OpenStep, deadline
 from feeds.clock import utcnow
@@ -239,9 +240,10 @@ def main() -> None:
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
     engine = make_engine(settings.db_url)
-    client = redis.Redis.from_url(settings.redis_url)
-    app = create_app(engine, StreamBus(client, settings.stream_maxlen), client, load_taxonomy(),
-                     settings.working_calendar(), load_gazetteer(engine), contact=settings.open311_contact)
+    client = redis_client(settings.redis_url)
+    bus = StreamBus(client, settings.stream_maxlen, replicas=settings.stream_replicas)
+    app = create_app(engine, bus, client, load_taxonomy(), settings.working_calendar(), load_gazetteer(engine),
+                     contact=settings.open311_contact)
     log.info("Open311 GeoReport v2 on http://%s:%d%s/", settings.host, settings.open311_port, PREFIX)
     WSGIServer((settings.host, settings.open311_port), app, log=None).serve_forever()
 

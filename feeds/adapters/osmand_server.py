@@ -30,6 +30,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from feeds.adapters.devices import DeviceDirectory
 from feeds.adapters.osmand import Refused, read_request, to_fix
 from feeds.bus.channels import Bus, StreamBus
+from feeds.bus.connect import redis_client
 from feeds.clock import utcnow
 from feeds.schemas import KEPT_OF_REFUSED, Rejection, channel_for, encode
 from feeds.store.writes import keep_dead_letters
@@ -103,7 +104,7 @@ def main() -> None:
     if not settings.redis_url:
         sys.exit("CC_REDIS_URL (or REDIS_URL) must point at a Redis server")
     engine = make_engine(settings.db_url)
-    bus = StreamBus(redis.Redis.from_url(settings.redis_url), settings.stream_maxlen)
+    bus = StreamBus(redis_client(settings.redis_url), settings.stream_maxlen, replicas=settings.stream_replicas)
     app = create_app(DeviceDirectory(engine), bus, engine, ZoneInfo(settings.timezone))
     log.info("OsmAnd positions on http://%s:%d", settings.host, settings.osmand_port)
     WSGIServer((settings.host, settings.osmand_port), app, log=None).serve_forever()

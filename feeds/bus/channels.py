@@ -69,9 +69,10 @@ def publish_messages(bus: Bus, messages: Iterable[FeedMessage]) -> int:
     return sum(len(b) for b in by_kind.values())
 
 
-def producer_bus(client: redis.Redis, transport: str, stream_maxlen: int = 100_000) -> Bus:
-    """The bus a producer publishes on: "pubsub" (fire and forget) or "streams" (durable)."""
-    return StreamBus(client, stream_maxlen) if transport == "streams" else RedisBus(client)
+def producer_bus(client: redis.Redis, transport: str, stream_maxlen: int = 100_000, replicas: int = 0) -> Bus:
+    """The bus a producer publishes on: "pubsub" (fire and forget) or "streams" (durable; with `replicas`, an
+    entry counts once that many replicas hold it)."""
+    return StreamBus(client, stream_maxlen, replicas=replicas) if transport == "streams" else RedisBus(client)
 
 
 class RedisSubscription:
@@ -107,14 +108,28 @@ class RedisBus:
 
 
 class StreamBus:
-    """Redis Streams: XADD to cc.stream.<kind>, trimmed to about `maxlen` entries per stream."""
+    """Redis Streams: XADD to cc.stream.<kind>, trimmed to about `maxlen` entries per stream.
 
-    def __init__(self, client: redis.Redis, maxlen: int = 100_000) -> None:
+    With `replicas`, a publish counts only once that many replicas hold it too (WAIT, up to `wait_ms`): else it
+    raises, and the producer publishes it again (its id makes a second copy change nothing). Replication is
+    asynchronous, so without it a primary that dies may take the last entries it took with it (docs/deployment.md)."""
+
+    def __init__(self, client: redis.Redis, maxlen: int = 100_000, *, replicas: int = 0, wait_ms: int = 500) -> None:
         self._client = client
         self._maxlen = maxlen
+        self._replicas, self._wait_ms = replicas, wait_ms
 
     def publish(self, channel: str, payload: bytes) -> None:
-        self._client.xadd(stream_for(channel), {"payload": payload}, maxlen=self._maxlen, approximate=True)
+        if not self._replicas:
+            self._client.xadd(stream_for(channel), {"payload": payload}, maxlen=self._maxlen, approximate=True)
+            return
+        p = self._client.pipeline(transaction=False)  # one connection: WAIT waits for what it just wrote
+        p.xadd(stream_for(channel), {"payload": payload}, maxlen=self._maxlen, approximate=True)
+        p.execute_command("WAIT", self._replicas, self._wait_ms)
+        confirmed = p.execute()[-1]
+        if confirmed < self._replicas:
+            raise redis.RedisError(f"{stream_for(channel)}: {confirmed} of {self._replicas} replicas confirmed "
+                                   f"the entry within {self._wait_ms} ms: publish it again")
 
     def subscribe(self, channels: Iterable[str], consumer: str = "ingest-1") -> StreamSubscription:
         return StreamSubscription(self._client, channels, consumer=consumer)

@@ -12,7 +12,10 @@ script for compare-and-renew).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
@@ -38,12 +41,21 @@ end
 redis.call('SET', KEYS[1], ARGV[1] .. '@' .. epoch, 'PX', ARGV[2])
 return epoch
 """
-# keep it only while it is still ours, at this epoch
+# keep it while it is still ours, at this epoch; take it again if it is gone and nobody took it (Redis restarted
+# empty, or it lapsed while this holder was slow and no standby came): the epoch count never below ours
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 0
+if held then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+end
+return 1
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -85,11 +97,12 @@ class Lease:
         return self.epoch
 
     def renew(self) -> bool:
-        """Keep the lease for another ttl; False (and not held any more) when it was lost."""
-        value = self.value
-        if value is None:
+        """Keep the lease for another ttl (taking it again if it vanished and nobody took it); False (and not
+        held any more) when another holds it."""
+        value, epoch = self.value, self.epoch
+        if value is None or epoch is None:
             return False
-        if self.client.eval(_RENEW, 1, self.key, value, int(self.ttl_s * 1000)):
+        if self.client.eval(_RENEW, 2, self.key, self.key + ":epoch", value, int(self.ttl_s * 1000), epoch):
             return True
         with self._lock:
             self.epoch = None
@@ -139,3 +152,62 @@ class Keeper:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(2)
+
+
+class OneActive:
+    """Runs `body(stop)` while this process holds its role's lease, and stands by while another does. `stop`
+    is set when the process is told to stop (`halt`, e.g. from a signal) or its lease is lost; a body that
+    learns it was fenced raises Fenced. Either way the process stands by again, until halted."""
+
+    def __init__(self, lease: Lease, *, floor: Callable[[], int] = lambda: 0,
+                 retried: tuple[type[BaseException], ...] = (redis.RedisError,), poll_s: float = 0.5) -> None:
+        self.lease, self._floor, self._retried = lease, floor, retried
+        self._poll_s = min(poll_s, lease.ttl_s / 4)
+        self.halted = threading.Event()
+        self._stop: threading.Event | None = None
+
+    def halt(self, *_: object) -> None:
+        self.halted.set()
+        if self._stop is not None:
+            self._stop.set()
+
+    def run(self, body: Callable[[threading.Event], None]) -> None:
+        role = self.lease.role
+        while not self.halted.is_set():
+            if not self._stand_by():
+                return
+            stop = self._stop = threading.Event()
+            if self.halted.is_set():
+                stop.set()
+            keeper = Keeper(self.lease, stop).start()
+            try:
+                body(stop)
+            except Fenced as err:
+                log.error("%s: standing by", err)
+            except self._retried as err:  # while taking over, say: stand by and try again
+                log.error("the %s could not go on: %s", role, err)
+                self.halted.wait(1.0)
+            finally:
+                keeper.stop()
+                self.lease.release()
+
+    def _stand_by(self) -> bool:
+        """Wait until this process holds the lease (True), or is halted (False)."""
+        lease, waiting = self.lease, False
+        while not self.halted.is_set():
+            try:
+                if lease.acquire(self._floor()) is not None:
+                    log.info("active: holding the %s lease as %s (epoch %d)", lease.role, lease.holder, lease.epoch)
+                    return True
+                if not waiting:
+                    log.info("standing by: %s is the active %s", lease.holder_now(), lease.role)
+                    waiting = True
+            except self._retried as err:
+                log.warning("cannot ask for the %s lease yet: %s", lease.role, err)
+            self.halted.wait(self._poll_s)
+        return False
+
+
+def holder_name() -> str:
+    """This process's name among those of its role: its host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from feeds.bus.channels import Bus, producer_bus, publish_messages
+from feeds.bus.connect import redis_client
+from feeds.bus.lease import Lease, OneActive, holder_name
 from feeds.calendar import WorkingCalendar
 from feeds.cases.escalation import SYSTEM, OpenStep, escalations
 from feeds.cases.machine import OPEN_STEP
@@ -68,23 +70,28 @@ def main() -> None:
     except ValueError as err:
         sys.exit(f"the working calendar in the settings is wrong: {err}")
     engine = make_engine(settings.db_url)
-    bus = producer_bus(redis.Redis.from_url(settings.redis_url), settings.bus, settings.stream_maxlen)
+    client = redis_client(settings.redis_url)
+    bus = producer_bus(client, settings.bus, settings.stream_maxlen, settings.stream_replicas)
     taxonomy = load()
-    stop = threading.Event()
+    one = OneActive(Lease(client, "escalator", holder_name(), settings.lease_ttl_s))  # one escalator checks
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    log.info("checking open cases every %d s", settings.escalation_interval_s)
-    outage = Outage("the escalator's Redis or database", log)
-    while not stop.is_set():
-        try:
-            tick(engine, bus, taxonomy, calendar, utcnow())
-            outage.ok()
-        except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
-            stop.wait(outage.failed(err))  # tried again soon: an overdue case waits for no interval
-            continue
-        except Exception:
-            log.exception("escalation check failed")
-        stop.wait(settings.escalation_interval_s)
+        signal.signal(sig, one.halt)
+
+    def check(stop: threading.Event) -> None:
+        log.info("checking open cases every %d s", settings.escalation_interval_s)
+        outage = Outage("the escalator's Redis or database", log)
+        while not stop.is_set():
+            try:
+                tick(engine, bus, taxonomy, calendar, utcnow())
+                outage.ok()
+            except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
+                stop.wait(outage.failed(err))  # tried again soon: an overdue case waits for no interval
+                continue
+            except Exception:
+                log.exception("escalation check failed")
+            stop.wait(settings.escalation_interval_s)
+
+    one.run(check)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.bus.channels import Merged, RedisBus, StreamBus, claim_pending
-from feeds.bus.lease import Fenced, Keeper, Lease
+from feeds.bus.connect import redis_client
+from feeds.bus.lease import Lease, OneActive
 from feeds.bus.push import SocketIOPusher
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.bus.verdicts import RedisVerdicts
@@ -54,56 +55,20 @@ def main() -> None:
         rules = CaseRules(calendar=settings.working_calendar())
     except ValueError as err:
         sys.exit(f"the working calendar in the settings is wrong: {err}")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     engine = make_engine(settings.db_url)
     lease = Lease(client, ROLE, settings.ingest_consumer, settings.lease_ttl_s)
-    halt = threading.Event()
-    serving: list[threading.Event] = []
 
-    def on_signal(*_: object) -> None:
-        halt.set()
-        for stop in serving:
-            stop.set()
+    def floor() -> int:  # the newest epoch the database has seen
+        with engine.connect() as conn:
+            return fence_state(conn, ROLE)[0]
 
+    one = OneActive(lease, floor=floor, retried=(redis.RedisError, SQLAlchemyError))
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+        signal.signal(sig, one.halt)
     settle_heap()
-    while not halt.is_set():
-        if not stand_by(lease, engine, halt):
-            break
-        stop = threading.Event()
-        serving[:] = [stop]
-        keeper = Keeper(lease, stop).start()
-        try:
-            serve(settings, client, engine, rules, lease, stop)
-        except Fenced as err:
-            log.error("%s: standing by", err)
-        except (redis.RedisError, SQLAlchemyError) as err:  # while taking over: try again from the start
-            log.error("could not take over: %s", err)
-            halt.wait(1.0)
-        finally:
-            keeper.stop()
-            lease.release()
+    one.run(lambda stop: serve(settings, client, engine, rules, lease, stop))
     log.info("stopped")
-
-
-def stand_by(lease: Lease, engine: Engine, halt: threading.Event) -> bool:
-    """Wait until this ingest holds the lease (True), or is told to stop (False)."""
-    waiting = False
-    while not halt.is_set():
-        try:
-            with engine.connect() as conn:
-                floor = fence_state(conn, ROLE)[0]
-            if lease.acquire(floor) is not None:
-                log.info("active: holding the ingest lease as %s (epoch %d)", lease.holder, lease.epoch)
-                return True
-            if not waiting:
-                log.info("standing by: %s is active", lease.holder_now())
-                waiting = True
-        except (redis.RedisError, SQLAlchemyError) as err:
-            log.warning("cannot ask for the ingest lease yet: %s", err)
-        halt.wait(min(0.5, lease.ttl_s / 4))
-    return False
 
 
 def serve(settings: Settings, client: redis.Redis, engine: Engine, rules: CaseRules, lease: Lease,

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from feeds.bus.channels import Bus
+from feeds.bus.connect import redis_client
 from feeds.schemas import CHANNEL_PREFIX
 from feeds.store.models import DEAD_LETTERS
 
@@ -71,7 +72,6 @@ def _print(letter: DeadLetterView, full: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import redis
 
     from feeds.bus.channels import producer_bus
     from feeds.clock import utcnow
@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("CC_REDIS_URL (or REDIS_URL) must point at the Redis server of the ingest", file=sys.stderr)
                 return 2
             payload = args.payload_file.read_text() if args.payload_file else args.payload
-            bus = producer_bus(redis.Redis.from_url(settings.redis_url), settings.bus)
+            bus = producer_bus(redis_client(settings.redis_url), settings.bus, settings.stream_maxlen,
+                               settings.stream_replicas)
             try:
                 letter = redrive(conn, bus, args.id, utcnow(), payload)
             except (LookupError, ValueError) as err:

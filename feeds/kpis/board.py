@@ -28,6 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from feeds.bus.connect import redis_client
+from feeds.bus.lease import Lease, OneActive, holder_name
 from feeds.bus.push import Pusher, SocketIOPusher
 from feeds.bus.screens import ScreenEvent
 from feeds.kpis.cache import refresh
@@ -190,30 +192,35 @@ def main() -> None:
         sys.exit(f"the working calendar in the settings is wrong: {err}")
     zone = ZoneInfo(settings.timezone)
     engine = make_engine(settings.db_url)
-    store = RedisBoardStore(redis.Redis.from_url(settings.redis_url))
+    client = redis_client(settings.redis_url)
+    store = RedisBoardStore(client)
     pusher = SocketIOPusher(settings.redis_url)
-    stop = threading.Event()
+    one = OneActive(Lease(client, "kpiboard", holder_name(), settings.lease_ttl_s))  # one board is computed
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, one.halt)
     interval = settings.kpi_interval_s
-    log.info("computing the wall's KPI board every %d s", interval)
-    outage = Outage("the KPI board's Redis or database", log)
-    while not stop.is_set():
-        started = time.monotonic()
-        try:
-            board = tick(engine, rules, store, pusher, datetime.now(zone), zone, interval)
-            outage.ok()
-            took = time.monotonic() - started
-            if board is None:
-                log.info("no district in the database yet")
-            elif took > interval / 2:
-                log.warning("the KPI board took %.1f s, more than half its %d s interval", took, interval)
-        except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
-            stop.wait(outage.failed(err))  # tried again soon, not at the next tick: the wall waits for its board
-            continue
-        except Exception:
-            log.exception("computing the KPI board failed")
-        stop.wait(max(1.0, interval - (time.monotonic() - started)))
+
+    def compute(stop: threading.Event) -> None:
+        log.info("computing the wall's KPI board every %d s", interval)
+        outage = Outage("the KPI board's Redis or database", log)
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                board = tick(engine, rules, store, pusher, datetime.now(zone), zone, interval)
+                outage.ok()
+                took = time.monotonic() - started
+                if board is None:
+                    log.info("no district in the database yet")
+                elif took > interval / 2:
+                    log.warning("the KPI board took %.1f s, more than half its %d s interval", took, interval)
+            except (redis.ConnectionError, redis.TimeoutError, OperationalError) as err:
+                stop.wait(outage.failed(err))  # tried again soon, not at the next tick: the wall waits for it
+                continue
+            except Exception:
+                log.exception("computing the KPI board failed")
+            stop.wait(max(1.0, interval - (time.monotonic() - started)))
+
+    one.run(compute)
 
 
 if __name__ == "__main__":

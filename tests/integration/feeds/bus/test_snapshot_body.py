@@ -18,9 +18,10 @@ def _deltas() -> list[Delta]:
     first = batch_delta(1, factories.now(), [factories.position("P1"), factories.incident("井盖缺失"),
                                              factories.alert("CAM0007")], 2)
     second = Delta(seq=2, at=first["at"] + 1000, patrols={}, incidents=[], alerts=[],
-                   counts=dict.fromkeys(COUNTERS, 0), cases={f"case-{n}": _case(n) for n in range(3)})
+                   counts=dict.fromkeys(COUNTERS, 0), cases={f"case-{n}": _case(n) for n in range(3)},
+                   cameras={"CAM0007": {"state": "offline", "since": first["at"], "detail": "detect: offline"}})
     third = Delta(seq=3, at=first["at"] + 2000, patrols={}, incidents=[], alerts=[],
-                  counts=dict.fromkeys(COUNTERS, 0), cases={"case-1": None})
+                  counts=dict.fromkeys(COUNTERS, 0), cases={"case-1": None}, cameras={})
     return [first, second, third]
 
 
@@ -33,13 +34,14 @@ def test_the_body_of_a_redis_snapshot_is_the_snapshot_it_loads(redis_client):
     assert body == store.load() == orjson.loads(memory.encoded())
     assert set(body["cases"]) == {"case-0", "case-2"} and body["cases"]["case-2"]["text"] == '路面积水 "2" 处'
     assert body["seq"] == 3 and set(body["patrols"]) == {"P1"} and len(body["incidents"]) == len(body["alerts"]) == 1
+    assert body["cameras"] == {"CAM0007": {"state": "offline", "since": body["at"] - 2000, "detail": "detect: offline"}}
 
 
 def test_an_empty_store_and_a_drill_store_give_their_own_bodies(redis_client):
     live = RedisSnapshotStore(redis_client)
     assert orjson.loads(live.encoded()) == live.load() == {"seq": 0, "at": 0, "patrols": {}, "incidents": [],
                                                             "alerts": [], "counts": dict.fromkeys(COUNTERS, 0),
-                                                            "cases": {}}
+                                                            "cases": {}, "cameras": {}}
     drill = live.for_drill("typhoon-t1")
     drill.save(_deltas()[0])
     assert orjson.loads(drill.encoded())["seq"] == 1 and orjson.loads(live.encoded())["seq"] == 0

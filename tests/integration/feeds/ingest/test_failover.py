@@ -108,7 +108,8 @@ def test_a_standby_takes_over_within_5_s_of_a_kill_9_mid_burst_and_nothing_is_lo
     ingests, client, engine = two
     _active(ingests, client, "ingest-a")
     ingests.start("ingest-b")
-    wait_until(lambda: "standing by: ingest-a is active" in ingests.log("ingest-b"), 30, "ingest-b standing by")
+    wait_until(lambda: "standing by: ingest-a is the active ingest" in ingests.log("ingest-b"), 30,
+               "ingest-b standing by")
 
     sent: list[str] = []
     publisher = threading.Thread(target=lambda: sent.extend(_burst(client, 300, 50, "K")), daemon=True)

@@ -3,16 +3,20 @@ fence that stops a holder that lost its lease from writing anything, and a take-
 on at the same seq when nothing was lost (and restores, never going back, when something was)."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 
-from feeds.bus.lease import Fenced, Lease
+from feeds.bus.lease import Fenced, Lease, OneActive
 from feeds.bus.push import RecordingPusher
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.ingest.pipeline import ROLE, Ingest
 from feeds.store.models import IncidentRow
 from feeds.store.writes import fence_batch, fence_state
 from tests import factories
+from tests.waiting import wait_until
 
 
 def _lease(client, holder: str, ttl_s: float = 30.0) -> Lease:
@@ -105,3 +109,38 @@ def test_the_seq_never_goes_back_when_redis_comes_back_empty(engine, redis_clien
     again = _ingest(engine, redis_client, a)
     assert again.take_over() is False and again.seq > seq
     assert len(RedisSnapshotStore(redis_client).load()["cases"]) == 5
+
+
+def test_a_holder_takes_its_lease_again_when_redis_lost_it_and_nobody_else_took_it(redis_client):
+    a, b = _lease(redis_client, "ingest-a"), _lease(redis_client, "ingest-b")
+    a.acquire(floor=6)
+    redis_client.flushall()  # Redis restarted empty under a live holder
+    assert a.renew() and a.holder_now() == "ingest-a" and b.acquire() is None
+    assert int(redis_client.get("cc:lease:ingest:epoch")) == 7  # a later taking is newer than a's
+
+
+def test_one_process_of_a_role_runs_and_a_standby_takes_over_when_it_stops(redis_client):
+    """The escalator, the KPI board and the drill desk each run as one active process (feeds.bus.lease.OneActive)."""
+    ran: list[str] = []
+
+    def body(name):
+        def work(stop):
+            ran.append(name)
+            stop.wait()
+        return work
+
+    first = OneActive(Lease(redis_client, "escalator", "host:1", ttl_s=1.0))
+    second = OneActive(Lease(redis_client, "escalator", "host:2", ttl_s=1.0))
+    threads = [threading.Thread(target=first.run, args=(body("host:1"),), daemon=True)]
+    threads[0].start()
+    wait_until(lambda: ran == ["host:1"], 5, "the first active")
+    threads.append(threading.Thread(target=second.run, args=(body("host:2"),), daemon=True))
+    threads[1].start()
+    time.sleep(1.5)  # longer than the lease: the first renews it, the second stands by
+    assert ran == ["host:1"]
+    first.halt()  # a clean stop gives the lease up at once
+    wait_until(lambda: ran == ["host:1", "host:2"], 3, "the standby active")
+    second.halt()
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads) and redis_client.get("cc:lease:escalator") is None
