@@ -11,6 +11,7 @@ from dash import Dash, html
 from flask import jsonify
 from flask_socketio import SocketIO
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import pages
 from dashboard.callbacks import leader, register_all
@@ -50,6 +51,9 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
     attach_routes(app, services)
     throttle = login_throttle or auth.LoginThrottle(services.redis, settings.login_attempts, settings.login_window_s)
     auth.install(app.server, settings, engine, throttle, **({"clock": clock} if clock else {}))
+    if settings.proxies:  # behind nginx: the client's address and scheme from the proxies' headers
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=settings.proxies,  # type: ignore[method-assign]
+                                       x_proto=settings.proxies)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
     if warm:
         leader.warm_trends(services)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -212,6 +213,40 @@ def _knows_replica(port: int, service: str) -> bool:
         client = redis.Redis(port=port, socket_timeout=0.5)
         return bool(client.sentinel_slaves(service)) and len(client.sentinel_sentinels(service)) >= 2
     except redis.RedisError:
+        return False
+
+
+NGINX = Path("/usr/sbin/nginx")  # Debian's, as production runs it (CI installs it)
+NGINX_SITE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "cc.conf"
+
+
+def start_nginx(upstreams: Sequence[int], workdir: Path, port: int | None = None) -> tuple[Child, str]:
+    """nginx on 127.0.0.1 in front of the dashboard processes on `upstreams` (ports), with the site file a centre
+    deploys (deploy/nginx/cc.conf): its upstream servers and its port replaced, nothing else. Returns it and its
+    URL."""
+    port = port or free_port(set(upstreams))
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = NGINX_SITE.read_text()
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in upstreams)
+    site = re.sub(r"(upstream cc_dashboard \{\n)(?:\s*server [^\n]*\n)+", lambda m: m.group(1) + servers, site)
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    temp = "".join(f"{kind}_temp_path {workdir / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                         "scgi"))
+    config = workdir / "nginx.conf"
+    config.write_text(f"worker_processes 1;\ndaemon off;\npid {workdir / 'nginx.pid'};\n"
+                      f"error_log {workdir / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
+                      f"http {{\naccess_log off;\n{temp}{site}\n}}\n")
+    url = f"http://127.0.0.1:{port}/"
+    proc = _serving([str(NGINX), "-c", str(config), "-p", str(workdir)], lambda: _answers_tcp(port),
+                    f"nginx to listen on port {port}", 10, workdir / "nginx.log")
+    return Child("nginx", proc, url), url
+
+
+def _answers_tcp(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return True
+    except OSError:
         return False
 
 

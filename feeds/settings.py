@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=300, ge=1)
     kiosk_token: str | None = Field(default=None, min_length=16, repr=False)
     password_hash_method: str = "scrypt:32768:8:1"  # werkzeug.security method string
+    proxies: int = Field(default=0, ge=0, le=5)  # reverse proxies in front of the dashboard (nginx: 1), trusted for
+    # the client's address (the sign-in rate limit counts per address) and scheme
     secure_cookies: bool = False  # the session cookie only over HTTPS: set it where the site is served by TLS
 
     def working_calendar(self) -> WorkingCalendar:
