@@ -6,14 +6,9 @@ skips the browser tier locally, but with CI=true a skip is a failure.
 """
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
-import pwd
 import shutil
-import signal
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,11 +17,10 @@ from pathlib import Path
 import hypothesis  # noqa: F401
 import pytest
 import redis
-from sqlalchemy.exc import OperationalError
 
-from devstack.services import free_port, headless_chromium, start_redis
+from devstack.services import headless_chromium, start_redis
 from feeds.store.engine import make_engine, migrate
-from tests.waiting import wait_until
+from tests.postgres import Cluster, postgres_bin
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = Path(os.environ.get("CC_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -57,65 +51,18 @@ def redis_client(redis_server: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-def _postgres_bin() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
-    return versions[-1].parent if versions else None
-
-
-def _as_postgres_user() -> Callable[[], None] | None:
-    """When root: run the server as the postgres user (it refuses root), dying with the test run."""
-    if os.geteuid() != 0:
-        return None
-    account = pwd.getpwnam("postgres")
-
-    def demote() -> None:
-        os.setgid(account.pw_gid)
-        os.setuid(account.pw_uid)
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # after setuid, which clears it
-
-    return demote
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster (or CC_TEST_POSTGRES_URL): the admin URL."""
     if os.environ.get("CC_TEST_POSTGRES_URL"):
         yield os.environ["CC_TEST_POSTGRES_URL"]
         return
-    pg_bin = _postgres_bin()
+    pg_bin = postgres_bin()
     if pg_bin is None:
         pytest.skip("needs PostgreSQL (apt-get install postgresql) or CC_TEST_POSTGRES_URL")
-    home = Path(tempfile.mkdtemp(prefix="cc-postgres-"))  # not under pytest's root-only temp tree
-    data = home / "data"
-    demote = _as_postgres_user()
-    if demote:
-        shutil.chown(home, "postgres", "postgres")
-    subprocess.run([str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync",
-                    "-E", "UTF8", "--locale", "C"], check=True, capture_output=True, preexec_fn=demote)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port), "-k", str(home), "-c",
-         "listen_addresses=127.0.0.1",
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=demote)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    admin = make_engine(url)
-
-    def answers() -> bool:
-        if server.poll() is not None:
-            raise RuntimeError(f"postgres exited with {server.returncode}")
-        try:
-            with admin.connect():
-                return True
-        except OperationalError:
-            return False
-
-    wait_until(answers, 30, "PostgreSQL to accept connections")
-    admin.dispose()
-    yield url
-    server.send_signal(signal.SIGINT)  # fast shutdown: do not wait for clients to leave
-    server.wait(30)
-    shutil.rmtree(home, ignore_errors=True)
+    cluster = Cluster(pg_bin)
+    yield cluster.start()
+    cluster.remove()
 
 
 _databases = itertools.count(1)
