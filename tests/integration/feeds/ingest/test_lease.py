@@ -23,8 +23,11 @@ def _lease(client, holder: str, ttl_s: float = 30.0) -> Lease:
     return Lease(client, ROLE, holder, ttl_s)
 
 
-def _ingest(engine, client, lease: Lease) -> Ingest:
-    return Ingest(engine, RedisSnapshotStore(client, lease=lease), RecordingPusher(), lease=lease)
+def _holding(engine, client, holder: str) -> tuple[Lease, Ingest]:
+    """An ingest that has just taken the lease (its take-over still to do)."""
+    lease = _lease(client, holder)
+    assert lease.acquire() is not None
+    return lease, Ingest(engine, RedisSnapshotStore(client, lease=lease), RecordingPusher(), lease=lease)
 
 
 def _reports(engine) -> int:
@@ -49,17 +52,13 @@ def test_one_holds_the_lease_and_each_taking_has_a_newer_epoch(redis_client):
 
 
 def test_a_holder_whose_lease_was_taken_over_writes_nothing(engine, redis_client):
-    a = _lease(redis_client, "ingest-a")
-    a.acquire()
-    old = _ingest(engine, redis_client, a)
+    a, old = _holding(engine, redis_client, "ingest-a")
     old.take_over()
     factories.send(old, factories.incident("接管前"))
     seq = RedisSnapshotStore(redis_client).stored_seq()
 
     _lapse(redis_client)  # a paused: b takes the lease and fences the database first
-    b = _lease(redis_client, "ingest-b")
-    b.acquire()
-    new = _ingest(engine, redis_client, b)
+    _, new = _holding(engine, redis_client, "ingest-b")
     assert new.take_over() is True and new.seq == seq  # nothing lost: the screens carry on
 
     a.epoch = 1  # a wakes, still believing it holds epoch 1
@@ -78,26 +77,20 @@ def test_a_holder_whose_lease_was_taken_over_writes_nothing(engine, redis_client
 
 
 def test_a_take_over_after_a_commit_the_live_state_missed_restores_it_and_the_seq_moves_on(engine, redis_client):
-    a = _lease(redis_client, "ingest-a")
-    a.acquire()
-    old = _ingest(engine, redis_client, a)
+    _, old = _holding(engine, redis_client, "ingest-a")
     old.take_over()
     factories.send(old, factories.incident("第一件"))
     seq = old.seq
     with engine.begin() as conn:  # a committed a batch, then died before writing it to the live state
         fence_batch(conn, ROLE, 1, seq + 1)
     _lapse(redis_client)
-    b = _lease(redis_client, "ingest-b")
-    b.acquire()
-    new = _ingest(engine, redis_client, b)
+    _, new = _holding(engine, redis_client, "ingest-b")
     assert new.take_over() is False  # behind the database: restored from it
     assert new.seq > seq + 1 and RedisSnapshotStore(redis_client).stored_seq() == new.seq
 
 
 def test_the_seq_never_goes_back_when_redis_comes_back_empty(engine, redis_client):
-    a = _lease(redis_client, "ingest-a")
-    a.acquire()
-    first = _ingest(engine, redis_client, a)
+    a, first = _holding(engine, redis_client, "ingest-a")
     first.take_over()
     for n in range(5):
         factories.send(first, factories.incident(f"第{n}件", lat=30.60 + n * 0.002))
@@ -106,7 +99,7 @@ def test_the_seq_never_goes_back_when_redis_comes_back_empty(engine, redis_clien
     with engine.connect() as conn:
         floor = fence_state(conn, ROLE)[0]
     assert a.acquire(floor) == 2
-    again = _ingest(engine, redis_client, a)
+    again = Ingest(engine, RedisSnapshotStore(redis_client, lease=a), RecordingPusher(), lease=a)
     assert again.take_over() is False and again.seq > seq
     assert len(RedisSnapshotStore(redis_client).load()["cases"]) == 5
 
