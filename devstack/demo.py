@@ -122,7 +122,7 @@ def start_stack(settings: Settings, *, simulate: bool = True, simulator_args: Se
                "CC_KPI_INTERVAL_S": str(settings.kpi_interval_s), "CC_SECRET_KEY": secret_key,
                "CC_KIOSK_TOKEN": kiosk_token, "CC_PASSWORD_HASH_METHOD": settings.password_hash_method,
                "CC_OSMAND_PORT": str(osmand_port), "CC_OPEN311_PORT": str(open311_port),
-               "CC_MQTT_URL": mqtt_url, "CC_MEDIA_HOSTS": settings.media_hosts,
+               "CC_MQTT_URL": mqtt_url, "CC_MEDIA_HOSTS": settings.media_hosts, "CC_PROXIES": str(settings.proxies),
                "CC_FRIGATE_MAPPING": settings.frigate_mapping or str(settings.data_dir / "frigate.toml")}
         out = subprocess.DEVNULL if quiet else None
         subprocess.run([sys.executable, "-m", "simulators", "--district-only"], env={**os.environ, **env},

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import redis
 
+from feeds.bus.connect import redis_client
+
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
@@ -53,8 +55,9 @@ def port_or_free(host: str, port: int, avoid: Collection[int] = ()) -> int:
 
 
 def redis_answers(url: str, timeout: float = 0.5) -> bool:
+    """Whether the server at `url` (or the primary its sentinels name) answers PING."""
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client = redis_client(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         return bool(client.ping())
     except (redis.RedisError, OSError, ValueError):
         return False

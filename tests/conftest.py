@@ -18,9 +18,9 @@ import hypothesis  # noqa: F401
 import pytest
 import redis
 
+from devstack.postgres import Cluster, postgres_bin
 from devstack.services import headless_chromium, start_redis
 from feeds.store.engine import make_engine, migrate
-from tests.postgres import Cluster, postgres_bin
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = Path(os.environ.get("CC_TEST_CHROMIUM", "/usr/bin/chromium"))

@@ -17,35 +17,11 @@ from feeds.settings import Settings
 from simulators.geography import build_district
 from tests import factories
 from tests.browser.conftest import GRIDS, SEED
+from tests.connections import established, only_one_holding
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 BACK_WITHIN_S = 10.0
-
-
-def _established(port: int) -> int:
-    """Established TCP connections whose local port is `port`: the dashboard's side of nginx's proxied
-    websockets (nginx opens a connection per request otherwise, closed once answered)."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as rows:
-            for row in rows.read().splitlines()[1:]:
-                local, state = row.split()[1], row.split()[3]
-                count += local.rsplit(":", 1)[1] == f"{port:04X}" and state == "01"
-    return count
-
-
-def _only_one_holding(ports: list[int]) -> int | None:
-    """The one port with a lasting connection while the others have none, over a second (the page's HTTP
-    requests come and go; its websocket stays)."""
-    held = set(ports)
-    for _ in range(10):
-        now = {p for p in ports if _established(p)}
-        if len(now) != 1:
-            return None
-        held &= now
-        time.sleep(0.1)
-    return next(iter(held), None)
 
 
 def test_a_screen_behind_nginx_outlives_its_dashboard_process(tmp_path, browser_factory):
@@ -67,13 +43,13 @@ def test_a_screen_behind_nginx_outlives_its_dashboard_process(tmp_path, browser_
         wait_until(lambda: wall.execute_script("return !!(window.cc && cc.live && cc.live.connected"
                                                " && cc.live.seq !== null)"), 30, "the wall live through nginx")
         wall.execute_script("window.__sameDocument = true")
-        on = wait_until(lambda: _only_one_holding(list(processes)), 20, "its websocket's process")
+        on = wait_until(lambda: only_one_holding(list(processes)), 20, "its websocket's process")
         other = next(p for p in processes if p != on)
         snapshots = wall.execute_script("return cc.live.snapshots")
 
         os.kill(processes[on].process.pid, signal.SIGKILL)
         killed = time.monotonic()
-        wait_until(lambda: _established(other) and wall.execute_script("return cc.live.connected"), BACK_WITHIN_S,
+        wait_until(lambda: established(other) and wall.execute_script("return cc.live.connected"), BACK_WITHIN_S,
                    "the wall reconnected to the other process")
         lat, lon = build_district(SEED, GRIDS).centre
         bus = RedisBus(redis_client(stack.redis_url))

@@ -89,7 +89,15 @@ def test_the_centre_follows_a_failover_of_its_redis_primary(sentinels, tmp_path)
         promoted = time.monotonic() - killed
 
         listener = redis_client(sentinels.url).pubsub(ignore_subscribe_messages=True)
-        listener.subscribe("flask-socketio")  # what every dashboard process hears from the ingest
+
+        def subscribed() -> bool:  # as every process does: until the sentinels agree on the new primary
+            try:
+                listener.subscribe("flask-socketio")  # what every dashboard process hears from the ingest
+                return True
+            except redis.RedisError:
+                return False
+
+        wait_until(subscribed, LIVE_AGAIN_S, "a subscription on the new primary")
 
         def beat_heard() -> bool:
             message = listener.get_message(timeout=0.2)

@@ -14,12 +14,12 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from devstack.postgres import Cluster, postgres_bin
 from devstack.services import _die_with_parent, start_redis
 from feeds.bus.channels import INGEST_GROUP, StreamBus, publish_messages, stream_for
 from feeds.store.engine import make_engine, migrate
 from feeds.store.models import DeadLetter, IncidentRow
 from tests import factories
-from tests.postgres import Cluster, postgres_bin
 from tests.waiting import wait_until
 
 

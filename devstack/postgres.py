@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster from the installed server (Debian's postgresql), run as the postgres user when
-the tests run as root, dying with the test run: the suite's database server, and one a test may stop and start
-again on the same port and data (tests/integration/feeds/ingest/test_postgres_restart.py)."""
+run as root, dying with its parent: the test suite's database server, one a test may stop and start again on
+the same port and data (tests/integration/feeds/ingest/test_postgres_restart.py), and the store of the
+several-machine topology on loopback (devstack/topology.py)."""
 from __future__ import annotations
 
 import ctypes
@@ -10,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +19,6 @@ from sqlalchemy.exc import OperationalError
 
 from devstack.services import free_port
 from feeds.store.engine import make_engine
-from tests.waiting import wait_until
 
 
 def postgres_bin() -> Path | None:
@@ -74,7 +75,11 @@ class Cluster:
             except OperationalError:
                 return False
 
-        wait_until(answers, 30, "PostgreSQL to accept connections")
+        deadline = time.monotonic() + 30
+        while not answers():
+            if time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL did not accept connections within 30 s")
+            time.sleep(0.1)
         admin.dispose()
         return self.url
 
