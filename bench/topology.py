@@ -1,0 +1,146 @@
+"""The several-machine topology at city scale, on this machine's loopback: does it keep up, and where does it
+run out first?
+
+    .venv/bin/python -m bench.topology [--grids 1100] [--units 10000] [--screens 50] [--minutes 30]
+
+Starts devstack/topology.py (Redis Sentinel, PostgreSQL, two ingests, two dashboard processes behind nginx,
+escalator, KPI board, drill desk, adapters) with the simulated district at --grids, publishes --units patrols
+at 1 Hz (through the Sentinel's primary), connects --screens Socket.IO clients through nginx (each a screen:
+it receives every delta) and one Chromium wall, and every --sample-s prints: publish → paint on the wall (p50,
+p95), publish → receipt on the screens (p95), the ingest's backlog (what Redis holds for its subscription),
+and each process's RSS and CPU. All on the same cores as the load it measures: the figures say where the
+next bottleneck is, not what separate machines would give.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import socketio as socketio_client
+
+from bench.latency import Publisher
+from bench.wall import kiosk_opener, wait_interactive
+from devstack.services import headless_chromium
+from devstack.topology import Topology, start_topology
+from feeds.bus.channels import RedisBus
+from feeds.bus.connect import redis_client
+from feeds.bus.push import NAMESPACE
+from simulators.geography import build_district
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Screen:
+    """A Socket.IO client like a screen's: it hears every delta; publish → receipt of each fix in it."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        self.latencies: list[float] = []
+        self.client = socketio_client.Client(reconnection_delay_max=2)
+        self.client.on("delta", self._delta, namespace=NAMESPACE)
+        self.client.connect(url, namespaces=[NAMESPACE], transports=["websocket"], headers={"Cookie": cookie},
+                            wait_timeout=20)
+
+    def _delta(self, d: dict[str, Any]) -> None:
+        now = time.time() * 1000
+        sent = [p["sent"] for p in d.get("patrols", {}).values()]
+        if sent:
+            self.latencies.append(now - float(np.median(sent)))
+
+    def take(self) -> list[float]:
+        out, self.latencies = self.latencies, []
+        return out
+
+
+def processes(topology: Topology) -> dict[str, int]:
+    """Every process of the topology by name: pid."""
+    named = {c.name: c.process.pid for c in topology.stack.children.items}
+    named |= {c.name: c.process.pid for c in topology.more.items}
+    named |= {f"redis:{port}": c.process.pid for port, c in topology.sentinels.servers.items()}
+    named |= {f"sentinel-{k}": c.process.pid for k, c in enumerate(topology.sentinels.sentinels, start=1)}
+    if topology.postgres.server is not None:
+        named["postgres"] = topology.postgres.server.pid
+    return named
+
+
+def usage(pid: int) -> tuple[float, float]:
+    """(RSS in MB, CPU seconds so far) of a process, its children not counted."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0.0, 0.0
+    return rss / 1024, (int(stat[11]) + int(stat[12])) / TICK
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.topology", description=__doc__.splitlines()[0])
+    parser.add_argument("--grids", type=int, default=1100)
+    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument("--screens", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--sample-s", type=float, default=60.0)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="cc-bench-topology-"))
+    began = time.perf_counter()
+    topology = start_topology(home, seed=7, grids=args.grids, push_window_ms=15)
+    print(f"topology up in {time.perf_counter() - began:.0f} s at {args.grids} grids: {topology.url} "
+          f"(Redis {topology.stack.redis_url})", flush=True)
+    try:
+        district = build_district(7, args.grids)
+        publisher = Publisher(RedisBus(redis_client(topology.stack.redis_url)), district.bounds, args.units,
+                              args.units)
+        threading.Thread(target=publisher.run, daemon=True).start()
+        opener = kiosk_opener(topology.kiosk_url)
+        jar = next(h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        screens = [Screen(topology.url, cookie) for _ in range(args.screens)]
+        wall = headless_chromium()
+        wait_interactive(wall, topology.kiosk_url)
+        pids = processes(topology)
+        redis = redis_client(topology.stack.redis_url)
+        before = {name: usage(pid) for name, pid in pids.items()}
+        print(f"{args.units:,} patrols at 1 Hz, {args.screens} screens (Socket.IO through nginx) and one Chromium "
+              f"wall; a sample every {args.sample_s:.0f} s for {args.minutes:g} min (load average "
+              f"{os.getloadavg()[0]:.1f})", flush=True)
+        print("minute | wall paint p50/p95 ms | screens p95 ms | ingest backlog KiB | fixes/s | busiest processes "
+              "(CPU %, RSS MB)", flush=True)
+        wall.execute_script("cc.live.latencies = []")
+        published, started, samples = publisher.published, time.monotonic(), 0
+        while time.monotonic() - started < args.minutes * 60:
+            time.sleep(args.sample_s)
+            samples += 1
+            painted = np.array(wall.execute_script("const l = cc.live.latencies; cc.live.latencies = []; return l"),
+                               dtype=float)
+            heard = np.array([x for s in screens for x in s.take()], dtype=float)
+            backlog = sum(int(c.get("omem", 0)) for c in redis.client_list(_type="pubsub")) / 1024
+            rate = (publisher.published - published) / args.sample_s
+            published = publisher.published
+            now = {name: usage(pid) for name, pid in pids.items()}
+            cpu = {name: (now[name][1] - before[name][1]) / args.sample_s * 100 for name in pids}
+            before = now
+            busiest = sorted(cpu, key=lambda n: -cpu[n])[:5]
+            p50, p95 = np.percentile(painted, [50, 95]) if painted.size else (float("nan"), float("nan"))
+            s95 = np.percentile(heard, 95) if heard.size else float("nan")
+            print(f"{samples * args.sample_s / 60:6.1f} | {p50:6.0f} / {p95:6.0f} | {s95:8.0f} | {backlog:10.0f} | "
+                  f"{rate:7.0f} | " + ", ".join(f"{n} {cpu[n]:.0f}% {now[n][0]:.0f}" for n in busiest), flush=True)
+        print("RSS at the end (MB): " + ", ".join(f"{n} {before[n][0]:.0f}" for n in sorted(pids)))
+        publisher.stop.set()
+        for s in screens:
+            s.client.disconnect()
+        wall.quit()
+    finally:
+        topology.stop()
+    print(f"{os.cpu_count()} cores; command: .venv/bin/python -m bench.topology " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()))
+
+
+if __name__ == "__main__":
+    main()
