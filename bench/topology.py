@@ -14,6 +14,7 @@ next bottleneck is, not what separate machines would give.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import threading
@@ -58,6 +59,25 @@ class Screen:
         return out
 
 
+def publishing(url: str, bounds: tuple[float, float, float, float], units: int, stop: Any, published: Any) -> None:
+    """In a process of its own (the bench's own Python would otherwise be what runs out first)."""
+    publisher = Publisher(RedisBus(redis_client(url)), bounds, units, units)
+    threading.Thread(target=publisher.run, daemon=True).start()
+    while not stop.wait(0.5):
+        published.value = publisher.published
+    publisher.stop.set()
+
+
+def screening(url: str, cookie: str, count: int, asks: Any, answers: Any) -> None:
+    """`count` screens in a process of their own; each ask is answered with the latencies heard since the last."""
+    screens = [Screen(url, cookie) for _ in range(count)]
+    answers.put(len(screens))
+    while asks.get() is not None:
+        answers.put([x for s in screens for x in s.take()])
+    for s in screens:
+        s.client.disconnect()
+
+
 def processes(topology: Topology) -> dict[str, int]:
     """Every process of the topology by name: pid."""
     named = {c.name: c.process.pid for c in topology.stack.children.items}
@@ -95,13 +115,21 @@ def main() -> None:
           f"(Redis {topology.stack.redis_url})", flush=True)
     try:
         district = build_district(7, args.grids)
-        publisher = Publisher(RedisBus(redis_client(topology.stack.redis_url)), district.bounds, args.units,
-                              args.units)
-        threading.Thread(target=publisher.run, daemon=True).start()
+        stop, published_now = multiprocessing.Event(), multiprocessing.Value("q", 0)
+        publisher = multiprocessing.Process(target=publishing, daemon=True, args=(
+            topology.stack.redis_url, district.bounds, args.units, stop, published_now))
+        publisher.start()
         opener = kiosk_opener(topology.kiosk_url)
         jar = next(h.cookiejar for h in opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-        screens = [Screen(topology.url, cookie) for _ in range(args.screens)]
+        groups = []  # the screens, in two processes (as two machines' worth of wall PCs would be)
+        for share in (args.screens // 2, args.screens - args.screens // 2):
+            asks, answers = multiprocessing.Queue(), multiprocessing.Queue()
+            child = multiprocessing.Process(target=screening, args=(topology.url, cookie, share, asks, answers),
+                                            daemon=True)
+            child.start()
+            answers.get(timeout=120)
+            groups.append((child, asks, answers))
         wall = headless_chromium()
         wait_interactive(wall, topology.kiosk_url)
         pids = processes(topology)
@@ -113,16 +141,18 @@ def main() -> None:
         print("minute | wall paint p50/p95 ms | screens p95 ms | ingest backlog KiB | fixes/s | busiest processes "
               "(CPU %, RSS MB)", flush=True)
         wall.execute_script("cc.live.latencies = []")
-        published, started, samples = publisher.published, time.monotonic(), 0
+        published, started, samples = published_now.value, time.monotonic(), 0
         while time.monotonic() - started < args.minutes * 60:
             time.sleep(args.sample_s)
             samples += 1
             painted = np.array(wall.execute_script("const l = cc.live.latencies; cc.live.latencies = []; return l"),
                                dtype=float)
-            heard = np.array([x for s in screens for x in s.take()], dtype=float)
+            for _, asks, _ in groups:
+                asks.put(True)
+            heard = np.array([x for _, _, answers in groups for x in answers.get(timeout=60)], dtype=float)
             backlog = sum(int(c.get("omem", 0)) for c in redis.client_list(_type="pubsub")) / 1024
-            rate = (publisher.published - published) / args.sample_s
-            published = publisher.published
+            rate = (published_now.value - published) / args.sample_s
+            published = published_now.value
             now = {name: usage(pid) for name, pid in pids.items()}
             cpu = {name: (now[name][1] - before[name][1]) / args.sample_s * 100 for name in pids}
             before = now
@@ -132,9 +162,11 @@ def main() -> None:
             print(f"{samples * args.sample_s / 60:6.1f} | {p50:6.0f} / {p95:6.0f} | {s95:8.0f} | {backlog:10.0f} | "
                   f"{rate:7.0f} | " + ", ".join(f"{n} {cpu[n]:.0f}% {now[n][0]:.0f}" for n in busiest), flush=True)
         print("RSS at the end (MB): " + ", ".join(f"{n} {before[n][0]:.0f}" for n in sorted(pids)))
-        publisher.stop.set()
-        for s in screens:
-            s.client.disconnect()
+        stop.set()
+        for child, asks, _ in groups:
+            asks.put(None)
+            child.join(10)
+        publisher.join(10)
         wall.quit()
     finally:
         topology.stop()
