@@ -21,8 +21,8 @@ class SnapshotStore(Protocol):
     def encoded(self) -> bytes:
         """The snapshot as the JSON body a screen loads."""
 
-    def save(self, delta: Delta) -> None:
-        """Record one delta (the next in sequence) atomically."""
+    def save(self, delta: Delta, batches: int | None = None) -> None:
+        """Record one delta (the next in sequence) atomically, and with it `batches` as `mark` would."""
 
     def replace(self, snapshot: Snapshot) -> None:
         """Put a whole snapshot in place of the one kept, atomically (rebuilt from the database)."""
@@ -52,8 +52,10 @@ class MemorySnapshotStore:
     def encoded(self) -> bytes:
         return orjson.dumps(self.snapshot)
 
-    def save(self, delta: Delta) -> None:
+    def save(self, delta: Delta, batches: int | None = None) -> None:
         self.snapshot = apply_delta(self.snapshot, delta, self.recent)
+        if batches is not None:
+            self.batches = batches
 
     def replace(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -92,8 +94,12 @@ class RedisSnapshotStore:
     def for_drill(self, drill_id: str) -> RedisSnapshotStore:
         return RedisSnapshotStore(self._r, self.recent, drill_prefix(drill_id), self.lease)
 
-    def save(self, delta: Delta) -> None:
-        self._commit(lambda p: self._write(p, delta))
+    def save(self, delta: Delta, batches: int | None = None) -> None:
+        def write(p: Any) -> None:
+            self._write(p, delta)
+            if batches is not None:
+                p.set(self.prefix + "batches", batches)
+        self._commit(write)
 
     def replace(self, snapshot: Snapshot) -> None:
         """The snapshot written as one delta onto nothing, in the same transaction that clears the old one."""

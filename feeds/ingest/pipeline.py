@@ -359,7 +359,8 @@ class Ingest:
             scope = self._scope(drill_id)
             pushed = batch_delta(scope.seq + 1, at, messages, rejected if drill_id is None else 0,
                                  scope.known_fix, cases, scope.known_health)
-            scope.store.save(pushed)
+            marked = drill_id is None and self._lease is not None
+            scope.store.save(pushed, self._batches if marked else None)  # one transaction with the mark
             scope.seq = pushed["seq"]
             scope.known_fix.update({unit: p["fix"] for unit, p in pushed["patrols"].items()})
             scope.known_health.update({cam: h["since"] for cam, h in pushed["cameras"].items()})
@@ -368,7 +369,7 @@ class Ingest:
                 delta = pushed
             else:
                 self.drill_deltas[drill_id] = pushed
-        if self._lease is not None:
+        if self._lease is not None and None not in groups:  # nothing live to save: the mark alone
             self._scopes[None].store.mark(self._batches)
         if written.verdicts and self._verdicts is not None:  # after the push: others know before the sender
             self._verdicts.post(written.verdicts)
