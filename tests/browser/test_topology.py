@@ -11,12 +11,11 @@ import threading
 import time
 
 import pytest
-import redis
 import socketio as socketio_client
 from sqlalchemy import func, select
 
 from devstack.topology import start_topology
-from feeds.bus.channels import StreamBus, publish_messages
+from feeds.bus.channels import StreamBus
 from feeds.bus.connect import redis_client
 from feeds.bus.push import NAMESPACE
 from feeds.store.engine import make_engine
@@ -50,18 +49,6 @@ class Listener:
                             headers={"Cookie": cookie}, wait_timeout=10)
 
 
-def _publish(bus, messages, within_s: float = 20.0) -> None:
-    deadline = time.monotonic() + within_s
-    while True:
-        try:
-            publish_messages(bus, messages)
-            return
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def _fixes(engine, prefix: str) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(PatrolFix)
@@ -90,7 +77,7 @@ def test_the_topology_outlives_its_redis_primary_its_active_ingest_and_a_dashboa
     def step(unit: str, within_s: float, what: str) -> float:
         """Publish a fix of `unit`; how long until the wall shows it."""
         started = time.monotonic()
-        _publish(bus, [factories.position(unit, lat=lat, lon=lon)])
+        factories.publish_through_failover(bus, [factories.position(unit, lat=lat, lon=lon)], 20.0)
         wait_until(lambda: shown(unit), within_s, what)
         return time.monotonic() - started
 
@@ -112,7 +99,7 @@ def test_the_topology_outlives_its_redis_primary_its_active_ingest_and_a_dashboa
     def burst() -> None:
         for b in range(100):
             fixes = [factories.position(f"BURST-{b % 20:02d}-{k}") for k in range(20)]
-            _publish(bus, fixes)
+            factories.publish_through_failover(bus, fixes, 20.0)
             sent.extend(f.id for f in fixes)
             time.sleep(0.02)
 

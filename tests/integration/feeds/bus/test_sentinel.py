@@ -16,7 +16,7 @@ import redis
 from sqlalchemy import func, select
 
 from devstack.services import _die_with_parent, start_sentinels
-from feeds.bus.channels import StreamBus, publish_messages
+from feeds.bus.channels import StreamBus
 from feeds.bus.connect import redis_client, sentinel_parts
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.store.engine import make_engine, migrate
@@ -51,19 +51,6 @@ def _reports(n: int, tag: str, south: float):
     return [factories.incident(f"{tag}{i}", lat=south + i * 0.002, lon=111.20 + i * 0.002) for i in range(n)]
 
 
-def _publish(bus, messages, within_s: float = 15.0) -> None:
-    """As a producer does: publish, and when Redis is away (a failover under way) publish again."""
-    deadline = time.monotonic() + within_s
-    while True:
-        try:
-            publish_messages(bus, messages)
-            return
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def test_the_centre_follows_a_failover_of_its_redis_primary(sentinels, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'cc.sqlite'}"
     migrate(db_url)
@@ -77,7 +64,7 @@ def test_the_centre_follows_a_failover_of_its_redis_primary(sentinels, tmp_path)
         client = redis_client(sentinels.url, socket_timeout=2.0, socket_connect_timeout=1.0)
         bus = StreamBus(client, replicas=1)  # a report counts as sent once the replica has it too (WAIT)
         wait_until(lambda: client.exists("cc.stream.incident_report"), 30, "the ingest listening")
-        _publish(bus, _reports(20, "切换前", 30.60))
+        factories.publish_through_failover(bus, _reports(20, "切换前", 30.60))
         store = RedisSnapshotStore(client)
         wait_until(lambda: _stored(engine) == 20 and len(store.load()["cases"]) == 20, 20, "20 cases live")
         seq_before = store.stored_seq() or 0
@@ -107,7 +94,7 @@ def test_the_centre_follows_a_failover_of_its_redis_primary(sentinels, tmp_path)
         live_again = time.monotonic() - killed
         # the new primary has no replica until the old one comes back: WAIT would refuse every entry meanwhile
         # (durability over availability); this producer publishes on the primary alone
-        _publish(StreamBus(client), _reports(10, "切换后", 30.70))
+        factories.publish_through_failover(StreamBus(client), _reports(10, "切换后", 30.70))
         wait_until(lambda: _stored(engine) == 30 and len(store.load()["cases"]) == 30, 20, "nothing lost after")
         assert (store.stored_seq() or 0) > seq_before  # the seq went on: screens reload at most once
         assert ingest.poll() is None
