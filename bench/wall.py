@@ -93,7 +93,7 @@ def fill(district: Any, settings: Settings, total: int, open_: int, figures: dic
         store = RedisSnapshotStore(redis.Redis.from_url(redis_url), settings.recent_items)
         seq = store.load()["seq"]
         store.save(Delta(seq=seq + 1, at=ms(now), patrols={}, incidents=[], alerts=[],
-                         counts=dict.fromkeys(COUNTERS, 0), cases=views))
+                         counts=dict.fromkeys(COUNTERS, 0), cases=views, cameras={}))
         figures["fill_s"] = time.perf_counter() - began
     return prepare
 
