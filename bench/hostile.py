@@ -62,12 +62,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def fuzz(redis_url: str, db_url: str, payloads: int, timeout_s: float = 120.0) -> Report:
-    """Start an ingest, throw `payloads` generated payloads at it (the same ones every run: hypothesis,
-    derandomized), wait until each is accounted for."""
+def fuzz(redis_url: str, db_url: str, payloads: int, timeout_s: float = 120.0,
+         log_path: Path | None = None) -> Report:
+    """Start an ingest (its log in `log_path`), throw `payloads` generated payloads at it (the same ones every
+    run: hypothesis, derandomized), wait until each is accounted for."""
     env = {**os.environ, "CC_REDIS_URL": redis_url, "CC_DATABASE_URL": db_url, "CC_PUSH_WINDOW_MS": "20"}
-    ingest = subprocess.Popen([sys.executable, "-m", "feeds.ingest"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    log = open(log_path, "wb") if log_path is not None else subprocess.DEVNULL  # closed below
+    ingest = subprocess.Popen([sys.executable, "-m", "feeds.ingest"], env=env, stdout=log,
+                              stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     client = redis.Redis.from_url(redis_url)
     engine = make_engine(db_url)
     factories.camera(engine)  # the camera whose health the generated messages say
@@ -107,6 +109,8 @@ def fuzz(redis_url: str, db_url: str, payloads: int, timeout_s: float = 120.0) -
         if ingest.poll() is None:
             ingest.send_signal(signal.SIGTERM)
             ingest.wait(10)
+        if log is not subprocess.DEVNULL:
+            log.close()
         engine.dispose()
         client.close()
 

@@ -4,8 +4,8 @@ The active one holds a lease in Redis (`cc:lease:<role>`, a value naming it and 
 live) and renews it; a standby takes it when it lapses. Every taking gives a new epoch, one more than any
 before (`cc:lease:<role>:epoch`, never below the newest the store has seen): the fencing token. Where the
 holder writes, the write carries the epoch and the store refuses one older than the newest it has seen (the
-database: feeds.store.writes.fence_batch; the live state in Redis: the transaction is WATCHed on the lease and
-given up when the lease changed). So a holder that was paused past its lease and wakes cannot write over the
+database: feeds.store.writes.fence_batch; the live state in Redis: the transaction is WATCHed on the epoch count
+and given up when another took the lease). So a holder that was paused past its lease and wakes cannot write over the
 one that took over; it learns it was fenced and stands by again. Redis 7.0 commands only (SET PX, INCR, a Lua
 script for compare-and-renew).
 """
@@ -83,6 +83,11 @@ class Lease:
         return PREFIX + self.role
 
     @property
+    def epoch_key(self) -> str:
+        """The count of takings: it moves on when the lease is taken, never when it is renewed."""
+        return self.key + ":epoch"
+
+    @property
     def value(self) -> bytes | None:
         """What the lease key holds while this process holds it."""
         return None if self.epoch is None else f"{self.holder}@{self.epoch}".encode()
@@ -90,7 +95,7 @@ class Lease:
     def acquire(self, floor: int = 0) -> int | None:
         """Take the lease if it is free (or already ours): its epoch, above `floor` (the newest epoch the store
         has seen, so that an epoch count Redis lost cannot start again below it); None while another holds it."""
-        got = self.client.eval(_ACQUIRE, 2, self.key, self.key + ":epoch", self.holder, int(self.ttl_s * 1000),
+        got = self.client.eval(_ACQUIRE, 2, self.key, self.epoch_key, self.holder, int(self.ttl_s * 1000),
                                floor)
         with self._lock:
             self.epoch = None if got is None else int(got)
@@ -102,7 +107,7 @@ class Lease:
         value, epoch = self.value, self.epoch
         if value is None or epoch is None:
             return False
-        if self.client.eval(_RENEW, 2, self.key, self.key + ":epoch", value, int(self.ttl_s * 1000), epoch):
+        if self.client.eval(_RENEW, 2, self.key, self.epoch_key, value, int(self.ttl_s * 1000), epoch):
             return True
         with self._lock:
             self.epoch = None

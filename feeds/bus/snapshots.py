@@ -82,7 +82,7 @@ class RedisSnapshotStore:
     state's keys start with `cc:live:`; each drill's with `cc:drill:<id>:`.
 
     Given the writer's `lease` (feeds/bus/lease.py), every write is fenced: the transaction WATCHes the lease
-    and is given up (Fenced) when the lease is not this writer's any more, or changes before it commits."""
+    and is given up (Fenced) when another took the lease since this writer did, or takes it before it commits."""
 
     def __init__(self, client: redis.Redis, recent: int = 30, prefix: str = PREFIX,
                  lease: Lease | None = None) -> None:
@@ -123,15 +123,17 @@ class RedisSnapshotStore:
             p.execute()
             return
         with self._r.pipeline(transaction=True) as p:
-            p.watch(lease.key)
-            if p.get(lease.key) != lease.value:
+            # the epoch count moves on every taking of the lease, and only then: watching it (not the lease,
+            # which each renewal touches) fences a write against a take-over, never against a renewal
+            p.watch(lease.epoch_key)
+            if lease.epoch is None or p.get(lease.epoch_key) != str(lease.epoch).encode():
                 raise Fenced(f"the {lease.role} lease is not {lease.holder}'s any more: the live state is not written")
             p.multi()
             write(p)
             try:
                 p.execute()
             except redis.WatchError:
-                raise Fenced(f"the {lease.role} lease changed while {lease.holder} wrote: given up") from None
+                raise Fenced(f"the {lease.role} lease was taken over while {lease.holder} wrote: given up") from None
 
     def _write(self, p: Any, delta: Delta) -> None:
         p.set(self.prefix + "seq", delta["seq"])

@@ -76,6 +76,28 @@ def test_a_holder_whose_lease_was_taken_over_writes_nothing(engine, redis_client
         assert fence_state(conn, ROLE)[0] == 2
 
 
+def test_a_renewal_while_the_live_state_is_written_does_not_fence_it_and_a_take_over_does(redis_client):
+    """Each renewal touches the lease; the write is fenced on takings only (under load, renewals land inside
+    writes: an ingest that took them for a take-over gave up its batch and dropped what it had read)."""
+    a, b = _lease(redis_client, "ingest-a"), _lease(redis_client, "ingest-b")
+    assert a.acquire() is not None
+    store = RedisSnapshotStore(redis_client, lease=a)
+
+    def renewed_meanwhile(p) -> None:
+        assert a.renew()  # on another connection, between the WATCH and the EXEC
+        p.set("cc:live:probe", "written")
+    store._commit(renewed_meanwhile)
+    assert redis_client.get("cc:live:probe") == b"written"
+
+    def taken_over_meanwhile(p) -> None:
+        _lapse(redis_client)
+        assert b.acquire() is not None
+        p.set("cc:live:probe", "fenced")
+    with pytest.raises(Fenced, match="taken over while ingest-a wrote"):
+        store._commit(taken_over_meanwhile)
+    assert redis_client.get("cc:live:probe") == b"written"
+
+
 def test_a_take_over_after_a_commit_the_live_state_missed_restores_it_and_the_seq_moves_on(engine, redis_client):
     _, old = _holding(engine, redis_client, "ingest-a")
     old.take_over()
