@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, engine: Engine, snapshots: SnapshotStore, 
                                        x_proto=settings.proxies)
     socketio = realtime.attach(app.server, settings.redis_url, snapshots, async_mode, may_connect=auth.may_connect)
     if warm:
-        leader.warm_trends(services)
+        leader.keep_warm(services)
     return app, socketio
 
 

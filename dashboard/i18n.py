@@ -71,6 +71,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lv_period_month": ("本月", "This month"),
     "lv_period_custom": ("自定义", "Custom"),
     "lv_compared": ("环比:{p}", "vs {p}"),
+    "lv_as_of": ("数据截至 {t}", "as of {t}"),
     "lv_bad_period": ("统计周期有误:{e}", "The period is wrong: {e}"),
     "lv_loading": ("正在计算…", "Computing…"),
     "lv_four_rates": ("四率考核", "The four rates"),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import redis
 from sqlalchemy.engine import Connection, Engine
 
+from dashboard.background import Recent
 from dashboard.http import realtime
 from dashboard.http.casedesk import CaseDesk
 from dashboard.http.territory import TerritoryCache
@@ -41,6 +42,7 @@ class Services:
     drills: DrillDeskClient  # sends drill controls to the drill desk
     clock: Callable[[], float] = field(default=time.time)
     trends: SettledDays = field(default_factory=SettledDays)  # the settled days of the trends shown, kept
+    leader_pages: Recent[Any] = field(default_factory=Recent)  # the leader pages made lately, kept
 
     @property
     def taxonomy(self) -> Taxonomy:

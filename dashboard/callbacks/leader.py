@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from datetime import date, datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
-import gevent
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
-from gevent import monkey
 from sqlalchemy import Connection, func, select
 
 from dashboard import ids
+from dashboard.background import every, in_background, off_loop
 from dashboard.i18n import t
 from dashboard.layouts import leader as layout
 from dashboard.services import Services
@@ -34,9 +31,8 @@ from feeds.kpis.load import (
 )
 from feeds.store.models import CaseAudit, CaseRow
 
-T = TypeVar("T")
-V = TypeVar("V")
-FRESH_S = 30.0  # how long a period's figures computed for one leader answer the next without a new count
+STALE_S = 60.0  # a page counted this recently is shown at once, with its time, while a new count runs behind it
+WARM_S = 20.0  # how often the district's page of the month is counted again (when a case changed) in the server
 log = logging.getLogger(__name__)
 
 
@@ -44,67 +40,6 @@ def cases_mark(conn: Connection) -> tuple[Any, ...]:
     """What changes whenever a case does: its newest audit row, and how many cases there are."""
     return (conn.execute(select(func.max(CaseAudit.id))).scalar(),
             conn.execute(select(func.count()).select_from(CaseRow)).scalar())
-
-
-class Recent(Generic[V]):
-    """Values computed in the last `fresh_s` seconds on data marked the same, kept in this process: a
-    leader switching between today, the week and the month, or two leaders on the same area, are answered
-    from memory. `ahead` computes keys in one background thread before they are asked for."""
-
-    def __init__(self, fresh_s: float = FRESH_S, clock: Callable[[], float] = time.monotonic,
-                 size: int = 16) -> None:  # a district page at 1,100 grids holds ~3 MB of rows
-        self.fresh_s, self.clock, self.size = fresh_s, clock, size
-        self._kept: dict[Hashable, tuple[float, Hashable, V]] = {}
-        self._lock = monkey.get_original("_thread", "allocate_lock")()  # held by greenlets and OS threads alike
-        self._busy = False
-
-    def get(self, key: Hashable, mark: Hashable) -> V | None:
-        with self._lock:
-            found = self._kept.get(key)
-        if found is None or found[1] != mark or self.clock() - found[0] > self.fresh_s:
-            return None
-        return found[2]
-
-    def put(self, key: Hashable, mark: Hashable, value: V) -> None:
-        with self._lock:
-            if len(self._kept) >= self.size:
-                self._kept.pop(min(self._kept, key=lambda k: self._kept[k][0]))
-            self._kept[key] = (self.clock(), mark, value)
-
-    def ahead(self, work: Callable[[], None]) -> bool:
-        """Run `work` (which puts what it computes) in a background thread, unless one already runs."""
-        with self._lock:
-            if self._busy:
-                return False
-            self._busy = True
-
-        def run() -> None:
-            try:
-                work()
-            except Exception:  # a figure computed ahead is only a convenience: the next ask computes it
-                log.exception("computing the leader's other periods ahead failed")
-            finally:
-                with self._lock:
-                    self._busy = False
-
-        in_background(run)
-        return True
-
-
-def off_loop(work: Callable[[], T]) -> T:
-    """Run heavy figures on a real OS thread when the server runs under gevent, so that its loop keeps
-    serving pushes, other screens and static files meanwhile; directly otherwise."""
-    if monkey.is_module_patched("threading"):
-        return gevent.get_hub().threadpool.apply(work)
-    return work()
-
-
-def in_background(work: Callable[[], None]) -> None:
-    """Start `work` on a real OS thread (gevent's pool under gevent) and return at once."""
-    if monkey.is_module_patched("threading"):
-        gevent.get_hub().threadpool.spawn(work)
-    else:
-        threading.Thread(target=work, name="leader-ahead", daemon=True).start()
 
 
 class Page(NamedTuple):
@@ -118,48 +53,65 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
 
+def page_of(services: Services, conn: Connection, directory: dict[str, AreaEntry], area: str, period: Period,
+            previous: Period, now: datetime, lang: str, shown_on: Hashable = None,
+            stale_s: float = STALE_S) -> tuple[Hashable, Page]:
+    """What the page shows of the area and period, and the mark of the data it was made from:
+    - the page made on `shown_on` if it is still kept (the tables then match the cards they follow);
+    - else the same page made in the last FRESH_S s if no case changed since (a leader's period switch then
+      costs no count and no presenting);
+    - else the page made in the last `stale_s` s, whose time the period line says, while the page is made
+      again behind it (a leader opening the page waits for no count: the district's month is kept made by
+      `keep_warm`);
+    - else made now."""
+    recent = services.leader_pages
+    key = (area, period.start, period.end, previous.start, previous.end, lang)
+    if shown_on is not None and (kept := recent.latest(key, max(stale_s, recent.fresh_s))) is not None \
+            and kept[0] == shown_on:
+        return kept
+    mark = cases_mark(conn)
+    found = recent.get(key, mark)
+    if found is not None:
+        return mark, found
+    if stale_s and (latest := recent.latest(key, stale_s)) is not None:
+        recent.ahead(lambda: _made_again(services, area, period, previous, lang))
+        return latest
+    found = shown(services, directory, area, period, previous,
+                  leader_figures(conn, services.rules, area, period, previous, now), now, lang)
+    recent.put(key, mark, found)
+    return mark, found
+
+
+def _made_again(services: Services, area: str, period: Period, previous: Period, lang: str) -> None:
+    with services.engine.connect() as conn:
+        page_of(services, conn, area_directory(conn), area, period, previous, services.now(), lang, stale_s=0)
+
+
+def shown(services: Services, directory: dict[str, AreaEntry], area: str, period: Period, previous: Period,
+          figures: LeaderFigures, now: datetime, lang: str) -> Page:
+    lowest = directory[area].level not in CHILD_LEVEL
+    label = " · ".join((lp.period_label(period, lang), t("lv_compared", lang).format(p=lp.period_label(previous, lang)),
+                        t("lv_as_of", lang).format(t=now.astimezone(services.zone).strftime("%H:%M:%S"))))
+    head = (
+        layout.breadcrumb(lp.area_trail(directory, area), lang),
+        label,
+        lp.card_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
+        t("lv_no_subareas", lang) if lowest else "",
+        {} if lowest else {"display": "none"},
+        {"display": "none"} if lowest else layout.GRID_STYLE,
+    )
+    rows = (
+        lp.area_records(lp.area_rows(figures.children, directory)),
+        lp.patroller_records(lp.patroller_rows(figures.patrollers)),
+        lp.department_records(lp.department_rows(figures.departments, services.taxonomy.departments, lang)),
+        lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
+    )
+    return Page(head, rows)
+
+
 def register(app: Dash, services: Services) -> None:
     engine, rules = services.engine, services.rules
     zone = rules.calendar.zone
-    recent: Recent[Page] = Recent()
-
-    def page_of(conn: Connection, directory: dict[str, AreaEntry], area: str, period: Period, previous: Period,
-                now: datetime, lang: str, shown_on: Hashable = None) -> tuple[Hashable, Page]:
-        """What the page shows of the area and period, and the mark of the data it was made from: the page
-        made on `shown_on` if it is still kept (the tables then match the cards they follow), else the same
-        page made in the last FRESH_S s if no case changed since (a leader's period switch then costs no count
-        and no presenting), else made now."""
-        key = (area, period.start, period.end, previous.start, previous.end, lang)
-        if shown_on is not None and (kept := recent.get(key, shown_on)) is not None:
-            return shown_on, kept
-        mark = cases_mark(conn)
-        found = recent.get(key, mark)
-        if found is None:
-            found = shown(directory, area, period, previous, leader_figures(conn, rules, area, period, previous, now),
-                          lang)
-            recent.put(key, mark, found)
-        return mark, found
-
-    def shown(directory: dict[str, AreaEntry], area: str, period: Period, previous: Period, figures: LeaderFigures,
-              lang: str) -> Page:
-        lowest = directory[area].level not in CHILD_LEVEL
-        label = f"{lp.period_label(period, lang)} · " + t("lv_compared", lang).format(
-            p=lp.period_label(previous, lang))
-        head = (
-            layout.breadcrumb(lp.area_trail(directory, area), lang),
-            label,
-            lp.card_panel(lp.kpi_cards(figures.current, figures.previous, lang), lang),
-            t("lv_no_subareas", lang) if lowest else "",
-            {} if lowest else {"display": "none"},
-            {"display": "none"} if lowest else layout.GRID_STYLE,
-        )
-        rows = (
-            lp.area_records(lp.area_rows(figures.children, directory)),
-            lp.patroller_records(lp.patroller_rows(figures.patrollers)),
-            lp.department_records(lp.department_rows(figures.departments, services.taxonomy.departments, lang)),
-            lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
-        )
-        return Page(head, rows)
 
     def other_periods_ahead(area: str, kind: str, lang: str) -> None:
         """Make the area's page for the other periods a leader switches to, in the background."""
@@ -170,8 +122,9 @@ def register(app: Dash, services: Services) -> None:
                 for other in lp.PERIOD_KINDS:
                     if other not in (kind, "custom"):
                         period = lp.period_for(other, now, zone)
-                        page_of(conn, directory, area, period, lp.previous_period(other, period), now, lang)
-        recent.ahead(work)
+                        page_of(services, conn, directory, area, period, lp.previous_period(other, period), now,
+                                lang)
+        services.leader_pages.ahead(work)
 
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawCards"),
                             Output(ids.LEADER_CARDS_DRAWN, "data"), Input(ids.LEADER_CARD_DATA, "data"))
@@ -231,7 +184,7 @@ def register(app: Dash, services: Services) -> None:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
                     return None
-                return page_of(conn, directory, area, period, previous, now, lang)
+                return page_of(services, conn, directory, area, period, previous, now, lang)
 
         made = off_loop(load)
         if made is None:
@@ -272,7 +225,7 @@ def register(app: Dash, services: Services) -> None:
         def load() -> tuple[Hashable, Page] | None:
             with engine.connect() as conn:
                 directory = area_directory(conn)
-                return page_of(conn, directory, area, period, previous, now, lang, shown_on) \
+                return page_of(services, conn, directory, area, period, previous, now, lang, shown_on) \
                     if area in directory else None
 
         made = off_loop(load)
@@ -326,16 +279,33 @@ def register(app: Dash, services: Services) -> None:
         return dcc.send_bytes(export.to_csv(tables, title), f"{name}.csv")
 
 
-def warm_trends(services: Services) -> None:
-    """Count the district's 30-day trend in the background, so that the first leader to open the page finds its
-    settled days kept (services.trends) and waits only for today's."""
-    def work() -> None:
+def keep_warm(services: Services, lang: str = "zh") -> None:
+    """In the background, for the life of the server: count the district's 30-day trend once, so that the first
+    leader to open the page finds its settled days kept (services.trends) and waits only for today's; and keep
+    the district's page of the month (what the leader page opens on) made, again every WARM_S s when a case
+    changed, so that it opens without waiting for a count."""
+    def district(conn: Connection) -> tuple[dict[str, AreaEntry], str | None]:
+        directory = area_directory(conn)
+        return directory, next((a.code for a in directory.values() if a.parent is None), None)
+
+    def trends() -> None:
         now = services.now()
         days = lp.trend_days(now, services.zone)
         with services.engine.connect() as conn:
-            top = next((a.code for a in area_directory(conn).values() if a.parent is None), None)
+            top = district(conn)[1]
             if top is not None:
                 daily_series(conn, services.rules, top, days[-1], len(days), now, zone=services.zone,
                              kept=services.trends)
                 log.info("the district's trend counted ahead (%d settled days kept)", len(days) - 1)
-    in_background(work)
+
+    def month() -> None:
+        now = services.now()
+        period = lp.period_for("month", now, services.zone)
+        with services.engine.connect() as conn:
+            directory, top = district(conn)
+            if top is not None:
+                page_of(services, conn, directory, top, period, lp.previous_period("month", period), now, lang,
+                        stale_s=0)
+
+    every(WARM_S, month, "the district's page of the month")
+    in_background(trends)

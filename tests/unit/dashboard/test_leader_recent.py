@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from dashboard.callbacks.leader import Recent
+from dashboard.background import Recent
 
 
 class Clock:
@@ -25,6 +25,16 @@ def test_a_value_is_kept_while_fresh_and_while_its_mark_is_the_same():
     assert recent.get(("D", "week"), (7, 100)) is None  # never computed
     clock.t += 2
     assert recent.get(("D", "month"), (7, 100)) is None  # older than 30 s
+
+
+def test_the_latest_value_is_given_whatever_its_mark_while_within_the_time_asked():
+    clock = Clock()
+    recent: Recent[str] = Recent(fresh_s=30.0, clock=clock)
+    recent.put("D", (7, 100), "made at 100")
+    clock.t += 45
+    assert recent.get("D", (7, 100)) is None and recent.latest("D", 60) == ((7, 100), "made at 100")
+    clock.t += 16
+    assert recent.latest("D", 60) is None and recent.latest("W", 60) is None
 
 
 def test_the_oldest_value_makes_room():
@@ -53,7 +63,7 @@ def test_work_ahead_runs_once_at_a_time_and_a_failure_only_logs(caplog):
     assert done.wait(10)
     assert until_free(recent, lambda: 1 / 0)
     assert until_free(recent, lambda: None)  # the failure freed it too
-    assert "computing the leader's other periods ahead failed" in caplog.text
+    assert "computing the leader's figures ahead failed" in caplog.text
     assert recent.get("week", "m") == 1
 
 
