@@ -1,9 +1,11 @@
 """The working calendar: turns a step's time limit into a deadline, and says how much of it is used.
 
 Limits come in working hours, working days or calendar hours. The default calendar is Mon–Fri
-08:30–12:00 and 14:00–18:00 (7.5 working hours a day) in the command centre's zone; public holidays and
-make-up working days (调休) are configurable. One working day is one day's working hours, so "2 working
-days" from Friday 16:00 ends on Tuesday 16:00. Pure: no clock, no I/O.
+08:30–12:00 and 14:00–18:00 (7.5 working hours a day) in the command centre's zone, without China's public
+holidays and with its make-up working days (调休) as the State Council announces them each year (the
+`chinesecalendar` package's tables: `official_days`); a site adds or takes back days in its settings. One working
+day is one day's working hours, so "2 working days" from Friday 16:00 ends on Tuesday 16:00. Pure: no clock, no
+I/O.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from chinese_calendar import constants as official
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # the site's zone unless its settings name another (CC_TIMEZONE)
 
@@ -135,9 +139,20 @@ def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
-def parse_calendar(periods: str, workdays: str, holidays: str, makeup_days: str, zone: str) -> WorkingCalendar:
+def official_days() -> tuple[frozenset[date], frozenset[date], int]:
+    """China's public holidays (weekend days inside a holiday included) and make-up working days, as announced
+    by the State Council, and the last year they are known for (later years: weekends only, until the package
+    is updated or the site's settings name them)."""
+    holidays, makeup = frozenset(official.holidays), frozenset(official.workdays)
+    return holidays, makeup, max(d.year for d in holidays | makeup)
+
+
+def parse_calendar(periods: str, workdays: str, holidays: str, makeup_days: str, zone: str,
+                   official_calendar: bool = False) -> WorkingCalendar:
     """A calendar from settings text: periods "08:30-12:00,14:00-18:00", workdays "1-5" (Monday = 1) or
-    "1,2,3,4,5,6", holidays and make-up working days as comma-separated ISO dates."""
+    "1,2,3,4,5,6", holidays and make-up working days as comma-separated ISO dates. With `official_calendar`,
+    China's official holidays and make-up working days too; the site's own days win over them (a holiday it
+    names is not worked even if the official calendar makes it up; a day it names worked is worked)."""
     def dates(text: str, what: str) -> frozenset[date]:
         try:
             return frozenset(date.fromisoformat(d.strip()) for d in text.split(",") if d.strip())
@@ -157,5 +172,11 @@ def parse_calendar(periods: str, workdays: str, holidays: str, makeup_days: str,
         days.update(range(int(first) - 1, int(last or first)))
     if not spans or not days or not days <= set(range(7)):
         raise ValueError(f"a working calendar needs working periods and weekdays 1–7, not {periods!r} / {workdays!r}")
-    return WorkingCalendar(periods=spans, workdays=frozenset(days), holidays=dates(holidays, "holidays"),
-                           extra_workdays=dates(makeup_days, "make-up working days"), zone=ZoneInfo(zone))
+    off, worked = dates(holidays, "holidays"), dates(makeup_days, "make-up working days")
+    if off & worked:
+        raise ValueError(f"days both holidays and make-up working days: {', '.join(map(str, sorted(off & worked)))}")
+    if official_calendar:
+        official_off, official_worked, _ = official_days()
+        off, worked = (official_off - worked) | off, (official_worked - off) | worked
+    return WorkingCalendar(periods=spans, workdays=frozenset(days), holidays=off, extra_workdays=worked,
+                           zone=ZoneInfo(zone))

@@ -1,13 +1,17 @@
 """The one settings object. Only entry points build it; everything else receives it."""
 from __future__ import annotations
 
+import logging
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from feeds.calendar import DEFAULT_TIMEZONE, WorkingCalendar, parse_calendar
+from feeds.calendar import DEFAULT_TIMEZONE, WorkingCalendar, official_days, parse_calendar
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -32,8 +36,9 @@ class Settings(BaseSettings):
     # the working calendar that turns time limits into deadlines
     work_periods: str = "08:30-12:00,14:00-18:00"
     workdays: str = "1-5"  # Monday = 1
-    holidays: str = ""  # comma-separated ISO dates, e.g. 2026-10-01,2026-10-02
-    makeup_workdays: str = ""  # weekend days worked instead (调休)
+    official_calendar: bool = True  # China's public holidays and make-up working days (the chinesecalendar package)
+    holidays: str = ""  # the site's own days off besides them: comma-separated ISO dates, e.g. 2026-10-08
+    makeup_workdays: str = ""  # the site's own weekend days worked instead (调休), or official holidays it works
 
     # how producers of this project publish (the ingest always reads both)
     bus: Literal["pubsub", "streams"] = "pubsub"
@@ -87,9 +92,16 @@ class Settings(BaseSettings):
     # the client's address (the sign-in rate limit counts per address) and scheme
     secure_cookies: bool = False  # the session cookie only over HTTPS: set it where the site is served by TLS
 
-    def working_calendar(self) -> WorkingCalendar:
-        """The calendar of these settings; ValueError says what is wrong with them."""
-        return parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays, self.timezone)
+    def working_calendar(self, today: date | None = None) -> WorkingCalendar:
+        """The calendar of these settings; ValueError says what is wrong with them. Warns from December on when
+        the official calendar does not know next year's holidays yet."""
+        calendar = parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays,
+                                  self.timezone, self.official_calendar)
+        if self.official_calendar and (today or date.today()) >= date(last := official_days()[2], 12, 1):
+            log.warning("China's official holidays are known up to %d only (the chinesecalendar package): deadlines "
+                        "after it count weekends alone; update the package, or name the days in CC_HOLIDAYS and "
+                        "CC_MAKEUP_WORKDAYS", last)
+        return calendar
 
     @property
     def trusted_media_hosts(self) -> frozenset[str]:

@@ -85,3 +85,51 @@ def test_a_wrong_calendar_setting_says_what_is_wrong(periods, workdays, holidays
 
     with pytest.raises(ValueError, match=message):
         parse_calendar(periods, workdays, holidays, "", "Asia/Shanghai")
+
+
+def _official(holidays: str = "", makeup: str = ""):  # type: ignore[no-untyped-def]
+    from feeds.calendar import parse_calendar
+
+    return parse_calendar("08:30-12:00,14:00-18:00", "1-5", holidays, makeup, "Asia/Shanghai", official_calendar=True)
+
+
+def test_china_s_national_day_week_and_its_make_up_days_move_a_deadline():
+    """2026: 1–7 October off (the State Council's notice), Sunday 20 September and Saturday 10 October worked."""
+    def day(month: int, d: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, month, d, hour, minute, tzinfo=CST)
+
+    official, plain = _official(), CAL
+    three_days = Limit(3, DAYS)  # 22.5 working hours
+    # from Wednesday 30 September 16:00: 2 h that day, then the holiday; 8 and 9 October, and 5.5 h of the
+    # make-up Saturday (without the official calendar: Thursday 1, Friday 2, and Monday 5 October)
+    assert official.deadline(day(9, 30, 16), three_days) == day(10, 10, 16)
+    assert plain.deadline(day(9, 30, 16), three_days) == day(10, 5, 16)
+    # from Friday 18 September 16:00, one working day ends on the make-up Sunday, not on Monday
+    assert official.deadline(day(9, 18, 16), Limit(1, DAYS)) == day(9, 20, 16)
+    assert plain.deadline(day(9, 18, 16), Limit(1, DAYS)) == day(9, 21, 16)
+    assert official.working_between(day(9, 30, 8), day(10, 9, 0)) == timedelta(hours=15)  # 30 Sep and 8 Oct
+    assert [d.day for d in (date(2026, 10, n) for n in range(1, 12)) if official.is_workday(d)] == [8, 9, 10]
+
+
+def test_a_site_s_own_days_win_over_the_official_ones():
+    cal = _official(holidays="2026-10-10,2026-12-07", makeup="2026-10-02")
+    assert not cal.is_workday(date(2026, 10, 10))  # the site does not work the make-up Saturday
+    assert cal.is_workday(date(2026, 10, 2))  # it works this official holiday
+    assert not cal.is_workday(date(2026, 12, 7)) and not cal.is_workday(date(2026, 10, 1))
+    with pytest.raises(ValueError, match="both holidays and make-up working days: 2026-10-02"):
+        _official(holidays="2026-10-02", makeup="2026-10-02")
+
+
+def test_the_official_calendar_is_the_default_and_says_how_far_it_is_known(caplog):
+    from feeds.calendar import official_days
+    from feeds.settings import Settings
+
+    holidays, makeup, last = official_days()
+    assert date(2026, 10, 1) in holidays and date(2026, 9, 20) in makeup and last >= 2026
+    assert not Settings().working_calendar().is_workday(date(2026, 10, 1))
+    assert Settings(official_calendar=False).working_calendar().is_workday(date(2026, 10, 1))
+    caplog.clear()
+    Settings().working_calendar(today=date(last, 11, 30))
+    assert not caplog.records
+    Settings().working_calendar(today=date(last, 12, 1))  # next year's notice is due: said
+    assert f"known up to {last} only" in caplog.text
