@@ -7,9 +7,9 @@ Starts devstack/topology.py (Redis Sentinel, PostgreSQL, two ingests, two dashbo
 escalator, KPI board, drill desk, adapters) with the simulated district at --grids, publishes --units patrols
 at 1 Hz (through the Sentinel's primary), connects --screens Socket.IO clients through nginx (each a screen:
 it receives every delta) and one Chromium wall, and every --sample-s prints: publish → paint on the wall (p50,
-p95), publish → receipt on the screens (p95), the ingest's backlog (what Redis holds for its subscription),
-and each process's RSS and CPU. All on the same cores as the load it measures: the figures say where the
-next bottleneck is, not what separate machines would give.
+p95), publish → receipt on the screens (p95), the ingest's backlog (what Redis holds for its subscription,
+and what waits in its inbox), and each process's RSS and CPU. All on the same cores as the load it measures:
+the figures say where the next bottleneck is, not what separate machines would give.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from devstack.topology import Topology, start_topology
 from feeds.bus.channels import RedisBus
 from feeds.bus.connect import redis_client
 from feeds.bus.push import NAMESPACE
+from feeds.ingest.__main__ import BACKLOG_KEY
 from simulators.geography import build_district
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -138,8 +139,8 @@ def main() -> None:
         print(f"{args.units:,} patrols at 1 Hz, {args.screens} screens (Socket.IO through nginx) and one Chromium "
               f"wall; a sample every {args.sample_s:.0f} s for {args.minutes:g} min (load average "
               f"{os.getloadavg()[0]:.1f})", flush=True)
-        print("minute | wall paint p50/p95 ms | screens p95 ms | ingest backlog KiB | fixes/s | busiest processes "
-              "(CPU %, RSS MB)", flush=True)
+        print("minute | wall paint p50/p95 ms | screens p95 ms | Redis pub/sub backlog KiB | ingest inbox (payloads, "
+              "MiB, oldest ms) | fixes/s | busiest processes (CPU %, RSS MB)", flush=True)
         wall.execute_script("cc.live.latencies = []")
         published, started, samples = published_now.value, time.monotonic(), 0
         while time.monotonic() - started < args.minutes * 60:
@@ -151,6 +152,7 @@ def main() -> None:
                 asks.put(True)
             heard = np.array([x for _, _, answers in groups for x in answers.get(timeout=60)], dtype=float)
             backlog = sum(int(c.get("omem", 0)) for c in redis.client_list(_type="pubsub")) / 1024
+            inbox = {k.decode(): int(v) for k, v in redis.hgetall(BACKLOG_KEY).items()}
             rate = (published_now.value - published) / args.sample_s
             published = published_now.value
             now = {name: usage(pid) for name, pid in pids.items()}
@@ -160,6 +162,8 @@ def main() -> None:
             p50, p95 = np.percentile(painted, [50, 95]) if painted.size else (float("nan"), float("nan"))
             s95 = np.percentile(heard, 95) if heard.size else float("nan")
             print(f"{samples * args.sample_s / 60:6.1f} | {p50:6.0f} / {p95:6.0f} | {s95:8.0f} | {backlog:10.0f} | "
+                  f"{inbox.get('payloads', 0):,} / {inbox.get('bytes', 0) / 2**20:.1f} / "
+                  f"{inbox.get('oldest_ms', 0):,} | "
                   f"{rate:7.0f} | " + ", ".join(f"{n} {cpu[n]:.0f}% {now[n][0]:.0f}" for n in busiest), flush=True)
         print("RSS at the end (MB): " + ", ".join(f"{n} {before[n][0]:.0f}" for n in sorted(pids)))
         stop.set()

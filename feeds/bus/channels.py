@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -286,12 +286,27 @@ def claim_pending(client: redis.Redis, channels: Iterable[str], consumer: str, g
     return claimed
 
 
-class Merged:
-    """Several subscriptions read as one (pub/sub and streams into the same pipeline)."""
+class Backlog(NamedTuple):
+    """What waits in a process between the bus and its pipeline: how many payloads, their bytes, and how long
+    the oldest has waited."""
+    payloads: int
+    bytes: int
+    oldest_s: float
 
-    def __init__(self, subscriptions: Sequence[Subscription]) -> None:
+
+class Merged:
+    """Several subscriptions read as one (pub/sub and streams into the same pipeline), through one inbox
+    bounded in bytes: when the pipeline falls behind, the reading threads wait (a stream's entries stay in
+    Redis; a subscriber that stops reading is cut off by Redis past its output buffer limit, which loses pub/sub
+    messages, as fire and forget does) instead of the process holding an unbounded backlog. `backlog()` says
+    what waits."""
+
+    def __init__(self, subscriptions: Sequence[Subscription], max_bytes: int = 64 * 2**20) -> None:
         self._subs = list(subscriptions)
-        self._inbox: queue.Queue[Delivery] = queue.Queue(maxsize=10_000)
+        self._max_bytes = max_bytes
+        self._inbox: deque[tuple[float, Delivery]] = deque()
+        self._bytes = 0
+        self._changed = threading.Condition()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._pump, args=(i,), daemon=True, name=f"bus-{i}")
                          for i in range(len(self._subs))]
@@ -311,13 +326,30 @@ class Merged:
                 continue
             outage.ok()
             if d is not None:
-                self._inbox.put(d._replace(token=None if d.token is None else (index, d.token)))
+                self._put(d._replace(token=None if d.token is None else (index, d.token)))
+
+    def _put(self, d: Delivery) -> None:
+        size = len(d.payload)
+        with self._changed:
+            while self._bytes and self._bytes + size > self._max_bytes and not self._stop.is_set():
+                self._changed.wait(0.5)
+            self._inbox.append((time.monotonic(), d))
+            self._bytes += size
+            self._changed.notify_all()
 
     def get(self, timeout: float) -> Delivery | None:
-        try:
-            return self._inbox.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        with self._changed:
+            if not self._inbox and not self._changed.wait_for(lambda: bool(self._inbox), timeout):
+                return None
+            _, d = self._inbox.popleft()
+            self._bytes -= len(d.payload)
+            self._changed.notify_all()
+            return d
+
+    def backlog(self) -> Backlog:
+        with self._changed:
+            oldest = time.monotonic() - self._inbox[0][0] if self._inbox else 0.0
+            return Backlog(len(self._inbox), self._bytes, oldest)
 
     def ack(self, tokens: Sequence[Any]) -> None:
         by_source: dict[int, list[Any]] = defaultdict(list)
@@ -328,6 +360,8 @@ class Merged:
 
     def close(self) -> None:
         self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
         for t in self._threads:
             t.join(2)
         for sub in self._subs:

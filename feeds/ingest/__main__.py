@@ -86,11 +86,39 @@ def serve(settings: Settings, client: redis.Redis, engine: Engine, rules: CaseRu
              ingest.seq)
     subscription = Merged([RedisBus(client).subscribe(FEED_CHANNELS),
                            StreamBus(client).subscribe(FEED_CHANNELS, consumer=settings.ingest_consumer)])
+    watch = threading.Thread(target=watch_backlog, args=(client, subscription, stop), daemon=True, name="backlog")
+    watch.start()
     try:
         ingest.run(subscription, stop)
     finally:
         subscription.close()
+        watch.join(2)
         log.info("served: %s", dict(ingest.stats))
+
+
+BACKLOG_KEY = "cc:ingest:backlog"  # what waits in the active ingest, every second (for operators and benchmarks)
+BEHIND_S = 5.0  # the oldest payload waiting longer than this: the ingest is behind, and says so
+
+
+def watch_backlog(client: redis.Redis, subscription: Merged, stop: threading.Event, every_s: float = 1.0,
+                  behind_s: float = BEHIND_S) -> None:
+    """Every second, put what waits between the bus and the pipeline in Redis (payloads, bytes, the oldest's
+    wait in ms; gone 10 s after the ingest stops), and log when the ingest falls behind and when it caught up."""
+    behind = False
+    while not stop.wait(every_s):
+        backlog = subscription.backlog()
+        try:
+            client.hset(BACKLOG_KEY, mapping={"payloads": backlog.payloads, "bytes": backlog.bytes,
+                                              "oldest_ms": round(backlog.oldest_s * 1000)})
+            client.expire(BACKLOG_KEY, 10)
+        except redis.RedisError:
+            pass  # the pipeline says when Redis is away
+        if backlog.oldest_s > behind_s and not behind:
+            log.warning("behind: %d payloads (%.1f MB) waiting, the oldest for %.1f s", backlog.payloads,
+                        backlog.bytes / 2**20, backlog.oldest_s)
+        elif behind and backlog.oldest_s <= min(1.0, behind_s):
+            log.warning("caught up: %d payloads waiting", backlog.payloads)
+        behind = backlog.oldest_s > behind_s or (behind and backlog.oldest_s > min(1.0, behind_s))
 
 
 if __name__ == "__main__":
