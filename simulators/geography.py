@@ -9,7 +9,8 @@ Exactly `grids` cells are made: nx × ny == grids when a factorisation with an a
 2:1 exists (the one closest to 4:3 is taken), else the cells fill an nx × ny lattice in rows from the south,
 leaving the northern row part-filled (still one polygon). Runs of 2–4 lattice columns and rows cut the
 lattice into communities (about 6–12 grids each); the lines between communities are arterials, the others
-local streets. Runs of about three communities each way make up the streets (街道).
+local streets. Runs of communities make up the streets (街道): 4 at 96 grids, about √grids / 3 in larger
+districts.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ JITTER_M = 12.0
 ASPECT = 4 / 3
 MAX_ASPECT = 2.0
 BLOCK_CELLS = 3  # lattice columns / rows per community, on average
-BLOCK_COMMUNITIES = 3  # communities per street, each way, on average
+STREETS_PER_SQRT_GRID = 1 / 3  # a district of 96 grids has 4 streets (街道) of about 24; one of 1,100 about 11 of 100
+MIN_STREETS = 4
 MIN_COMMUNITY_GRIDS = 4  # smaller blocks at a part-filled edge join the block south of them
 HOUSEHOLDS = (300, 400)
 PEOPLE_PER_HOUSEHOLD = (2.6, 3.2)
@@ -198,7 +200,7 @@ def lattice_shape(grids: int) -> tuple[int, int]:
     return nx, math.ceil(grids / nx)
 
 
-def _runs(n: int, target: int, rng: random.Random) -> list[int]:
+def _runs(n: int, target: float, rng: random.Random) -> list[int]:
     """Cut n lines of cells into runs of about `target`; returns the start index of each run, then n."""
     parts = max(1, round(n / target))
     sizes = [n // parts + (1 if k < n % parts else 0) for k in range(parts)]
@@ -207,6 +209,15 @@ def _runs(n: int, target: int, rng: random.Random) -> list[int]:
     for size in sizes:
         starts.append(starts[-1] + size)
     return starts
+
+
+def _street_runs(across: int, up: int, grids: int, rng: random.Random) -> tuple[list[int], list[int]]:
+    """Runs of community columns and rows making up the streets: about √grids / 3 streets (at least 4 where
+    there are communities enough), cut in proportion to the lattice's sides."""
+    wanted = max(MIN_STREETS, round(math.sqrt(grids) * STREETS_PER_SQRT_GRID))
+    parts_x = min(across, max(1, round(math.sqrt(wanted * across / up))))
+    parts_y = min(up, max(1, round(wanted / parts_x)))
+    return _runs(across, across / parts_x, rng), _runs(up, up / parts_y, rng)
 
 
 def _run_of(index: int, starts: Sequence[int]) -> int:
@@ -271,8 +282,7 @@ def build_district(seed: int, grids: int) -> District:
     lattice = _build_lattice(nx, ny, grids, frame, layout)
     cols, rows = _runs(nx, BLOCK_CELLS, layout), _runs(ny, BLOCK_CELLS, layout)
     blocks = _community_blocks(lattice, cols, rows)
-    street_cols = _runs(len(cols) - 1, BLOCK_COMMUNITIES, layout)
-    street_rows = _runs(len(rows) - 1, BLOCK_COMMUNITIES, layout)
+    street_cols, street_rows = _street_runs(len(cols) - 1, len(rows) - 1, grids, layout)
     streets: dict[Cell, list[Cell]] = {}
     for bi, bj in blocks:
         streets.setdefault((_run_of(bi, street_cols), _run_of(bj, street_rows)), []).append((bi, bj))

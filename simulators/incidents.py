@@ -16,12 +16,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import shapely
 
 from feeds.schemas import SCHEMA_VERSION, IncidentReport, ReportChannel
-from simulators.geography import Area, District
+from simulators.geography import Area, District, Level
 from simulators.patrols import ZONE, PatrolFleet, on_duty, patrol_units
 from simulators.timing import PoissonArrivals, as_utc
 
@@ -91,6 +91,44 @@ KINDS: tuple[Kind, ...] = (
          ("{place}约{n}人聚集，情绪激动", "{place}有{n}余人聚集围观，影响通行")),
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    """What kind of place a street (街道) is, and so what goes wrong there and who reports it."""
+
+    name: str
+    problems: float  # problems arising per grid, relative to the district's mean
+    citizen: float  # how readily its residents report a problem, relative to the kind's own chance
+    kinds: tuple[tuple[str, float], ...] = ()  # kinds more (or less) common here than in the district
+
+    def weights(self) -> list[float]:
+        more = dict(self.kinds)
+        return [k.weight * more.get(k.code, 1.0) for k in KINDS]
+
+
+# the streets in turn, north-west first: an old town whose older residents call the hotline, a market street,
+# new estates whose property companies see to much themselves, and a mixed one
+CHARACTERS: tuple[Character, ...] = (
+    Character("old_town", 1.3, 1.4, (("facility.streetlight", 1.5), ("safety.fire_hazard", 1.8),
+                                     ("people.dispute", 1.8), ("facility.manhole", 1.4), ("env.waterlogging", 1.5))),
+    Character("market", 1.3, 1.0, (("order.vendor", 2.5), ("order.parking", 1.8), ("env.garbage", 1.5),
+                                   ("people.crowd", 2.0))),
+    Character("new_estates", 0.6, 0.7, (("order.parking", 1.3), ("people.dispute", 0.6), ("road.pothole", 0.6),
+                                        ("facility.streetlight", 0.5))),
+    Character("mixed", 0.8, 1.0),
+)
+
+
+def _street_of(district: District, grid: Area) -> str | None:
+    community = district.find(grid.parent_code) if grid.parent_code else None
+    return community.parent_code if community is not None else None
+
+
+def street_characters(district: District) -> dict[str, Character]:
+    """Each street's character, by its code: the characters in turn, in the order of the streets' codes."""
+    streets = sorted(a.code for a in district.areas if a.level is Level.STREET)
+    return {code: CHARACTERS[n % len(CHARACTERS)] for n, code in enumerate(streets)}
 OUT_OF_SCOPE = ("{estate}住户反映网购商品质量纠纷，要求社区出面处理", "{estate}住户咨询个人社保缴费问题",
                 "{estate}住户反映与装修公司合同纠纷，要求代为索赔")
 UNTRUE = "（现场核实未发现）"
@@ -158,6 +196,10 @@ class IncidentSource:
                  run_id: str, drill_id: str | None = None) -> None:
         self._district = district
         self._grids = district.grid_areas()
+        characters = street_characters(district)
+        self._character = {g.code: characters.get(_street_of(district, g), CHARACTERS[-1]) for g in self._grids}
+        self._grid_weights = list(accumulate(self._character[g.code].problems for g in self._grids))
+        self._kind_weights = {c: list(accumulate(c.weights())) for c in set(self._character.values())}
         self._units = patrol_units(district)
         self._frame = district.frame
         self._crossings = [(*self._frame.to_xy(s.lon, s.lat), s.label) for s in district.intersections]
@@ -180,8 +222,9 @@ class IncidentSource:
         new = []
         for at in self._arrivals.until(as_utc(now)):
             if self._rng.random() * _PEAK < HOURLY[at.astimezone(ZONE).hour]:
-                kind = self._rng.choices(KINDS, weights=[k.weight for k in KINDS])[0]
-                new.append(self.place(kind, self._rng.choice(self._grids), at))
+                grid = self._rng.choices(self._grids, cum_weights=self._grid_weights)[0]
+                kind = self._rng.choices(KINDS, cum_weights=self._kind_weights[self._character[grid.code]])[0]
+                new.append(self.place(kind, grid, at))
         return new
 
     def place(self, kind: Kind, grid: Area, at: datetime, *, urgent: bool | None = None,
@@ -192,7 +235,7 @@ class IncidentSource:
         x, y = spot or self._spot(grid)
         lon, lat = self._frame.to_lonlat(x, y)
         citizen_at = None
-        if citizen and rng.random() < kind.citizen:
+        if citizen and rng.random() < min(0.95, kind.citizen * self._character[grid.code].citizen):
             citizen_at = _daytime(at + timedelta(hours=rng.expovariate(1 / kind.citizen_mean_h)), rng)
         self._problems += 1
         problem = Problem(f"{self.run_id}-x{self._problems}", kind, grid, x, y, lon, lat, at,

@@ -71,6 +71,27 @@ def test_a_simulated_week_lands_in_the_realistic_ranges(week) -> None:
     assert outcome.sent["case_command"] > 3 * outcome.sent["incident_report"]  # cases move along the loop
 
 
+def test_the_four_streets_differ_as_their_characters_do(week) -> None:
+    """The old town (S01) has more cases per grid and more found by citizens first than the new estates (S03);
+    every street stays in the field's ranges for closure."""
+    engine, _, _, end = week
+    rules = KpiRules(load_taxonomy(), WorkingCalendar())
+    period = Period.dates(FIRST, LAST, BEIJING)
+    with engine.connect() as conn:
+        streets = {code: area_panel(conn, rules, code, period, end) for code in ("D01-S01", "D01-S02", "D01-S03",
+                                                                                 "D01-S04")}
+    lines = {code: f"{f.discovery_timeliness.denominator} cases, citizen first {f.citizen_first}, closure {f.closure}"
+             for code, f in streets.items()}
+    print(lines)
+    old, estates = streets["D01-S01"], streets["D01-S03"]
+    grids = {"D01-S01": 30, "D01-S02": 30, "D01-S03": 18, "D01-S04": 18}
+    cases = {code: f.discovery_timeliness.denominator / grids[code] for code, f in streets.items()}  # per grid
+    assert cases["D01-S01"] > 1.5 * cases["D01-S03"] and cases["D01-S02"] > cases["D01-S04"], lines
+    assert old.citizen_first.value is not None and estates.citizen_first.value is not None
+    assert old.citizen_first.value > estates.citizen_first.value, lines
+    assert all(f.closure.value is not None and f.closure.value >= 0.98 for f in streets.values()), lines
+
+
 def test_nothing_the_simulator_sent_was_rejected_except_races_with_the_escalator(week) -> None:
     from feeds.store.models import DeadLetter
 

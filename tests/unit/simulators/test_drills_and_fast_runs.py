@@ -116,10 +116,13 @@ def test_a_drill_is_layered_on_normal_life_and_every_message_carries_its_id(tmp_
     lon, lat = script.market
     fire = [c.id for c in cases if c.category == "safety.fire_hazard" and c.channel in ("camera", "hotline")
             and abs(c.lat - lat) < 1.5e-3 and abs(c.lon - lon) < 1.5e-3]
-    reports = Counter(case for case, _ in joined if case in fire)
+    scripted = {r.id for r in hotline} | {alerts[0].id}  # not a fire hazard of normal life reported near by
+    reports = Counter(case for case, report in joined if case in fire and report in scripted)
     [(_main, merged), *others] = reports.most_common()
-    assert merged >= 4 and merged + sum(n for _, n in others) == 6  # the camera and five calls
-    assert all(sim.ledger.get(case).truth is Truth.DUPLICATE for case, _ in others)  # described from further off
+    # the camera and five calls: most join one case; a call described from further off (a fifth of them) may not
+    assert merged >= 3 and merged + sum(n for _, n in others) == 6
+    known = [sim.ledger.get(r) for r in scripted]  # one fire: the first report true, the others its duplicates
+    assert len({k.problem for k in known}) == 1 and [k.truth for k in known].count(Truth.TRUE) == 1
     assert script.progress(script.end) == 1.0 and script.progress(start) == 0.0
     engine.dispose()
 

@@ -67,7 +67,10 @@ def test_lattice_prefers_an_exact_rectangle_near_four_by_three() -> None:
 
 def test_levels_and_hierarchy(district: District) -> None:
     assert [a.level for a in district.areas[:1]] == [Level.DISTRICT]
-    assert len(district.at_level(Level.STREET)) >= 1
+    streets = district.at_level(Level.STREET)
+    assert len(streets) == 4  # 96 grids: streets worth comparing, each of a few communities
+    for street in streets:
+        assert 15 <= sum(1 for g in district.grid_areas() if g.code.startswith(street.code + "-")) <= 32
     communities = district.at_level(Level.COMMUNITY)
     assert 8 <= len(communities) <= 16
     codes = {a.code: a for a in district.areas}
