@@ -1,12 +1,12 @@
 """Closure and handling: closure rates, rework, open and overdue counts, handling and dispatch times."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from feeds.cases.machine import Step
-from feeds.kpis.deadlines import due, handling_deadline, run_deadline
+from feeds.kpis.deadlines import Due, due, handling_deadline, run_deadline
 from feeds.kpis.facts import CaseFacts, StepRun
 from feeds.kpis.rates import _runs_due
 from feeds.kpis.values import FOUND_BY_CITIZENS, KpiRules, Mean, Period, Rate
@@ -19,14 +19,11 @@ class Closure:
     on_time: Rate  # 按期结案率
 
 
-def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
-            now: datetime) -> Closure:
-    """Cases due to close in the period: registered cases whose handling deadline (`handling_deadline`) fell
-    in the period, plus those closed in the period before their deadline. Closed: by `as_of`; on time: closed
-    no later than the deadline. A voided case is not due, nor one parked (挂账) at `as_of` while its deadline
-    still ran (parked after the deadline passed, the miss stands)."""
+def closure_items(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                  now: datetime) -> Iterator[tuple[CaseFacts, datetime, Due, bool]]:
+    """What 结案率 and 按期结案率 count: each case due to close in the period, its handling deadline, how it fell
+    due (on time: closed no later than the deadline), and whether it was closed by `as_of`."""
     as_of = period.as_of(now)
-    closed = on_time = total = 0
     for c in cases:
         if not c.registered_by(as_of) or (c.voided_at is not None and c.voided_at <= as_of):
             continue
@@ -38,18 +35,31 @@ def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], pe
         d = due(deadline, c.closed_at, None, as_of)
         if d is None or d.at not in period:
             continue
-        total += 1
-        closed += c.closed_at is not None and c.closed_at <= as_of
-        on_time += d.on_time
-    return Closure(Rate(closed, total), Rate(on_time, total))
+        yield c, deadline, d, c.closed_at is not None and c.closed_at <= as_of
+
+
+def closure(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+            now: datetime) -> Closure:
+    """Cases due to close in the period: registered cases whose handling deadline (`handling_deadline`) fell
+    in the period, plus those closed in the period before their deadline. Closed: by `as_of`; on time: closed
+    no later than the deadline. A voided case is not due, nor one parked (挂账) at `as_of` while its deadline
+    still ran (parked after the deadline passed, the miss stands)."""
+    items = list(closure_items(rules, clock, cases, period, now))
+    return Closure(Rate.of(closed for *_, closed in items), Rate.of(d.on_time for _, _, d, _ in items))
+
+
+def rework_items(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Iterator[tuple[CaseFacts, bool]]:
+    """What 返工率 counts: each case first handled in the period, and whether it was sent back after a failed
+    check (by `as_of`)."""
+    as_of = period.as_of(now)
+    for c in cases:
+        if c.first_handled_at is not None and c.first_handled_at in period and c.first_handled_at <= as_of:
+            yield c, _reworked(c, as_of)
 
 
 def rework_rate(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
     """返工率: cases first handled in the period that were sent back after a failed check (by `as_of`)."""
-    as_of = period.as_of(now)
-    handled = [c for c in cases if c.first_handled_at is not None and c.first_handled_at in period
-               and c.first_handled_at <= as_of]
-    return Rate(sum(_reworked(c, as_of) for c in handled), len(handled))
+    return Rate.of(reworked for _, reworked in rework_items(cases, period, now))
 
 
 def _reworked(case: CaseFacts, as_of: datetime) -> bool:

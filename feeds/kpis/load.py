@@ -30,6 +30,7 @@ from feeds.kpis.cache import (
     rules_key,
     settled,
 )
+from feeds.kpis.evidence import Evidence, evidence
 from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
@@ -381,6 +382,15 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
         patrollers=_ranked(conn, load_patrollers(conn, territory, area_code), duties, period, now, cells, drill_id),
         departments=departments_of(duties),
     )
+
+
+def figure_evidence(conn: Connection, rules: KpiRules, area_code: str, figure: str, period: Period, now: datetime, *,
+                    drill_id: str | None = None) -> list[Evidence]:
+    """What makes an area's figure for a period (feeds/kpis/evidence.py): every item it counts, from the cases'
+    facts (never from the tallies kept for speed, so that the two are checked against each other)."""
+    grids = _area_grids(load_territory(conn), area_code)
+    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
+    return evidence(rules, clock_for(rules.calendar, cases, now), cases, period, now, figure)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from feeds.cases.machine import Step
-from feeds.kpis.deadlines import run_due
+from feeds.kpis.deadlines import Due, run_due
 from feeds.kpis.facts import CaseFacts, StepRun
 from feeds.kpis.values import DECISIVE_REJECTIONS, FOUND_BY_PATROL, KpiRules, Period, Rate
 from feeds.kpis.worktime import WorkingClock
@@ -27,11 +27,19 @@ def timely_discovery(rules: KpiRules, case: CaseFacts) -> bool:
     return delay <= rules.discovery_limit_of(case.category)
 
 
+def discovery_items(rules: KpiRules, cases: Iterable[CaseFacts], period: Period,
+                    now: datetime) -> Iterator[tuple[CaseFacts, bool]]:
+    """What 发现及时率 counts: each registered case (立案 or self-handled) first reported in the period, and
+    whether it was found in time."""
+    as_of = period.as_of(now)
+    for c in cases:
+        if c.reported_at in period and c.registered_by(as_of):
+            yield c, timely_discovery(rules, c)
+
+
 def discovery_timeliness(rules: KpiRules, cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
     """发现及时率: registered cases (立案 or self-handled) first reported in the period."""
-    as_of = period.as_of(now)
-    found = [c for c in cases if c.reported_at in period and c.registered_by(as_of)]
-    return Rate(sum(timely_discovery(rules, c) for c in found), len(found))
+    return Rate.of(timely for _, timely in discovery_items(rules, cases, period, now))
 
 
 def accuracy_decision(case: CaseFacts, as_of: datetime) -> tuple[datetime, bool] | None:
@@ -43,12 +51,19 @@ def accuracy_decision(case: CaseFacts, as_of: datetime) -> tuple[datetime, bool]
     return None
 
 
+def accuracy_items(cases: Iterable[CaseFacts], period: Period,
+                   now: datetime) -> Iterator[tuple[CaseFacts, datetime, bool]]:
+    """What 发现准确率 counts: each report decided in the period, when, and whether it was registered."""
+    as_of = period.as_of(now)
+    for c in cases:
+        if (d := accuracy_decision(c, as_of)) is not None and d[0] in period:
+            yield c, d[0], d[1]
+
+
 def discovery_accuracy(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Rate:
     """发现准确率: reports registered (立案 or self-handled) / reports decided (registered, or rejected as untrue
     or out of scope) in the period. Merged duplicates never opened a case; rejected duplicates are skipped."""
-    as_of = period.as_of(now)
-    decided = [d for c in cases if (d := accuracy_decision(c, as_of)) is not None and d[0] in period]
-    return Rate(sum(registered for _, registered in decided), len(decided))
+    return Rate.of(registered for _, _, registered in accuracy_items(cases, period, now))
 
 
 def accuracy_by_channel(cases: Iterable[CaseFacts], period: Period, now: datetime) -> dict[str, Rate]:
@@ -59,18 +74,22 @@ def accuracy_by_channel(cases: Iterable[CaseFacts], period: Period, now: datetim
     return {ch.value: discovery_accuracy(by.get(ch.value, []), period, now) for ch in ReportChannel}
 
 
-def _runs_due(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], steps: Collection[Step],
-              period: Period, now: datetime, who: Callable[[CaseFacts, StepRun], bool] | None = None) -> Rate:
+def runs_due_items(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], steps: Collection[Step],
+                   period: Period, now: datetime, who: Callable[[CaseFacts, StepRun], bool] | None = None
+                   ) -> Iterator[tuple[CaseFacts, StepRun, Due]]:
+    """Each run of these steps that fell due in the period (done, or its deadline passed undone), and how."""
     as_of = period.as_of(now)
-    on_time = total = 0
     for c in cases:
         for run in c.runs:
             if run.step in steps and (who is None or who(c, run)):
                 d = run_due(rules, clock, c, run, as_of)
                 if d is not None and d.at in period:
-                    total += 1
-                    on_time += d.on_time
-    return Rate(on_time, total)
+                    yield c, run, d
+
+
+def _runs_due(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], steps: Collection[Step],
+              period: Period, now: datetime, who: Callable[[CaseFacts, StepRun], bool] | None = None) -> Rate:
+    return Rate.of(d.on_time for _, _, d in runs_due_items(rules, clock, cases, steps, period, now, who))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the figures are made of: a rate, a mean, a period, the rules they are measured against."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -58,6 +58,15 @@ class Rate:
 
     def __add__(self, other: Rate) -> Rate:
         return Rate(self.numerator + other.numerator, self.denominator + other.denominator)
+
+    @classmethod
+    def of(cls, hits: Iterable[bool]) -> Rate:
+        """The rate of a list of decisions: those that count in the numerator among all."""
+        numerator = denominator = 0
+        for hit in hits:
+            numerator += hit
+            denominator += 1
+        return cls(numerator, denominator)
 
     def __str__(self) -> str:
         v = self.percent

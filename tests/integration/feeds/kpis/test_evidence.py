@@ -1,0 +1,72 @@
+"""Every figure answers "which cases?": the evidence behind each figure of the leader page, for the district,
+the street, the community and each grid of the hand-computed scenario (SQLite and PostgreSQL). Its counted rows
+are the figure's numerator and all its rows the denominator, with the KPI cache cold and warm; the facts that
+decided each row are those worked out by hand; events after the period change nothing in it."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dashboard.views.leader import _rate_of
+from feeds.kpis.cache import refresh
+from feeds.kpis.evidence import FIGURES, rate_of
+from feeds.kpis.load import figure_evidence, leader_figures
+from tests.integration.feeds.kpis.test_figures import CST, NOW, RULES, WEEK, _act, _report, _scenario, at
+from tests.integration.feeds.kpis.test_leader_figures import LAST_WEEK
+
+pytestmark = pytest.mark.integration
+AREAS = ("D", "S", "C", "G1", "G2")
+
+
+@pytest.fixture
+def district(engine):
+    with engine.begin() as conn:
+        _scenario(conn)
+    return engine
+
+
+def _all_evidence(engine, now=NOW):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return {(area, figure): figure_evidence(conn, RULES, area, figure, WEEK, now)
+                for area in AREAS for figure in FIGURES}
+
+
+def test_the_evidence_of_every_figure_at_every_level_makes_the_figure(district):
+    for warm in (False, True):  # the leader's figures from the cases' facts, then from the KPI cache
+        if warm:
+            refresh(district, RULES, NOW, CST)
+        with district.connect() as conn:
+            for area in AREAS:
+                shown = leader_figures(conn, RULES, area, WEEK, LAST_WEEK, NOW).current
+                for figure in FIGURES:
+                    rows = figure_evidence(conn, RULES, area, figure, WEEK, NOW)
+                    assert rate_of(rows) == _rate_of(shown, figure), (warm, area, figure, rows)
+
+
+def test_each_row_carries_the_fact_that_decided_it(district):
+    evidence = _all_evidence(district)
+    timely = {r.case_id: r for r in evidence[("D", "discovery_timeliness")]}
+    # A found 15 min after it arose (limit 2 h); B first reported by a citizen, no time of arising known: late;
+    # E the camera's, an hour after; H an hour after; C and F never registered
+    assert {k: r.counted for k, r in timely.items()} == {"A": True, "B": False, "E": True, "H": True}
+    assert timely["A"].facts["delay_h"] == 0.25 and timely["A"].facts["limit_h"] == 2.0
+    assert timely["B"].facts["occurred"] is None and timely["B"].facts["first_by"] == "citizen"
+    decided = {r.case_id: (r.counted, r.facts["outcome"]) for r in evidence[("D", "discovery_accuracy")]}
+    assert decided == {"A": (True, "registered"), "B": (True, "registered"), "C": (False, "untrue"),
+                       "E": (True, "registered"), "F": (False, "out_of_scope"), "H": (True, "registered")}
+    late_verify = [r for r in evidence[("G1", "verification")] if r.case_id == "B" and r.facts["step"] == "verify"]
+    assert len(late_verify) == 1 and not late_verify[0].counted
+    assert late_verify[0].facts["deadline"] == at(0, 11) and late_verify[0].facts["done"] == at(0, 11, 30)
+    assert {r.case_id for r in evidence[("G2", "verification")]} <= {"C", "E", "F"}  # a grid's own only
+    assert [(r.case_id, r.counted) for r in evidence[("D", "rework")]] == [("A", False), ("B", True), ("H", False)]
+    assert all(r.grid == "G1" for r in evidence[("G1", "closure")])
+
+
+def test_events_after_the_period_do_not_move_its_evidence(district):
+    before = _all_evidence(district)
+    with district.begin() as conn:  # the next week: B closed late, E dispatched, a new report
+        _act(conn, "B", "close", at(8, 9))
+        _act(conn, "E", "dispatch", at(8, 9, 30), department="urban_mgmt")
+        _report(conn, "N", at(8, 10), "G2", 0.0025, channel="citizen")
+    assert _all_evidence(district, NOW + timedelta(days=8)) == before
