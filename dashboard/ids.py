@@ -39,6 +39,7 @@ LEADER_BREADCRUMB = "leader-breadcrumb"
 LEADER_CARDS = "leader-cards"  # drawn in the browser from LEADER_CARD_DATA
 LEADER_CARD_DATA = "leader-card-data"
 LEADER_CARDS_DRAWN = "leader-cards-drawn"  # when it last drew them
+LEADER_REFRESH = "leader-refresh"  # asked again: the page shown was made before a case changed (stale)
 LEADER_SHOWN = "leader-shown"  # which page the cards show (area, period, the data's mark): the tables follow it
 LEADER_SUBAREAS = "leader-subareas"  # the table of the areas one level down (an AG Grid; a row click drills in)
 LEADER_SUBAREA_NOTE = "leader-subarea-note"  # said in its place at the lowest level
@@ -54,6 +55,12 @@ LEADER_EXPORT_CSV = "leader-export-csv"
 LEADER_EXPORT_XLSX = "leader-export-xlsx"
 LEADER_DOWNLOAD = "leader-download"
 LEADER_CRUMB = "leader-crumb"  # pattern-matching type: {"type": LEADER_CRUMB, "code": …}
+LEADER_EVIDENCE_ASK = "leader-evidence-ask"  # which card was clicked ({figure, n}): its evidence is asked for
+LEADER_EVIDENCE = "leader-evidence"  # the panel listing what makes the figure
+LEADER_EVIDENCE_TITLE = "leader-evidence-title"
+LEADER_EVIDENCE_SUM = "leader-evidence-sum"  # counted / all = the rate: equal to the card
+LEADER_EVIDENCE_GRID = "leader-evidence-grid"
+LEADER_EVIDENCE_CLOSE = "leader-evidence-close"
 # ---- dispatcher console (/dispatch) ----
 DISPATCH = "dispatch"
 DISPATCH_CONFIG = "dispatch-config"  # static data for the browser script (labels, time zone)

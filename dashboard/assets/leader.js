@@ -20,6 +20,29 @@
     var g = props.value || "—";
     return h("span", {className: "grade grade-" + g}, g);
   };
+  cells.CaseLink = function (props) {  // a case of the evidence: its timeline and place in the dispatcher console
+    var lang = /lang=en/.test(window.location.search) ? "&lang=en" : "";
+    return h("a", {href: "/dispatch?case=" + encodeURIComponent(props.value) + lang, target: "_blank",
+                   rel: "noopener", title: props.title, className: "case-link"}, props.value);
+  };
+  function askEvidence(card) {
+    if (!card || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    window.dash_clientside.set_props("leader-evidence-ask",
+                                     {data: {figure: card.getAttribute("data-figure"), n: Date.now()}});
+  }
+  document.addEventListener("click", function (e) {
+    var card = e.target && e.target.closest ? e.target.closest(".lv-kpi-evidenced") : null;
+    if (card) askEvidence(card);
+  });
+  document.addEventListener("keydown", function (e) {
+    if ((e.key === "Enter" || e.key === " ") && e.target && e.target.classList &&
+        e.target.classList.contains("lv-kpi-evidenced")) { e.preventDefault(); askEvidence(e.target); }
+    if (e.key === "Escape") {
+      var close = document.getElementById("leader-evidence-close");
+      var panel = document.getElementById("leader-evidence");
+      if (close && panel && panel.style.display !== "none") close.click();
+    }
+  });
   cells.Rank = function (props) {
     var top = props.data && props.data.top_three;
     return top ? h("span", {className: "medal"}, props.value) : h("span", null, props.value);
@@ -171,6 +194,13 @@
         foot.appendChild(el("span", "lv-kpi-detail", c.detail));
         foot.appendChild(el("span", "lv-kpi-change change-" + c.tone, c.change));
         card.appendChild(foot);
+        if (c.evidence) {  // a click lists what makes the figure (dashboard/callbacks/leader.py: show_evidence)
+          card.classList.add("lv-kpi-evidenced");
+          card.setAttribute("role", "button");
+          card.tabIndex = 0;
+          card.setAttribute("data-figure", c.key);
+          card.appendChild(el("span", "lv-kpi-more", c.evidence));
+        }
         row.appendChild(card);
       });
       var section = el("div", "lv-kpi-group lv-kpi-group-" + group.group);
@@ -186,5 +216,15 @@
     drawTrends: drawTrends,
     // the custom range's day pickers, shown only for a custom period (in the browser: no request per switch)
     rangeStyle: (kind) => (kind === 'custom' ? {} : { display: 'none' }),
+    // a page made before the last change of a case: asked again, soon when it is more than 10 s old (the page
+    // made again behind it is then ready), else in 15 s, so that figures left open follow the district
+    refreshStale: function refreshStale(shown) {
+      if (!shown || !shown.stale) return window.dash_clientside.no_update;
+      const age = Date.now() - Date.parse(shown.at);
+      clearTimeout(refreshStale.timer);
+      refreshStale.timer = setTimeout(() => window.dash_clientside.set_props("leader-refresh", {data: Date.now()}),
+                                      age > 10000 ? 1000 : 15000);
+      return window.dash_clientside.no_update;
+    },
   } });
 })();

@@ -17,6 +17,7 @@ from dashboard.i18n import t
 from dashboard.layouts import leader as layout
 from dashboard.services import Services
 from dashboard.views import assessment as export
+from dashboard.views import evidence as ev
 from dashboard.views import leader as lp
 from feeds.kpis.figures import AreaFigures, Period
 from feeds.kpis.load import (
@@ -25,7 +26,9 @@ from feeds.kpis.load import (
     Assessment,
     LeaderFigures,
     area_directory,
+    area_evidence,
     daily_series,
+    figure_evidence,
     leader_figures,
     monthly_assessment,
 )
@@ -43,10 +46,11 @@ def cases_mark(conn: Connection) -> tuple[Any, ...]:
 
 
 class Page(NamedTuple):
-    """The leader page of one area and period: its head (breadcrumb, period line, cards, the sub-areas'
-    note and styles) and its four tables' rows."""
+    """The leader page of one area and period as of `at`: its head (breadcrumb, period line, cards, the
+    sub-areas' note and styles) and its four tables' rows."""
     head: tuple[Any, ...]
     rows: tuple[Any, ...]
+    at: datetime
 
 
 def _day(text: str | None) -> date | None:
@@ -106,7 +110,7 @@ def shown(services: Services, directory: dict[str, AreaEntry], area: str, period
         lp.department_records(lp.department_rows(figures.departments, services.taxonomy.departments, lang)),
         lp.area_records(lp.area_rows(figures.grids, directory, by_score=True), ranked=True),
     )
-    return Page(head, rows)
+    return Page(head, rows, now)
 
 
 def register(app: Dash, services: Services) -> None:
@@ -131,6 +135,9 @@ def register(app: Dash, services: Services) -> None:
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawTrends"),
                             Output(ids.LEADER_TRENDS_DRAWN, "data"), Input(ids.LEADER_TRENDS, "data"))
 
+    app.clientside_callback(ClientsideFunction(namespace="leader", function_name="refreshStale"),
+                            Output(ids.LEADER_REFRESH, "data"), Input(ids.LEADER_SHOWN, "data"),
+                            prevent_initial_call=True)
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="rangeStyle"),
                             Output(ids.LEADER_RANGE, "style"), Input(ids.LEADER_PERIOD, "value"))
 
@@ -167,35 +174,40 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.LEADER_PERIOD, "value"),
         Input(ids.LEADER_RANGE, "start_date"),
         Input(ids.LEADER_RANGE, "end_date"),
+        Input(ids.LEADER_REFRESH, "data"),
         State(ids.LEADER_LANG, "data"),
         State(ids.LEADER_TRENDS, "data"),
     )
-    def render(area: str, kind: str, first: str | None, last: str | None, lang: str,
+    def render(area: str, kind: str, first: str | None, last: str | None, _refresh: Any, lang: str,
                trends_shown: dict[str, Any] | None) -> tuple[Any, ...]:
         """The cards first, in an answer of a few kilobytes: what a leader reads when switching periods. The
-        tables follow (`rows`) from the same page, kept in memory."""
+        tables follow (`rows`) from the same page, kept in memory. A page made before the last change of a case
+        is said so (`stale`): the browser asks again a moment later (LEADER_REFRESH), when the page made again
+        behind it is ready."""
         try:
             now, period, previous = period_asked(kind, first, last)
         except ValueError as err:
             return (no_update, t("lv_bad_period", lang).format(e=err), *([no_update] * 5))
 
-        def load() -> tuple[Hashable, Page] | None:
+        def load() -> tuple[Hashable, Page, bool] | None:
             with engine.connect() as conn:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
                     return None
-                return page_of(services, conn, directory, area, period, previous, now, lang)
+                mark, page = page_of(services, conn, directory, area, period, previous, now, lang)
+                return mark, page, mark != cases_mark(conn)
 
         made = off_loop(load)
         if made is None:
             return (no_update, t("lv_unknown_area", lang).format(code=str(area)[:64]), *([no_update] * 5))
-        mark, page = made
+        mark, page, stale = made
         if (trends_shown or {}).get("area") == area:  # else the trends load next, and start this after them
             other_periods_ahead(area, kind, lang)
         breadcrumb, *head = page.head
         if ctx.triggered_id in (ids.LEADER_PERIOD, ids.LEADER_RANGE):  # the same area: its trail and trends stay
             breadcrumb = no_update
-        return (breadcrumb, *head, {"area": area, "kind": kind, "first": first, "last": last, "mark": list(mark)})
+        return (breadcrumb, *head, {"area": area, "kind": kind, "first": first, "last": last, "mark": list(mark),
+                                    "at": page.at.isoformat(), "stale": stale})
 
     @app.callback(
         Output(ids.LEADER_SUBAREAS, "rowData"),
@@ -233,6 +245,50 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         return made[1].rows
 
+    @app.callback(
+        Output(ids.LEADER_EVIDENCE, "style"),
+        Output(ids.LEADER_EVIDENCE_TITLE, "children"),
+        Output(ids.LEADER_EVIDENCE_SUM, "children"),
+        Output(ids.LEADER_EVIDENCE_GRID, "rowData"),
+        Input(ids.LEADER_EVIDENCE_ASK, "data"),
+        State(ids.LEADER_SHOWN, "data"),
+        State(ids.LEADER_LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def show_evidence(ask: Any, shown_page: Any, lang: str) -> tuple[Any, ...]:
+        """What makes the card clicked: the evidence of its figure for the area and period the cards show, as of
+        the moment they were counted (so that its count is the card's, whatever happened since)."""
+        figure = ask.get("figure") if isinstance(ask, dict) else None
+        asked = shown_page if isinstance(shown_page, dict) else {}
+        area, kind, first, last, at = (asked.get(k) for k in ("area", "kind", "first", "last", "at"))
+        if not ev.is_evidenced(figure) or not all(isinstance(v, str) for v in (area, kind, at)) \
+                or not all(isinstance(d, str | None) for d in (first, last)):
+            raise PreventUpdate
+        try:
+            now = datetime.fromisoformat(at)
+            period = lp.period_for(kind, now, zone, _day(first), _day(last))
+        except ValueError as err:
+            raise PreventUpdate from err
+
+        def load() -> tuple[Any, ...] | None:
+            with engine.connect() as conn:
+                directory = area_directory(conn)
+                if area not in directory:
+                    return None
+                rows = figure_evidence(conn, rules, area, figure, period, now)
+                return directory[area].name, rows, services.names(conn, lang)
+
+        made = off_loop(load)
+        if made is None:
+            raise PreventUpdate
+        name, rows, names = made
+        return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang),
+                ev.evidence_sum(rows, lang), ev.evidence_rows(rows, names, lang, zone))
+
+    app.clientside_callback("function () { return {display: 'none'}; }",
+                            Output(ids.LEADER_EVIDENCE, "style", allow_duplicate=True),
+                            Input(ids.LEADER_EVIDENCE_CLOSE, "n_clicks"), prevent_initial_call=True)
+
     @app.callback(Output(ids.LEADER_TRENDS, "data"),
                   Input(ids.LEADER_SHOWN, "data"),  # after the figures: they are what is read first
                   State(ids.LEADER_AREA, "data"), State(ids.LEADER_TRENDS, "data"), State(ids.LEADER_LANG, "data"),
@@ -266,16 +322,25 @@ def register(app: Dash, services: Services) -> None:
     )
     def download(_csv: int, _xlsx: int, month: str, lang: str) -> dict[str, Any]:
         year, mm = (int(x) for x in month.split("-"))
-        def load() -> tuple[dict[str, AreaEntry], Assessment]:
-            with engine.connect() as conn:
-                return area_directory(conn), monthly_assessment(conn, rules, year, mm, services.now())
+        workbook = ctx.triggered_id == ids.LEADER_EXPORT_XLSX
 
-        directory, figures = off_loop(load)
+        def load() -> tuple[dict[str, AreaEntry], Assessment, list[export.Table]]:
+            now = services.now()
+            with engine.connect() as conn:
+                directory = area_directory(conn)
+                figures = monthly_assessment(conn, rules, year, mm, now)
+                top = lp.district_code(directory) if workbook else None
+                sheets = [] if top is None else ev.evidence_tables(  # the workbook: a sheet of evidence per figure
+                    area_evidence(conn, rules, top, figures.period, now), services.names(conn, lang), directory,
+                    lang, zone)
+                return directory, figures, sheets
+
+        directory, figures, sheets = off_loop(load)
         tables = export.assessment_tables(figures, directory, services.taxonomy.departments, lang)
         title = export.period_line(figures, lang)
         name = f"assessment-{export.month_label(figures)}"
-        if ctx.triggered_id == ids.LEADER_EXPORT_XLSX:
-            return dcc.send_bytes(export.to_xlsx(tables, title), f"{name}.xlsx")
+        if workbook:
+            return dcc.send_bytes(export.to_xlsx([*tables, *sheets], title), f"{name}.xlsx")
         return dcc.send_bytes(export.to_csv(tables, title), f"{name}.csv")
 
 

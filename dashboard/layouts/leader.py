@@ -123,6 +123,32 @@ def department_grid(lang: str) -> dag.AgGrid:
     ], lang, row_id="code")
 
 
+def evidence_panel(lang: str) -> html.Aside:
+    """What makes a figure (a click on a card): its count, equal to the card, and every case it counts with the
+    fact that decided it; a case's row opens it in the dispatcher console (timeline and place)."""
+    columns = [
+        _column("case", t("ev_case", lang), "name", flex=0.9, cellRenderer="CaseLink",
+                cellRendererParams={"title": t("ev_timeline", lang)}),
+        _column("grid", t("ev_grid", lang), "name", flex=1.1),
+        _column("category", t("ev_category", lang), "name", flex=0.9),
+        _column("channel", t("ev_channel", lang), "name", flex=0.6, minWidth=70),
+        _column("at", t("ev_at", lang), "name", flex=0.7),
+        _column("fact", t("ev_fact", lang), "name", flex=2.6, wrapText=True, autoHeight=True, cellClass="fact"),
+        _column("counted", t("ev_counted", lang), "name", flex=0.45, minWidth=64, filter=True,
+                cellClassRules={"ev-hit": "params.data.hit", "ev-miss": "!params.data.hit"}),
+    ]
+    return html.Aside(id=ids.LEADER_EVIDENCE, className="lv-evidence", style={"display": "none"}, children=[
+        dcc.Store(id=ids.LEADER_EVIDENCE_ASK),
+        html.Header(className="lv-evidence-head", children=[
+            html.H2("", id=ids.LEADER_EVIDENCE_TITLE),
+            html.Span("", id=ids.LEADER_EVIDENCE_SUM, className="lv-evidence-sum"),
+            html.Button(t("ev_close", lang), id=ids.LEADER_EVIDENCE_CLOSE, className="lv-button", n_clicks=0),
+        ]),
+        html.Div(data_grid(ids.LEADER_EVIDENCE_GRID, columns, lang, row_id="key",
+                           row_class_rules={"ev-row-miss": "!params.data.hit"}), className="lv-evidence-body"),
+    ])
+
+
 def _panel(title: str, body: object, extra: str = "", note_id: str | None = None) -> html.Section:
     """A titled panel around a table (and a note shown in its place when there is no table, e.g. below the
     grids)."""
@@ -145,6 +171,7 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
         dcc.Store(id=ids.LEADER_LANG, data=lang),
         dcc.Store(id=ids.LEADER_AREA, data=district),
         dcc.Store(id=ids.LEADER_SHOWN),
+        dcc.Store(id=ids.LEADER_REFRESH),
         dcc.Store(id=ids.LEADER_TRENDS),
         dcc.Store(id=ids.LEADER_TRENDS_DRAWN),
         dcc.Store(id=ids.LEADER_CARDS_DRAWN),
@@ -194,4 +221,5 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
         html.Div(className="lv-row lv-row-4", children=[
             _panel(t("lv_grids", lang), grid_ranking(lang), "lv-grids"),
         ]),
+        evidence_panel(lang),
     ])

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
+from feeds.kpis.evidence import FIGURES
 from feeds.kpis.figures import AreaFigures, DepartmentFigures, Mean, Period, Ranked, Rate, Score
 from feeds.kpis.load import AreaEntry
 
@@ -193,7 +194,8 @@ def card_panel(cards: Sequence[Card], lang: str) -> list[dict[str, Any]]:
     redraws a dozen cards, not a tree of Dash components."""
     return [{"group": group, "label": t(label, lang),
              "cards": [{"key": c.key, "label": c.label, "value": c.value, "unit": c.unit, "detail": c.detail,
-                        "hint": c.hint, "change": c.change.text, "tone": c.change.tone}
+                        "hint": c.hint, "change": c.change.text, "tone": c.change.tone,
+                        "evidence": t("ev_open", lang) if c.key in FIGURES else ""}
                        for c in cards if c.group == group]}
             for group, label in GROUPS]
 

@@ -30,7 +30,7 @@ from feeds.kpis.cache import (
     rules_key,
     settled,
 )
-from feeds.kpis.evidence import Evidence, evidence
+from feeds.kpis.evidence import FIGURES, Evidence, evidence
 from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
@@ -384,13 +384,20 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
     )
 
 
-def figure_evidence(conn: Connection, rules: KpiRules, area_code: str, figure: str, period: Period, now: datetime, *,
-                    drill_id: str | None = None) -> list[Evidence]:
-    """What makes an area's figure for a period (feeds/kpis/evidence.py): every item it counts, from the cases'
-    facts (never from the tallies kept for speed, so that the two are checked against each other)."""
+def area_evidence(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,
+                  figures: Sequence[str] = FIGURES, drill_id: str | None = None) -> dict[str, list[Evidence]]:
+    """What makes each of an area's figures for a period (feeds/kpis/evidence.py): every item it counts, from the
+    cases' facts (never from the tallies kept for speed, so that the two are checked against each other)."""
     grids = _area_grids(load_territory(conn), area_code)
     cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
-    return evidence(rules, clock_for(rules.calendar, cases, now), cases, period, now, figure)
+    clock = clock_for(rules.calendar, cases, now)
+    return {figure: evidence(rules, clock, cases, period, now, figure) for figure in figures}
+
+
+def figure_evidence(conn: Connection, rules: KpiRules, area_code: str, figure: str, period: Period, now: datetime, *,
+                    drill_id: str | None = None) -> list[Evidence]:
+    """What makes one of an area's figures for a period."""
+    return area_evidence(conn, rules, area_code, period, now, figures=[figure], drill_id=drill_id)[figure]
 
 
 @dataclass(frozen=True)

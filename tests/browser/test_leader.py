@@ -28,8 +28,9 @@ def _crumbs(driver) -> list[str]:
 
 
 def _value(driver, key) -> str:
-    found = driver.find_elements(By.CSS_SELECTOR, f"#lv-kpi-{key} .lv-kpi-value")
-    return found[0].text if found else ""
+    """A card's value, read at once (the cards are drawn again whenever the page is made again)."""
+    return driver.execute_script("const v = document.querySelector(arguments[0]); return v ? v.innerText : ''",
+                                 f"#lv-kpi-{key} .lv-kpi-value")
 
 
 def _drill_into_first_row(driver, depth: int) -> None:
@@ -45,8 +46,10 @@ def _drill_into_first_row(driver, depth: int) -> None:
 
 def test_the_cards_show_figures_with_their_counts(leader):
     wait_until(lambda: re.fullmatch(r"\d[\d,]*", _value(leader, "open")), 60, "the open-cases card")
-    assert re.fullmatch(r"\d+\.\d%", _value(leader, "discovery_accuracy"))
-    detail = leader.find_element(By.CSS_SELECTOR, "#lv-kpi-discovery_accuracy .lv-kpi-detail").text
+    # the page made when the server started (before this day was simulated) is shown first, then the new one
+    wait_until(lambda: re.fullmatch(r"\d+\.\d%", _value(leader, "discovery_accuracy")), 60, "the day's figures")
+    detail = leader.execute_script("return document.querySelector('#lv-kpi-discovery_accuracy .lv-kpi-detail')"
+                                   ".innerText")
     numerator, denominator = (int(x.replace(",", "")) for x in detail.split("/"))
     assert 0 < numerator <= denominator
     assert leader.find_elements(By.CSS_SELECTOR, "#leader-patrollers .ag-row.top-three")
@@ -64,3 +67,43 @@ def test_drill_down_from_the_district_to_a_grid_and_back(leader):
     assert _crumbs(leader)[-1].startswith("网格")
     leader.find_elements(By.CSS_SELECTOR, ".lv-breadcrumb button.crumb")[0].click()
     wait_until(lambda: _crumbs(leader) == [district], 60, "back at the district")
+
+
+def _evidence_counts(driver) -> tuple[int, int] | None:
+    """(rows counted, rows) of the evidence table, through AG Grid's own API (rows are drawn as they scroll)."""
+    return driver.execute_script("""
+        const api = window.dash_ag_grid && window.dash_ag_grid.getApi('leader-evidence-grid');
+        if (!api) return null;
+        let hit = 0, all = 0;
+        api.forEachNode(n => { all += 1; if (n.data.hit) hit += 1; });
+        return [hit, all];""")
+
+
+@pytest.mark.parametrize("figure", ["discovery_timeliness", "discovery_accuracy", "verification", "closure"])
+def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
+    wait_until(lambda: re.fullmatch(r"\d+\.\d%", _value(leader, figure)), 60, "the day's figures")
+    def card_says() -> tuple[str, int, int]:  # the cards are drawn again when the page is made again
+        label, detail = leader.execute_script(
+            "const c = document.getElementById(arguments[0]);"
+            "return [c.querySelector('.lv-kpi-label').textContent, c.querySelector('.lv-kpi-detail').textContent]",
+            f"lv-kpi-{figure}")
+        n, d = (int(x.replace(",", "")) for x in detail.split("/"))
+        return label, n, d
+
+    label, numerator, denominator = card_says()
+    assert denominator > 0, figure
+    leader.execute_script("document.getElementById(arguments[0]).click()", f"lv-kpi-{figure}")
+    panel = leader.find_element(By.ID, "leader-evidence")
+    wait_until(lambda: panel.is_displayed() and label in leader.find_element(By.ID, "leader-evidence-title").text,
+               60, "the evidence of " + figure)
+    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
+    hit, rows = _evidence_counts(leader)
+    # the card it was asked from (the page is made again now and then: as read before the click or after it)
+    assert (hit, rows) in ((numerator, denominator), card_says()[1:]), (figure, hit, rows, numerator, denominator)
+    assert f"计入 {hit:,} / 共 {rows:,}" in leader.find_element(By.ID, "leader-evidence-sum").text
+    first = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .case-link")
+    assert first.get_attribute("href").split("/dispatch?case=")[1] == first.text  # its timeline and place
+    fact = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .ag-cell.fact").text
+    assert re.search(r"\d\d-\d\d \d\d:\d\d", fact), fact  # the times that decided it
+    leader.find_element(By.ID, "leader-evidence-close").click()
+    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")

@@ -205,21 +205,27 @@ def test_departments_by_on_time_handling_with_a_dash_when_nothing_was_due():
 
 
 def test_every_table_of_the_page_is_one_grid_whose_columns_the_rows_fill():
-    """Four AG Grids (sub-areas, patrollers, departments, grids): each column's field, and the numerator /
-    denominator field its rate cells show, is in the rows the callback gives it."""
+    """Five AG Grids (sub-areas, patrollers, departments, grids, a figure's evidence): each column's field, and
+    the numerator / denominator field its rate cells show, is in the rows the callback gives it."""
     import dash_ag_grid as dag
+
+    from dashboard.views.evidence import evidence_rows
 
     page = leader_page("临湾区", "D", [date(2026, 11, 1)])
     grids = {c.id: c for c in walk(page) if isinstance(c, dag.AgGrid)}
-    assert set(grids) == {ids.LEADER_SUBAREAS, ids.LEADER_PATROLLERS, ids.LEADER_DEPARTMENTS, ids.LEADER_GRIDS}
+    assert set(grids) == {ids.LEADER_SUBAREAS, ids.LEADER_PATROLLERS, ids.LEADER_DEPARTMENTS, ids.LEADER_GRIDS,
+                          ids.LEADER_EVIDENCE_GRID}
     area = lp.area_records(lp.area_rows({"G1": figures()}, DIRECTORY), ranked=True)[0]
     person = lp.patroller_records(lp.patroller_rows([Ranked(None, Patroller("P1", "甲", frozenset(), frozenset()),
                                                             PatrollerFigures(NO_RATE, NO_RATE, Verification(
                                                                 NO_RATE, NO_RATE), NO_RATE), False)]))[0]
     department = lp.department_records(lp.department_rows({"water": DepartmentFigures(NO_RATE, NO_RATE, Mean(0, 0),
                                                                                          0)}, {}, "zh"))[0]
+    from tests.unit.dashboard.test_evidence_view import CST, NAMES, ROWS
+
+    proof = evidence_rows(ROWS, NAMES, "zh", CST)[0]
     for grid_id, row in ((ids.LEADER_SUBAREAS, area), (ids.LEADER_GRIDS, area), (ids.LEADER_PATROLLERS, person),
-                         (ids.LEADER_DEPARTMENTS, department)):
+                         (ids.LEADER_DEPARTMENTS, department), (ids.LEADER_EVIDENCE_GRID, proof)):
         for col in grids[grid_id].columnDefs:
             assert col["field"] in row, (grid_id, col["field"])
             detail = col.get("cellRendererParams", {}).get("detail")

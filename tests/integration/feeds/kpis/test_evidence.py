@@ -70,3 +70,30 @@ def test_events_after_the_period_do_not_move_its_evidence(district):
         _act(conn, "E", "dispatch", at(8, 9, 30), department="urban_mgmt")
         _report(conn, "N", at(8, 10), "G2", 0.0025, channel="citizen")
     assert _all_evidence(district, NOW + timedelta(days=8)) == before
+
+
+def test_the_monthly_workbook_carries_a_sheet_of_evidence_per_figure_with_the_figure_s_counts(district):
+    """What a street gets to check its own grade: every figure's items, with their street, community and grid."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard.i18n import t
+    from dashboard.views.assessment import to_xlsx
+    from dashboard.views.evidence import LABELS, evidence_tables
+    from dashboard.views.queue import Names
+    from feeds.kpis.load import area_directory, area_evidence, area_panel, monthly_assessment
+
+    with district.connect() as conn:
+        month = monthly_assessment(conn, RULES, 2026, 11, NOW).period
+        shown = area_panel(conn, RULES, "D", month, NOW)
+        tables = evidence_tables(area_evidence(conn, RULES, "D", month, NOW), Names(), area_directory(conn), "zh",
+                                 CST)
+    book = load_workbook(io.BytesIO(to_xlsx(tables, "2026-11")))
+    for figure in FIGURES:
+        sheet = book[f"明细-{t(LABELS[figure], 'zh')}"[:31]]
+        rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+        figure_shown = _rate_of(shown, figure)
+        assert (sum(row[-1] == "是" for row in rows), len(rows)) == (figure_shown.numerator,
+                                                                     figure_shown.denominator), figure
+        assert all(row[1] == "S" and row[2] == "C" and row[3] in ("G1", "G2") for row in rows), rows[:2]

@@ -1,0 +1,99 @@
+"""The evidence behind a figure, as a leader reads it (feeds/kpis/evidence.py makes it): a title, the count
+that equals the card, and one row per item with the fact that decided it in words ("首报 14:32,发生 11:05,
+时限 2 小时 → 超时"). Pure: rows and names in, dicts for the table out."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.i18n import t
+from dashboard.views.assessment import Table
+from dashboard.views.leader import RATE_CARDS, department_name, fraction_text, rate_text
+from dashboard.views.queue import Names
+from feeds.kpis.evidence import FIGURES, Evidence, rate_of
+from feeds.kpis.load import AreaEntry
+
+LABELS = {key: label for key, label, *_ in RATE_CARDS}
+
+
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "—" if moment is None else moment.astimezone(zone).strftime("%m-%d %H:%M")
+
+
+def _hours(h: float) -> str:
+    return f"{h:g}" if h == int(h) else f"{h:.1f}"
+
+
+def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
+    """What decided the row, in words."""
+    f = row.facts
+    if row.fact == "discovery":
+        limit = t("ev_hours", lang).format(h=_hours(f["limit_h"]))
+        if f["occurred"] is None:
+            return t("ev_discovery_unknown", lang).format(reported=_when(f["reported"], zone),
+                                                          by=t(f"ev_ch_{f['first_by']}", lang))
+        return t("ev_discovery", lang).format(reported=_when(f["reported"], zone), occurred=_when(f["occurred"], zone),
+                                              delay=t("ev_hours", lang).format(h=_hours(round(f["delay_h"], 1))),
+                                              limit=limit)
+    if row.fact == "decision":
+        outcome = f["outcome"]
+        return t("ev_decided", lang).format(at=_when(row.at, zone), outcome=t(f"ev_outcome_{outcome}", lang))
+    if row.fact == "run":
+        who = t("ev_by", lang).format(name=department_name(f["department"], names.departments, lang)) \
+            if f.get("department") else ""
+        return t("ev_run", lang).format(step=t(f"ev_step_{f['step']}", lang), who=who,
+                                        deadline=_when(f["deadline"], zone),
+                                        done=_when(f["done"], zone) if f["done"] else t("ev_not_done", lang))
+    if row.fact == "closure":
+        closed = _when(f["closed"], zone) if f["closed"] else t("ev_not_closed", lang)
+        return t("ev_closure", lang).format(deadline=_when(f["deadline"], zone), closed=closed)
+    return t("ev_rework", lang).format(handled=_when(f["handled"], zone))
+
+
+def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The table's rows: the case, its grid, category and source, when it fell in the period, the fact, and
+    whether it counts in the numerator; a case counted twice (two verifications) has two rows."""
+    return [{"key": f"{r.case_id}#{n}", "case": r.case_id, "grid": names.grids.get(r.grid or "", r.grid or "—"),
+             "category": names.categories.get(r.category, r.category), "channel": t(f"ev_ch_{r.channel}", lang),
+             "at": _when(r.at, zone), "fact": fact_text(r, names, lang, zone),
+             "counted": t("ev_yes" if r.counted else "ev_no", lang), "hit": r.counted}
+            for n, r in enumerate(rows)]
+
+
+def evidence_title(figure: str, area_name: str, period_label: str, lang: str) -> str:
+    return f"{t(LABELS[figure], lang)} · {area_name} · {period_label}"
+
+
+def evidence_sum(rows: Sequence[Evidence], lang: str) -> str:
+    """The count, as the card shows it: counted / all = the rate."""
+    rate = rate_of(rows)
+    return t("ev_sum", lang).format(n=f"{rate.numerator:,}", d=f"{rate.denominator:,}", rate=rate_text(rate),
+                                    fraction=fraction_text(rate))
+
+
+def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, directory: Mapping[str, AreaEntry],
+                    lang: str, zone: ZoneInfo) -> list[Table]:
+    """A sheet per figure for the monthly assessment's workbook: every item with its street, community and
+    grid (so that a street can check its own), the fact that decided it and whether it counted."""
+    def up(code: str | None) -> tuple[str, str]:
+        community = directory.get(directory[code].parent or "") if code in directory else None
+        street = directory.get(community.parent or "") if community is not None else None
+        return (street.name if street else "", community.name if community else "")
+
+    header = [t(k, lang) for k in ("ev_case", "lv_level_street", "lv_level_community", "ev_grid", "ev_category",
+                                   "ev_channel", "ev_at", "ev_fact", "ev_counted")]
+    tables = []
+    for figure, rows in evidence.items():
+        table = Table(f"{t('ev_sheet', lang)}-{t(LABELS[figure], lang)}", header, [])
+        for r, shown in zip(rows, evidence_rows(rows, names, lang, zone), strict=True):
+            table.rows.append([r.case_id, *up(r.grid), shown["grid"], shown["category"], shown["channel"],
+                               shown["at"], shown["fact"], shown["counted"]])
+        tables.append(table)
+    return tables
+
+
+def is_evidenced(figure: object) -> bool:
+    return isinstance(figure, str) and figure in FIGURES
+

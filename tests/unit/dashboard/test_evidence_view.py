@@ -1,0 +1,54 @@
+"""The evidence behind a figure in words, in both languages: each fact names the times and the limit that
+decided it, and the count line is the card's."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dashboard.views.evidence import evidence_rows, evidence_sum, fact_text
+from dashboard.views.queue import Names
+from feeds.kpis.evidence import Evidence
+
+CST = ZoneInfo("Asia/Shanghai")
+NAMES = Names(categories={"env.garbage": "暴露垃圾"}, grids={"G1": "云阳社区第1网格"},
+              departments={"urban_mgmt": "城管执法"})
+
+
+def at(hh: int, mm: int = 0) -> datetime:
+    return datetime(2026, 11, 27, hh, mm, tzinfo=CST)
+
+
+ROWS = [
+    Evidence("A", "G1", "env.garbage", "patrol", True, at(14, 32), "discovery",
+             {"reported": at(14, 32), "occurred": at(13, 45), "limit_h": 2.0, "delay_h": 47 / 60,
+              "first_by": "patrol"}),
+    Evidence("B", "G1", "env.garbage", "citizen", False, at(10), "discovery",
+             {"reported": at(10), "occurred": None, "limit_h": 2.0, "delay_h": None, "first_by": "citizen"}),
+    Evidence("C", "G1", "env.garbage", "patrol", False, at(9, 30), "decision", {"outcome": "untrue"}),
+    Evidence("D", "G1", "env.garbage", "patrol", False, at(16), "run",
+             {"step": "check", "deadline": at(16), "done": at(16, 40), "department": None}),
+    Evidence("E", None, "env.garbage", "camera", True, at(11), "run",
+             {"step": "handle", "deadline": at(17, 50), "done": at(11), "department": "urban_mgmt"}),
+    Evidence("F", "G1", "env.garbage", "hotline", False, at(18), "closure", {"deadline": at(18), "closed": None}),
+]
+
+
+def test_each_fact_says_the_times_that_decided_it():
+    said = [fact_text(r, NAMES, "zh", CST) for r in ROWS]
+    assert said[0] == "首报 11-27 14:32,发生 11-27 13:45,用时 0.8 小时(时限 2 小时)"
+    assert said[1] == "首报 11-27 10:00,发生时间不明,首报来自市民"
+    assert said[2] == "11-27 09:30 核实不属实"
+    assert said[3] == "核查 时限 11-27 16:00,完成 11-27 16:40"
+    assert said[4] == "城管执法处置 时限 11-27 17:50,完成 11-27 11:00"
+    assert said[5] == "处置时限 11-27 18:00,结案 未结案"
+    assert fact_text(ROWS[3], NAMES, "en", CST) == "check (核查) due 11-27 16:00, done 11-27 16:40"
+    assert fact_text(ROWS[4], NAMES, "en", CST).startswith("handling by ")
+
+
+def test_the_rows_and_the_count_line():
+    rows = evidence_rows(ROWS, NAMES, "zh", CST)
+    assert [r["counted"] for r in rows] == ["是", "否", "否", "否", "是", "否"]
+    assert rows[0]["grid"] == "云阳社区第1网格" and rows[4]["grid"] == "—" and rows[0]["category"] == "暴露垃圾"
+    assert len({r["key"] for r in rows}) == len(rows)
+    assert evidence_sum(ROWS, "zh") == "计入 2 / 共 6 = 33.3%"
+    assert evidence_sum([], "en") == "0 of 0 counted = —"
