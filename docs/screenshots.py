@@ -4,7 +4,8 @@
     .venv/bin/python docs/screenshots.py replay replay-en      (only the pages named)
 
 Also the dispatcher console (and, signed in as a dispatcher, a case's reassignment form: "dispatch-act") and
-the leader page. The district gets half a day of history first (open cases with every light), and every grid worker a
+the leader page (and what makes a figure: "leader-evidence"). The district gets half a day of history first
+(open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
 wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
 "replay" plays the last 40 minutes of the live situation at 60× and is shot a few seconds in.
@@ -35,8 +36,8 @@ from simulators.geography import build_district
 
 OUT = Path(__file__).parent / "screenshots"
 PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
-         "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader"}
-SLOW = {"leader": 10}  # seconds to wait for a page whose figures take longer to load
+         "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader", "leader-evidence": "leader"}
+SLOW = {"leader": 10, "leader-evidence": 10}  # seconds to wait for a page whose figures take longer to load
 WHOLE = {"leader"}  # pages that scroll: shot at the top and at the bottom
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
@@ -96,6 +97,10 @@ def main() -> None:
                     if name == "wall-card":
                         driver.execute_script(OPEN_CARD)
                         time.sleep(3)
+                    if name == "leader-evidence":  # what makes discovery timeliness: a click on its card
+                        driver.execute_script("document.getElementById('lv-kpi-discovery_timeliness').click()")
+                        until(driver, "return document.querySelector('#leader-evidence-grid .ag-row')")
+                        time.sleep(1)
                     path = OUT / f"{name}-{width}x{height}.png"
                     if name in COLUMN:
                         right = driver.execute_script(

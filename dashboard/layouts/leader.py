@@ -126,15 +126,16 @@ def department_grid(lang: str) -> dag.AgGrid:
 def evidence_panel(lang: str) -> html.Aside:
     """What makes a figure (a click on a card): its count, equal to the card, and every case it counts with the
     fact that decided it; a case's row opens it in the dispatcher console (timeline and place)."""
-    columns = [
-        _column("case", t("ev_case", lang), "name", flex=0.9, cellRenderer="CaseLink",
+    columns = [  # widths in proportion (the table is sized to fit the drawer): the fact gets the room
+        _column("case", t("ev_case", lang), "name", flex=None, width=185, cellRenderer="CaseLink",
                 cellRendererParams={"title": t("ev_timeline", lang)}),
-        _column("grid", t("ev_grid", lang), "name", flex=1.1),
-        _column("category", t("ev_category", lang), "name", flex=0.9),
-        _column("channel", t("ev_channel", lang), "name", flex=0.6, minWidth=70),
-        _column("at", t("ev_at", lang), "name", flex=0.7),
-        _column("fact", t("ev_fact", lang), "name", flex=2.6, wrapText=True, autoHeight=True, cellClass="fact"),
-        _column("counted", t("ev_counted", lang), "name", flex=0.45, minWidth=64, filter=True,
+        _column("grid", t("ev_grid", lang), "name", flex=None, width=175),
+        _column("category", t("ev_category", lang), "name", flex=None, width=95),
+        _column("channel", t("ev_channel", lang), "name", flex=None, width=100),
+        _column("at", t("ev_at", lang), "name", flex=None, width=125),
+        _column("fact", t("ev_fact", lang), "name", flex=None, width=440, wrapText=True, autoHeight=True,
+                cellClass="fact"),
+        _column("counted", t("ev_counted", lang), "name", flex=None, width=58, filter=True,
                 cellClassRules={"ev-hit": "params.data.hit", "ev-miss": "!params.data.hit"}),
     ]
     return html.Aside(id=ids.LEADER_EVIDENCE, className="lv-evidence", style={"display": "none"}, children=[
@@ -144,8 +145,8 @@ def evidence_panel(lang: str) -> html.Aside:
             html.Span("", id=ids.LEADER_EVIDENCE_SUM, className="lv-evidence-sum"),
             html.Button(t("ev_close", lang), id=ids.LEADER_EVIDENCE_CLOSE, className="lv-button", n_clicks=0),
         ]),
-        html.Div(data_grid(ids.LEADER_EVIDENCE_GRID, columns, lang, row_id="key",
-                           row_class_rules={"ev-row-miss": "!params.data.hit"}), className="lv-evidence-body"),
+        html.Div(data_grid(ids.LEADER_EVIDENCE_GRID, columns, lang, row_id="key"),
+                 className="lv-evidence-body"),
     ])
 
 

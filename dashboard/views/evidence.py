@@ -26,6 +26,18 @@ def _hours(h: float) -> str:
     return f"{h:g}" if h == int(h) else f"{h:.1f}"
 
 
+def _span(h: float, lang: str) -> str:
+    """A delay: in minutes under an hour, else in hours."""
+    return t("ev_minutes", lang).format(m=round(h * 60)) if h < 1 else t("ev_hours", lang).format(h=_hours(round(h, 1)))
+
+
+def _then(moment: datetime | None, before: datetime | None, zone: ZoneInfo) -> str:
+    """A second time after a first: without its date when on the same day."""
+    if moment is None or before is None or moment.astimezone(zone).date() != before.astimezone(zone).date():
+        return _when(moment, zone)
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
 def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
     """What decided the row, in words."""
     f = row.facts
@@ -34,9 +46,9 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
         if f["occurred"] is None:
             return t("ev_discovery_unknown", lang).format(reported=_when(f["reported"], zone),
                                                           by=t(f"ev_ch_{f['first_by']}", lang))
-        return t("ev_discovery", lang).format(reported=_when(f["reported"], zone), occurred=_when(f["occurred"], zone),
-                                              delay=t("ev_hours", lang).format(h=_hours(round(f["delay_h"], 1))),
-                                              limit=limit)
+        return t("ev_discovery", lang).format(occurred=_when(f["occurred"], zone),
+                                              reported=_then(f["reported"], f["occurred"], zone),
+                                              delay=_span(f["delay_h"], lang), limit=limit)
     if row.fact == "decision":
         outcome = f["outcome"]
         return t("ev_decided", lang).format(at=_when(row.at, zone), outcome=t(f"ev_outcome_{outcome}", lang))
@@ -45,9 +57,10 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
             if f.get("department") else ""
         return t("ev_run", lang).format(step=t(f"ev_step_{f['step']}", lang), who=who,
                                         deadline=_when(f["deadline"], zone),
-                                        done=_when(f["done"], zone) if f["done"] else t("ev_not_done", lang))
+                                        done=_then(f["done"], f["deadline"], zone) if f["done"]
+                                        else t("ev_not_done", lang))
     if row.fact == "closure":
-        closed = _when(f["closed"], zone) if f["closed"] else t("ev_not_closed", lang)
+        closed = _then(f["closed"], f["deadline"], zone) if f["closed"] else t("ev_not_closed", lang)
         return t("ev_closure", lang).format(deadline=_when(f["deadline"], zone), closed=closed)
     return t("ev_rework", lang).format(handled=_when(f["handled"], zone))
 

@@ -35,13 +35,13 @@ ROWS = [
 
 def test_each_fact_says_the_times_that_decided_it():
     said = [fact_text(r, NAMES, "zh", CST) for r in ROWS]
-    assert said[0] == "首报 11-27 14:32,发生 11-27 13:45,用时 0.8 小时(时限 2 小时)"
+    assert said[0] == "发生 11-27 13:45 → 首报 14:32,用时 47 分钟(时限 2 小时)"
     assert said[1] == "首报 11-27 10:00,发生时间不明,首报来自市民"
     assert said[2] == "11-27 09:30 核实不属实"
-    assert said[3] == "核查 时限 11-27 16:00,完成 11-27 16:40"
-    assert said[4] == "城管执法处置 时限 11-27 17:50,完成 11-27 11:00"
+    assert said[3] == "核查 时限 11-27 16:00,完成 16:40"
+    assert said[4] == "城管执法处置 时限 11-27 17:50,完成 11:00"
     assert said[5] == "处置时限 11-27 18:00,结案 未结案"
-    assert fact_text(ROWS[3], NAMES, "en", CST) == "check (核查) due 11-27 16:00, done 11-27 16:40"
+    assert fact_text(ROWS[3], NAMES, "en", CST) == "check (核查) due 11-27 16:00, done 16:40"
     assert fact_text(ROWS[4], NAMES, "en", CST).startswith("handling by ")
 
 
