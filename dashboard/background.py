@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -21,7 +22,7 @@ class Recent(Generic[V]):
     """Values computed in the last `fresh_s` seconds on data marked the same, kept in this process: a
     leader switching between today, the week and the month, or two leaders on the same area, are answered
     from memory. `latest` gives a value whatever its mark (shown with its time while a new one is counted);
-    `ahead` computes in one background thread at a time."""
+    `ahead` computes in the background, one piece of work at a time, in the order asked."""
 
     def __init__(self, fresh_s: float = FRESH_S, clock: Callable[[], float] = time.monotonic,
                  size: int = 16) -> None:  # a district page at 1,100 grids holds ~3 MB of rows
@@ -29,6 +30,8 @@ class Recent(Generic[V]):
         self._kept: dict[Hashable, tuple[float, Hashable, V]] = {}
         self._lock = monkey.get_original("_thread", "allocate_lock")()  # held by greenlets and OS threads alike
         self._busy = False
+        self._queue: deque[tuple[Hashable, Callable[[], None]]] = deque()
+        self._waiting: set[Hashable] = set()
 
     def get(self, key: Hashable, mark: Hashable) -> V | None:
         with self._lock:
@@ -52,21 +55,31 @@ class Recent(Generic[V]):
                 self._kept.pop(min(self._kept, key=lambda k: self._kept[k][0]))
             self._kept[key] = (self.clock(), mark, value)
 
-    def ahead(self, work: Callable[[], None]) -> bool:
-        """Run `work` (which puts what it computes) in a background thread, unless one already runs."""
+    def ahead(self, work: Callable[[], None], key: Hashable = None) -> bool:
+        """Run `work` (which puts what it computes) in the background, after the work asked for before it, one
+        at a time; False when the same `key` is waiting already."""
         with self._lock:
-            if self._busy:
+            if key is not None and key in self._waiting:
                 return False
+            self._queue.append((key, work))
+            if key is not None:
+                self._waiting.add(key)
+            if self._busy:
+                return True
             self._busy = True
 
         def run() -> None:
-            try:
-                work()
-            except Exception:  # a figure computed ahead is only a convenience: the next ask computes it
-                log.exception("computing the leader's figures ahead failed")
-            finally:
+            while True:
                 with self._lock:
-                    self._busy = False
+                    if not self._queue:
+                        self._busy = False
+                        return
+                    key, work = self._queue.popleft()
+                    self._waiting.discard(key)
+                try:
+                    work()
+                except Exception:  # a figure computed ahead is only a convenience: the next ask computes it
+                    log.exception("computing the leader's figures ahead failed")
 
         in_background(run)
         return True

@@ -78,7 +78,7 @@ def page_of(services: Services, conn: Connection, directory: dict[str, AreaEntry
     if found is not None:
         return mark, found
     if stale_s and (latest := recent.latest(key, stale_s)) is not None:
-        recent.ahead(lambda: _made_again(services, area, period, previous, lang))
+        recent.ahead(lambda: _made_again(services, area, period, previous, lang), ("again", key))
         return latest
     found = shown(services, directory, area, period, previous,
                   leader_figures(conn, services.rules, area, period, previous, now), now, lang)
@@ -128,7 +128,7 @@ def register(app: Dash, services: Services) -> None:
                         period = lp.period_for(other, now, zone)
                         page_of(services, conn, directory, area, period, lp.previous_period(other, period), now,
                                 lang)
-        services.leader_pages.ahead(work)
+        services.leader_pages.ahead(work, ("others", area, kind, lang))
 
     app.clientside_callback(ClientsideFunction(namespace="leader", function_name="drawCards"),
                             Output(ids.LEADER_CARDS_DRAWN, "data"), Input(ids.LEADER_CARD_DATA, "data"))
