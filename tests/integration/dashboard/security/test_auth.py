@@ -423,7 +423,8 @@ def _leader_render(c, area: object):
         "inputs": [{"id": "leader-area", "property": "data", "value": area},
                    {"id": "leader-period", "property": "value", "value": "month"},
                    {"id": "leader-range", "property": "start_date", "value": None},
-                   {"id": "leader-range", "property": "end_date", "value": None}],
+                   {"id": "leader-range", "property": "end_date", "value": None},
+                   {"id": "leader-refresh", "property": "data", "value": None}],
         "state": [{"id": "leader-lang", "property": "data", "value": "zh"},
                   {"id": "leader-trends", "property": "data", "value": None}]})
 
