@@ -21,6 +21,7 @@
     return h("span", {className: "grade grade-" + g}, g);
   };
   cells.CaseLink = function (props) {  // a case of the evidence: its timeline and place in the dispatcher console
+    if (!props.value) return h("span", {className: "cell-detail"}, "—");  // a grid's day of coverage
     var lang = /lang=en/.test(window.location.search) ? "&lang=en" : "";
     return h("a", {href: "/dispatch?case=" + encodeURIComponent(props.value) + lang, target: "_blank",
                    rel: "noopener", title: props.title, className: "case-link"}, props.value);

@@ -12,10 +12,11 @@ from dashboard.i18n import t
 from dashboard.views.assessment import Table
 from dashboard.views.leader import RATE_CARDS, department_name, fraction_text, rate_text
 from dashboard.views.queue import Names
-from feeds.kpis.evidence import FIGURES, Evidence, rate_of
+from feeds.kpis.evidence import WITH_EVIDENCE, Evidence, rate_of
 from feeds.kpis.load import AreaEntry
 
 LABELS = {key: label for key, label, *_ in RATE_CARDS}
+MISSED_SHOWN = 6  # cells missed named in a coverage row (the rest as "…")
 
 
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -59,6 +60,11 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
                                         deadline=_when(f["deadline"], zone),
                                         done=_then(f["done"], f["deadline"], zone) if f["done"]
                                         else t("ev_not_done", lang))
+    if row.fact == "coverage":
+        missed = f["missed"]
+        shown = "、".join(missed[:MISSED_SHOWN]) + ("…" if len(missed) > MISSED_SHOWN else "")
+        return t("ev_coverage" if missed else "ev_coverage_all", lang).format(
+            day=f"{f['day']:%m-%d}", visited=f["visited"], cells=f["cells"], missed=shown)
     if row.fact == "closure":
         closed = _then(f["closed"], f["deadline"], zone) if f["closed"] else t("ev_not_closed", lang)
         return t("ev_closure", lang).format(deadline=_when(f["deadline"], zone), closed=closed)
@@ -68,10 +74,15 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
 def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     """The table's rows: the case, its grid, category and source, when it fell in the period, the fact, and
     whether it counts in the numerator; a case counted twice (two verifications) has two rows."""
-    return [{"key": f"{r.case_id}#{n}", "case": r.case_id, "grid": names.grids.get(r.grid or "", r.grid or "—"),
-             "category": names.categories.get(r.category, r.category), "channel": t(f"ev_ch_{r.channel}", lang),
-             "at": _when(r.at, zone), "fact": fact_text(r, names, lang, zone),
-             "counted": t("ev_yes" if r.counted else "ev_no", lang), "hit": r.counted}
+    return [{"key": f"{r.case_id or r.grid}#{n}", "case": r.case_id,
+             "grid": names.grids.get(r.grid or "", r.grid or "—"),
+             "category": names.categories.get(r.category, r.category),
+             "channel": t(f"ev_ch_{r.channel}", lang) if r.channel else "",
+             "at": r.at.astimezone(zone).strftime("%m-%d") if r.fact == "coverage" else _when(r.at, zone),
+             "fact": fact_text(r, names, lang, zone),
+             "counted": f"{r.numerator}/{r.whole}" if r.fact == "coverage" else t("ev_yes" if r.counted else "ev_no",
+                                                                                  lang),
+             "hit": r.counted, "part": r.numerator, "whole": r.whole}
             for n, r in enumerate(rows)]
 
 
@@ -108,5 +119,5 @@ def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, di
 
 
 def is_evidenced(figure: object) -> bool:
-    return isinstance(figure, str) and figure in FIGURES
+    return isinstance(figure, str) and figure in WITH_EVIDENCE
 

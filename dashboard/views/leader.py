@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
-from feeds.kpis.evidence import FIGURES
+from feeds.kpis.evidence import WITH_EVIDENCE
 from feeds.kpis.figures import AreaFigures, DepartmentFigures, Mean, Period, Ranked, Rate, Score
 from feeds.kpis.load import AreaEntry
 
@@ -195,7 +195,7 @@ def card_panel(cards: Sequence[Card], lang: str) -> list[dict[str, Any]]:
     return [{"group": group, "label": t(label, lang),
              "cards": [{"key": c.key, "label": c.label, "value": c.value, "unit": c.unit, "detail": c.detail,
                         "hint": c.hint, "change": c.change.text, "tone": c.change.tone,
-                        "evidence": t("ev_open", lang) if c.key in FIGURES else ""}
+                        "evidence": t("ev_open", lang) if c.key in WITH_EVIDENCE else ""}
                        for c in cards if c.group == group]}
             for group, label in GROUPS]
 

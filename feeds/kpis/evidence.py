@@ -8,13 +8,15 @@ their language (dashboard/views/evidence.py).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from feeds.cases.machine import Step
 from feeds.kpis.closure import closure_items, rework_items
+from feeds.kpis.coverage import Cells, CellVisit
 from feeds.kpis.deadlines import run_deadline
 from feeds.kpis.facts import CaseFacts
 from feeds.kpis.rates import accuracy_items, discovery_delay, discovery_items, runs_due_items
@@ -23,15 +25,17 @@ from feeds.kpis.worktime import WorkingClock
 
 # the figures with evidence, as the leader page's cards name them
 FIGURES = ("discovery_timeliness", "discovery_accuracy", "verification", "closure", "on_time_closure", "rework",
-           "on_time_handling")
+           "on_time_handling")  # from the cases' facts; and coverage, from the cells walked (`coverage_evidence`)
+WITH_EVIDENCE = (*FIGURES, "coverage")
 
 
 @dataclass(frozen=True)
 class Evidence:
     """One item a figure counts: a case (or one of its verifications or handlings), whether it is in the
-    numerator, when it fell in the period, and what decided it (`fact` names the kind, `facts` the values)."""
+    numerator, when it fell in the period, and what decided it (`fact` names the kind, `facts` the values).
+    Coverage counts cell-days: its row is a grid's day, `whole` its cells and `part` those visited."""
 
-    case_id: str
+    case_id: str  # "" for a grid's day of coverage
     grid: str | None
     category: str
     channel: str
@@ -39,10 +43,43 @@ class Evidence:
     at: datetime
     fact: str
     facts: dict[str, Any] = field(default_factory=dict)
+    whole: int = 1  # what the row puts in the denominator
+    part: int | None = None  # what it puts in the numerator (None: all of `whole` when counted, else none)
+
+    @property
+    def numerator(self) -> int:
+        return self.part if self.part is not None else (self.whole if self.counted else 0)
 
 
 def rate_of(rows: Iterable[Evidence]) -> Rate:
-    return Rate.of(r.counted for r in rows)
+    numerator = denominator = 0
+    for r in rows:
+        numerator += r.numerator
+        denominator += r.whole
+    return Rate(numerator, denominator)
+
+
+def coverage_evidence(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,
+                      grids: Collection[str] | None = None) -> list[Evidence]:
+    """发现覆盖率's items: each grid's day (of the days of the period that have begun), its cells visited by any
+    patrol's track of all its cells, and the cells missed; `grids`: the area (None: all)."""
+    days = period.days(now)
+    by_grid: dict[str, list[str]] = defaultdict(list)
+    for code, grid in zip(cells.codes, cells.grids, strict=True):
+        if grids is None or grid in grids:
+            by_grid[grid].append(code)
+    seen = {(d, cell) for d, _, cell in visits}
+    rows = []
+    for day in days:
+        start = datetime.combine(day, time(), period.zone)
+        for grid in sorted(by_grid):
+            mine = by_grid[grid]
+            missed = [c for c in mine if (day, c) not in seen]
+            visited = len(mine) - len(missed)
+            rows.append(Evidence("", grid, "", "", not missed, start, "coverage",
+                                 {"day": day, "visited": visited, "cells": len(mine), "missed": missed},
+                                 whole=len(mine), part=visited))
+    return rows
 
 
 def evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period, now: datetime,

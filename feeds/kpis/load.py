@@ -29,8 +29,9 @@ from feeds.kpis.cache import (
     patroller_coverage,
     rules_key,
     settled,
+    visits,
 )
-from feeds.kpis.evidence import FIGURES, Evidence, evidence
+from feeds.kpis.evidence import FIGURES, WITH_EVIDENCE, Evidence, coverage_evidence, evidence
 from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
@@ -385,13 +386,22 @@ def leader_figures(conn: Connection, rules: KpiRules, area_code: str, period: Pe
 
 
 def area_evidence(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,
-                  figures: Sequence[str] = FIGURES, drill_id: str | None = None) -> dict[str, list[Evidence]]:
+                  figures: Sequence[str] = WITH_EVIDENCE, drill_id: str | None = None) -> dict[str, list[Evidence]]:
     """What makes each of an area's figures for a period (feeds/kpis/evidence.py): every item it counts, from the
-    cases' facts (never from the tallies kept for speed, so that the two are checked against each other)."""
-    grids = _area_grids(load_territory(conn), area_code)
-    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
-    clock = clock_for(rules.calendar, cases, now)
-    return {figure: evidence(rules, clock, cases, period, now, figure) for figure in figures}
+    cases' facts and the cells' visits (never from the tallies kept for speed, so that the two are checked
+    against each other)."""
+    territory = load_territory(conn)
+    grids = _area_grids(territory, area_code)
+    out: dict[str, list[Evidence]] = {}
+    if "coverage" in figures:
+        cells = load_cells(conn, grids)
+        out["coverage"] = coverage_evidence(cells, visits(conn, cells, period, now, drill_id=drill_id), period, now,
+                                            territory.grids_under(area_code))
+    if any(f in FIGURES for f in figures):
+        cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
+        clock = clock_for(rules.calendar, cases, now)
+        out.update({f: evidence(rules, clock, cases, period, now, f) for f in figures if f in FIGURES})
+    return {f: out[f] for f in figures}
 
 
 def figure_evidence(conn: Connection, rules: KpiRules, area_code: str, figure: str, period: Period, now: datetime, *,

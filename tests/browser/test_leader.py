@@ -70,16 +70,18 @@ def test_drill_down_from_the_district_to_a_grid_and_back(leader):
 
 
 def _evidence_counts(driver) -> tuple[int, int] | None:
-    """(rows counted, rows) of the evidence table, through AG Grid's own API (rows are drawn as they scroll)."""
+    """(numerator, denominator) of the evidence table's rows, through AG Grid's own API (rows are drawn as they
+    scroll): a row is one in each, or none in the numerator; a grid's day of coverage its cells visited of all."""
     return driver.execute_script("""
         const api = window.dash_ag_grid && window.dash_ag_grid.getApi('leader-evidence-grid');
         if (!api) return null;
         let hit = 0, all = 0;
-        api.forEachNode(n => { all += 1; if (n.data.hit) hit += 1; });
+        api.forEachNode(n => { all += n.data.whole; hit += n.data.part; });
         return [hit, all];""")
 
 
-@pytest.mark.parametrize("figure", ["discovery_timeliness", "discovery_accuracy", "verification", "closure"])
+@pytest.mark.parametrize("figure", ["discovery_timeliness", "discovery_accuracy", "verification", "closure",
+                                    "coverage"])
 def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
     wait_until(lambda: re.fullmatch(r"\d+\.\d%", _value(leader, figure)), 60, "the day's figures")
     def card_says() -> tuple[str, int, int]:  # the cards are drawn again when the page is made again
@@ -101,9 +103,12 @@ def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
     # the card it was asked from (the page is made again now and then: as read before the click or after it)
     assert (hit, rows) in ((numerator, denominator), card_says()[1:]), (figure, hit, rows, numerator, denominator)
     assert f"计入 {hit:,} / 共 {rows:,}" in leader.find_element(By.ID, "leader-evidence-sum").text
-    first = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .case-link")
-    assert first.get_attribute("href").split("/dispatch?case=")[1] == first.text  # its timeline and place
     fact = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .ag-cell.fact").text
-    assert re.search(r"\d\d-\d\d \d\d:\d\d", fact), fact  # the times that decided it
+    if figure == "coverage":  # a grid's day: the cells walked, and those not
+        assert re.search(r"\d\d-\d\d 走到", fact), fact
+    else:
+        first = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .case-link")
+        assert first.get_attribute("href").split("/dispatch?case=")[1] == first.text  # its timeline and place
+        assert re.search(r"\d\d-\d\d \d\d:\d\d", fact), fact  # the times that decided it
     leader.find_element(By.ID, "leader-evidence-close").click()
     wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")

@@ -52,3 +52,16 @@ def test_the_rows_and_the_count_line():
     assert len({r["key"] for r in rows}) == len(rows)
     assert evidence_sum(ROWS, "zh") == "计入 2 / 共 6 = 33.3%"
     assert evidence_sum([], "en") == "0 of 0 counted = —"
+
+
+def test_a_grid_s_day_of_coverage_says_the_cells_walked_and_those_not():
+    from datetime import date
+
+    day = Evidence("", "G1", "", "", False, at(0), "coverage",
+                   {"day": date(2026, 11, 27), "visited": 2, "cells": 9,
+                    "missed": [f"G1-U0{n}" for n in range(1, 8)]}, whole=9, part=2)
+    assert fact_text(day, NAMES, "zh", CST) == ("11-27 走到 2/9 个单元网格,未到:G1-U01、G1-U02、G1-U03、G1-U04、"
+                                                "G1-U05、G1-U06…")
+    row = evidence_rows([day], NAMES, "zh", CST)[0]
+    assert (row["case"], row["at"], row["counted"], row["part"], row["whole"]) == ("", "11-27", "2/9", 2, 9)
+    assert evidence_sum([day, ROWS[0]], "zh") == "计入 3 / 共 10 = 30.0%"

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.views.leader import _rate_of
 from feeds.kpis.cache import refresh
-from feeds.kpis.evidence import FIGURES, rate_of
+from feeds.kpis.evidence import WITH_EVIDENCE, rate_of
 from feeds.kpis.load import figure_evidence, leader_figures
 from tests.integration.feeds.kpis.test_figures import CST, NOW, RULES, WEEK, _act, _report, _scenario, at
 from tests.integration.feeds.kpis.test_leader_figures import LAST_WEEK
@@ -29,7 +29,7 @@ def district(engine):
 def _all_evidence(engine, now=NOW):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return {(area, figure): figure_evidence(conn, RULES, area, figure, WEEK, now)
-                for area in AREAS for figure in FIGURES}
+                for area in AREAS for figure in WITH_EVIDENCE}
 
 
 def test_the_evidence_of_every_figure_at_every_level_makes_the_figure(district):
@@ -39,7 +39,7 @@ def test_the_evidence_of_every_figure_at_every_level_makes_the_figure(district):
         with district.connect() as conn:
             for area in AREAS:
                 shown = leader_figures(conn, RULES, area, WEEK, LAST_WEEK, NOW).current
-                for figure in FIGURES:
+                for figure in WITH_EVIDENCE:
                     rows = figure_evidence(conn, RULES, area, figure, WEEK, NOW)
                     assert rate_of(rows) == _rate_of(shown, figure), (warm, area, figure, rows)
 
@@ -61,6 +61,11 @@ def test_each_row_carries_the_fact_that_decided_it(district):
     assert {r.case_id for r in evidence[("G2", "verification")]} <= {"C", "E", "F"}  # a grid's own only
     assert [(r.case_id, r.counted) for r in evidence[("D", "rework")]] == [("A", False), ("B", True), ("H", False)]
     assert all(r.grid == "G1" for r in evidence[("G1", "closure")])
+    # coverage: P0001 walked G1-U01, G1-U02 and G2-U01 on Monday, P0002 G2-U02 on Tuesday (the drill's fix not)
+    days = {(r.grid, r.facts["day"].day): (r.part, r.whole, r.facts["missed"]) for r in evidence[("D", "coverage")]}
+    assert len(days) == 2 * 7 and days[("G1", 23)] == (2, 2, []) and days[("G2", 23)] == (1, 2, ["G2-U02"])
+    assert days[("G2", 24)] == (1, 2, ["G2-U01"]) and days[("G1", 25)] == (0, 2, ["G1-U01", "G1-U02"])
+    assert rate_of(evidence[("D", "coverage")]) == rate_of(evidence[("G1", "coverage")] + evidence[("G2", "coverage")])
 
 
 def test_events_after_the_period_do_not_move_its_evidence(district):
@@ -90,10 +95,14 @@ def test_the_monthly_workbook_carries_a_sheet_of_evidence_per_figure_with_the_fi
         tables = evidence_tables(area_evidence(conn, RULES, "D", month, NOW), Names(), area_directory(conn), "zh",
                                  CST)
     book = load_workbook(io.BytesIO(to_xlsx(tables, "2026-11")))
-    for figure in FIGURES:
+    for figure in WITH_EVIDENCE:
         sheet = book[f"明细-{t(LABELS[figure], 'zh')}"[:31]]
         rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
         figure_shown = _rate_of(shown, figure)
-        assert (sum(row[-1] == "是" for row in rows), len(rows)) == (figure_shown.numerator,
-                                                                     figure_shown.denominator), figure
+        if figure == "coverage":  # a grid's day: cells walked of its cells
+            counts = [tuple(map(int, row[-1].split("/"))) for row in rows]
+            found = (sum(n for n, _ in counts), sum(d for _, d in counts))
+        else:
+            found = (sum(row[-1] == "是" for row in rows), len(rows))
+        assert found == (figure_shown.numerator, figure_shown.denominator), figure
         assert all(row[1] == "S" and row[2] == "C" and row[3] in ("G1", "G2") for row in rows), rows[:2]
