@@ -283,7 +283,7 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         name, rows, names = made
         return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang),
-                ev.evidence_sum(rows, lang), ev.evidence_rows(rows, names, lang, zone))
+                ev.evidence_sum(rows, lang, figure), ev.evidence_rows(rows, names, lang, zone))
 
     app.clientside_callback("function () { return {display: 'none'}; }",
                             Output(ids.LEADER_EVIDENCE, "style", allow_duplicate=True),

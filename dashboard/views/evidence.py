@@ -12,10 +12,10 @@ from dashboard.i18n import t
 from dashboard.views.assessment import Table
 from dashboard.views.leader import RATE_CARDS, department_name, fraction_text, rate_text
 from dashboard.views.queue import Names
-from feeds.kpis.evidence import WITH_EVIDENCE, Evidence, rate_of
+from feeds.kpis.evidence import COUNTS, WITH_EVIDENCE, Evidence, rate_of
 from feeds.kpis.load import AreaEntry
 
-LABELS = {key: label for key, label, *_ in RATE_CARDS}
+LABELS = {key: label for key, label, *_ in RATE_CARDS} | {"open": "lv_open", "overdue": "lv_overdue"}
 MISSED_SHOWN = 6  # cells missed named in a coverage row (the rest as "…")
 
 
@@ -60,6 +60,11 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
                                         deadline=_when(f["deadline"], zone),
                                         done=_then(f["done"], f["deadline"], zone) if f["done"]
                                         else t("ev_not_done", lang))
+    if row.fact == "open":
+        if f["step"] is None:
+            return t("ev_open_between", lang).format(reported=_when(f["reported"], zone))
+        return t("ev_open_overdue" if f["overdue"] else "ev_open_step", lang).format(
+            step=t(f"ev_step_{f['step']}", lang), since=_when(f["since"], zone), deadline=_when(f["deadline"], zone))
     if row.fact == "coverage":
         missed = f["missed"]
         shown = "、".join(missed[:MISSED_SHOWN]) + ("…" if len(missed) > MISSED_SHOWN else "")
@@ -90,9 +95,11 @@ def evidence_title(figure: str, area_name: str, period_label: str, lang: str) ->
     return f"{t(LABELS[figure], lang)} · {area_name} · {period_label}"
 
 
-def evidence_sum(rows: Sequence[Evidence], lang: str) -> str:
-    """The count, as the card shows it: counted / all = the rate."""
+def evidence_sum(rows: Sequence[Evidence], lang: str, figure: str = "") -> str:
+    """The count, as the card shows it: counted / all = the rate; a count's, how many."""
     rate = rate_of(rows)
+    if figure in COUNTS:
+        return t("ev_count", lang).format(n=f"{rate.denominator:,}")
     return t("ev_sum", lang).format(n=f"{rate.numerator:,}", d=f"{rate.denominator:,}", rate=rate_text(rate),
                                     fraction=fraction_text(rate))
 

@@ -81,6 +81,19 @@ def on_time_handling(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseF
     return _runs_due(rules, clock, cases, (Step.HANDLE,), period, now, who)
 
 
+def open_items(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+               now: datetime) -> Iterator[tuple[CaseFacts, StepRun | None, datetime | None, bool]]:
+    """Each case open at `as_of` (reported, not closed, rejected or voided; parked ones included): its open
+    step's run and deadline (None between steps), and whether that deadline has passed (red on the map)."""
+    as_of = period.as_of(now)
+    for c in cases:
+        if not c.open_at(as_of):
+            continue
+        run = next((r for r in c.runs if r.started_at <= as_of and (r.ended_at is None or r.ended_at > as_of)), None)
+        deadline = None if run is None else run_deadline(rules, clock, c, run)
+        yield c, run, deadline, deadline is not None and deadline < as_of
+
+
 def open_count(cases: Iterable[CaseFacts], period: Period, now: datetime) -> int:
     """Cases open (reported, not closed, rejected or voided; parked ones included) at `as_of`."""
     as_of = period.as_of(now)
@@ -90,16 +103,7 @@ def open_count(cases: Iterable[CaseFacts], period: Period, now: datetime) -> int
 def overdue_count(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
                   now: datetime) -> int:
     """Open cases whose open step is past its deadline at `as_of` (red on the map)."""
-    as_of = period.as_of(now)
-    n = 0
-    for c in cases:
-        if not c.open_at(as_of):
-            continue
-        for run in c.runs:
-            if run.started_at <= as_of and (run.ended_at is None or run.ended_at > as_of):
-                n += run_deadline(rules, clock, c, run) < as_of
-                break
-    return n
+    return sum(overdue for *_, overdue in open_items(rules, clock, cases, period, now))
 
 
 def first_handling(case: CaseFacts) -> StepRun | None:

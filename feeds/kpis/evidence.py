@@ -15,7 +15,7 @@ from datetime import datetime, time
 from typing import Any
 
 from feeds.cases.machine import Step
-from feeds.kpis.closure import closure_items, rework_items
+from feeds.kpis.closure import closure_items, open_items, rework_items
 from feeds.kpis.coverage import Cells, CellVisit
 from feeds.kpis.deadlines import run_deadline
 from feeds.kpis.facts import CaseFacts
@@ -25,7 +25,8 @@ from feeds.kpis.worktime import WorkingClock
 
 # the figures with evidence, as the leader page's cards name them
 FIGURES = ("discovery_timeliness", "discovery_accuracy", "verification", "closure", "on_time_closure", "rework",
-           "on_time_handling")  # from the cases' facts; and coverage, from the cells walked (`coverage_evidence`)
+           "on_time_handling", "open", "overdue")  # from the cases' facts; coverage from the cells walked
+COUNTS = ("open", "overdue")  # figures that are a count: every row is in it
 WITH_EVIDENCE = (*FIGURES, "coverage")
 
 
@@ -119,6 +120,13 @@ def _items(rules: KpiRules, clock: WorkingClock, cases: list[CaseFacts], period:
         for c, deadline, d, closed in closure_items(rules, clock, cases, period, now):
             yield _row(c, closed if figure == "closure" else d.on_time, d.at, "closure", deadline=deadline,
                        closed=c.closed_at if closed else None)
+    elif figure in COUNTS:
+        for c, open_run, step_due, overdue in open_items(rules, clock, cases, period, now):
+            if figure == "open" or overdue:
+                yield _row(c, True, c.reported_at, "open", reported=c.reported_at,
+                           step=None if open_run is None else open_run.step.value,
+                           since=None if open_run is None else open_run.started_at, deadline=step_due,
+                           overdue=overdue)
     else:  # rework
         for c, reworked in rework_items(cases, period, now):
             assert c.first_handled_at is not None

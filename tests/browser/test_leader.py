@@ -112,3 +112,19 @@ def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
         assert re.search(r"\d\d-\d\d \d\d:\d\d", fact), fact  # the times that decided it
     leader.find_element(By.ID, "leader-evidence-close").click()
     wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")
+
+
+def test_a_click_on_the_open_cases_lists_them(leader):
+    wait_until(lambda: re.fullmatch(r"\d+\.\d%", _value(leader, "closure")), 60, "the day's figures")
+    before = int(_value(leader, "open").replace(",", ""))
+    leader.execute_script("document.getElementById('lv-kpi-open').click()")
+    panel = leader.find_element(By.ID, "leader-evidence")
+    wait_until(lambda: panel.is_displayed() and "在办案件" in leader.find_element(By.ID, "leader-evidence-title").text,
+               60, "the open cases")
+    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
+    _, rows = _evidence_counts(leader)
+    # the card it was asked from (the page is made again now and then: as read before the click or after it)
+    assert rows > 0 and rows in (before, int(_value(leader, "open").replace(",", ""))), (rows, before)
+    assert f"共 {rows:,} 件" in leader.find_element(By.ID, "leader-evidence-sum").text
+    leader.find_element(By.ID, "leader-evidence-close").click()
+    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")

@@ -65,3 +65,13 @@ def test_a_grid_s_day_of_coverage_says_the_cells_walked_and_those_not():
     row = evidence_rows([day], NAMES, "zh", CST)[0]
     assert (row["case"], row["at"], row["counted"], row["part"], row["whole"]) == ("", "11-27", "2/9", 2, 9)
     assert evidence_sum([day, ROWS[0]], "zh") == "计入 3 / 共 10 = 30.0%"
+
+
+def test_an_open_case_says_its_step_and_deadline_and_a_count_says_how_many():
+    late = Evidence("G", "G1", "env.garbage", "patrol", True, at(9), "open",
+                    {"reported": at(9), "step": "dispatch", "since": at(9, 30), "deadline": at(10), "overdue": True})
+    waiting = Evidence("H", "G1", "env.garbage", "patrol", True, at(9), "open",
+                       {"reported": at(9), "step": None, "since": None, "deadline": None, "overdue": False})
+    assert fact_text(late, NAMES, "zh", CST) == "派遣超期:时限 11-27 10:00(自 11-27 09:30)"
+    assert fact_text(waiting, NAMES, "en", CST) == "reported 11-27 09:00, awaiting its next step"
+    assert evidence_sum([late, waiting], "zh", "open") == "共 2 件"
