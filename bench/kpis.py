@@ -27,10 +27,22 @@ import numpy as np
 from shapely.geometry import box, mapping
 from sqlalchemy import select
 
+from dashboard.views.assessment import assessment_tables, to_xlsx
+from dashboard.views.evidence import evidence_tables
+from dashboard.views.queue import Names
 from feeds.calendar import WorkingCalendar
 from feeds.kpis.cache import refresh
 from feeds.kpis.figures import Cells, KpiRules, Period, Track, cell_visits
-from feeds.kpis.load import LeaderFigures, area_panel, leader_figures, load_cells, monthly_assessment
+from feeds.kpis.load import (
+    LeaderFigures,
+    area_directory,
+    area_evidence,
+    area_panel,
+    figure_evidence,
+    leader_figures,
+    load_cells,
+    monthly_assessment,
+)
 from feeds.kpis.visits import COMMIT_MARGIN, track
 from feeds.store.engine import make_engine, migrate
 from feeds.store.models import (
@@ -237,7 +249,21 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         _warm("warm: leader page, district month (panels, streets, grids, patrollers, departments)",
               lambda: leader("D"))
         _warm("warm: leader page, a street's month", lambda: leader("S3"))
-        _timed("monthly assessment (the export)", lambda: monthly_assessment(conn, rules, 2026, 11, NOW))
+        assessment = _timed("monthly assessment (the export)", lambda: monthly_assessment(conn, rules, 2026, 11, NOW))
+        rows = _timed("evidence of a card: the district's month, discovery timeliness",
+                      lambda: figure_evidence(conn, rules, "D", "discovery_timeliness", MONTH, NOW))
+        print(f"  {len(rows):,} rows", flush=True)
+        _timed("evidence of a card: a street's month, closure",
+               lambda: figure_evidence(conn, rules, "S3", "closure", MONTH, NOW))
+        _timed("evidence of a card: the district's month, coverage (grid-days)",
+               lambda: figure_evidence(conn, rules, "D", "coverage", MONTH, NOW))
+
+        def workbook() -> bytes:  # what the XLSX download makes: the assessment, and a sheet per figure
+            directory = area_directory(conn)
+            sheets = evidence_tables(area_evidence(conn, rules, "D", MONTH, NOW), Names(), directory, "zh", CST)
+            return to_xlsx([*assessment_tables(assessment, directory, {}, "zh"), *sheets], "2026-11")
+        book = _timed("the monthly workbook with a sheet of evidence per figure (the XLSX download)", workbook)
+        print(f"  {len(book) / 2**20:.1f} MiB", flush=True)
     engine.dispose()
 
 
