@@ -48,7 +48,8 @@ def test_a_dispatcher_signs_in_sees_the_wall_and_is_refused_the_dead_letters(sta
     driver.find_element(By.ID, ids.LOGIN_USERNAME).send_keys("dispatcher")
     driver.find_element(By.ID, ids.LOGIN_PASSWORD).send_keys("not the password")
     driver.find_element(By.ID, ids.LOGIN_SUBMIT).click()
-    assert driver.find_element(By.ID, ids.LOGIN_ERROR).text == "用户名或密码错误"
+    said = wait_until(lambda: driver.find_elements(By.ID, ids.LOGIN_ERROR), 15, "the sign-in page again, saying why")
+    assert said[0].text == "用户名或密码错误"  # (the form posts and the page loads anew: waited for, not assumed)
     sign_in(driver, stack, Role.DISPATCHER)
     assert driver.current_url == stack.url  # on the wall
     driver.get(stack.url + "dead-letters")
