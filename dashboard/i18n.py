@@ -110,6 +110,8 @@ TEXT: dict[str, tuple[str, str]] = {
                     "{day}: {visited} of {cells} cells walked; not: {missed}"),
     "ev_coverage_all": ("{day} 走到全部 {cells} 个单元网格", "{day}: all {cells} cells walked"),
     "ev_count": ("共 {n} 件", "{n} cases"),
+    "ev_listed": (";列出 {n} / {all} 条(未计入的在前,全部见月度考核导出)",
+                  "; {n} of {all} listed (those not counted first; all in the monthly workbook)"),
     "ev_open_step": ("{step}中,自 {since},时限 {deadline}", "at {step} since {since}, due {deadline}"),
     "ev_open_overdue": ("{step}超期:时限 {deadline}(自 {since})", "{step} overdue: due {deadline} (since {since})"),
     "ev_open_between": ("上报 {reported},待下一步", "reported {reported}, awaiting its next step"),

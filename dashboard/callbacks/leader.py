@@ -283,7 +283,7 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         name, rows, names = made
         return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang),
-                ev.evidence_sum(rows, lang, figure), ev.evidence_rows(rows, names, lang, zone))
+                ev.evidence_sum(rows, lang, figure), ev.evidence_rows(ev.shown_rows(rows), names, lang, zone))
 
     app.clientside_callback("function () { return {display: 'none'}; }",
                             Output(ids.LEADER_EVIDENCE, "style", allow_duplicate=True),
@@ -318,9 +318,13 @@ def register(app: Dash, services: Services) -> None:
         Input(ids.LEADER_EXPORT_XLSX, "n_clicks"),
         State(ids.LEADER_EXPORT_MONTH, "value"),
         State(ids.LEADER_LANG, "data"),
+        State(ids.LEADER_AREA, "data"),
         prevent_initial_call=True,
     )
-    def download(_csv: int, _xlsx: int, month: str, lang: str) -> dict[str, Any]:
+    def download(_csv: int, _xlsx: int, month: str, lang: str, area: Any) -> dict[str, Any]:
+        """The month's assessment of every area, patroller and department; the workbook also a sheet of evidence
+        per figure of the area the page shows (a street sees its own cases; the district's at city size are
+        hundreds of thousands of rows)."""
         year, mm = (int(x) for x in month.split("-"))
         workbook = ctx.triggered_id == ids.LEADER_EXPORT_XLSX
 
@@ -329,9 +333,9 @@ def register(app: Dash, services: Services) -> None:
             with engine.connect() as conn:
                 directory = area_directory(conn)
                 figures = monthly_assessment(conn, rules, year, mm, now)
-                top = lp.district_code(directory) if workbook else None
-                sheets = [] if top is None else ev.evidence_tables(  # the workbook: a sheet of evidence per figure
-                    area_evidence(conn, rules, top, figures.period, now), services.names(conn, lang), directory,
+                shown = area if isinstance(area, str) and area in directory else lp.district_code(directory)
+                sheets = [] if not workbook else ev.evidence_tables(  # the workbook: a sheet of evidence per figure
+                    area_evidence(conn, rules, shown, figures.period, now), services.names(conn, lang), directory,
                     lang, zone)
                 return directory, figures, sheets
 

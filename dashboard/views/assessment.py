@@ -10,9 +10,12 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from dashboard.i18n import t
 from dashboard.views.leader import DASH, department_name
@@ -121,25 +124,32 @@ TOP_FILL = PatternFill("solid", fgColor="FFF3C4")
 
 def to_xlsx(tables: Sequence[Table], title: str) -> bytes:
     """One workbook, a sheet per table: the title in A1, the header in row 2, numbers as numbers, "—" where
-    nothing was due; the top three patrollers' rows filled."""
-    book = Workbook()
-    book.remove(book.active)
+    nothing was due; the top three patrollers' rows filled. Written as a stream (openpyxl's write-only mode):
+    the evidence sheets of a city's month hold hundreds of thousands of rows."""
+    book = Workbook(write_only=True)
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
-        sheet.append([title])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append(table.header)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = HEAD_FILL
-        for k, row in enumerate(table.rows):
-            sheet.append([DASH if c is None else c for c in row])
-            if k < len(table.marked) and table.marked[k]:
-                for cell in sheet[sheet.max_row]:
-                    cell.fill = TOP_FILL
         sheet.freeze_panes = "A3"
         for k, head in enumerate(table.header, start=1):
-            sheet.column_dimensions[sheet.cell(2, k).column_letter].width = max(8, min(28, len(head) * 1.6))
+            sheet.column_dimensions[get_column_letter(k)].width = max(8, min(28, len(head) * 1.6))
+        sheet.append([_styled(sheet, title, font=Font(bold=True, size=13))])
+        sheet.append([_styled(sheet, head, font=Font(bold=True, color="FFFFFF"), fill=HEAD_FILL)
+                      for head in table.header])
+        for k, row in enumerate(table.rows):
+            values = [DASH if c is None else c for c in row]
+            if k < len(table.marked) and table.marked[k]:
+                sheet.append([_styled(sheet, v, fill=TOP_FILL) for v in values])
+            else:
+                sheet.append(values)
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def _styled(sheet: Any, value: Cell, font: Font | None = None, fill: PatternFill | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    return cell

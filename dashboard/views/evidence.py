@@ -91,6 +91,17 @@ def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneI
             for n, r in enumerate(rows)]
 
 
+SHOWN_MAX = 10_000  # rows sent to the screen at most (a city's month holds ~100,000: those are in the workbook)
+
+
+def shown_rows(rows: Sequence[Evidence], limit: int = SHOWN_MAX) -> list[Evidence]:
+    """What the screen lists of a figure's rows: all of them, or when there are more than `limit`, those that
+    are not (wholly) counted first, then the others, oldest first in each, up to `limit`."""
+    if len(rows) <= limit:
+        return list(rows)
+    return ([r for r in rows if r.numerator < r.whole] + [r for r in rows if r.numerator == r.whole])[:limit]
+
+
 def evidence_title(figure: str, area_name: str, period_label: str, lang: str) -> str:
     return f"{t(LABELS[figure], lang)} · {area_name} · {period_label}"
 
@@ -98,10 +109,11 @@ def evidence_title(figure: str, area_name: str, period_label: str, lang: str) ->
 def evidence_sum(rows: Sequence[Evidence], lang: str, figure: str = "") -> str:
     """The count, as the card shows it: counted / all = the rate; a count's, how many."""
     rate = rate_of(rows)
+    listed = "" if len(rows) <= SHOWN_MAX else t("ev_listed", lang).format(n=f"{SHOWN_MAX:,}", all=f"{len(rows):,}")
     if figure in COUNTS:
-        return t("ev_count", lang).format(n=f"{rate.denominator:,}")
+        return t("ev_count", lang).format(n=f"{rate.denominator:,}") + listed
     return t("ev_sum", lang).format(n=f"{rate.numerator:,}", d=f"{rate.denominator:,}", rate=rate_text(rate),
-                                    fraction=fraction_text(rate))
+                                    fraction=fraction_text(rate)) + listed
 
 
 def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, directory: Mapping[str, AreaEntry],

@@ -76,3 +76,49 @@ def test_a_page_older_than_its_stale_time_is_not_shown_but_made_now(services):
     clock.t += STALE_S + 1
     shown, page = _open(services)
     assert shown != mark and page.head[2] != first.head[2]
+
+
+def test_the_workbook_downloaded_carries_the_evidence_of_the_area_shown(engine, redis_client, redis_server, db_url):
+    """The XLSX download as the page posts it, on the page of grid G1: the month's assessment, then a sheet of
+    evidence per figure whose rows are G1's and make G1's figure."""
+    import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard.app import create_app
+    from dashboard.i18n import t
+    from dashboard.security.users import add_user
+    from dashboard.views.evidence import LABELS
+    from feeds.kpis.load import area_panel
+    from feeds.kpis.values import Period
+    from tests.integration.feeds.kpis.test_figures import CST, RULES
+
+    with engine.begin() as conn:
+        _scenario(conn)
+        add_user(conn, "leader", "leader", "correct horse", method="pbkdf2:sha256:1000", display_name="李")
+    settings = Settings(redis_url=redis_server, database_url=db_url, secret_key="k" * 40, kiosk_token="t" * 20,
+                        password_hash_method="pbkdf2:sha256:1000")
+    app, _ = create_app(settings, engine=engine, snapshots=RedisSnapshotStore(redis_client), async_mode="threading",
+                        clock=NOW.timestamp)
+    c = app.server.test_client()
+    assert c.post("/login", data={"username": "leader", "password": "correct horse"}).status_code == 302
+    c.get("/leader")  # Dash registers its callbacks at the first request
+    answer = c.post("/_dash-update-component", json={
+        "output": "leader-download.data", "outputs": {"id": "leader-download", "property": "data"},
+        "changedPropIds": ["leader-export-xlsx.n_clicks"],
+        "inputs": [{"id": "leader-export-csv", "property": "n_clicks", "value": 0},
+                   {"id": "leader-export-xlsx", "property": "n_clicks", "value": 1}],
+        "state": [{"id": "leader-export-month", "property": "value", "value": "2026-11"},
+                  {"id": "leader-lang", "property": "data", "value": "zh"},
+                  {"id": "leader-area", "property": "data", "value": "G1"}]})
+    assert answer.status_code == 200, answer.text[:300]
+    sent = answer.json["response"]["leader-download"]["data"]
+    book = load_workbook(io.BytesIO(base64.b64decode(sent["content"])))
+    assert sent["filename"] == "assessment-2026-11.xlsx" and "巡查员考核" in book.sheetnames
+    with engine.connect() as conn:
+        grid = area_panel(conn, RULES, "G1", Period.month(2026, 11, CST), NOW)
+    sheet = book[f"明细-{t(LABELS['closure'], 'zh')}"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
+    assert (sum(r[-1] == "是" for r in rows), len(rows)) == (grid.closure.numerator, grid.closure.denominator)
+    assert rows and all(r[3] == "G1" for r in rows)

@@ -75,3 +75,13 @@ def test_an_open_case_says_its_step_and_deadline_and_a_count_says_how_many():
     assert fact_text(late, NAMES, "zh", CST) == "派遣超期:时限 11-27 10:00(自 11-27 09:30)"
     assert fact_text(waiting, NAMES, "en", CST) == "reported 11-27 09:00, awaiting its next step"
     assert evidence_sum([late, waiting], "zh", "open") == "共 2 件"
+
+
+def test_a_long_list_shows_what_was_not_counted_first_and_says_how_much_is_listed(monkeypatch):
+    import dashboard.views.evidence as ev
+
+    many = [ROWS[0], ROWS[1]] * 3  # counted, not counted, ...
+    assert ev.shown_rows(many, limit=10) == many
+    assert [r.counted for r in ev.shown_rows(many, limit=4)] == [False, False, False, True]
+    monkeypatch.setattr(ev, "SHOWN_MAX", 4)
+    assert evidence_sum(many, "zh") == "计入 3 / 共 6 = 50.0%;列出 4 / 6 条(未计入的在前,全部见月度考核导出)"
