@@ -258,11 +258,11 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         _timed("evidence of a card: the district's month, coverage (grid-days)",
                lambda: figure_evidence(conn, rules, "D", "coverage", MONTH, NOW))
 
-        def workbook() -> bytes:  # what the XLSX download makes: the assessment, and a sheet per figure
+        def workbook() -> bytes:  # what the XLSX download makes on a street's page: the assessment, its evidence
             directory = area_directory(conn)
-            sheets = evidence_tables(area_evidence(conn, rules, "D", MONTH, NOW), Names(), directory, "zh", CST)
+            sheets = evidence_tables(area_evidence(conn, rules, "S3", MONTH, NOW), Names(), directory, "zh", CST)
             return to_xlsx([*assessment_tables(assessment, directory, {}, "zh"), *sheets], "2026-11")
-        book = _timed("the monthly workbook with a sheet of evidence per figure (the XLSX download)", workbook)
+        book = _timed("the monthly workbook on a street's page, with a sheet of its evidence per figure", workbook)
         print(f"  {len(book) / 2**20:.1f} MiB", flush=True)
     engine.dispose()
 

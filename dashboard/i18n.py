@@ -122,6 +122,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "ev_ch_camera": ("摄像头", "camera"),
     "ev_timeline": ("在调度台查看轨迹与位置", "Timeline and place in the dispatcher console"),
     "ev_sheet": ("明细", "Evidence"),
+    "ev_too_big": ("{area}有 {grids} 个网格,逐案明细过多;请在其下各街道(不超过 {most} 个网格)的页面导出各自的明细。",
+                   "{area} has {grids} grids: too many rows for a workbook; export each street's own (at most "
+                   "{most} grids) from its page."),
     "lv_bad_period": ("统计周期有误:{e}", "The period is wrong: {e}"),
     "lv_loading": ("正在计算…", "Computing…"),
     "lv_four_rates": ("四率考核", "The four rates"),

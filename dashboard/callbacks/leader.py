@@ -334,9 +334,14 @@ def register(app: Dash, services: Services) -> None:
                 directory = area_directory(conn)
                 figures = monthly_assessment(conn, rules, year, mm, now)
                 shown = area if isinstance(area, str) and area in directory else lp.district_code(directory)
-                sheets = [] if not workbook else ev.evidence_tables(  # the workbook: a sheet of evidence per figure
-                    area_evidence(conn, rules, shown, figures.period, now), services.names(conn, lang), directory,
-                    lang, zone)
+                grids = ev.grids_under(directory, shown)
+                if not workbook:
+                    sheets = []
+                elif grids > ev.WORKBOOK_GRIDS_MAX:
+                    sheets = [ev.too_big_table(directory[shown].name, grids, lang)]
+                else:  # the workbook: a sheet of evidence per figure
+                    sheets = ev.evidence_tables(area_evidence(conn, rules, shown, figures.period, now),
+                                                services.names(conn, lang), directory, lang, zone)
                 return directory, figures, sheets
 
         directory, figures, sheets = off_loop(load)

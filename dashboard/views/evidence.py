@@ -137,6 +137,29 @@ def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, di
     return tables
 
 
+WORKBOOK_GRIDS_MAX = 300  # an area of more grids gets no evidence sheets (a city's month: ~800,000 rows, ~95 s)
+
+
+def grids_under(directory: Mapping[str, AreaEntry], code: str) -> int:
+    """How many grids lie in the area `code`."""
+    def inside(entry: AreaEntry) -> bool:
+        seen: set[str] = set()
+        at: str | None = entry.code
+        while at is not None and at not in seen:
+            if at == code:
+                return True
+            seen.add(at)
+            at = directory[at].parent if at in directory else None
+        return False
+    return sum(1 for e in directory.values() if e.level == "grid" and inside(e))
+
+
+def too_big_table(name: str, grids: int, lang: str) -> Table:
+    """In place of the evidence sheets of an area too big for them: where to get them."""
+    return Table(t("ev_sheet", lang), [t("ev_fact", lang)],
+                 [[t("ev_too_big", lang).format(area=name, grids=f"{grids:,}", most=WORKBOOK_GRIDS_MAX)]])
+
+
 def is_evidenced(figure: object) -> bool:
     return isinstance(figure, str) and figure in WITH_EVIDENCE
 

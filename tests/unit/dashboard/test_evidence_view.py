@@ -85,3 +85,15 @@ def test_a_long_list_shows_what_was_not_counted_first_and_says_how_much_is_liste
     assert [r.counted for r in ev.shown_rows(many, limit=4)] == [False, False, False, True]
     monkeypatch.setattr(ev, "SHOWN_MAX", 4)
     assert evidence_sum(many, "zh") == "计入 3 / 共 6 = 50.0%;列出 4 / 6 条(未计入的在前,全部见月度考核导出)"
+
+
+def test_an_area_too_big_for_evidence_sheets_is_told_where_to_get_them():
+    from dashboard.views.evidence import grids_under, too_big_table
+    from feeds.kpis.load import AreaEntry
+
+    directory = {"D": AreaEntry("D", "临湾区", "district", None), "S": AreaEntry("S", "南明街道", "street", "D"),
+                 "C": AreaEntry("C", "云阳社区", "community", "S"), "G1": AreaEntry("G1", "第1网格", "grid", "C"),
+                 "G2": AreaEntry("G2", "第2网格", "grid", "C"), "G3": AreaEntry("G3", "第3网格", "grid", None)}
+    assert (grids_under(directory, "D"), grids_under(directory, "S"), grids_under(directory, "G1")) == (2, 2, 1)
+    note = too_big_table("临湾区", 1100, "zh")
+    assert note.name == "明细" and "临湾区有 1,100 个网格" in note.rows[0][0]
