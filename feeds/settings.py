@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from feeds.calendar import DEFAULT_TIMEZONE, WorkingCalendar, official_days, parse_calendar
 
 log = logging.getLogger(__name__)
+_WARNED: set[int] = set()  # the years whose unknown successors this process has warned about (once each)
 
 
 class Settings(BaseSettings):
@@ -93,11 +94,13 @@ class Settings(BaseSettings):
     secure_cookies: bool = False  # the session cookie only over HTTPS: set it where the site is served by TLS
 
     def working_calendar(self, today: date | None = None) -> WorkingCalendar:
-        """The calendar of these settings; ValueError says what is wrong with them. Warns from December on when
-        the official calendar does not know next year's holidays yet."""
+        """The calendar of these settings; ValueError says what is wrong with them. Warns (once per process) from
+        December on when the official calendar does not know next year's holidays yet."""
         calendar = parse_calendar(self.work_periods, self.workdays, self.holidays, self.makeup_workdays,
                                   self.timezone, self.official_calendar)
-        if self.official_calendar and (today or date.today()) >= date(last := official_days()[2], 12, 1):
+        if (self.official_calendar and (today or date.today()) >= date(last := official_days()[2], 12, 1)
+                and last not in _WARNED):
+            _WARNED.add(last)
             log.warning("China's official holidays are known up to %d only (the chinesecalendar package): deadlines "
                         "after it count weekends alone; update the package, or name the days in CC_HOLIDAYS and "
                         "CC_MAKEUP_WORKDAYS", last)
