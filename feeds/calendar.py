@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from chinese_calendar import constants as official
@@ -139,6 +140,7 @@ def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
+@cache
 def official_days() -> tuple[frozenset[date], frozenset[date], int]:
     """China's public holidays (weekend days inside a holiday included) and make-up working days, as announced
     by the State Council, and the last year they are known for (later years: weekends only, until the package

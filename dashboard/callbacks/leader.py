@@ -68,22 +68,30 @@ def page_of(services: Services, conn: Connection, directory: dict[str, AreaEntry
       again behind it (a leader opening the page waits for no count: the district's month is kept made by
       `keep_warm`);
     - else made now."""
+    mark, page, _ = _page_and_mark(services, conn, directory, area, period, previous, now, lang, shown_on, stale_s)
+    return mark, page
+
+
+def _page_and_mark(services: Services, conn: Connection, directory: dict[str, AreaEntry], area: str,
+                   period: Period, previous: Period, now: datetime, lang: str, shown_on: Hashable = None,
+                   stale_s: float = STALE_S) -> tuple[Hashable, Page, Hashable]:
+    """`page_of`, and the mark of the data now (None when not asked for: the page made on `shown_on`)."""
     recent = services.leader_pages
     key = (area, period.start, period.end, previous.start, previous.end, lang)
     if shown_on is not None and (kept := recent.latest(key, max(stale_s, recent.fresh_s))) is not None \
             and kept[0] == shown_on:
-        return kept
+        return kept[0], kept[1], None
     mark = cases_mark(conn)
     found = recent.get(key, mark)
     if found is not None:
-        return mark, found
+        return mark, found, mark
     if stale_s and (latest := recent.latest(key, stale_s)) is not None:
         recent.ahead(lambda: _made_again(services, area, period, previous, lang), ("again", key))
-        return latest
+        return latest[0], latest[1], mark
     found = shown(services, directory, area, period, previous,
                   leader_figures(conn, services.rules, area, period, previous, now), now, lang)
     recent.put(key, mark, found)
-    return mark, found
+    return mark, found, mark
 
 
 def _made_again(services: Services, area: str, period: Period, previous: Period, lang: str) -> None:
@@ -194,8 +202,8 @@ def register(app: Dash, services: Services) -> None:
                 directory = area_directory(conn)
                 if not isinstance(area, str) or area not in directory:  # a forged or stale code: said
                     return None
-                mark, page = page_of(services, conn, directory, area, period, previous, now, lang)
-                return mark, page, mark != cases_mark(conn)
+                mark, page, now_mark = _page_and_mark(services, conn, directory, area, period, previous, now, lang)
+                return mark, page, mark != now_mark
 
         made = off_loop(load)
         if made is None:

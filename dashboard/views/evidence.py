@@ -12,6 +12,7 @@ from dashboard.i18n import t
 from dashboard.views.assessment import Table
 from dashboard.views.leader import RATE_CARDS, department_name, fraction_text, rate_text
 from dashboard.views.queue import Names
+from feeds.kpis.areas import Territory
 from feeds.kpis.evidence import COUNTS, WITH_EVIDENCE, Evidence, rate_of
 from feeds.kpis.load import AreaEntry
 
@@ -142,16 +143,8 @@ WORKBOOK_GRIDS_MAX = 300  # an area of more grids gets no evidence sheets (a cit
 
 def grids_under(directory: Mapping[str, AreaEntry], code: str) -> int:
     """How many grids lie in the area `code`."""
-    def inside(entry: AreaEntry) -> bool:
-        seen: set[str] = set()
-        at: str | None = entry.code
-        while at is not None and at not in seen:
-            if at == code:
-                return True
-            seen.add(at)
-            at = directory[at].parent if at in directory else None
-        return False
-    return sum(1 for e in directory.values() if e.level == "grid" and inside(e))
+    return len(Territory({c: e.parent for c, e in directory.items()},
+                         {c: e.level for c, e in directory.items()}).grids_under(code))
 
 
 def too_big_table(name: str, grids: int, lang: str) -> Table:

@@ -113,12 +113,13 @@ def watch_backlog(client: redis.Redis, subscription: Merged, stop: threading.Eve
             client.expire(BACKLOG_KEY, 10)
         except redis.RedisError:
             pass  # the pipeline says when Redis is away
-        if backlog.oldest_s > behind_s and not behind:
+        if not behind and backlog.oldest_s > behind_s:
+            behind = True
             log.warning("behind: %d payloads (%.1f MB) waiting, the oldest for %.1f s", backlog.payloads,
                         backlog.bytes / 2**20, backlog.oldest_s)
         elif behind and backlog.oldest_s <= min(1.0, behind_s):
+            behind = False
             log.warning("caught up: %d payloads waiting", backlog.payloads)
-        behind = backlog.oldest_s > behind_s or (behind and backlog.oldest_s > min(1.0, behind_s))
 
 
 if __name__ == "__main__":
