@@ -37,12 +37,14 @@ from simulators.geography import build_district
 # installed in every watching page: when a pushed delta carries the case at a version, and (on a console)
 # when the case's detail first changed after it (the console writes a pushed change in place at once)
 WATCH = """
-window.__seen = {}; window.__shown = {};
+window.__seen = {}; window.__shown = {}; window.__batch = {};
 var caseId = arguments[0];
 var sock = (window.cc && (cc.dispatch && cc.dispatch.socket)) || (window.cc && cc.socket);
 sock.on("delta", function (d) {
   var v = d.cases && d.cases[caseId];
-  if (v && !(v.version in window.__seen)) { window.__seen[v.version] = Date.now(); window.__want = v; }
+  if (v && !(v.version in window.__seen)) {
+    window.__seen[v.version] = Date.now(); window.__batch[v.version] = d.at; window.__want = v;
+  }
 });
 var detail = document.getElementById("dispatch-detail");
 if (detail) new MutationObserver(function () {  // the first redraw of the detail after the push
@@ -178,6 +180,7 @@ def main() -> None:
                  "the reassign button")
         actor.set_script_timeout(30)
         pushed: dict[str, list[float]] = {"console": [], "wall": []}
+        batched, relayed = [], []  # click → the ingest's batch (its clock), → the push reached a page
         shown, verdicts = [], []
         for _ in range(args.rounds):
             got = actor.execute_async_script(CLICK)
@@ -188,6 +191,9 @@ def main() -> None:
                 seen = wait_for(lambda d=d, v=version: d.execute_script("return window.__seen[arguments[0]]", v), 10,
                                 f"the push on a {kind}")
                 pushed[kind].append(seen - got["clicked"])
+                batch = d.execute_script("return window.__batch[arguments[0]]", version)
+                batched.append(batch - got["clicked"])
+                relayed.append(seen - batch)
                 if kind == "console":
                     at = wait_for(lambda d=d, v=version: d.execute_script("return window.__shown[arguments[0]]", v), 10,
                                   "the console showing it", lambda d=d: d.execute_script(
@@ -201,6 +207,8 @@ def main() -> None:
         print(summary("click → pushed to all other pages", pushed["console"] + pushed["wall"]))
         print(summary("click → pushed to the other consoles", pushed["console"]))
         print(summary("click → pushed to the wall", pushed["wall"]))
+        print(summary("  of which click → the ingest's batch", batched))
+        print(summary("  of which the batch → the page", relayed))
         print(summary("click → shown on the other consoles", shown))
         print(summary("click → the actor's own verdict", verdicts))
         print("reproduce: .venv/bin/python -m bench.reassign " + " ".join(

@@ -235,7 +235,8 @@ class _Scope:
 
 
 class Ingest:
-    """Collects messages for at most one window, then persists, applies and pushes them as one delta."""
+    """Collects messages for at most one window, then persists, applies and pushes them as one delta. A batch
+    holding a person's command (a case command: someone waits for its verdict) goes out at once."""
 
     def __init__(
         self,
@@ -270,6 +271,7 @@ class Ingest:
         self._scopes: dict[str | None, _Scope] = {None: _Scope.of(snapshots)}
         self.drill_deltas: dict[str, Delta] = {}  # the drills' deltas of the last flush, by drill id
         self._pending: list[FeedMessage] = []
+        self._waited_for = False  # a person's command is pending: it goes out now, not at the window's end
         self._rejected: list[Rejection] = []
         self._unacked: list[Any] = []  # deliveries to acknowledge once the batch is committed
         self._last_flush = -math.inf
@@ -307,6 +309,7 @@ class Ingest:
                 reason = f"camera {m.camera_id!r} is not in the register of cameras"
             if reason is None:
                 self._pending.append(m)
+                self._waited_for = self._waited_for or isinstance(m, CaseCommand)
             else:
                 rejections.append(Rejection(channel, m.model_dump_json(), reason, "filter"))
         if rejections:
@@ -317,6 +320,8 @@ class Ingest:
         """Seconds until the pending batch should go out (0: now), or None when nothing is pending."""
         if not self._pending and not self._rejected and not self._unacked:
             return None
+        if self._waited_for:
+            return 0.0
         return max(0.0, self._last_flush + self._window_s - time.monotonic())
 
     def flush(self) -> Delta | None:
@@ -344,6 +349,7 @@ class Ingest:
         self.stats.update(accepted=len(fresh), duplicate=len(self._pending) - len(fresh) - len(written.refused),
                           rejected=rejected)
         self._pending, self._rejected = [], []  # committed: whatever happens next, never written twice
+        self._waited_for = False
         self._last_flush = time.monotonic()
         return self._publish(at, fresh, written, rejected)
 

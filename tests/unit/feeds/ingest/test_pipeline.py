@@ -189,3 +189,18 @@ def test_a_fix_sent_later_than_taken_keeps_both_stamps(ingest, engine):
     assert row.fix_at == taken and row.sent_at == sent
     assert delta["patrols"]["P1"]["fix"] == int(taken.timestamp() * 1000)
     assert delta["patrols"]["P1"]["sent"] == int(sent.timestamp() * 1000)
+
+
+def test_fixes_wait_for_their_window_and_a_persons_command_goes_out_at_once(engine):
+    ingest = Ingest(engine, MemorySnapshotStore(), RecordingPusher(), window_s=60.0)
+    assert ingest.flush_due_in() is None
+    ingest.receive("cc.patrol_position", encode(factories.position("P1")))
+    assert ingest.flush_due_in() == 0.0  # the first batch: no flush yet, its window is long over
+    ingest.flush()
+    ingest.receive("cc.patrol_position", encode(factories.position("P2")))
+    assert ingest.flush_due_in() > 59  # the window from the last flush
+    ingest.receive("cc.case_command", encode(factories.command("C-1", "dispatch", 1)))
+    assert ingest.flush_due_in() == 0.0  # a dispatcher waits for its verdict
+    ingest.flush()
+    ingest.receive("cc.patrol_position", encode(factories.position("P3")))
+    assert ingest.flush_due_in() > 59  # the next fixes wait again
