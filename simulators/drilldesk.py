@@ -10,7 +10,9 @@ the drill's cases as the drill's screens show them (its snapshot).
 `DrillDesk` is the state machine, pure apart from its simulation and driven with an injected clock:
 no drill → running ⇄ paused → ended (stopped by the trainer, or at the end of the scenario). `serve` is
 the loop around it: controls in, messages out, the status kept in Redis, published on `cc.drills.status`
-and pushed to the drill's screens (Socket.IO event `drill`), the drill record kept in the database.
+and pushed to the drill's screens (Socket.IO event `drill`), the drill record kept in the database. One desk
+is active (a lease); a drill left by a desk that stopped is carried on by the one that takes over
+(`DrillDesk.carry_on`).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +49,7 @@ from feeds.drills.control import (
     DrillControl,
     DrillState,
     DrillStatus,
+    InjectedEvent,
     record_change,
     record_start,
 )
@@ -64,6 +67,7 @@ from simulators.simulation import Simulation
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
+CARRY_STEP_S = 10.0  # drill seconds per step when a drill taken over is run forward to where it was
 _STAMPS = ("ts", "fix_at", "occurred_at", "started_at")
 
 
@@ -121,11 +125,40 @@ class DrillDesk:
             if control.event is None or control.event.category not in self.taxonomy.categories:
                 return "an event with a known category is needed"
             assert self.script is not None
-            e = control.event
-            event = Event(0.0, 0.0, e.category, e.count, e.where, e.urgent, e.report, None,
-                          e.text or "{place}（演练注入）突发情况，请尽快处置")
-            self.script.add(event, status.clock.simulated(now))
-            self.status = status.but(injected=status.injected + 1)
+            at = status.clock.simulated(now)
+            self.script.add(_event(control.event), at)
+            self.status = status.but(injected=status.injected + 1, injections=(
+                *status.injections, (ms(at), control.event.model_dump())))
+        self._refresh(now)
+        return None
+
+    def carry_on(self, status: DrillStatus, now: datetime) -> str | None:
+        """Take over a drill another desk was running (its machine stopped; this desk holds the lease now).
+        The scenario is laid out again from the drill's start, with the events injected by hand, and its
+        simulation is run forward, saying nothing, to the drill time of the other desk's last status; from
+        there on this desk says what happens, under a run id of its own, so that no message of its reuses an
+        id the other desk gave (the ingest would take it for a replay). The drill's clock, id and record go
+        on as they were. None: carried on; else why it cannot be."""
+        scenario = self.scenarios.get(status.scenario)
+        if scenario is None:
+            return f"this drill desk does not offer scenario {status.scenario!r}"
+        carried = status.carried + 1
+        start = from_ms(status.started_at)  # drill time began equal to wall time
+        script = Script(scenario, self.district, start, self.seed)
+        for at, event in status.injections:
+            script.add(_event(InjectedEvent.model_validate(event)), from_ms(at))
+        simulation = Simulation(self.district, seed=self.seed, run_id=f"{status.id[:34]}:c{carried}",
+                                problems_per_day=self.problems_per_day, calendar=self.calendar,
+                                act_on_cases=status.staff, script=script, drill_id=status.id)
+        said_to = status.clock.simulated(from_ms(status.updated_at))
+        step = timedelta(seconds=CARRY_STEP_S)
+        at = start
+        while at < said_to:  # what the other desk already said, said again to nobody
+            at = min(said_to, at + step)
+            simulation.tick(at)
+        self.script, self.simulation = script, simulation
+        self.status = status.but(carried=carried, note=f"carried on by another drill desk at drill minute "
+                                                       f"{(ms(said_to) - status.started_at) / 60_000:.0f}")
         self._refresh(now)
         return None
 
@@ -182,6 +215,12 @@ class DrillDesk:
         return messages
 
 
+def _event(e: InjectedEvent) -> Event:
+    """An event injected by hand, as the scenario's own are laid out."""
+    return Event(0.0, 0.0, e.category, e.count, e.where, e.urgent, e.report, None,
+                 e.text or "{place}（演练注入）突发情况，请尽快处置")
+
+
 def _restamp(message: FeedMessage, clock: DrillClock) -> FeedMessage:
     update = {name: clock.wall(value) for name in _STAMPS if (value := getattr(message, name, None)) is not None}
     return message.model_copy(update=update)
@@ -221,8 +260,8 @@ def serve(desk: DrillDesk, client: redis.Redis, bus: Bus, snapshots: SnapshotSto
     next_tick = time.monotonic()
     while not stop.is_set():
         try:
-            if not started:  # once: a drill left running by a desk that stopped ends now
-                _close_orphan(client, engine, board, clock())
+            if not started:  # once: a drill left running by a desk that stopped is carried on
+                _take_over(desk, client, engine, board, clock())
                 started = True
             if not shown:
                 client.set(SCENARIOS_KEY, json.dumps(scenario_list(desk.scenarios), ensure_ascii=False))
@@ -284,15 +323,25 @@ def _record(engine: Engine, status: DrillStatus, write: Callable[..., None]) -> 
         write(conn, status)
 
 
-def _close_orphan(client: redis.Redis, engine: Engine, board: StatusBoard, now: datetime) -> None:
-    """A drill left running by a desk that stopped ends now: nobody is ticking it."""
+def _take_over(desk: DrillDesk, client: redis.Redis, engine: Engine, board: StatusBoard, now: datetime) -> None:
+    """A drill left running (or paused) by a desk that stopped is carried on by this one; one it cannot carry
+    on (a scenario it does not offer) ends now, with why: nobody else is ticking it."""
     raw = client.get(STATUS_KEY)
     if not raw:
         return
     status = DrillStatus.from_dict(json.loads(raw))
     if status.state is DrillState.ENDED:
         return
-    status = status.but(state=DrillState.ENDED, ended_at=ms(now), ended_by=SYSTEM, note="drill desk restarted",
+    why = desk.carry_on(status, now)
+    if why is None:
+        assert desk.status is not None
+        log.info("carrying on drill %s (%s, %s at x%g): %s", status.id, status.scenario, status.state, status.speed,
+                 desk.status.note)
+        _record(engine, desk.status, record_change)
+        board.show(desk.status)
+        return
+    log.warning("ending drill %s left by a drill desk that stopped: %s", status.id, why)
+    status = status.but(state=DrillState.ENDED, ended_at=ms(now), ended_by=SYSTEM, note=f"drill desk restarted: {why}",
                         clock=status.clock.changed(now, 0.0))
     _record(engine, status, record_change)
     board.show(status)

@@ -189,6 +189,8 @@ class DrillStatusView(_View):
     injected: int
     staff: bool
     note: str
+    injections: list[tuple[Ms, dict[str, Any]]]  # each event injected by hand: (drill ms, the event as sent)
+    carried: int  # times another drill desk took the drill over
 
 
 PAYLOADS: dict[ScreenEvent, type[_View]] = {

@@ -122,11 +122,16 @@ class DrillStatus:
     injected: int = 0  # events injected by hand
     staff: bool = True  # simulated staff act on the drill's cases
     note: str = ""  # the last refusal, for the console
+    # the events injected by hand, each (drill ms it was injected at, the event as sent): a desk taking the drill
+    # over lays them out again
+    injections: tuple[tuple[int, dict[str, Any]], ...] = ()
+    carried: int = 0  # how many times another drill desk took the drill over (its machine stopped)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["state"] = self.state.value
         out["clock"] = [list(s) for s in self.clock.segments]
+        out["injections"] = [[at, event] for at, event in self.injections]
         return out
 
     @classmethod
@@ -134,6 +139,7 @@ class DrillStatus:
         data = dict(raw)
         data["state"] = DrillState(data["state"])
         data["clock"] = DrillClock(tuple((int(w), int(d), float(s)) for w, d, s in data["clock"]))
+        data["injections"] = tuple((int(at), dict(event)) for at, event in data.get("injections", ()))
         return cls(**data)
 
     def but(self, **changes: Any) -> DrillStatus:

@@ -1,6 +1,7 @@
 """The drill desk's state machine and the drill clock, on an injected clock."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,3 +98,50 @@ def test_a_control_for_another_drill_or_an_unknown_scenario_is_refused(desk):
     assert "is not the one running" in desk.obey(control("stop", drill_id="other"), s(1))
     bad = InjectedEvent(category="no.such")
     assert desk.obey(control("inject", event=bad), s(1)) == "an event with a known category is needed"
+
+
+def _desk(district) -> DrillDesk:
+    taxonomy = load_taxonomy()
+    return DrillDesk(district, {"market-fire": load("market-fire", taxonomy)}, seed=5, taxonomy=taxonomy,
+                     calendar=WorkingCalendar(), problems_per_day=0, make_id=lambda sc, now: f"{sc.id}-1")
+
+
+def _reported(messages) -> list[tuple]:  # what, where and by whom (the spot in the grid is drawn at random)
+    return sorted((m.category, m.grid_code, m.channel) for m in messages
+                  if isinstance(m, IncidentReport) and m.channel in ("hotline", "citizen"))
+
+
+def test_a_drill_is_carried_on_by_another_desk_where_the_first_left_it(district):
+    first, second = _desk(district), _desk(district)
+    first.obey(control("start", scenario="market-fire", speed=60, staff=False), s(0))
+    event = InjectedEvent(category="facility.power", where="centre", report="hotline", count=2, text="{place}电线垂落")
+    first.obey(control("inject", event=event), s(70))  # at drill minute 70, said at 72
+    said = [m for t in (20, 40, 60) for m in first.tick(s(t))]  # drill minutes 0–60
+    kept = DrillStatus.from_dict(json.loads(json.dumps(first.status.to_dict())))  # as Redis keeps it
+    assert kept == first.status and kept.injections[0][1]["text"] == "{place}电线垂落"
+
+    assert second.carry_on(kept, s(63)) is None  # the first desk stopped; the second took the lease
+    carried = second.status
+    assert (carried.id, carried.state, carried.clock, carried.carried) == (kept.id, DrillState.RUNNING, kept.clock, 1)
+    assert carried.note == "carried on by another drill desk at drill minute 60"
+    after = second.tick(s(100))  # drill minutes 60–100
+    alone = first.tick(s(100))  # the same minutes, had the first desk gone on
+    assert not {m.id for m in after} & {m.id for m in said}  # no id the first desk gave is given again
+    assert {m.drill_id for m in after} == {kept.id}
+    assert _reported(after) == _reported(alone) != []  # the scenario's reports of those minutes, the injected too
+    assert any(r[0] == "facility.power" for r in _reported(after))
+    assert min(m.ts for m in after) > s(60)  # nothing of the minutes the first desk said is said again
+
+
+def test_a_paused_drill_is_carried_on_paused_and_one_of_a_scenario_not_offered_is_not(district):
+    first, second = _desk(district), _desk(district)
+    first.obey(control("start", scenario="market-fire", speed=10), s(0))
+    first.tick(s(30))
+    first.obey(control("pause"), s(30))
+    assert second.carry_on(first.status, s(40)) is None
+    assert second.status.state is DrillState.PAUSED and second.tick(s(50)) == []
+    assert second.obey(control("resume"), s(50)) is None
+    assert second.status.elapsed_ms == 300_000  # 5 drill minutes: the pause stood still
+    assert second.tick(s(56)) and second.status.elapsed_ms == 360_000
+    other = DrillStatus.from_dict({**first.status.to_dict(), "scenario": "typhoon-night"})
+    assert second.carry_on(other, s(60)) == "this drill desk does not offer scenario 'typhoon-night'"

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from feeds.bus.channels import RedisBus, publish_messages
 from feeds.bus.push import RecordingPusher
@@ -27,7 +27,7 @@ from feeds.drills.reads import load_score
 from feeds.ingest.pipeline import Ingest
 from feeds.kpis.figures import Rate
 from feeds.schemas import FEED_CHANNELS
-from feeds.store.models import CaseRow
+from feeds.store.models import CaseRow, PatrolFix
 from feeds.taxonomy import load as load_taxonomy
 from simulators.drilldesk import DrillDesk, StatusBoard, serve
 from simulators.geography import build_district
@@ -47,24 +47,31 @@ def ingest_loop(engine, redis_client):
     stop = threading.Event()
     loop = threading.Thread(target=ingest.run, args=(subscription, stop), daemon=True)
     loop.start()
+    store.ingest = ingest  # type: ignore[attr-defined]
     yield store
     stop.set()
     loop.join(5)
     subscription.close()
 
 
-@pytest.fixture
-def desk_loop(engine, redis_client):
+def run_desk(engine, redis_client, pusher) -> tuple[threading.Thread, threading.Event]:
+    """A drill desk's loop on a thread, as `python -m simulators.drilldesk` runs it once it holds the lease."""
     taxonomy = load_taxonomy()
     desk = DrillDesk(build_district(5, 12), {"market-fire": load("market-fire", taxonomy)}, seed=5, taxonomy=taxonomy,
                      calendar=WorkingCalendar(), problems_per_day=0)
-    pusher = RecordingPusher()
     stop = threading.Event()
     loop = threading.Thread(target=serve, args=(desk, redis_client, RedisBus(redis_client),
                                                 RedisSnapshotStore(redis_client),
                                                 engine, StatusBoard(redis_client, pusher), stop),
                             kwargs={"interval_s": 0.05}, daemon=True)
     loop.start()
+    return loop, stop
+
+
+@pytest.fixture
+def desk_loop(engine, redis_client):
+    pusher = RecordingPusher()
+    loop, stop = run_desk(engine, redis_client, pusher)
     yield DrillDeskClient(redis_client), pusher
     stop.set()
     loop.join(5)
@@ -99,6 +106,41 @@ def test_a_drill_runs_through_the_ingest_apart_from_live_and_stopping_it_leaves_
     assert drill_cases and live_report.id not in {c.id for c in drill_cases}
     assert ingest_loop.load() == live_before and _live_rows(engine) == rows_before  # live data untouched
     assert {room for _, room in zip(pusher.pushed, pusher.rooms, strict=True)} == {f"drill:{drill}"}
+
+
+def _drill_messages(engine, drill: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(PatrolFix).where(PatrolFix.drill_id == drill)).scalar_one()
+
+
+def test_a_drill_goes_on_when_its_drill_desk_stops_and_another_takes_over(engine, redis_client, ingest_loop):
+    first, stop_first = run_desk(engine, redis_client, RecordingPusher())
+    client = DrillDeskClient(redis_client)
+    client.send(DrillControl(action="start", by="trainer", scenario="market-fire", speed=60))
+    drill = wait_until(client.status, 10, "the drill to start").id
+    wait_until(lambda: ingest_loop.for_drill(drill).load()["cases"], 30, "the drill's first cases")
+    stop_first.set()  # its machine stopped: the drill left running, nobody ticking it
+    first.join(5)
+    left = client.status()
+    assert left.state is DrillState.RUNNING and left.carried == 0
+    fixes = _drill_messages(engine, drill)
+
+    second, stop_second = run_desk(engine, redis_client, RecordingPusher())  # the standby, holding the lease now
+    try:
+        carried = wait_until(lambda: (st := client.status()).carried == 1 and st, 10, "the drill carried on")
+        assert (carried.id, carried.state, carried.started_by) == (drill, DrillState.RUNNING, "trainer")
+        assert carried.note.startswith("carried on by another drill desk at drill minute")
+        wait_until(lambda: client.status().elapsed_ms > left.elapsed_ms + 60_000, 10, "the drill clock going on")
+        wait_until(lambda: _drill_messages(engine, drill) > fixes, 10, "the drill's patrols moving again")
+        client.send(DrillControl(action="pause", by="trainer", drill_id=drill))  # the console drives the new desk
+        wait_until(lambda: client.status().state is DrillState.PAUSED, 10, "the pause obeyed")
+    finally:
+        stop_second.set()
+        second.join(5)
+    with engine.connect() as conn:
+        record = drill_record(conn, drill)
+    assert record.ended_at is None and record.clock.segments == client.status().clock.segments
+    assert ingest_loop.ingest.stats["duplicate"] == 0  # no message of the second desk took an id of the first
 
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
