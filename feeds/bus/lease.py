@@ -22,6 +22,7 @@ import redis
 
 log = logging.getLogger(__name__)
 PREFIX = "cc:lease:"
+EXIT_WITHIN_S = 8.0  # told to stop, a process is gone within this long, whatever does not answer
 
 # take the lease if nobody holds it: a new epoch, and the lease naming the holder and its epoch
 _ACQUIRE = """
@@ -165,18 +166,44 @@ class OneActive:
     learns it was fenced raises Fenced. Either way the process stands by again, until halted."""
 
     def __init__(self, lease: Lease, *, floor: Callable[[], int] = lambda: 0,
-                 retried: tuple[type[BaseException], ...] = (redis.RedisError,), poll_s: float = 0.5) -> None:
+                 retried: tuple[type[BaseException], ...] = (redis.RedisError,), poll_s: float = 0.5,
+                 exit_within_s: float | None = EXIT_WITHIN_S, exit: Callable[[int], object] = os._exit) -> None:
         self.lease, self._floor, self._retried = lease, floor, retried
         self._poll_s = min(poll_s, lease.ttl_s / 4)
         self.halted = threading.Event()
         self._stop: threading.Event | None = None
+        self._exit_within_s, self._exit = exit_within_s, exit
+        self._over = threading.Event()  # run() has returned
 
     def halt(self, *_: object) -> None:
+        """Stop (e.g. on SIGTERM): the body is told to stop and the lease given up. Should that hang on a service
+        that does not answer (Redis and its sentinels gone: each call waits out its timeouts and retries), the
+        process exits anyway `exit_within_s` later: nothing committed is lost, and stream entries read but not
+        committed are taken over by the standby."""
+        first = not self.halted.is_set()
         self.halted.set()
         if self._stop is not None:
             self._stop.set()
+        if first and self._exit_within_s is not None:
+            threading.Thread(target=self._exit_if_still_here, daemon=True, name=f"exit-{self.lease.role}").start()
+
+    def _exit_if_still_here(self) -> None:
+        assert self._exit_within_s is not None
+        if self._over.wait(self._exit_within_s):
+            return  # stopped cleanly
+        log.error("the %s was told to stop %.0f s ago and has not (Redis or the database not answering): "
+                  "exiting now", self.lease.role, self._exit_within_s)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        self._exit(1)
 
     def run(self, body: Callable[[threading.Event], None]) -> None:
+        try:
+            self._run(body)
+        finally:
+            self._over.set()
+
+    def _run(self, body: Callable[[threading.Event], None]) -> None:
         role = self.lease.role
         while not self.halted.is_set():
             if not self._stand_by():

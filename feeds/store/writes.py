@@ -76,6 +76,12 @@ def sqlite_stamper() -> Callable[[datetime], str]:
 
 
 _ROWS_PER_INSERT = 200  # rows per multi-row INSERT: one statement step for many rows (2,200 parameters)
+# On PostgreSQL the rows go as eleven arrays, unnested: the statement stays short, so the driver parses it once
+# (psycopg parses a statement for its placeholders in Python, and does not keep one of 2,200 placeholders).
+_PG_FIX_TYPES = ("text", "text", "text", "timestamptz", "timestamptz", "text", "float8", "float8", "float8", "float8",
+                 "timestamptz")
+_PG_INSERT_FIXES = (f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) SELECT * FROM unnest("
+                    + ", ".join(f"%s::{t}[]" for t in _PG_FIX_TYPES) + ") ON CONFLICT (id) DO NOTHING")
 
 
 def _as_is(t: datetime) -> datetime:
@@ -96,6 +102,9 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
             rows[f.id] = (f.id, f.source, f.drill_id, sent_at, received, f.unit_id, f.lat, f.lon, f.accuracy_m,
                           f.speed_mps, fix_at)
     values = list(rows.values())
+    if conn.dialect.name == "postgresql" and values:  # one statement, a column per array parameter
+        conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(list(column) for column in zip(*values, strict=True)))
+        return set(rows)
     one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start:start + _ROWS_PER_INSERT]

@@ -16,8 +16,10 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from devstack.services import _die_with_parent, start_redis
+from devstack.services import _die_with_parent, start_redis, start_sentinels
 from feeds.bus.channels import INGEST_GROUP, StreamBus, publish_messages, stream_for
+from feeds.bus.connect import redis_client
+from feeds.bus.lease import EXIT_WITHIN_S
 from feeds.bus.snapshots import RedisSnapshotStore
 from feeds.ingest.pipeline import ROLE
 from feeds.schemas import FEED_CHANNELS
@@ -52,7 +54,7 @@ class Ingests:
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGCONT)
                 proc.terminate()
-                proc.wait(10)
+                proc.wait(120)
 
 
 @pytest.fixture
@@ -166,3 +168,27 @@ def test_an_active_ingest_paused_past_its_lease_writes_nothing_when_it_wakes(two
         assert fence_state(conn, ROLE)[0] == epoch  # nothing of the old epoch committed after the take-over
     assert all(b >= a for a, b in itertools.pairwise(seqs)), "the live seq went back"
     assert _dead(engine) == 0 and ingests.procs["ingest-a"].poll() is None
+
+
+STOPS_WITHIN_S = EXIT_WITHIN_S + 4  # told to stop, an ingest is gone within this long (a margin for a loaded CI)
+
+
+@pytest.mark.parametrize("who", ["active", "standby"])
+def test_an_ingest_told_to_stop_stops_even_when_redis_and_its_sentinels_are_gone(tmp_path, db_url, who):
+    group = start_sentinels(tmp_path / "redis")
+    ingests, client = Ingests(group.url, db_url, tmp_path), redis_client(group.url)
+    try:
+        _active(ingests, client, "ingest-a")
+        ingests.start("ingest-b")
+        wait_until(lambda: b"standing by" in ingests.log("ingest-b").encode(), 30, "ingest-b standing by")
+        group.stop()  # the Redis servers and the sentinels gone: every call the ingest makes fails or waits
+        time.sleep(1.5)
+        proc = ingests.procs["ingest-a" if who == "active" else "ingest-b"]
+        told = time.monotonic()
+        proc.terminate()
+        proc.wait(120)
+        took = time.monotonic() - told
+        assert took <= STOPS_WITHIN_S, f"stopped after {took:.1f} s"
+    finally:
+        ingests.stop()
+        group.stop()

@@ -159,3 +159,25 @@ def test_one_process_of_a_role_runs_and_a_standby_takes_over_when_it_stops(redis
     for t in threads:
         t.join(5)
     assert not any(t.is_alive() for t in threads) and redis_client.get("cc:lease:escalator") is None
+
+
+def test_a_process_told_to_stop_exits_when_its_work_does_not_stop_in_time_and_not_when_it_does(redis_client):
+    exits: list[int] = []
+    stuck = OneActive(Lease(redis_client, "kpiboard", "host:1", ttl_s=1.0), exit_within_s=0.5, exit=exits.append)
+    hang = threading.Event()
+    thread = threading.Thread(target=stuck.run, args=(lambda stop: hang.wait(),), daemon=True)  # deaf to stop
+    thread.start()
+    wait_until(lambda: redis_client.get("cc:lease:kpiboard") is not None, 5, "active")
+    stuck.halt()
+    wait_until(lambda: exits == [1], 3, "the exit, the work still running")
+    hang.set()
+    thread.join(5)
+
+    clean = OneActive(Lease(redis_client, "kpiboard", "host:2", ttl_s=1.0), exit_within_s=0.5, exit=exits.append)
+    thread = threading.Thread(target=clean.run, args=(lambda stop: stop.wait(),), daemon=True)
+    thread.start()
+    wait_until(lambda: (redis_client.get("cc:lease:kpiboard") or b"").startswith(b"host:2"), 5, "active")
+    clean.halt()
+    thread.join(5)
+    time.sleep(1.0)
+    assert exits == [1]  # it stopped in time: no second exit

@@ -204,3 +204,32 @@ def test_fixes_wait_for_their_window_and_a_persons_command_goes_out_at_once(engi
     ingest.flush()
     ingest.receive("cc.patrol_position", encode(factories.position("P3")))
     assert ingest.flush_due_in() > 59  # the next fixes wait again
+
+
+def test_an_ingest_behind_takes_what_waits_into_one_batch_not_one_payload_per_transaction(engine):
+    bus, pusher = MemoryBus(), RecordingPusher()
+    ingest = Ingest(engine, MemorySnapshotStore(), pusher, window_s=0.0)  # every batch due at once
+    subscription = bus.subscribe(FEED_CHANNELS)
+    for n in range(30):  # waiting before the loop reads any: as when the database was slow to commit
+        publish_messages(bus, [factories.position(f"P{n}")])
+    stop = threading.Event()
+    loop = threading.Thread(target=ingest.run, args=(subscription, stop))
+    loop.start()
+    try:
+        wait_until(lambda: sum(len(d["patrols"]) for _, d in pusher.pushed) == 30, 5, "the 30 fixes")
+    finally:
+        stop.set()
+        loop.join(5)
+    assert len(pusher.pushed) == 1  # one transaction, one delta
+    assert _count(engine, PatrolFix) == 30
+
+
+def test_a_message_sent_twice_within_one_batch_is_taken_once(ingest, engine):
+    report = factories.incident("桥下积水")
+    ingest.receive("cc.incident_report", encode([report, factories.incident("路灯不亮", lat=30.75, lon=111.35)]))
+    ingest.receive("cc.incident_report", encode(report))  # the producer sent it again, in the same window
+    delta = ingest.flush()
+    assert [i["text"] for i in delta["incidents"]] == ["路灯不亮", "桥下积水"]  # newest first, each once
+    assert len(delta["cases"]) == 2  # one case each
+    assert ingest.stats["accepted"] == 2 and ingest.stats["duplicate"] == 1
+    assert _count(engine, IncidentRow) == 2
