@@ -48,15 +48,10 @@ _FIX_COLUMNS = ("id", "source", "drill_id", "sent_at", "received_at", "unit_id",
 
 
 def _known_fix_ids(conn: Connection, ids: list[str]) -> set[str]:
-    """The ids among `ids` already stored: one driver-level statement with a single parameter, whatever
-    the batch size (a JSON array on SQLite, an array on PostgreSQL)."""
-    param: str | list[str]
-    if conn.dialect.name == "sqlite":
-        sql = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))"
-        param = orjson.dumps(ids).decode()  # text: SQLite reads a blob as JSONB
-    else:
-        sql, param = "SELECT id FROM patrol_fixes WHERE id = ANY(%s)", ids
-    return {row[0] for row in conn.exec_driver_sql(sql, (param,))}
+    """The ids among `ids` already stored (SQLite): one statement with a single parameter, a JSON array, whatever
+    the batch size."""
+    sql = "SELECT id FROM patrol_fixes WHERE id IN (SELECT value FROM json_each(?))"
+    return {row[0] for row in conn.exec_driver_sql(sql, (orjson.dumps(ids).decode(),))}  # text: a blob is JSONB
 
 
 def sqlite_stamper() -> Callable[[datetime], str]:
@@ -81,7 +76,7 @@ _ROWS_PER_INSERT = 200  # rows per multi-row INSERT: one statement step for many
 _PG_FIX_TYPES = ("text", "text", "text", "timestamptz", "timestamptz", "text", "float8", "float8", "float8", "float8",
                  "timestamptz")
 _PG_INSERT_FIXES = (f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) SELECT * FROM unnest("
-                    + ", ".join(f"%s::{t}[]" for t in _PG_FIX_TYPES) + ") ON CONFLICT (id) DO NOTHING")
+                    + ", ".join(f"%s::{t}[]" for t in _PG_FIX_TYPES) + ") ON CONFLICT (id) DO NOTHING RETURNING id")
 
 
 def _as_is(t: datetime) -> datetime:
@@ -91,7 +86,8 @@ def _as_is(t: datetime) -> datetime:
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
     """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
     with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
-    known = _known_fix_ids(conn, [f.id for f in fixes])
+    postgres = conn.dialect.name == "postgresql"  # there the insert itself says which rows were new
+    known = set() if postgres else _known_fix_ids(conn, [f.id for f in fixes])
     stamp: Callable[[datetime], Any] = sqlite_stamper() if conn.dialect.name == "sqlite" else _as_is
     received = stamp(received_at.astimezone(UTC))
     rows: dict[str, tuple[Any, ...]] = {}
@@ -102,9 +98,11 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
             rows[f.id] = (f.id, f.source, f.drill_id, sent_at, received, f.unit_id, f.lat, f.lon, f.accuracy_m,
                           f.speed_mps, fix_at)
     values = list(rows.values())
-    if conn.dialect.name == "postgresql" and values:  # one statement, a column per array parameter
-        conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(list(column) for column in zip(*values, strict=True)))
-        return set(rows)
+    if postgres:  # one statement, a column per array parameter
+        if not values:
+            return set()
+        inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(list(column) for column in zip(*values, strict=True)))
+        return {row[0] for row in inserted}
     one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start:start + _ROWS_PER_INSERT]
