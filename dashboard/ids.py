@@ -25,6 +25,7 @@ LANG_SWITCH = "wall-lang"
 # the KPI panel (dashboard/layouts/kpi_panel.py, callbacks/kpis.py, assets/kpis.js)
 KPI_BOARD = "wall-kpi-board"  # the latest board: the page's at load, then each one pushed ("kpis")
 KPI_LANG = "wall-kpi-lang"  # the panel's language, for the callback that renders it
+KPI_LINKED = "wall-kpi-linked"  # the figures link to their evidence (a viewer who may open the leader page)
 KPI_BODY = "wall-kpi-body"  # the figures, re-rendered from the board
 KPI_STALE = "wall-kpi-stale"  # "not updated for …", written by assets/kpis.js when the board is old
 

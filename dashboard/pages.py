@@ -22,12 +22,14 @@ from dashboard.layouts.kpi_panel import kpi_panel
 from dashboard.layouts.leader import leader_page
 from dashboard.layouts.replay import DEFAULT_SPEED, SPEEDS, replay_error, replay_screen
 from dashboard.layouts.wall import wall_page
+from dashboard.security.auth import may_see_evidence
 from dashboard.services import Services
 from dashboard.views.drill import status_view
 from dashboard.views.leader import district_code, recent_months
 from feeds.categories import CATEGORIES, labels
 from feeds.drills.control import DrillRecord, drill_record, past_drills
 from feeds.ingest.deadletters import list_dead_letters
+from feeds.kpis.evidence import WITH_EVIDENCE
 from feeds.kpis.load import area_directory
 from feeds.replay.frames import PeriodError
 
@@ -50,7 +52,7 @@ def wall(services: Services, lang: str = "zh", drill: str | None = None, **_quer
     found, board, record = services.territory.get(), services.boards.load(), services.drill_of(drill)
     page = wall_page(found.name, found.bounds, lang=lang, tile_url=settings.tile_url,
                      stale_after_s=settings.stale_after_s, timezone=services.timezone, board=board,
-                     drill=record.id if record else None)
+                     drill=record.id if record else None, linked=may_see_evidence())
     return html.Div([dcc.Store(id=ids.LIVE), dcc.Store(id=ids.KPI_BOARD, data=board), in_drill(page, record, lang)])
 
 
@@ -63,7 +65,7 @@ def kpis(services: Services, lang: str = "zh", **_query: Any) -> html.Div:
         className=f"wall kpi-screen lang-{lang}", children=[
             html.Header(className="title-bar", children=[
                 html.Div(className="title", children=[html.Span(t("title", lang), className="title-text")])]),
-            html.Main(className="wall-body", children=[kpi_panel(lang, board)]),
+            html.Main(className="wall-body", children=[kpi_panel(lang, board, may_see_evidence())]),
         ])])
 
 
@@ -72,12 +74,17 @@ def dead_letters(services: Services, lang: str = "zh", **_query: Any) -> html.Di
         return dead_letters_page(list_dead_letters(conn, limit=200), _lang(lang), services.timezone)
 
 
-def leader(services: Services, lang: str = "zh", **_query: Any) -> html.Div:
-    """The leader's page: the frame; its figures and tables come from dashboard/callbacks/leader.py."""
+def leader(services: Services, lang: str = "zh", period: str | None = None, evidence: str | None = None,
+           **_query: Any) -> html.Div:
+    """The leader's page: the frame; its figures and tables come from dashboard/callbacks/leader.py. Opened with
+    `period` (today, week, month) and `evidence` (a figure), it shows that period and opens what makes the
+    figure (the KPI panel's figures link here)."""
     with services.engine.connect() as conn:
         directory = area_directory(conn)
     district = district_code(directory)
-    return leader_page(directory[district].name, district, recent_months(services.now(), services.zone), _lang(lang))
+    return leader_page(directory[district].name, district, recent_months(services.now(), services.zone), _lang(lang),
+                       period=period if period in ("today", "week", "month") else "month",
+                       evidence=evidence if evidence in WITH_EVIDENCE else None)
 
 
 def dispatch(services: Services, lang: str = "zh", case: str | None = None, drill: str | None = None,

@@ -210,6 +210,12 @@
       return section;
     });
     box.replaceChildren.apply(box, groups);
+    var opening = document.querySelector("[data-open-evidence]");  // opened from a figure elsewhere (/kpis)
+    if (opening) {
+      var card = document.getElementById("lv-kpi-" + opening.getAttribute("data-open-evidence"));
+      opening.removeAttribute("data-open-evidence");
+      if (card && card.classList.contains("lv-kpi-evidenced")) setTimeout(function () { askEvidence(card); }, 0);
+    }
     return Date.now();
   }
   window.dash_clientside = Object.assign({}, window.dash_clientside, { leader: {

@@ -11,13 +11,15 @@ from dash import Dash, Input, Output, State
 from dashboard import ids
 from dashboard.i18n import LANGS
 from dashboard.layouts.kpi_panel import kpi_body
+from dashboard.security.auth import may_see_evidence
 from dashboard.services import Services
 
 
-def render(board: dict[str, Any] | None, lang: str | None) -> list[Any]:
-    return kpi_body(board, lang if lang in LANGS else "zh")
+def render(board: dict[str, Any] | None, lang: str | None, linked: bool | None = False) -> list[Any]:
+    # the links only for a viewer who may open the leader page, whatever the page's store says
+    return kpi_body(board, lang if lang in LANGS else "zh", bool(linked) and may_see_evidence())
 
 
 def register(app: Dash, services: Services) -> None:
     app.callback(Output(ids.KPI_BODY, "children"), Input(ids.KPI_BOARD, "data"), State(ids.KPI_LANG, "data"),
-                 prevent_initial_call=True)(render)
+                 State(ids.KPI_LINKED, "data"), prevent_initial_call=True)(render)

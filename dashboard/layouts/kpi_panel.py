@@ -25,18 +25,24 @@ def _cell(c: Cell, period: str) -> html.Div:
     ])
 
 
-def _row(row: Row) -> html.Div:
+def _row(row: Row, linked: bool, lang: str) -> html.Div:
     today, month = row.cells
+    cells = [_cell(today, "today"), _cell(month, "month")]
+    if linked:  # a figure opens what makes it, on the leader page (for the roles that may open that page)
+        cells = [html.A(cell, href=f"/leader?period={period}&evidence={row.key}" + ("&lang=en" if lang == "en" else ""),
+                        className="kpi-link", title=t("ev_open", lang))
+                 for cell, period in zip(cells, ("today", "month"), strict=True)]
     return html.Div(className="kpi-row", **{"data-rate": row.key}, children=[
         html.Div(row.label, className="kpi-label"),
-        html.Div(className="kpi-cells", children=[_cell(today, "today"), _cell(month, "month")]),
+        html.Div(className="kpi-cells", children=cells),
     ])
 
 
-def kpi_body(board: dict[str, Any] | None, lang: str = "zh") -> list[html.Div]:
+def kpi_body(board: dict[str, Any] | None, lang: str = "zh", linked: bool = False) -> list[html.Div]:
+    """The panel's body; `linked`: each figure links to its evidence on the leader page."""
     return [
         html.Div(className="kpi-head", children=[html.Span(today_head(board, lang)), html.Span(t("kpi_month", lang))]),
-        *[_row(r) for r in rows(board, lang)],
+        *[_row(r, linked, lang) for r in rows(board, lang)],
         html.Div(className="kpi-foot", children=[
             html.Div(t("kpi_legend", lang), className="kpi-legend"),
             html.Div(className="kpi-time-line", children=[
@@ -47,7 +53,7 @@ def kpi_body(board: dict[str, Any] | None, lang: str = "zh") -> list[html.Div]:
     ]
 
 
-def kpi_panel(lang: str = "zh", board: dict[str, Any] | None = None) -> html.Section:
+def kpi_panel(lang: str = "zh", board: dict[str, Any] | None = None, linked: bool = False) -> html.Section:
     """The panel; `board` None shows every figure as "—" until the first board arrives. The panel carries
     when its board was computed, so the page script does not render the same board again."""
     return html.Section(
@@ -57,5 +63,6 @@ def kpi_panel(lang: str = "zh", board: dict[str, Any] | None = None) -> html.Sec
         children=[
             html.H2(t("kpis", lang)),
             dcc.Store(id=ids.KPI_LANG, data=lang),
-            html.Div(kpi_body(board, lang), id=ids.KPI_BODY, className="kpi-body"),
+            dcc.Store(id=ids.KPI_LINKED, data=linked),
+            html.Div(kpi_body(board, lang, linked), id=ids.KPI_BODY, className="kpi-body"),
         ])

@@ -163,12 +163,15 @@ def _chart(chart_id: str) -> html.Div:
     return html.Div(id=chart_id, className="lv-chart")
 
 
-def leader_page(district_name: str | None, district: str, months: Sequence[date], lang: str = "zh") -> html.Div:
+def leader_page(district_name: str | None, district: str, months: Sequence[date], lang: str = "zh", *,
+                period: str = "month", evidence: str | None = None) -> html.Div:
     """The page's shell: controls and empty panels for a district (its code); `months` are the months the
-    assessment can be exported for, newest first."""
+    assessment can be exported for, newest first. It opens on `period`, and with `evidence` (a figure) opens what
+    makes that figure once its cards are drawn (assets/leader.js)."""
     periods = [{"label": t(f"lv_period_{k}", lang), "value": k} for k in PERIOD_KINDS]
     month_options = [{"label": f"{m:%Y-%m}", "value": f"{m:%Y-%m}"} for m in months]
-    return html.Div(id=ids.LEADER, className=f"leader lang-{lang}", children=[
+    opening = {"data-open-evidence": evidence} if evidence else {}
+    return html.Div(id=ids.LEADER, className=f"leader lang-{lang}", **opening, children=[
         dcc.Store(id=ids.LEADER_LANG, data=lang),
         dcc.Store(id=ids.LEADER_AREA, data=district),
         dcc.Store(id=ids.LEADER_SHOWN),
@@ -183,7 +186,7 @@ def leader_page(district_name: str | None, district: str, months: Sequence[date]
                 html.Span(t("lv_title", lang), className="title-text"),
             ]),
             html.Div(className="lv-period", children=[
-                dcc.RadioItems(id=ids.LEADER_PERIOD, options=periods, value="month", inline=True,
+                dcc.RadioItems(id=ids.LEADER_PERIOD, options=periods, value=period, inline=True,
                                className="lv-radio", inputClassName="lv-radio-input",
                                labelClassName="lv-radio-label"),
                 dcc.DatePickerRange(id=ids.LEADER_RANGE, display_format="YYYY-MM-DD", className="lv-range",

@@ -108,10 +108,11 @@ def layer_toggles(lang: str) -> dcc.Checklist:
 def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, lang: str = "zh",
               tile_url: str | None = None, stale_after_s: float = 30.0, timezone: str,
               on_duty_s: float = ON_DUTY_S, board: dict[str, Any] | None = None,
-              drill: str | None = None) -> html.Div:
+              drill: str | None = None, linked: bool = False) -> html.Div:
     """The whole wall screen as a component tree: a pure function of the district's name and extent, the
     language and the latest KPI board (the territory itself comes to the map script over HTTP). In a `drill`,
-    its script joins the drill's room and the left column shows the drill's own figures."""
+    its script joins the drill's room and the left column shows the drill's own figures. `linked`: the KPI
+    panel's figures link to their evidence (for a viewer who may open the leader page)."""
     config = {
         "lang": lang,
         "text": bundle(lang),
@@ -129,7 +130,7 @@ def wall_page(district_name: str | None, bounds: list[list[float]] | None, *, la
         html.Div(id=ids.PAGE_CONFIG, hidden=True, **{"data-config": json.dumps(config, ensure_ascii=False)}),
         title_bar(district_name, lang),
         html.Main(className="wall-body", children=[
-            drill_wall_figures(drill, lang) if drill else kpi_panel(lang, board),
+            drill_wall_figures(drill, lang) if drill else kpi_panel(lang, board, linked),
             html.Section(className="panel panel-map", children=[
                 district_map(bounds, tile_url),
                 html.Div(className="map-tools", children=[

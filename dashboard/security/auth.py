@@ -176,6 +176,13 @@ def permitted(permission: Permission) -> Identity | None:
     return who
 
 
+def may_see_evidence() -> bool:
+    """Whether the signed-in viewer may open the leader page and the evidence behind its figures (a kiosk may
+    not): asked to decide whether a figure links there, so a no is not logged as a refusal."""
+    who = current_identity()
+    return who is not None and who.can(Permission.VIEW_LEADER)
+
+
 def require(permission: Permission) -> Identity:
     """`permitted`, for a callback that shows nothing on refusal: PreventUpdate, so it changes nothing."""
     who = permitted(permission)

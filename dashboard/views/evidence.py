@@ -10,13 +10,23 @@ from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
 from dashboard.views.assessment import Table
-from dashboard.views.leader import RATE_CARDS, department_name, fraction_text, rate_text
+from dashboard.views.leader import (
+    DASH,
+    RATE_CARDS,
+    department_name,
+    fraction_text,
+    grade_text,
+    rate_text,
+    score_text,
+)
 from dashboard.views.queue import Names
 from feeds.kpis.areas import Territory
-from feeds.kpis.evidence import COUNTS, WITH_EVIDENCE, Evidence, rate_of
+from feeds.kpis.evidence import COUNTS, MEANS, WITH_EVIDENCE, Evidence, mean_of, rate_of, score_of
 from feeds.kpis.load import AreaEntry
 
-LABELS = {key: label for key, label, *_ in RATE_CARDS} | {"open": "lv_open", "overdue": "lv_overdue"}
+LABELS = {key: label for key, label, *_ in RATE_CARDS} | {
+    "open": "lv_open", "overdue": "lv_overdue", "average_handling_hours": "lv_avg_handling",
+    "average_dispatch_hours": "lv_avg_dispatch", "score": "lv_area_score"}
 MISSED_SHOWN = 6  # cells missed named in a coverage row (the rest as "…")
 
 
@@ -66,6 +76,17 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
             return t("ev_open_between", lang).format(reported=_when(f["reported"], zone))
         return t("ev_open_overdue" if f["overdue"] else "ev_open_step", lang).format(
             step=t(f"ev_step_{f['step']}", lang), since=_when(f["since"], zone), deadline=_when(f["deadline"], zone))
+    if row.fact == "span":
+        who = t("ev_by", lang).format(name=department_name(f["department"], names.departments, lang)) \
+            if f.get("department") else ""
+        return t(f"ev_span_{f['kind']}", lang).format(who=who, start=_when(f["start"], zone),
+                                                      end=_then(f["end"], f["start"], zone))
+    if row.fact == "part":
+        if f["value"] is None:
+            return t("ev_part_none", lang)
+        said = t("ev_part", lang).format(value=f"{float(f['value']):.1f}", weight=f"{float(f['weight']) * 100:g}",
+                                         contribution=f"{float(f['weight'] * f['value']):.1f}")
+        return said + (t("ev_part_grids", lang).format(n=f["grids"]) if f["grids"] is not None else "")
     if row.fact == "coverage":
         missed = f["missed"]
         shown = "、".join(missed[:MISSED_SHOWN]) + ("…" if len(missed) > MISSED_SHOWN else "")
@@ -82,14 +103,27 @@ def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneI
     whether it counts in the numerator; a case counted twice (two verifications) has two rows."""
     return [{"key": f"{r.case_id or r.grid}#{n}", "case": r.case_id,
              "grid": names.grids.get(r.grid or "", r.grid or "—"),
-             "category": names.categories.get(r.category, r.category),
+             "category": t(f"ev_part_{r.category}", lang) if r.fact == "part"
+             else names.categories.get(r.category, r.category),
              "channel": t(f"ev_ch_{r.channel}", lang) if r.channel else "",
-             "at": r.at.astimezone(zone).strftime("%m-%d") if r.fact == "coverage" else _when(r.at, zone),
+             "at": "" if r.fact == "part" else r.at.astimezone(zone).strftime("%m-%d") if r.fact == "coverage"
+             else _when(r.at, zone),
              "fact": fact_text(r, names, lang, zone),
-             "counted": f"{r.numerator}/{r.whole}" if r.fact == "coverage" else t("ev_yes" if r.counted else "ev_no",
-                                                                                  lang),
+             "counted": _counted(r, lang),
              "hit": r.counted, "part": r.numerator, "whole": r.whole}
             for n, r in enumerate(rows)]
+
+
+def _counted(row: Evidence, lang: str) -> str:
+    """What the row puts in the figure: its cells walked of its cells, its span, or whether it counts."""
+    if row.fact == "coverage":
+        return f"{row.numerator}/{row.whole}"
+    if row.fact == "part":  # what the part adds to the score (before the weights of parts without a value)
+        value = row.facts["value"]
+        return DASH if value is None else f"{float(row.facts['weight'] * value):.1f}"
+    if row.fact == "span":  # hours to the hundredth: an auditor adds them up
+        return t("ev_hours", lang).format(h=f"{row.facts['span_us'] / 3_600_000_000:.2f}")
+    return t("ev_yes" if row.counted else "ev_no", lang)
 
 
 SHOWN_MAX = 10_000  # rows sent to the screen at most (a city's month holds ~100,000: those are in the workbook)
@@ -113,6 +147,15 @@ def evidence_sum(rows: Sequence[Evidence], lang: str, figure: str = "") -> str:
     listed = "" if len(rows) <= SHOWN_MAX else t("ev_listed", lang).format(n=f"{SHOWN_MAX:,}", all=f"{len(rows):,}")
     if figure in COUNTS:
         return t("ev_count", lang).format(n=f"{rate.denominator:,}") + listed
+    if figure == "score":
+        score = score_of(rows)
+        return t("ev_score", lang).format(score=score_text(score), grade=grade_text(score)) + listed
+    if figure in MEANS:
+        mean = mean_of(rows)
+        hours = t("ev_hours", lang)
+        return t("ev_mean", lang).format(mean=DASH if mean.value is None else hours.format(h=f"{mean.value:.1f}"),
+                                         total=hours.format(h=f"{mean.total_hours:,.1f}"),
+                                         n=f"{mean.count:,}") + listed
     return t("ev_sum", lang).format(n=f"{rate.numerator:,}", d=f"{rate.denominator:,}", rate=rate_text(rate),
                                     fraction=fraction_text(rate)) + listed
 

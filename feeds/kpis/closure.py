@@ -132,15 +132,31 @@ def _handling_span(case: CaseFacts, period: Period, now: datetime) -> tuple[Step
     return last, (last.ended_at - case.dispatched_at) // _US
 
 
+def handling_items(cases: Iterable[CaseFacts], period: Period, now: datetime
+                   ) -> Iterator[tuple[CaseFacts, StepRun, int]]:
+    """The average handling time's items: each case last handled in the period after a dispatch, that handle
+    run, and the microseconds from its first dispatch to it."""
+    for c in cases:
+        if (span := _handling_span(c, period, now)) is not None:
+            yield c, span[0], span[1]
+
+
+def dispatch_items(cases: Iterable[CaseFacts], period: Period, now: datetime) -> Iterator[tuple[CaseFacts, int]]:
+    """The average dispatch time's items: each case first dispatched in the period, and the microseconds from
+    its registration to that dispatch."""
+    for c in cases:
+        if (c.dispatched_at is not None and c.registered_at is not None and c.dispatched_at in period
+                and c.dispatched_at <= now):
+            yield c, (c.dispatched_at - c.registered_at) // _US
+
+
 def _handling_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
-    spans = [span[1] for c in cases if (span := _handling_span(c, period, now)) is not None]
+    spans = [span for _, _, span in handling_items(cases, period, now)]
     return sum(spans), len(spans)
 
 
 def _dispatch_spans(cases: Iterable[CaseFacts], period: Period, now: datetime) -> tuple[int, int]:
-    spans = [(c.dispatched_at - c.registered_at) // _US for c in cases
-             if c.dispatched_at is not None and c.registered_at is not None and c.dispatched_at in period
-             and c.dispatched_at <= now]
+    spans = [span for _, span in dispatch_items(cases, period, now)]
     return sum(spans), len(spans)
 
 

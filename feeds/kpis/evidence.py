@@ -1,7 +1,8 @@
 """The evidence behind a figure: every case (or verification, or handling) it counts, whether it counts in the
 numerator, and the fact that decided it. Pure, like the figures, and made from the very decisions they tally
-(`discovery_items`, `accuracy_items`, `runs_due_items`, `closure_items`, `rework_items`): a figure's evidence
-lists its denominator's items, and those marked counted are its numerator, always.
+(`discovery_items`, `accuracy_items`, `runs_due_items`, `closure_items`, `rework_items`, `open_items`,
+`handling_items`, `dispatch_items`): a rate's evidence lists its denominator's items, and those marked counted are
+its numerator, always; an average's lists the spans it averages.
 
 Each row's fact is data (the times, the limit, the outcome), not words: the screens and the export say it in
 their language (dashboard/views/evidence.py).
@@ -15,19 +16,29 @@ from datetime import datetime, time
 from typing import Any
 
 from feeds.cases.machine import Step
-from feeds.kpis.closure import closure_items, open_items, rework_items
+from feeds.kpis.closure import (
+    citizen_first_rate,
+    closure_items,
+    dispatch_items,
+    handling_items,
+    open_items,
+    rework_items,
+)
 from feeds.kpis.coverage import Cells, CellVisit
 from feeds.kpis.deadlines import run_deadline
 from feeds.kpis.facts import CaseFacts
 from feeds.kpis.rates import accuracy_items, discovery_delay, discovery_items, runs_due_items
-from feeds.kpis.values import KpiRules, Period, Rate
+from feeds.kpis.scores import Score, area_case_count_score, area_score
+from feeds.kpis.values import KpiRules, Mean, Period, Rate
 from feeds.kpis.worktime import WorkingClock
 
 # the figures with evidence, as the leader page's cards name them
 FIGURES = ("discovery_timeliness", "discovery_accuracy", "verification", "closure", "on_time_closure", "rework",
-           "on_time_handling", "open", "overdue")  # from the cases' facts; coverage from the cells walked
+           "on_time_handling", "open", "overdue", "average_handling_hours",
+           "average_dispatch_hours")  # from the cases' facts; coverage from the cells walked
 COUNTS = ("open", "overdue")  # figures that are a count: every row is in it
-WITH_EVIDENCE = (*FIGURES, "coverage")
+MEANS = ("average_handling_hours", "average_dispatch_hours")  # figures that are an average of the rows' spans
+WITH_EVIDENCE = (*FIGURES, "coverage", "score")  # the area's score: its parts, each from the cases' facts
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,34 @@ class Evidence:
     @property
     def numerator(self) -> int:
         return self.part if self.part is not None else (self.whole if self.counted else 0)
+
+
+def mean_of(rows: Iterable[Evidence]) -> Mean:
+    """An average's figure from its rows: their spans (whole microseconds) added, over how many there are."""
+    spans = [r.facts["span_us"] for r in rows]
+    return Mean.of_microseconds(sum(spans), len(spans))
+
+
+def score_evidence(cases: Iterable[CaseFacts], rules: KpiRules, clock: WorkingClock, grids: Collection[str],
+                   period: Period, now: datetime) -> list[Evidence]:
+    """The area score's items: its four parts (feeds/kpis/scores.area_score), each with its weight and value,
+    worked out again from the cases' facts: the citizen-first rate, the grids' case-count score, and closure and
+    on-time closure from their own evidence. A part without a value (nothing was due) counts for nothing, and
+    the others' weights are scaled back to 100%."""
+    cases = list(cases)
+    closure = list(_items(rules, clock, cases, period, now, "closure"))
+    on_time = list(_items(rules, clock, cases, period, now, "on_time_closure"))
+    score = area_score(citizen_first_rate(cases, period, now), area_case_count_score(cases, grids, period, now),
+                       rate_of(closure), rate_of(on_time))
+    return [Evidence("", None, name, "", value is not None, period.start, "part",
+                     {"part": name, "weight": weight, "value": value,
+                      "grids": len(grids) * len(period.months) if name == "case_count" else None})
+            for name, weight, value in score.parts]
+
+
+def score_of(rows: Iterable[Evidence]) -> Score:
+    """The score its parts make (what the card shows, exactly)."""
+    return Score(tuple((r.facts["part"], r.facts["weight"], r.facts["value"]) for r in rows))
 
 
 def rate_of(rows: Iterable[Evidence]) -> Rate:
@@ -127,6 +166,14 @@ def _items(rules: KpiRules, clock: WorkingClock, cases: list[CaseFacts], period:
                            step=None if open_run is None else open_run.step.value,
                            since=None if open_run is None else open_run.started_at, deadline=step_due,
                            overdue=overdue)
+    elif figure == "average_handling_hours":
+        for c, run, span_us in handling_items(cases, period, now):
+            yield _row(c, True, run.ended_at or c.reported_at, "span", kind="handling", start=c.dispatched_at,
+                       end=run.ended_at, span_us=span_us, department=run.department)
+    elif figure == "average_dispatch_hours":
+        for c, span_us in dispatch_items(cases, period, now):
+            yield _row(c, True, c.dispatched_at or c.reported_at, "span", kind="dispatch", start=c.registered_at,
+                       end=c.dispatched_at, span_us=span_us)
     else:  # rework
         for c, reworked in rework_items(cases, period, now):
             assert c.first_handled_at is not None

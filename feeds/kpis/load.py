@@ -31,7 +31,7 @@ from feeds.kpis.cache import (
     settled,
     visits,
 )
-from feeds.kpis.evidence import FIGURES, WITH_EVIDENCE, Evidence, coverage_evidence, evidence
+from feeds.kpis.evidence import FIGURES, WITH_EVIDENCE, Evidence, coverage_evidence, evidence, score_evidence
 from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
@@ -397,10 +397,12 @@ def area_evidence(conn: Connection, rules: KpiRules, area_code: str, period: Per
         cells = load_cells(conn, grids)
         out["coverage"] = coverage_evidence(cells, visits(conn, cells, period, now, drill_id=drill_id), period, now,
                                             territory.grids_under(area_code))
-    if any(f in FIGURES for f in figures):
+    if any(f in FIGURES or f == "score" for f in figures):
         cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
         clock = clock_for(rules.calendar, cases, now)
         out.update({f: evidence(rules, clock, cases, period, now, f) for f in figures if f in FIGURES})
+        if "score" in figures:
+            out["score"] = score_evidence(cases, rules, clock, territory.grids_under(area_code), period, now)
     return {f: out[f] for f in figures}
 
 

@@ -108,3 +108,22 @@ def test_the_panel_fits_its_column_with_the_longest_figures(stack, panel, width,
     assert panel_width < 0.23 * w and bottom <= h
     assert scroll_h <= client_h and clipped == 0
     assert numeral_px >= 48 * h / 1080  # readable from across the room, scaled with the screen
+
+
+def test_a_figure_opens_what_makes_it_on_the_leader_page_and_a_kiosk_has_no_way_there(stack, panel, browser_factory):
+    from selenium.webdriver.common.by import By
+
+    assert not panel.find_elements(By.CSS_SELECTOR, "#wall-kpis a.kpi-link")  # the kiosk's panel
+    driver = browser_factory(1920, 1080)
+    sign_in(driver, stack, Role.LEADER, "kpis")
+    link = "#wall-kpis [data-rate=closure] a.kpi-link .kpi-month"
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, link), 30, "the figures as links")
+    driver.find_element(By.CSS_SELECTOR, link).click()
+    wait_until(lambda: "/leader?period=month&evidence=closure" in driver.current_url, 10, "the leader page")
+    wait_until(lambda: driver.execute_script(
+        "const d = document.getElementById('leader-evidence'), t = document.getElementById('leader-evidence-title');"
+        "return !!(d && t && getComputedStyle(d).display !== 'none' && t.textContent.includes('结案率'))"), 60,
+        "the evidence of the month's closure rate, opened")
+    checked = driver.execute_script("const i = document.querySelector('#leader-period input:checked');"
+                                    "return i ? i.value : null")
+    assert checked == "month"

@@ -128,3 +128,35 @@ def test_a_click_on_the_open_cases_lists_them(leader):
     assert f"共 {rows:,} 件" in leader.find_element(By.ID, "leader-evidence-sum").text
     leader.find_element(By.ID, "leader-evidence-close").click()
     wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")
+
+
+def _card_read(driver, key) -> tuple[str, str]:
+    """A card's value (without its unit) and its small print, read at once."""
+    return tuple(driver.execute_script(
+        "const c = document.getElementById(arguments[0]);"
+        "return c ? [c.querySelector('.lv-kpi-value').firstChild.textContent,"
+        "            c.querySelector('.lv-kpi-detail').textContent] : ['', '']",
+        f"lv-kpi-{key}"))
+
+
+@pytest.mark.parametrize(("figure", "title"), [("average_handling_hours", "平均处置时长"), ("score", "区域综合得分")])
+def test_a_click_on_an_average_or_the_score_lists_what_makes_it(leader, figure, title):
+    wait_until(lambda: re.fullmatch(r"\d+\.\d", _card_read(leader, figure)[0]), 60, "the card's figure")
+    before = _card_read(leader, figure)
+    leader.execute_script("document.getElementById(arguments[0]).click()", f"lv-kpi-{figure}")
+    panel = leader.find_element(By.ID, "leader-evidence")
+    wait_until(lambda: panel.is_displayed() and title in leader.find_element(By.ID, "leader-evidence-title").text,
+               60, "the evidence of " + figure)
+    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
+    _, rows = _evidence_counts(leader)
+    said = leader.find_element(By.ID, "leader-evidence-sum").text
+    cards = (before, _card_read(leader, figure))  # the page is made again now and then: as before or after
+    if figure == "score":  # its four parts, the line saying the card's score
+        assert rows == 4 and any(f"综合得分 {value}" in said for value, _ in cards), (said, cards)
+    else:  # a row per case averaged, the line saying the card's average
+        assert any(rows == int(detail.split()[0].replace(",", "")) and f"平均 {value} 小时" in said
+                   for value, detail in cards), (rows, said, cards)
+        fact = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .ag-cell.fact").text
+        assert re.search(r"派遣 \d\d-\d\d \d\d:\d\d → .*处置完成", fact), fact
+    leader.find_element(By.ID, "leader-evidence-close").click()
+    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")

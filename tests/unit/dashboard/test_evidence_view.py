@@ -97,3 +97,36 @@ def test_an_area_too_big_for_evidence_sheets_is_told_where_to_get_them():
     assert (grids_under(directory, "D"), grids_under(directory, "S"), grids_under(directory, "G1")) == (2, 2, 1)
     note = too_big_table("临湾区", 1100, "zh")
     assert note.name == "明细" and "临湾区有 1,100 个网格" in note.rows[0][0]
+
+
+def test_an_average_lists_each_case_s_span_and_its_line_is_the_card_s_average():
+    rows = [Evidence("H", "G1", "env.garbage", "patrol", True, at(11, 30), "span",
+                     {"kind": "handling", "start": at(9), "end": at(11, 30), "span_us": 9_000_000_000,
+                      "department": "urban_mgmt"}),
+            Evidence("K", "G1", "env.garbage", "hotline", True, at(10, 45), "span",
+                     {"kind": "dispatch", "start": at(10, 30), "end": at(10, 45), "span_us": 900_000_000})]
+    assert fact_text(rows[0], NAMES, "zh", CST) == "派遣 11-27 09:00 → 城管执法处置完成 11:30"
+    assert fact_text(rows[0], NAMES, "en", CST) == "dispatched 11-27 09:00 → handled 11:30 by Urban management"
+    assert fact_text(rows[1], NAMES, "zh", CST) == "立案 11-27 10:30 → 派遣 10:45"
+    assert [r["counted"] for r in evidence_rows(rows, NAMES, "zh", CST)] == ["2.50 小时", "0.25 小时"]
+    assert evidence_sum(rows, "zh", "average_handling_hours") == "平均 1.4 小时 = 合计 2.8 小时 / 2 件"
+    assert evidence_sum([], "en", "average_dispatch_hours") == "average — = 0.0 h in all / 0 cases"
+
+
+def test_the_score_lists_its_parts_with_their_weights_and_its_line_is_the_card_s_score():
+    from fractions import Fraction
+
+    def part(name, weight, value, grids=None):
+        return Evidence("", None, name, "", value is not None, at(0), "part",
+                        {"part": name, "weight": Fraction(weight, 100), "value": value, "grids": grids})
+
+    rows = [part("not_citizen_first", 10, Fraction(80)), part("case_count", 20, Fraction(75), grids=4),
+            part("closure", 30, None), part("on_time_closure", 40, Fraction(90))]
+    shown = evidence_rows(rows, NAMES, "zh", CST)
+    assert [r["category"] for r in shown] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率", "按期结案率"]
+    assert [r["counted"] for r in shown] == ["8.0", "15.0", "—", "36.0"]
+    assert shown[0]["fact"] == "80.0 分 × 权重 10% = 8.0" and shown[0]["at"] == ""
+    assert "4 个网格·月的案件数得分之平均" in shown[1]["fact"]
+    assert shown[2]["fact"].startswith("本期无应计项")
+    # (8 + 15 + 36) / 70% of the weight = 84.3: closure had nothing due
+    assert evidence_sum(rows, "zh", "score") == "综合得分 84.3(等级 B)= 各分项得分 × 权重之和"

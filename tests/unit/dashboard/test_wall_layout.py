@@ -174,3 +174,16 @@ def test_a_wall_in_a_drill_joins_its_room_and_shows_its_own_figures():
     live = wall_page(LAYERS)
     assert "drill" not in json.loads(getattr(by_id(live, ids.PAGE_CONFIG), "data-config"))
     assert not any(getattr(c, "id", None) == ids.DRILL_WALL_ID for c in walk(live))
+
+
+def test_the_kpi_panel_links_each_figure_to_its_evidence_only_when_asked():
+    from dashboard.layouts.kpi_panel import kpi_body
+
+    def links(body) -> list[str]:
+        return [c.href for part in body for c in walk(part) if isinstance(c, html.A)]
+
+    assert links(kpi_body(None, "zh")) == []  # a kiosk: no way to the cases
+    hrefs = links(kpi_body(None, "zh", linked=True))
+    assert "/leader?period=today&evidence=discovery_timeliness" in hrefs
+    assert "/leader?period=month&evidence=on_time_closure" in hrefs and len(hrefs) == 12  # six figures × two periods
+    assert all(h.endswith("&lang=en") for h in links(kpi_body(None, "en", linked=True)))

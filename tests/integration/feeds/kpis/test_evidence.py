@@ -10,9 +10,10 @@ import pytest
 
 from dashboard.views.leader import _rate_of
 from feeds.kpis.cache import refresh
-from feeds.kpis.evidence import COUNTS, WITH_EVIDENCE, rate_of
-from feeds.kpis.figures import Rate
+from feeds.kpis.evidence import COUNTS, MEANS, WITH_EVIDENCE, mean_of, rate_of, score_of
+from feeds.kpis.figures import Mean, Rate
 from feeds.kpis.load import figure_evidence, leader_figures
+from feeds.kpis.scores import Score
 from tests.integration.feeds.kpis.test_figures import CST, NOW, RULES, WEEK, _act, _report, _scenario, at
 from tests.integration.feeds.kpis.test_leader_figures import LAST_WEEK
 
@@ -27,11 +28,17 @@ def district(engine):
     return engine
 
 
-def _card(shown, figure: str) -> Rate:  # type: ignore[no-untyped-def]
-    """What a card says as numerator / denominator: a count is its every row."""
+def _card(shown, figure: str) -> Rate | Mean | Score:  # type: ignore[no-untyped-def]
+    """What a card says as numerator / denominator: a count is its every row; an average, its hours over its cases."""
     if figure in COUNTS:
         return Rate(getattr(shown, figure), getattr(shown, figure))
+    if figure in MEANS or figure == "score":
+        return getattr(shown, figure)
     return _rate_of(shown, figure)
+
+
+def _figure_of(rows, figure: str) -> Rate | Mean | Score:  # type: ignore[no-untyped-def]
+    return mean_of(rows) if figure in MEANS else score_of(rows) if figure == "score" else rate_of(rows)
 
 
 def _all_evidence(engine, now=NOW):  # type: ignore[no-untyped-def]
@@ -49,7 +56,7 @@ def test_the_evidence_of_every_figure_at_every_level_makes_the_figure(district):
                 shown = leader_figures(conn, RULES, area, WEEK, LAST_WEEK, NOW).current
                 for figure in WITH_EVIDENCE:
                     rows = figure_evidence(conn, RULES, area, figure, WEEK, NOW)
-                    assert rate_of(rows) == _card(shown, figure), (warm, area, figure, rows)
+                    assert _figure_of(rows, figure) == _card(shown, figure), (warm, area, figure, rows)
 
 
 def test_each_row_carries_the_fact_that_decided_it(district):
@@ -110,6 +117,16 @@ def test_the_monthly_workbook_carries_a_sheet_of_evidence_per_figure_with_the_fi
         sheet = book[f"明细-{t(LABELS[figure], 'zh')}"[:31]]
         rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
         figure_shown = _card(shown, figure)
+        if figure == "score":  # its four parts, each what it adds
+            assert [row[4] for row in rows] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率", "按期结案率"]
+            parts = figure_shown.parts
+            assert [row[-1] for row in rows] == [f"{float(w * v):.1f}" if v is not None else "—" for _, w, v in parts]
+            continue
+        if figure in MEANS:  # each case's span in hours, to the hundredth
+            spans = [float(row[-1].split()[0]) for row in rows]
+            assert len(spans) == figure_shown.count and figure_shown.count > 0, figure
+            assert abs(sum(spans) - figure_shown.total_hours) <= 0.005 * len(spans), figure
+            continue
         if figure == "coverage":  # a grid's day: cells walked of its cells
             counts = [tuple(map(int, row[-1].split("/"))) for row in rows]
             found = (sum(n for n, _ in counts), sum(d for _, d in counts))

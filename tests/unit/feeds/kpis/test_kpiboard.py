@@ -151,7 +151,7 @@ def test_rows_show_today_and_this_month_with_their_numbers():
 def test_the_panel_as_a_component_tree():
     panel = kpi_panel("zh", board())
     assert isinstance(panel, html.Section) and panel.id == ids.KPI_PANEL and "panel-left" in panel.className
-    assert [c.data for c in walk(panel) if isinstance(c, dcc.Store)] == ["zh"]
+    assert [c.data for c in walk(panel) if isinstance(c, dcc.Store)] == ["zh", False]  # its language; no links
     rows_ = with_class(panel, "kpi-row")
     assert [getattr(r, "data-rate") for r in rows_] == list(RATES)
     assert [r.children[0].children for r in rows_] == ["发现及时率", "发现准确率", "发现覆盖率", "核查及时率", "结案率",
