@@ -120,6 +120,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ev_span_dispatch": ("立案 {start} → 派遣 {end}", "registered {start} → dispatched {end}"),
     "ev_score": ("综合得分 {score}(等级 {grade})= 各分项得分 × 权重之和", "score {score} (grade {grade}) = the parts × their weights"),
     "ev_part": ("{value} 分 × 权重 {weight}% = {contribution}", "{value} × weight {weight}% = {contribution}"),
+    "ev_colon": (":", ": "),
     "ev_part_none": ("本期无应计项,不计入(其余分项的权重按比例折满 100%)",
                      "nothing due in the period: left out (the other parts' weights scaled back to 100%)"),
     "ev_part_grids": (";为 {n} 个网格·月的案件数得分之平均(0 件 100 分,<3 件 90,<5 件 75,<7 件 60,<9 件 40,其余 0)",

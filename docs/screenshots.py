@@ -4,7 +4,8 @@
     .venv/bin/python docs/screenshots.py replay replay-en      (only the pages named)
 
 Also the dispatcher console (and, signed in as a dispatcher, a case's reassignment form: "dispatch-act") and
-the leader page (and what makes a figure: "leader-evidence"). The district gets half a day of history first
+the leader page (and what makes a figure: "leader-evidence", "leader-score", "leader-handling").
+The district gets half a day of history first
 (open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
 wall looks as it does in the daytime. "wall-card" shows a grid's card and a patrol's trail opened.
@@ -36,8 +37,11 @@ from simulators.geography import build_district
 
 OUT = Path(__file__).parent / "screenshots"
 PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "dead-letters", "kpi-panel": "kpis",
-         "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader", "leader-evidence": "leader"}
-SLOW = {"leader": 10, "leader-evidence": 10}  # seconds to wait for a page whose figures take longer to load
+         "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader", "leader-evidence": "leader",
+         # opened as the KPI panel's figures open them: the parts of the area score, each case's handling time
+         "leader-score": "leader?period=month&evidence=score",
+         "leader-handling": "leader?period=month&evidence=average_handling_hours"}
+SLOW = {"leader": 10, "leader-evidence": 10, "leader-score": 10, "leader-handling": 10}  # figures take longer
 WHOLE = {"leader"}  # pages that scroll: shot at the top and at the bottom
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
@@ -99,6 +103,9 @@ def main() -> None:
                         time.sleep(3)
                     if name == "leader-evidence":  # what makes discovery timeliness: a click on its card
                         driver.execute_script("document.getElementById('lv-kpi-discovery_timeliness').click()")
+                        until(driver, "return document.querySelector('#leader-evidence-grid .ag-row')")
+                        time.sleep(1)
+                    if name in ("leader-score", "leader-handling"):
                         until(driver, "return document.querySelector('#leader-evidence-grid .ag-row')")
                         time.sleep(1)
                     path = OUT / f"{name}-{width}x{height}.png"

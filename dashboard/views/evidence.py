@@ -81,12 +81,13 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
             if f.get("department") else ""
         return t(f"ev_span_{f['kind']}", lang).format(who=who, start=_when(f["start"], zone),
                                                       end=_then(f["end"], f["start"], zone))
-    if row.fact == "part":
+    if row.fact == "part":  # the part's name first: the table's narrow columns are a case's
+        name = t(f"ev_part_{f['part']}", lang) + t("ev_colon", lang)
         if f["value"] is None:
-            return t("ev_part_none", lang)
+            return name + t("ev_part_none", lang)
         said = t("ev_part", lang).format(value=f"{float(f['value']):.1f}", weight=f"{float(f['weight']) * 100:g}",
                                          contribution=f"{float(f['weight'] * f['value']):.1f}")
-        return said + (t("ev_part_grids", lang).format(n=f["grids"]) if f["grids"] is not None else "")
+        return name + said + (t("ev_part_grids", lang).format(n=f["grids"]) if f["grids"] is not None else "")
     if row.fact == "coverage":
         missed = f["missed"]
         shown = "、".join(missed[:MISSED_SHOWN]) + ("…" if len(missed) > MISSED_SHOWN else "")
@@ -103,8 +104,7 @@ def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneI
     whether it counts in the numerator; a case counted twice (two verifications) has two rows."""
     return [{"key": f"{r.case_id or r.grid}#{n}", "case": r.case_id,
              "grid": names.grids.get(r.grid or "", r.grid or "—"),
-             "category": t(f"ev_part_{r.category}", lang) if r.fact == "part"
-             else names.categories.get(r.category, r.category),
+             "category": "" if r.fact == "part" else names.categories.get(r.category, r.category),
              "channel": t(f"ev_ch_{r.channel}", lang) if r.channel else "",
              "at": "" if r.fact == "part" else r.at.astimezone(zone).strftime("%m-%d") if r.fact == "coverage"
              else _when(r.at, zone),

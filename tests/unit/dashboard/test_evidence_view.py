@@ -123,10 +123,12 @@ def test_the_score_lists_its_parts_with_their_weights_and_its_line_is_the_card_s
     rows = [part("not_citizen_first", 10, Fraction(80)), part("case_count", 20, Fraction(75), grids=4),
             part("closure", 30, None), part("on_time_closure", 40, Fraction(90))]
     shown = evidence_rows(rows, NAMES, "zh", CST)
-    assert [r["category"] for r in shown] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率", "按期结案率"]
+    assert [r["fact"].split(":")[0] for r in shown] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率",
+                                                         "按期结案率"]
     assert [r["counted"] for r in shown] == ["8.0", "15.0", "—", "36.0"]
-    assert shown[0]["fact"] == "80.0 分 × 权重 10% = 8.0" and shown[0]["at"] == ""
+    assert shown[0]["fact"] == "非市民首报(100 − 市民首报率):80.0 分 × 权重 10% = 8.0" and shown[0]["at"] == ""
     assert "4 个网格·月的案件数得分之平均" in shown[1]["fact"]
-    assert shown[2]["fact"].startswith("本期无应计项")
+    assert shown[2]["fact"] == "结案率:本期无应计项,不计入(其余分项的权重按比例折满 100%)"
+    assert fact_text(rows[3], NAMES, "en", CST) == "on-time closure rate: 90.0 × weight 40% = 36.0"
     # (8 + 15 + 36) / 70% of the weight = 84.3: closure had nothing due
     assert evidence_sum(rows, "zh", "score") == "综合得分 84.3(等级 B)= 各分项得分 × 权重之和"

@@ -118,7 +118,8 @@ def test_the_monthly_workbook_carries_a_sheet_of_evidence_per_figure_with_the_fi
         rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
         figure_shown = _card(shown, figure)
         if figure == "score":  # its four parts, each what it adds
-            assert [row[4] for row in rows] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率", "按期结案率"]
+            assert [row[7].split(":")[0] for row in rows] == ["非市民首报(100 − 市民首报率)", "案件数得分", "结案率",
+                                                               "按期结案率"]
             parts = figure_shown.parts
             assert [row[-1] for row in rows] == [f"{float(w * v):.1f}" if v is not None else "—" for _, w, v in parts]
             continue
