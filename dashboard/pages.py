@@ -25,7 +25,7 @@ from dashboard.layouts.wall import wall_page
 from dashboard.security.auth import may_see_evidence
 from dashboard.services import Services
 from dashboard.views.drill import status_view
-from dashboard.views.leader import district_code, recent_months
+from dashboard.views.leader import PERIOD_KINDS, district_code, recent_months
 from feeds.categories import CATEGORIES, labels
 from feeds.drills.control import DrillRecord, drill_record, past_drills
 from feeds.ingest.deadletters import list_dead_letters
@@ -83,7 +83,7 @@ def leader(services: Services, lang: str = "zh", period: str | None = None, evid
         directory = area_directory(conn)
     district = district_code(directory)
     return leader_page(directory[district].name, district, recent_months(services.now(), services.zone), _lang(lang),
-                       period=period if period in ("today", "week", "month") else "month",
+                       period=period if period in PERIOD_KINDS and period != "custom" else "month",
                        evidence=evidence if evidence in WITH_EVIDENCE else None)
 
 

@@ -144,19 +144,15 @@ class DrillDesk:
             return f"this drill desk does not offer scenario {status.scenario!r}"
         carried = status.carried + 1
         start = from_ms(status.started_at)  # drill time began equal to wall time
-        script = Script(scenario, self.district, start, self.seed)
+        script, simulation = self._lay_out(scenario, start, status.id, f"{status.id[:34]}:c{carried}", status.staff)
         for at, event in status.injections:
             script.add(_event(InjectedEvent.model_validate(event)), from_ms(at))
-        simulation = Simulation(self.district, seed=self.seed, run_id=f"{status.id[:34]}:c{carried}",
-                                problems_per_day=self.problems_per_day, calendar=self.calendar,
-                                act_on_cases=status.staff, script=script, drill_id=status.id)
         said_to = status.clock.simulated(from_ms(status.updated_at))
         step = timedelta(seconds=CARRY_STEP_S)
         at = start
         while at < said_to:  # what the other desk already said, said again to nobody
             at = min(said_to, at + step)
             simulation.tick(at)
-        self.script, self.simulation = script, simulation
         self.status = status.but(carried=carried, note=f"carried on by another drill desk at drill minute "
                                                        f"{(ms(said_to) - status.started_at) / 60_000:.0f}")
         self._refresh(now)
@@ -171,17 +167,22 @@ class DrillDesk:
             return f"no scenario {control.scenario!r}"
         speed = control.speed or 1.0
         drill_id = self.make_id(scenario, now)
-        self.script = Script(scenario, self.district, now, self.seed)
-        self.simulation = Simulation(self.district, seed=self.seed, run_id=drill_id,
-                                     problems_per_day=self.problems_per_day,
-                                     calendar=self.calendar, act_on_cases=control.staff, script=self.script,
-                                     drill_id=drill_id)
+        self._lay_out(scenario, now, drill_id, drill_id, control.staff)
         self.status = DrillStatus(
             id=drill_id, scenario=scenario.id, zh=scenario.zh, en=scenario.en, state=DrillState.RUNNING,
             speed=speed, started_at=ms(now), started_by=control.by, duration_min=scenario.duration_min,
             starts_at=scenario.starts_at.strftime("%H:%M"), targets=dict(scenario.targets),
             clock=DrillClock.starting(now, speed), staff=control.staff, updated_at=ms(now))
         return None
+
+    def _lay_out(self, scenario: Scenario, start: datetime, drill_id: str, run_id: str,
+                 staff: bool) -> tuple[Script, Simulation]:
+        """The drill's script laid out from its start, and its simulation (its messages' ids from `run_id`)."""
+        self.script = Script(scenario, self.district, start, self.seed)
+        self.simulation = Simulation(self.district, seed=self.seed, run_id=run_id,
+                                     problems_per_day=self.problems_per_day, calendar=self.calendar,
+                                     act_on_cases=staff, script=self.script, drill_id=drill_id)
+        return self.script, self.simulation
 
     def _end(self, now: datetime, by: str) -> None:
         assert self.status is not None

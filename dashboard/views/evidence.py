@@ -50,6 +50,17 @@ def _then(moment: datetime | None, before: datetime | None, zone: ZoneInfo) -> s
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+def _by(facts: Mapping[str, Any], names: Names, lang: str) -> str:
+    """Who did it (a department), as the fact says it; nothing when nobody is named."""
+    department = facts.get("department")
+    return t("ev_by", lang).format(name=department_name(department, names.departments, lang)) if department else ""
+
+
+def _share(facts: Mapping[str, Any]) -> str:
+    """What a part of the score adds to it: its value × its weight."""
+    return f"{float(facts['weight'] * facts['value']):.1f}"
+
+
 def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
     """What decided the row, in words."""
     f = row.facts
@@ -65,9 +76,7 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
         outcome = f["outcome"]
         return t("ev_decided", lang).format(at=_when(row.at, zone), outcome=t(f"ev_outcome_{outcome}", lang))
     if row.fact == "run":
-        who = t("ev_by", lang).format(name=department_name(f["department"], names.departments, lang)) \
-            if f.get("department") else ""
-        return t("ev_run", lang).format(step=t(f"ev_step_{f['step']}", lang), who=who,
+        return t("ev_run", lang).format(step=t(f"ev_step_{f['step']}", lang), who=_by(f, names, lang),
                                         deadline=_when(f["deadline"], zone),
                                         done=_then(f["done"], f["deadline"], zone) if f["done"]
                                         else t("ev_not_done", lang))
@@ -77,16 +86,14 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
         return t("ev_open_overdue" if f["overdue"] else "ev_open_step", lang).format(
             step=t(f"ev_step_{f['step']}", lang), since=_when(f["since"], zone), deadline=_when(f["deadline"], zone))
     if row.fact == "span":
-        who = t("ev_by", lang).format(name=department_name(f["department"], names.departments, lang)) \
-            if f.get("department") else ""
-        return t(f"ev_span_{f['kind']}", lang).format(who=who, start=_when(f["start"], zone),
+        return t(f"ev_span_{f['kind']}", lang).format(who=_by(f, names, lang), start=_when(f["start"], zone),
                                                       end=_then(f["end"], f["start"], zone))
     if row.fact == "part":  # the part's name first: the table's narrow columns are a case's
         name = t(f"ev_part_{f['part']}", lang) + t("ev_colon", lang)
         if f["value"] is None:
             return name + t("ev_part_none", lang)
         said = t("ev_part", lang).format(value=f"{float(f['value']):.1f}", weight=f"{float(f['weight']) * 100:g}",
-                                         contribution=f"{float(f['weight'] * f['value']):.1f}")
+                                         contribution=_share(f))
         return name + said + (t("ev_part_grids", lang).format(n=f["grids"]) if f["grids"] is not None else "")
     if row.fact == "coverage":
         missed = f["missed"]
@@ -119,8 +126,7 @@ def _counted(row: Evidence, lang: str) -> str:
     if row.fact == "coverage":
         return f"{row.numerator}/{row.whole}"
     if row.fact == "part":  # what the part adds to the score (before the weights of parts without a value)
-        value = row.facts["value"]
-        return DASH if value is None else f"{float(row.facts['weight'] * value):.1f}"
+        return DASH if row.facts["value"] is None else _share(row.facts)
     if row.fact == "span":  # hours to the hundredth: an auditor adds them up
         return t("ev_hours", lang).format(h=f"{row.facts['span_us'] / 3_600_000_000:.2f}")
     return t("ev_yes" if row.counted else "ev_no", lang)

@@ -76,10 +76,11 @@ def score_evidence(cases: Iterable[CaseFacts], rules: KpiRules, clock: WorkingCl
     on-time closure from their own evidence. A part without a value (nothing was due) counts for nothing, and
     the others' weights are scaled back to 100%."""
     cases = list(cases)
-    closure = list(_items(rules, clock, cases, period, now, "closure"))
-    on_time = list(_items(rules, clock, cases, period, now, "on_time_closure"))
+    due = closed = on_time = 0
+    for _, _, d, done in closure_items(rules, clock, cases, period, now):  # as the closure evidence decides them
+        due, closed, on_time = due + 1, closed + done, on_time + d.on_time
     score = area_score(citizen_first_rate(cases, period, now), area_case_count_score(cases, grids, period, now),
-                       rate_of(closure), rate_of(on_time))
+                       Rate(closed, due), Rate(on_time, due))
     return [Evidence("", None, name, "", value is not None, period.start, "part",
                      {"part": name, "weight": weight, "value": value,
                       "grids": len(grids) * len(period.months) if name == "case_count" else None})

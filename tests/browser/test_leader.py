@@ -80,6 +80,21 @@ def _evidence_counts(driver) -> tuple[int, int] | None:
         return [hit, all];""")
 
 
+def _open_evidence(driver, figure: str, title: str) -> tuple[int, int]:
+    """Click a card, wait for its evidence titled `title` and its rows: (numerator, denominator) of the rows."""
+    driver.execute_script("document.getElementById(arguments[0]).click()", f"lv-kpi-{figure}")
+    panel = driver.find_element(By.ID, "leader-evidence")
+    wait_until(lambda: panel.is_displayed() and title in driver.find_element(By.ID, "leader-evidence-title").text,
+               60, "the evidence of " + figure)
+    wait_until(lambda: _evidence_counts(driver), 30, "the evidence's rows")
+    return _evidence_counts(driver)
+
+
+def _close_evidence(driver) -> None:
+    driver.find_element(By.ID, "leader-evidence-close").click()
+    wait_until(lambda: not driver.find_element(By.ID, "leader-evidence").is_displayed(), 10, "the evidence closed")
+
+
 @pytest.mark.parametrize("figure", ["discovery_timeliness", "discovery_accuracy", "verification", "closure",
                                     "coverage"])
 def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
@@ -94,12 +109,7 @@ def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
 
     label, numerator, denominator = card_says()
     assert denominator > 0, figure
-    leader.execute_script("document.getElementById(arguments[0]).click()", f"lv-kpi-{figure}")
-    panel = leader.find_element(By.ID, "leader-evidence")
-    wait_until(lambda: panel.is_displayed() and label in leader.find_element(By.ID, "leader-evidence-title").text,
-               60, "the evidence of " + figure)
-    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
-    hit, rows = _evidence_counts(leader)
+    hit, rows = _open_evidence(leader, figure, label)
     # the card it was asked from (the page is made again now and then: as read before the click or after it)
     assert (hit, rows) in ((numerator, denominator), card_says()[1:]), (figure, hit, rows, numerator, denominator)
     assert f"计入 {hit:,} / 共 {rows:,}" in leader.find_element(By.ID, "leader-evidence-sum").text
@@ -110,24 +120,17 @@ def test_a_click_on_a_rate_lists_the_cases_that_make_it(leader, figure):
         first = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .case-link")
         assert first.get_attribute("href").split("/dispatch?case=")[1] == first.text  # its timeline and place
         assert re.search(r"\d\d-\d\d \d\d:\d\d", fact), fact  # the times that decided it
-    leader.find_element(By.ID, "leader-evidence-close").click()
-    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")
+    _close_evidence(leader)
 
 
 def test_a_click_on_the_open_cases_lists_them(leader):
     wait_until(lambda: re.fullmatch(r"\d+\.\d%", _value(leader, "closure")), 60, "the day's figures")
     before = int(_value(leader, "open").replace(",", ""))
-    leader.execute_script("document.getElementById('lv-kpi-open').click()")
-    panel = leader.find_element(By.ID, "leader-evidence")
-    wait_until(lambda: panel.is_displayed() and "在办案件" in leader.find_element(By.ID, "leader-evidence-title").text,
-               60, "the open cases")
-    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
-    _, rows = _evidence_counts(leader)
+    _, rows = _open_evidence(leader, "open", "在办案件")
     # the card it was asked from (the page is made again now and then: as read before the click or after it)
     assert rows > 0 and rows in (before, int(_value(leader, "open").replace(",", ""))), (rows, before)
     assert f"共 {rows:,} 件" in leader.find_element(By.ID, "leader-evidence-sum").text
-    leader.find_element(By.ID, "leader-evidence-close").click()
-    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")
+    _close_evidence(leader)
 
 
 def _card_read(driver, key) -> tuple[str, str]:
@@ -143,12 +146,7 @@ def _card_read(driver, key) -> tuple[str, str]:
 def test_a_click_on_an_average_or_the_score_lists_what_makes_it(leader, figure, title):
     wait_until(lambda: re.fullmatch(r"\d+\.\d", _card_read(leader, figure)[0]), 60, "the card's figure")
     before = _card_read(leader, figure)
-    leader.execute_script("document.getElementById(arguments[0]).click()", f"lv-kpi-{figure}")
-    panel = leader.find_element(By.ID, "leader-evidence")
-    wait_until(lambda: panel.is_displayed() and title in leader.find_element(By.ID, "leader-evidence-title").text,
-               60, "the evidence of " + figure)
-    wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
-    _, rows = _evidence_counts(leader)
+    _, rows = _open_evidence(leader, figure, title)
     said = leader.find_element(By.ID, "leader-evidence-sum").text
     cards = (before, _card_read(leader, figure))  # the page is made again now and then: as before or after
     if figure == "score":  # its four parts, the line saying the card's score
@@ -158,5 +156,4 @@ def test_a_click_on_an_average_or_the_score_lists_what_makes_it(leader, figure, 
                    for value, detail in cards), (rows, said, cards)
         fact = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .ag-cell.fact").text
         assert re.search(r"派遣 \d\d-\d\d \d\d:\d\d → .*处置完成", fact), fact
-    leader.find_element(By.ID, "leader-evidence-close").click()
-    wait_until(lambda: not panel.is_displayed(), 10, "the evidence closed")
+    _close_evidence(leader)
