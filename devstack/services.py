@@ -304,11 +304,18 @@ def _serving(args: list[str], answers: Callable[[], bool], what: str, timeout: f
     return proc
 
 
-def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: bool = False) -> Child:
-    """Run `python -m module` as a child that dies with us."""
+def spawn(name: str, module: str, env: Mapping[str, str], *args: str, quiet: bool = False, nice: int = 0) -> Child:
+    """Run `python -m module` as a child that dies with us; `nice`: how much lower its CPU priority is (a
+    background job, so that the processes on the path to the screens keep their cores)."""
     out = subprocess.DEVNULL if quiet else None
+
+    def prepare() -> None:
+        _die_with_parent()
+        if nice:
+            os.nice(nice)
+
     proc = subprocess.Popen([sys.executable, "-m", module, *args], env={**os.environ, **env},
-                            stdout=out, stderr=out, preexec_fn=_die_with_parent, start_new_session=True)
+                            stdout=out, stderr=out, preexec_fn=prepare, start_new_session=True)
     return Child(name, proc)
 
 

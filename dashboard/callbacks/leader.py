@@ -29,6 +29,7 @@ from feeds.kpis.load import (
     area_evidence,
     daily_series,
     figure_evidence,
+    holder_evidence,
     leader_figures,
     monthly_assessment,
 )
@@ -259,22 +260,36 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.LEADER_EVIDENCE_SUM, "children"),
         Output(ids.LEADER_EVIDENCE_GRID, "rowData"),
         Input(ids.LEADER_EVIDENCE_ASK, "data"),
+        Input(ids.LEADER_PATROLLERS, "cellClicked"),
+        Input(ids.LEADER_DEPARTMENTS, "cellClicked"),
         State(ids.LEADER_SHOWN, "data"),
         State(ids.LEADER_LANG, "data"),
         prevent_initial_call=True,
     )
-    def show_evidence(ask: Any, shown_page: Any, lang: str) -> tuple[Any, ...]:
-        """What makes the card clicked: the evidence of its figure for the area and period the cards show, as of
-        the moment they were counted (so that its count is the card's, whatever happened since)."""
-        figure = ask.get("figure") if isinstance(ask, dict) else None
+    def show_evidence(ask: Any, person_cell: Any, department_cell: Any, shown_page: Any, lang: str
+                      ) -> tuple[Any, ...]:
+        """What makes the figure clicked: a card's (the area's), or a patroller's or a department's in their
+        tables, for the area and period the page shows, as of the moment they were counted (so that its count
+        is the one shown, whatever happened since)."""
+        holder: tuple[str, str] | None = None  # (kind, code) of a patroller's or a department's figure
+        if ctx.triggered_id == ids.LEADER_PATROLLERS or ctx.triggered_id == ids.LEADER_DEPARTMENTS:
+            kind = "person" if ctx.triggered_id == ids.LEADER_PATROLLERS else "department"
+            asked_cell = ev.holder_asked(kind, person_cell if kind == "person" else department_cell)
+            if asked_cell is None:
+                raise PreventUpdate
+            holder, figure = (kind, asked_cell[0]), asked_cell[1]
+        else:
+            figure = ask.get("figure") if isinstance(ask, dict) else None
+            if not ev.is_evidenced(figure):
+                raise PreventUpdate
         asked = shown_page if isinstance(shown_page, dict) else {}
-        area, kind, first, last, at = (asked.get(k) for k in ("area", "kind", "first", "last", "at"))
-        if not ev.is_evidenced(figure) or not all(isinstance(v, str) for v in (area, kind, at)) \
+        area, kind_, first, last, at = (asked.get(k) for k in ("area", "kind", "first", "last", "at"))
+        if not all(isinstance(v, str) for v in (area, kind_, at)) \
                 or not all(isinstance(d, str | None) for d in (first, last)):
             raise PreventUpdate
         try:
             now = datetime.fromisoformat(at)
-            period = lp.period_for(kind, now, zone, _day(first), _day(last))
+            period = lp.period_for(kind_, now, zone, _day(first), _day(last))
         except ValueError as err:
             raise PreventUpdate from err
 
@@ -283,14 +298,21 @@ def register(app: Dash, services: Services) -> None:
                 directory = area_directory(conn)
                 if area not in directory:
                     return None
-                rows = figure_evidence(conn, rules, area, figure, period, now)
-                return directory[area].name, rows, services.names(conn, lang)
+                names = services.names(conn, lang)
+                if holder is None:
+                    return directory[area].name, figure_evidence(conn, rules, area, figure, period, now), names, None
+                rows = holder_evidence(conn, rules, area, holder[0], holder[1], figure, period, now)
+                if rows is None:  # not one of the area's patrollers (a stale or forged row)
+                    return None
+                whose = names.people.get(holder[1], holder[1]) if holder[0] == "person" \
+                    else lp.department_name(holder[1], names.departments, lang)
+                return directory[area].name, rows, names, (holder[0], whose)
 
         made = off_loop(load)
         if made is None:
             raise PreventUpdate
-        name, rows, names = made
-        return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang),
+        name, rows, names, whose = made
+        return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang, whose),
                 ev.evidence_sum(rows, lang, figure), ev.evidence_rows(ev.shown_rows(rows), names, lang, zone))
 
     app.clientside_callback("function () { return {display: 'none'}; }",

@@ -99,27 +99,35 @@ def grid_ranking(lang: str) -> dag.AgGrid:
                      row_id="code")
 
 
+def _opens(column: dict[str, object], lang: str) -> dict[str, object]:
+    """A column whose cells open the evidence of their figure (a click: dashboard/callbacks/leader.py
+    show_evidence)."""
+    return {**column, "cellClass": f"{column.get('cellClass', 'num')} ev-open",
+            "headerTooltip": t("ev_open_hint", lang)}
+
+
 def patroller_grid(lang: str) -> dag.AgGrid:
-    """Patrollers by composite score; the top three highlighted."""
+    """Patrollers by composite score; the top three highlighted. A click on a figure lists what makes it."""
     return data_grid(ids.LEADER_PATROLLERS, [
         _column("rank", t("lv_rank", lang), "rank"),
         _column("name", t("lv_name", lang), "name", tooltip="id"),
-        _column("score", t("lv_score", lang), cellClass="num score"),
+        _opens(_column("score", t("lv_score", lang), cellClass="num score"), lang),
         _column("grade", t("lv_grade_col", lang), "grade"),
-        _column("valid_reports", t("lv_valid_reports", lang), "rate"),
-        _column("verification", t("lv_verification", lang), "rate"),
-        _column("coverage", t("lv_coverage", lang), "rate"),
+        _opens(_column("valid_reports", t("lv_valid_reports", lang), "rate"), lang),
+        _opens(_column("verification", t("lv_verification", lang), "rate"), lang),
+        _opens(_column("coverage", t("lv_coverage", lang), "rate"), lang),
     ], lang, row_id="id", row_class_rules={"top-three": "params.data.top_three"})
 
 
 def department_grid(lang: str) -> dag.AgGrid:
+    """Departments by on-time handling. A click on a figure lists what makes it."""
     return data_grid(ids.LEADER_DEPARTMENTS, [
         _column("rank", t("lv_rank", lang), "rank"),
         _column("name", t("lv_department", lang), "name", tooltip="code"),
-        _column("on_time_handling", t("lv_on_time_handling", lang), "rate"),
-        _column("rework", t("lv_rework", lang), "rate"),
-        _column("average_handling", t("lv_avg_handling", lang), flex=1),
-        _column("open", t("lv_holding", lang)),
+        _opens(_column("on_time_handling", t("lv_on_time_handling", lang), "rate"), lang),
+        _opens(_column("rework", t("lv_rework", lang), "rate"), lang),
+        _opens(_column("average_handling", t("lv_avg_handling", lang), flex=1), lang),
+        _opens(_column("open", t("lv_holding", lang)), lang),
     ], lang, row_id="code")
 
 

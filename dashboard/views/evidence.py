@@ -27,6 +27,14 @@ from feeds.kpis.load import AreaEntry
 LABELS = {key: label for key, label, *_ in RATE_CARDS} | {
     "open": "lv_open", "overdue": "lv_overdue", "average_handling_hours": "lv_avg_handling",
     "average_dispatch_hours": "lv_avg_dispatch", "score": "lv_area_score"}
+# a patroller's and a department's figures (feeds/kpis/evidence.py HOLDERS), as their tables name them
+HOLDER_LABELS = {
+    "person": {"valid_reports": "lv_valid_reports", "missed": "lv_missed", "verification": "lv_verification",
+               "verify": "lv_verify_on_time", "check": "lv_check_on_time", "coverage": "lv_coverage",
+               "score": "lv_score"},
+    "department": {"on_time_handling": "lv_on_time_handling", "rework": "lv_rework",
+                   "average_handling_hours": "lv_avg_handling", "holding": "lv_holding"},
+}
 MISSED_SHOWN = 6  # cells missed named in a coverage row (the rest as "…")
 
 
@@ -72,6 +80,10 @@ def fact_text(row: Evidence, names: Names, lang: str, zone: ZoneInfo) -> str:
         return t("ev_discovery", lang).format(occurred=_when(f["occurred"], zone),
                                               reported=_then(f["reported"], f["occurred"], zone),
                                               delay=_span(f["delay_h"], lang), limit=limit)
+    if row.fact == "registered":
+        return t("ev_registered", lang).format(registered=_when(f["registered"], zone),
+                                               by=t(f"ev_ch_{f['first_by']}", lang),
+                                               verdict=t("ev_missed" if row.counted else "ev_not_missed", lang))
     if row.fact == "decision":
         outcome = f["outcome"]
         return t("ev_decided", lang).format(at=_when(row.at, zone), outcome=t(f"ev_outcome_{outcome}", lang))
@@ -143,8 +155,14 @@ def shown_rows(rows: Sequence[Evidence], limit: int = SHOWN_MAX) -> list[Evidenc
     return ([r for r in rows if r.numerator < r.whole] + [r for r in rows if r.numerator == r.whole])[:limit]
 
 
-def evidence_title(figure: str, area_name: str, period_label: str, lang: str) -> str:
-    return f"{t(LABELS[figure], lang)} · {area_name} · {period_label}"
+def evidence_title(figure: str, area_name: str, period_label: str, lang: str, holder: tuple[str, str] | None = None
+                   ) -> str:
+    """What the drawer lists: the figure, of whom (`holder`: its kind and name, for a patroller's or a
+    department's figure; else the area's), where and when."""
+    if holder is None:
+        return f"{t(LABELS[figure], lang)} · {area_name} · {period_label}"
+    kind, name = holder
+    return f"{t(HOLDER_LABELS[kind][figure], lang)} · {name} · {area_name} · {period_label}"
 
 
 def evidence_sum(rows: Sequence[Evidence], lang: str, figure: str = "") -> str:
@@ -204,4 +222,26 @@ def too_big_table(name: str, grids: int, lang: str) -> Table:
 
 def is_evidenced(figure: object) -> bool:
     return isinstance(figure, str) and figure in WITH_EVIDENCE
+
+
+# the columns of the patrollers' and departments' tables (dashboard/layouts/leader.py) that open their evidence,
+# and the figure each shows
+HOLDER_COLUMNS = {
+    "person": {"score": "score", "valid_reports": "valid_reports", "verification": "verification",
+               "coverage": "coverage"},
+    "department": {"on_time_handling": "on_time_handling", "rework": "rework",
+                   "average_handling": "average_handling_hours", "open": "holding"},
+}
+
+
+def holder_asked(kind: str, cell: object) -> tuple[str, str] | None:
+    """(whose code, figure) of a click on a cell of a patroller's or a department's row; None for a cell that
+    opens nothing (a name, a rank) or a click not made by the table (a forged one)."""
+    if not isinstance(cell, dict):
+        return None
+    code, column = cell.get("rowId"), cell.get("colId")
+    figure = HOLDER_COLUMNS.get(kind, {}).get(column) if isinstance(column, str) else None
+    if not isinstance(code, str) or not code or len(code) > 128 or figure is None:
+        return None
+    return code, figure
 

@@ -27,8 +27,9 @@ from feeds.kpis.closure import (
 from feeds.kpis.coverage import Cells, CellVisit
 from feeds.kpis.deadlines import run_deadline
 from feeds.kpis.facts import CaseFacts
+from feeds.kpis.panels import Duty, DutyItem, Holder, Patroller, duty_items
 from feeds.kpis.rates import accuracy_items, discovery_delay, discovery_items, runs_due_items
-from feeds.kpis.scores import Score, area_case_count_score, area_score
+from feeds.kpis.scores import Score, area_case_count_score, area_score, patroller_score
 from feeds.kpis.values import KpiRules, Mean, Period, Rate
 from feeds.kpis.worktime import WorkingClock
 
@@ -36,9 +37,18 @@ from feeds.kpis.worktime import WorkingClock
 FIGURES = ("discovery_timeliness", "discovery_accuracy", "verification", "closure", "on_time_closure", "rework",
            "on_time_handling", "open", "overdue", "average_handling_hours",
            "average_dispatch_hours")  # from the cases' facts; coverage from the cells walked
-COUNTS = ("open", "overdue")  # figures that are a count: every row is in it
+COUNTS = ("open", "overdue", "holding")  # figures that are a count: every row is in it
 MEANS = ("average_handling_hours", "average_dispatch_hours")  # figures that are an average of the rows' spans
 WITH_EVIDENCE = (*FIGURES, "coverage", "score")  # the area's score: its parts, each from the cases' facts
+# a patroller's figures (the ranking's columns, and the parts of their score) and what each lists
+PERSON_FIGURES: dict[str, tuple[Duty, ...]] = {
+    "valid_reports": (Duty.REPORT,), "missed": (Duty.REGISTERED,), "verification": (Duty.VERIFY, Duty.CHECK),
+    "verify": (Duty.VERIFY,), "check": (Duty.CHECK,), "coverage": (), "score": ()}
+# a department's figures (the departments table's columns) and what each lists
+DEPARTMENT_FIGURES: dict[str, tuple[Duty, ...]] = {
+    "on_time_handling": (Duty.HANDLING,), "rework": (Duty.FIRST_HANDLED,), "average_handling_hours": (Duty.HANDLED,),
+    "holding": (Duty.HOLDING,)}
+HOLDERS = {"person": PERSON_FIGURES, "department": DEPARTMENT_FIGURES}  # whose evidence: what it may be of
 
 
 @dataclass(frozen=True)
@@ -81,9 +91,14 @@ def score_evidence(cases: Iterable[CaseFacts], rules: KpiRules, clock: WorkingCl
         due, closed, on_time = due + 1, closed + done, on_time + d.on_time
     score = area_score(citizen_first_rate(cases, period, now), area_case_count_score(cases, grids, period, now),
                        Rate(closed, due), Rate(on_time, due))
-    return [Evidence("", None, name, "", value is not None, period.start, "part",
-                     {"part": name, "weight": weight, "value": value,
-                      "grids": len(grids) * len(period.months) if name == "case_count" else None})
+    return _parts(score, period.start, len(grids) * len(period.months))
+
+
+def _parts(score: Score, start: datetime, grids: int | None = None) -> list[Evidence]:
+    """A score's parts as rows: each with its weight and value (`grids`: the grid-months the case-count part
+    averages)."""
+    return [Evidence("", None, name, "", value is not None, start, "part",
+                     {"part": name, "weight": weight, "value": value, "grids": grids if name == "case_count" else None})
             for name, weight, value in score.parts]
 
 
@@ -179,3 +194,65 @@ def _items(rules: KpiRules, clock: WorkingClock, cases: list[CaseFacts], period:
         for c, reworked in rework_items(cases, period, now):
             assert c.first_handled_at is not None
             yield _row(c, reworked, c.first_handled_at, "rework", handled=c.first_handled_at)
+
+
+def person_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], person: Patroller, period: Period,
+                    now: datetime, figure: str) -> list[Evidence]:
+    """The items of a patroller's `figure` (one of PERSON_FIGURES but coverage) among these cases, as the
+    ranking counts them (feeds/kpis/panels.duty_items): their reports decided, the cases registered in the
+    grids they answer for, the verifications they did and those nobody did in time in their grids; their
+    score's four parts, each worked out again from those items."""
+    if figure not in PERSON_FIGURES or figure == "coverage":
+        raise ValueError(f"no evidence of a person's {figure!r}: one of {', '.join(PERSON_FIGURES)} (coverage "
+                         "from the cells walked)")
+    mine = [i for i in duty_items(rules, clock, cases, period, now)
+            if (i.kind is Holder.PERSON and i.holder in person.aliases)
+            or (i.kind is Holder.GRID and i.holder in person.grids)]
+    if figure == "score":
+        def rate(duty: Duty) -> Rate:
+            return rate_of(_duty_row(rules, clock, i, period, now) for i in mine if i.duty is duty)
+        return _parts(patroller_score(rate(Duty.REPORT), rate(Duty.REGISTERED), rate(Duty.VERIFY), rate(Duty.CHECK)),
+                      period.start)
+    return _duty_rows(rules, clock, mine, PERSON_FIGURES[figure], period, now)
+
+
+def department_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], department: str,
+                        period: Period, now: datetime, figure: str) -> list[Evidence]:
+    """The items of a department's `figure` (one of DEPARTMENT_FIGURES) among these cases, as its figures count
+    them: its handle runs due, the cases it handled first, those it handled last in the period (their spans)
+    and those it holds."""
+    if figure not in DEPARTMENT_FIGURES:
+        raise ValueError(f"no evidence of a department's {figure!r}: one of {', '.join(DEPARTMENT_FIGURES)}")
+    mine = [i for i in duty_items(rules, clock, cases, period, now)
+            if i.kind is Holder.DEPARTMENT and i.holder == department]
+    return _duty_rows(rules, clock, mine, DEPARTMENT_FIGURES[figure], period, now)
+
+
+def _duty_rows(rules: KpiRules, clock: WorkingClock, items: Iterable[DutyItem], duties: Collection[Duty],
+               period: Period, now: datetime) -> list[Evidence]:
+    rows = [_duty_row(rules, clock, i, period, now) for i in items if i.duty in duties]
+    rows.sort(key=lambda r: (r.at, r.case_id))
+    return rows
+
+
+def _duty_row(rules: KpiRules, clock: WorkingClock, item: DutyItem, period: Period, now: datetime) -> Evidence:
+    """A holder's item as a row, with the fact that decided it (the same facts as an area's rows of the same
+    kind)."""
+    c, run, at = item.case, item.run, item.at
+    if item.duty is Duty.REPORT:
+        return _row(c, item.counted, at, "decision", reported=c.reported_at,
+                    outcome="registered" if item.counted else c.reject_reason)
+    if item.duty is Duty.REGISTERED:
+        return _row(c, item.counted, at, "registered", registered=at, first_by=c.channel)
+    assert run is not None
+    if item.duty is Duty.FIRST_HANDLED:
+        return _row(c, item.counted, at, "rework", handled=at)
+    if item.duty is Duty.HANDLED:
+        return _row(c, True, at, "span", kind="handling", start=c.dispatched_at, end=run.ended_at,
+                    span_us=item.span_us, department=run.department)
+    deadline = run_deadline(rules, clock, c, run)
+    if item.duty is Duty.HOLDING:
+        return _row(c, True, at, "open", reported=c.reported_at, step=run.step.value, since=run.held_since,
+                    deadline=deadline, overdue=deadline < period.as_of(now))
+    return _row(c, item.counted, at, "run", step=run.step.value, started=run.started_at, deadline=deadline,
+                done=run.ended_at if run.done else None, department=run.department)

@@ -31,7 +31,17 @@ from feeds.kpis.cache import (
     settled,
     visits,
 )
-from feeds.kpis.evidence import FIGURES, WITH_EVIDENCE, Evidence, coverage_evidence, evidence, score_evidence
+from feeds.kpis.evidence import (
+    FIGURES,
+    HOLDERS,
+    WITH_EVIDENCE,
+    Evidence,
+    coverage_evidence,
+    department_evidence,
+    evidence,
+    person_evidence,
+    score_evidence,
+)
 from feeds.kpis.figures import (
     NO_RATE,
     AreaFigures,
@@ -410,6 +420,33 @@ def figure_evidence(conn: Connection, rules: KpiRules, area_code: str, figure: s
                     drill_id: str | None = None) -> list[Evidence]:
     """What makes one of an area's figures for a period."""
     return area_evidence(conn, rules, area_code, period, now, figures=[figure], drill_id=drill_id)[figure]
+
+
+def holder_evidence(conn: Connection, rules: KpiRules, area_code: str, holder: str, code: str, figure: str,
+                    period: Period, now: datetime, *, drill_id: str | None = None) -> list[Evidence] | None:
+    """What makes one figure of a patroller (`holder` "person", `code` their id) or a department ("department",
+    its code) on the cases of an area, as the area's rankings count it (`leader_figures`); None for a person
+    who is not among the area's patrollers."""
+    if figure not in HOLDERS.get(holder, {}):
+        raise ValueError(f"no evidence of a {holder}'s {figure!r}")
+    territory = load_territory(conn)
+    grids = _area_grids(territory, area_code)
+    person = None
+    if holder == "person":
+        person = next((p for p in load_patrollers(conn, territory, area_code) if p.id == code), None)
+        if person is None:
+            return None
+        if figure == "coverage":  # of the grids they answer for, by the units they act under
+            if not person.tracked:
+                return []
+            cells = load_cells(conn, grids)
+            seen = visits(conn, cells, period, now, units=person.aliases, drill_id=drill_id)
+            return coverage_evidence(cells, seen, period, now, person.grids)
+    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
+    clock = clock_for(rules.calendar, cases, now)
+    if person is not None:
+        return person_evidence(rules, clock, cases, person, period, now, figure)
+    return department_evidence(rules, clock, cases, code, period, now, figure)
 
 
 @dataclass(frozen=True)

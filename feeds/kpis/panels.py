@@ -3,12 +3,12 @@ departments and patrollers, and the ranking."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from feeds.cases.machine import Step
@@ -28,7 +28,7 @@ from feeds.kpis.closure import (
 )
 from feeds.kpis.coverage import Cells, CellVisit, GridMonth, area_coverage, coverage, coverage_by_grid
 from feeds.kpis.deadlines import run_due
-from feeds.kpis.facts import CaseFacts, in_scope
+from feeds.kpis.facts import CaseFacts, StepRun, in_scope
 from feeds.kpis.rates import (
     Verification,
     accuracy_by_channel,
@@ -336,33 +336,60 @@ def sum_by_key(*parts: Mapping[K, Summable]) -> dict[K, Summable]:
     return out
 
 
-def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
-                 now: datetime) -> dict[DutyCell, DutyTally]:
-    """In one pass over the cases, per holder and grid of the cases: a person's reports decided in the
-    period (`discovery_accuracy`) and the verifications they did by `as_of` that fell due in it; per grid,
-    the cases registered in it first reported by citizens (`citizen_first_rate`) and the verifications not
-    done by `as_of` whose deadline passed in the period (whoever does them later); per department, its handle
-    runs due (`on_time_handling`, a reassignment moving them from its time on), the cases it handled first
-    (`rework_rate`) and last (`average_handling_time`) and those it holds at `as_of`."""
+class Duty(StrEnum):
+    """What a holder answers for in a case (a duty tally's columns, in pairs: `DUTY_COLUMNS`)."""
+
+    REPORT = "report"  # a person's report decided (numerator: registered)
+    REGISTERED = "registered"  # a case registered in a grid (numerator: first reported by citizens)
+    VERIFY = "verify"  # a 核实 due (numerator: on time)
+    CHECK = "check"  # a 核查 due (numerator: on time)
+    HANDLING = "handling"  # a department's handle run due (numerator: on time)
+    HOLDING = "holding"  # a case a department holds
+    FIRST_HANDLED = "first_handled"  # a case a department handled first (numerator: reworked)
+    HANDLED = "handled"  # a case a department handled last in the period (its span, in microseconds)
+
+
+# per duty: the tally's column its items are counted in, and the one its counted items add to (None: none)
+DUTY_COLUMNS: dict[Duty, tuple[str, str | None]] = {
+    Duty.REPORT: ("reports_decided", "reports_registered"), Duty.REGISTERED: ("registered", "citizen_first"),
+    Duty.VERIFY: ("verify_due", "verify_on_time"), Duty.CHECK: ("check_due", "check_on_time"),
+    Duty.HANDLING: ("handling_due", "handled_on_time"), Duty.HOLDING: ("holding", None),
+    Duty.FIRST_HANDLED: ("first_handled", "reworked"), Duty.HANDLED: ("handled", None),
+}
+
+
+class DutyItem(NamedTuple):
+    """One thing a holder answers for in a case, whether it counts in the numerator, when it fell, and what
+    decided it (`run`: the step run it is about; `span_us`: a handling's span)."""
+
+    kind: Holder
+    holder: str
+    duty: Duty
+    case: CaseFacts
+    counted: bool
+    at: datetime
+    run: StepRun | None = None
+    span_us: int = 0
+
+
+def duty_items(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+               now: datetime) -> Iterator[DutyItem]:
+    """In one pass over the cases, what each holder answers for: a person's reports decided in the period
+    (`discovery_accuracy`) and the verifications they did by `as_of` that fell due in it; per grid, the cases
+    registered in it first reported by citizens (`citizen_first_rate`) and the verifications not done by `as_of`
+    whose deadline passed in the period (whoever does them later); per department, its handle runs due
+    (`on_time_handling`, a reassignment moving them from its time on), the cases it handled first
+    (`rework_rate`) and last (`average_handling_time`) and those it holds at `as_of`. The duty tallies count
+    these, and the evidence of a person or a department lists them."""
     as_of = period.as_of(now)
-    out: dict[DutyCell, list[int]] = {}
-
-    def add(kind: Holder, holder: str, grid: str | None, name: str, n: int = 1) -> None:
-        row = out.get((kind, holder, grid))
-        if row is None:
-            row = out[(kind, holder, grid)] = [0] * len(DUTY_FIELDS)
-        row[_DUTY_AT[name]] += n
-
     for c in cases:
         grid = c.grid
         if c.reporter is not None:
             decision = accuracy_decision(c, as_of)
             if decision is not None and decision[0] in period:
-                add(Holder.PERSON, c.reporter, grid, "reports_decided")
-                add(Holder.PERSON, c.reporter, grid, "reports_registered", int(decision[1]))
+                yield DutyItem(Holder.PERSON, c.reporter, Duty.REPORT, c, decision[1], decision[0])
         if grid is not None and c.registered_at is not None and c.registered_at in period and c.registered_at <= as_of:
-            add(Holder.GRID, grid, grid, "registered")
-            add(Holder.GRID, grid, grid, "citizen_first", int(c.channel in FOUND_BY_CITIZENS))
+            yield DutyItem(Holder.GRID, grid, Duty.REGISTERED, c, c.channel in FOUND_BY_CITIZENS, c.registered_at)
         for run in c.runs:
             if run.step is Step.VERIFY or run.step is Step.CHECK:
                 done = run.done and run.ended_at is not None and run.ended_at <= as_of
@@ -371,25 +398,47 @@ def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts
                     continue
                 d = run_due(rules, clock, c, run, as_of)
                 if d is not None and d.at in period:
-                    name = run.step.value
-                    add(kind, holder, grid, f"{name}_due")
-                    add(kind, holder, grid, f"{name}_on_time", int(d.on_time))
+                    yield DutyItem(kind, holder, Duty.VERIFY if run.step is Step.VERIFY else Duty.CHECK, c,
+                                   d.on_time, d.at, run)
             elif run.step is Step.HANDLE and run.department is not None:
                 d = run_due(rules, clock, c, run, as_of)
                 if d is not None and d.at in period:
-                    add(Holder.DEPARTMENT, run.department, grid, "handling_due")
-                    add(Holder.DEPARTMENT, run.department, grid, "handled_on_time", int(d.on_time))
+                    yield DutyItem(Holder.DEPARTMENT, run.department, Duty.HANDLING, c, d.on_time, d.at, run)
                 if run.held_since <= as_of and (run.ended_at is None or run.ended_at > as_of):
-                    add(Holder.DEPARTMENT, run.department, grid, "holding")
+                    yield DutyItem(Holder.DEPARTMENT, run.department, Duty.HOLDING, c, True, run.held_since, run)
         first = first_handling(c)
         if first is not None and first.department is not None and first.ended_at is not None \
                 and first.ended_at in period and first.ended_at <= as_of:
-            add(Holder.DEPARTMENT, first.department, grid, "first_handled")
-            add(Holder.DEPARTMENT, first.department, grid, "reworked", int(_reworked(c, as_of)))
+            yield DutyItem(Holder.DEPARTMENT, first.department, Duty.FIRST_HANDLED, c, _reworked(c, as_of),
+                           first.ended_at, first)
         span = _handling_span(c, period, now)
-        if span is not None and span[0].department is not None:
-            add(Holder.DEPARTMENT, span[0].department, grid, "handled")
-            add(Holder.DEPARTMENT, span[0].department, grid, "handling_us", span[1])
+        if span is not None:
+            last, span_us = span
+            if last.department is not None and last.ended_at is not None:
+                yield DutyItem(Holder.DEPARTMENT, last.department, Duty.HANDLED, c, True, last.ended_at, last,
+                               span_us)
+
+
+_DUTY_INDEX = {duty: (_DUTY_AT[whole], None if part is None else _DUTY_AT[part])
+               for duty, (whole, part) in DUTY_COLUMNS.items()}
+_SPAN_AT = _DUTY_AT["handling_us"]
+
+
+def duty_tallies(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], period: Period,
+                 now: datetime) -> dict[DutyCell, DutyTally]:
+    """The `duty_items` of the cases counted per holder and grid of the cases."""
+    out: dict[DutyCell, list[int]] = {}
+    for item in duty_items(rules, clock, cases, period, now):
+        key = (item.kind, item.holder, item.case.grid)
+        row = out.get(key)
+        if row is None:
+            row = out[key] = [0] * len(DUTY_FIELDS)
+        whole, part = _DUTY_INDEX[item.duty]
+        row[whole] += 1
+        if part is not None and item.counted:
+            row[part] += 1
+        if item.duty is Duty.HANDLED:
+            row[_SPAN_AT] += item.span_us
     return {key: DutyTally(tuple(row)) for key, row in out.items()}
 
 

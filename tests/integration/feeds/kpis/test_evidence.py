@@ -10,9 +10,18 @@ import pytest
 
 from dashboard.views.leader import _rate_of
 from feeds.kpis.cache import refresh
-from feeds.kpis.evidence import COUNTS, MEANS, WITH_EVIDENCE, mean_of, rate_of, score_of
+from feeds.kpis.evidence import (
+    COUNTS,
+    DEPARTMENT_FIGURES,
+    MEANS,
+    PERSON_FIGURES,
+    WITH_EVIDENCE,
+    mean_of,
+    rate_of,
+    score_of,
+)
 from feeds.kpis.figures import Mean, Rate
-from feeds.kpis.load import figure_evidence, leader_figures
+from feeds.kpis.load import figure_evidence, holder_evidence, leader_figures
 from feeds.kpis.scores import Score
 from tests.integration.feeds.kpis.test_figures import CST, NOW, RULES, WEEK, _act, _report, _scenario, at
 from tests.integration.feeds.kpis.test_leader_figures import LAST_WEEK
@@ -135,3 +144,95 @@ def test_the_monthly_workbook_carries_a_sheet_of_evidence_per_figure_with_the_fi
             found = (sum(row[-1] == "是" for row in rows), len(rows))
         assert found == (figure_shown.numerator, figure_shown.denominator), figure
         assert all(row[1] == "S" and row[2] == "C" and row[3] in ("G1", "G2") for row in rows), rows[:2]
+
+
+def _person_shown(ranked, figure: str) -> Rate | Score:  # type: ignore[no-untyped-def]
+    f = ranked.figures
+    return {"valid_reports": f.valid_reports, "missed": f.missed, "verification": f.verification.both,
+            "verify": f.verification.verify, "check": f.verification.check, "coverage": f.coverage,
+            "score": f.score}[figure]
+
+
+def _department_shown(figures, figure: str) -> Rate | Mean:  # type: ignore[no-untyped-def]
+    return {"on_time_handling": figures.on_time_handling, "rework": figures.rework,
+            "average_handling_hours": figures.average_handling_hours,
+            "holding": Rate(figures.open, figures.open)}[figure]
+
+
+def test_the_evidence_of_every_patroller_s_and_department_s_figure_makes_it_in_every_area(district):
+    """The rankings' figures (the monthly assessment's per person and per department) list what makes them, as
+    the area's table counts them, with the KPI cache cold and warm."""
+    checked = 0
+    for warm in (False, True):
+        if warm:
+            refresh(district, RULES, NOW, CST)
+        with district.connect() as conn:
+            for area in AREAS:
+                shown = leader_figures(conn, RULES, area, WEEK, LAST_WEEK, NOW)
+                for ranked in shown.patrollers:
+                    for figure in PERSON_FIGURES:
+                        rows = holder_evidence(conn, RULES, area, "person", ranked.person.id, figure, WEEK, NOW)
+                        assert rows is not None
+                        assert _figure_of(rows, figure) == _person_shown(ranked, figure), (warm, area, ranked, figure)
+                        checked += 1
+                for code, figures in shown.departments.items():
+                    for figure in DEPARTMENT_FIGURES:
+                        rows = holder_evidence(conn, RULES, area, "department", code, figure, WEEK, NOW)
+                        assert rows is not None
+                        assert _figure_of(rows, figure) == _department_shown(figures, figure), (warm, area, code,
+                                                                                               figure)
+                        checked += 1
+    assert checked > 50
+
+
+def test_a_patroller_s_and_a_department_s_rows_carry_what_decided_them(district):
+    with district.connect() as conn:
+        def rows(holder: str, code: str, figure: str, area: str = "D"):  # type: ignore[no-untyped-def]
+            found = holder_evidence(conn, RULES, area, holder, code, figure, WEEK, NOW)
+            assert found is not None
+            return found
+
+        # P0001 reported A and H (both registered; the drill's X not); P0002 reported C (untrue)
+        assert [(r.case_id, r.counted) for r in rows("person", "GW-P0001", "valid_reports")] == [("A", True), ("H", True)]
+        assert [(r.case_id, r.facts["outcome"]) for r in rows("person", "GW-P0002", "valid_reports")] == [("C", "untrue")]
+        # P0001 answers for G1: of A, B, H registered there, B was first reported by a citizen (missed)
+        missed = rows("person", "GW-P0001", "missed")
+        assert [(r.case_id, r.counted, r.facts["first_by"]) for r in missed] == [
+            ("A", False, "patrol"), ("B", True, "citizen"), ("H", False, "patrol")]
+        # P0001's 核实 of B at 11:30 against 11:00: late
+        late = [r for r in rows("person", "GW-P0001", "verify") if r.case_id == "B"]
+        assert len(late) == 1 and not late[0].counted and late[0].facts["done"] == at(0, 11, 30)
+        # P0001 walked G1-U01 and G1-U02 on Monday: their grid's cells, by their unit only
+        walked = {r.facts["day"].day: (r.part, r.whole) for r in rows("person", "GW-P0001", "coverage")}
+        assert walked[23] == (2, 2) and walked[24] == (0, 2)
+        parts = rows("person", "GW-P0001", "score")
+        assert [r.facts["part"] for r in parts] == ["valid_reports", "not_missed", "verify_on_time", "check_on_time"]
+        # urban_mgmt: A on time, B's first handling late, B's rework on time; B reworked; A and B handled
+        handling = rows("department", "urban_mgmt", "on_time_handling")
+        assert [(r.case_id, r.counted) for r in handling] == [("A", True), ("B", False), ("B", True)]
+        assert [(r.case_id, r.counted) for r in rows("department", "urban_mgmt", "rework")] == [("A", False),
+                                                                                               ("B", True)]
+        spans = {r.case_id: r.facts["span_us"] for r in rows("department", "urban_mgmt", "average_handling_hours")}
+        assert spans == {"A": 80 * 60 * 10**6, "B": (2 * 24 * 60 - 170) * 60 * 10**6}
+        assert rows("department", "urban_mgmt", "holding") == []  # nothing with it at the week's end
+        # a person not among a grid's patrollers has no evidence there
+        assert holder_evidence(conn, RULES, "G2", "person", "GW-P0001", "valid_reports", WEEK, NOW) is None
+        with pytest.raises(ValueError):
+            holder_evidence(conn, RULES, "D", "department", "urban_mgmt", "valid_reports", WEEK, NOW)
+
+
+def test_events_after_the_period_do_not_move_a_patroller_s_or_department_s_evidence(district):
+    def everything(now):  # type: ignore[no-untyped-def]
+        with district.connect() as conn:
+            return {(code, figure): holder_evidence(conn, RULES, "D", holder, code, figure, WEEK, now)
+                    for holder, code, figures in (("person", "GW-P0001", PERSON_FIGURES),
+                                                  ("person", "GW-P0002", PERSON_FIGURES),
+                                                  ("department", "urban_mgmt", DEPARTMENT_FIGURES))
+                    for figure in figures}
+
+    before = everything(NOW)
+    with district.begin() as conn:
+        _act(conn, "B", "close", at(8, 9))
+        _act(conn, "E", "dispatch", at(8, 9, 30), department="urban_mgmt")
+        _report(conn, "N", at(8, 10), "G1", 0.0025, reporter_id="P0001")
+    assert everything(NOW + timedelta(days=8)) == before
