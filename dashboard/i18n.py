@@ -129,6 +129,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ev_part_case_count": ("案件数得分", "case-count score"),
     "ev_part_closure": ("结案率", "closure rate"),
     "ev_part_on_time_closure": ("按期结案率", "on-time closure rate"),
+    "ev_figure": ("指标", "Figure"),
     "ev_open_hint": ("点击数字查看明细", "Click a figure for what makes it"),
     "ev_part_valid_reports": ("有效上报率", "valid-report rate"),
     "ev_part_not_missed": ("非漏报(100 − 漏报率)", "not missed (100 − missed rate)"),

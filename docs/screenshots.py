@@ -4,7 +4,8 @@
     .venv/bin/python docs/screenshots.py replay replay-en      (only the pages named)
 
 Also the dispatcher console (and, signed in as a dispatcher, a case's reassignment form: "dispatch-act") and
-the leader page (and what makes a figure: "leader-evidence", "leader-score", "leader-handling").
+the leader page (and what makes a figure: "leader-evidence", "leader-score", "leader-handling", "leader-person",
+"leader-department").
 The district gets half a day of history first
 (open cases with every light), and every grid worker a
 position of the day shift whatever the hour here (the simulator's patrols keep Beijing's shifts), so the
@@ -40,8 +41,13 @@ PAGES = {"wall": "", "wall-en": "?lang=en", "wall-card": "", "dead-letters": "de
          "kpi-panel-en": "kpis?lang=en", "dispatch": "dispatch", "leader": "leader", "leader-evidence": "leader",
          # opened as the KPI panel's figures open them: the parts of the area score, each case's handling time
          "leader-score": "leader?period=month&evidence=score",
-         "leader-handling": "leader?period=month&evidence=average_handling_hours"}
-SLOW = {"leader": 10, "leader-evidence": 10, "leader-score": 10, "leader-handling": 10}  # figures take longer
+         "leader-handling": "leader?period=month&evidence=average_handling_hours",
+         # a click in the rankings: the top patroller's verifications, the first department's handling on time
+         "leader-person": "leader?period=month", "leader-department": "leader?period=month"}
+SLOW = {"leader": 10, "leader-evidence": 10, "leader-score": 10, "leader-handling": 10, "leader-person": 10,
+        "leader-department": 10}  # figures take longer
+CLICKED = {"leader-person": ("leader-patrollers", "verification"),
+           "leader-department": ("leader-departments", "on_time_handling")}
 WHOLE = {"leader"}  # pages that scroll: shot at the top and at the bottom
 COLUMN = {"kpi-panel", "kpi-panel-en"}  # pages shot as the wall's left column only (the KPI panel in its place)
 # on the "wall-card" shot: the card of a grid in the middle of the district and the trail of one patrol
@@ -105,7 +111,10 @@ def main() -> None:
                         driver.execute_script("document.getElementById('lv-kpi-discovery_timeliness').click()")
                         until(driver, "return document.querySelector('#leader-evidence-grid .ag-row')")
                         time.sleep(1)
-                    if name in ("leader-score", "leader-handling"):
+                    if name in CLICKED:
+                        driver.execute_script("document.querySelector('#' + arguments[0] + ' .ag-row[row-index=\"0\"]"
+                                              " .ag-cell[col-id=\"' + arguments[1] + '\"]').click()", *CLICKED[name])
+                    if name in ("leader-score", "leader-handling", *CLICKED):
                         until(driver, "return document.querySelector('#leader-evidence-grid .ag-row')")
                         time.sleep(1)
                     path = OUT / f"{name}-{width}x{height}.png"

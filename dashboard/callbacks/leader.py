@@ -27,6 +27,7 @@ from feeds.kpis.load import (
     LeaderFigures,
     area_directory,
     area_evidence,
+    area_holders_evidence,
     daily_series,
     figure_evidence,
     holder_evidence,
@@ -353,8 +354,8 @@ def register(app: Dash, services: Services) -> None:
     )
     def download(_csv: int, _xlsx: int, month: str, lang: str, area: Any) -> dict[str, Any]:
         """The month's assessment of every area, patroller and department; the workbook also a sheet of evidence
-        per figure of the area the page shows (a street sees its own cases; the district's at city size are
-        hundreds of thousands of rows)."""
+        per figure of the area the page shows, and one of its patrollers' and one of its departments' (a street
+        sees its own cases; the district's at city size are hundreds of thousands of rows)."""
         year, mm = (int(x) for x in month.split("-"))
         workbook = ctx.triggered_id == ids.LEADER_EXPORT_XLSX
 
@@ -369,9 +370,12 @@ def register(app: Dash, services: Services) -> None:
                     sheets = []
                 elif grids > ev.WORKBOOK_GRIDS_MAX:
                     sheets = [ev.too_big_table(directory[shown].name, grids, lang)]
-                else:  # the workbook: a sheet of evidence per figure
-                    sheets = ev.evidence_tables(area_evidence(conn, rules, shown, figures.period, now),
-                                                services.names(conn, lang), directory, lang, zone)
+                else:  # the workbook: a sheet of evidence per figure, and those of each person and department
+                    names = services.names(conn, lang)
+                    sheets = [*ev.evidence_tables(area_evidence(conn, rules, shown, figures.period, now), names,
+                                                  directory, lang, zone),
+                              *ev.holder_tables(area_holders_evidence(conn, rules, shown, figures.period, now), names,
+                                                directory, lang, zone)]
                 return directory, figures, sheets
 
         directory, figures, sheets = off_loop(load)

@@ -3,13 +3,13 @@ that equals the card, and one row per item with the fact that decided it in word
 时限 2 小时 → 超时"). Pure: rows and names in, dicts for the table out."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n import t
-from dashboard.views.assessment import Table
+from dashboard.views.assessment import Cell, Table
 from dashboard.views.leader import (
     DASH,
     RATE_CARDS,
@@ -21,8 +21,18 @@ from dashboard.views.leader import (
 )
 from dashboard.views.queue import Names
 from feeds.kpis.areas import Territory
-from feeds.kpis.evidence import COUNTS, MEANS, WITH_EVIDENCE, Evidence, mean_of, rate_of, score_of
-from feeds.kpis.load import AreaEntry
+from feeds.kpis.evidence import (
+    COUNTS,
+    DEPARTMENT_FIGURES,
+    MEANS,
+    PERSON_FIGURES,
+    WITH_EVIDENCE,
+    Evidence,
+    mean_of,
+    rate_of,
+    score_of,
+)
+from feeds.kpis.load import AreaEntry, HoldersEvidence
 
 LABELS = {key: label for key, label, *_ in RATE_CARDS} | {
     "open": "lv_open", "overdue": "lv_overdue", "average_handling_hours": "lv_avg_handling",
@@ -184,25 +194,59 @@ def evidence_sum(rows: Sequence[Evidence], lang: str, figure: str = "") -> str:
                                     fraction=fraction_text(rate)) + listed
 
 
-def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, directory: Mapping[str, AreaEntry],
-                    lang: str, zone: ZoneInfo) -> list[Table]:
-    """A sheet per figure for the monthly assessment's workbook: every item with its street, community and
-    grid (so that a street can check its own), the fact that decided it and whether it counted."""
+def _streets(directory: Mapping[str, AreaEntry]) -> Callable[[str | None], tuple[str, str]]:
+    """A grid's street and community, by name."""
     def up(code: str | None) -> tuple[str, str]:
         community = directory.get(directory[code].parent or "") if code in directory else None
         street = directory.get(community.parent or "") if community is not None else None
         return (street.name if street else "", community.name if community else "")
+    return up
 
-    header = [t(k, lang) for k in ("ev_case", "lv_level_street", "lv_level_community", "ev_grid", "ev_category",
-                                   "ev_channel", "ev_at", "ev_fact", "ev_counted")]
-    tables = []
-    for figure, rows in evidence.items():
-        table = Table(f"{t('ev_sheet', lang)}-{t(LABELS[figure], lang)}", header, [])
-        for r, shown in zip(rows, evidence_rows(rows, names, lang, zone), strict=True):
-            table.rows.append([r.case_id, *up(r.grid), shown["grid"], shown["category"], shown["channel"],
-                               shown["at"], shown["fact"], shown["counted"]])
-        tables.append(table)
-    return tables
+
+_CASE_HEAD = ("ev_case", "lv_level_street", "lv_level_community", "ev_grid", "ev_category", "ev_channel", "ev_at",
+              "ev_fact", "ev_counted")
+
+
+def _case_cells(rows: Sequence[Evidence], names: Names, up: Callable[[str | None], tuple[str, str]], lang: str,
+                zone: ZoneInfo) -> list[list[Cell]]:
+    """Each row as the sheets write it: the case, its street, community and grid, what decided it, whether it
+    counted."""
+    return [[r.case_id, *up(r.grid), shown["grid"], shown["category"], shown["channel"], shown["at"], shown["fact"],
+             shown["counted"]] for r, shown in zip(rows, evidence_rows(rows, names, lang, zone), strict=True)]
+
+
+def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, directory: Mapping[str, AreaEntry],
+                    lang: str, zone: ZoneInfo) -> list[Table]:
+    """A sheet per figure for the monthly assessment's workbook: every item with its street, community and
+    grid (so that a street can check its own), the fact that decided it and whether it counted."""
+    up = _streets(directory)
+    header = [t(k, lang) for k in _CASE_HEAD]
+    return [Table(f"{t('ev_sheet', lang)}-{t(LABELS[figure], lang)}", header, _case_cells(rows, names, up, lang, zone))
+            for figure, rows in evidence.items()]
+
+
+def holder_tables(found: HoldersEvidence, names: Names, directory: Mapping[str, AreaEntry], lang: str,
+                  zone: ZoneInfo) -> list[Table]:
+    """Two sheets for the monthly assessment's workbook: every item behind each patroller's figures (their rows
+    in the ranking) and each department's, the person or department and the figure leading each row."""
+    up = _streets(directory)
+    people = Table(f"{t('ev_sheet', lang)}-{t('lv_sheet_patrollers', lang)}",
+                   [t("lv_name", lang), t("lv_id", lang), t("ev_figure", lang), *(t(k, lang) for k in _CASE_HEAD)], [])
+    for p in found.people:
+        for figure in PERSON_FIGURES:
+            rows = found.persons[p.id][figure]
+            label = t(HOLDER_LABELS["person"][figure], lang)
+            people.rows.extend([p.name, p.id, label, *cells] for cells in _case_cells(rows, names, up, lang, zone))
+    departments = Table(f"{t('ev_sheet', lang)}-{t('lv_sheet_departments', lang)}",
+                        [t("lv_department", lang), t("lv_code", lang), t("ev_figure", lang),
+                         *(t(k, lang) for k in _CASE_HEAD)], [])
+    for code, figures in found.departments.items():
+        name = department_name(code, names.departments, lang)
+        for figure in DEPARTMENT_FIGURES:
+            label = t(HOLDER_LABELS["department"][figure], lang)
+            departments.rows.extend([name, code, label, *cells]
+                                    for cells in _case_cells(figures[figure], names, up, lang, zone))
+    return [people, departments]
 
 
 WORKBOOK_GRIDS_MAX = 300  # an area of more grids gets no evidence sheets (a city's month: ~800,000 rows, ~95 s)

@@ -10,7 +10,7 @@ their language (dashboard/views/evidence.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -205,15 +205,8 @@ def person_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFa
     if figure not in PERSON_FIGURES or figure == "coverage":
         raise ValueError(f"no evidence of a person's {figure!r}: one of {', '.join(PERSON_FIGURES)} (coverage "
                          "from the cells walked)")
-    mine = [i for i in duty_items(rules, clock, cases, period, now)
-            if (i.kind is Holder.PERSON and i.holder in person.aliases)
-            or (i.kind is Holder.GRID and i.holder in person.grids)]
-    if figure == "score":
-        def rate(duty: Duty) -> Rate:
-            return rate_of(_duty_row(rules, clock, i, period, now) for i in mine if i.duty is duty)
-        return _parts(patroller_score(rate(Duty.REPORT), rate(Duty.REGISTERED), rate(Duty.VERIFY), rate(Duty.CHECK)),
-                      period.start)
-    return _duty_rows(rules, clock, mine, PERSON_FIGURES[figure], period, now)
+    return _person_rows(rules, clock, _theirs(duty_items(rules, clock, cases, period, now), person), figure, period,
+                        now)
 
 
 def department_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], department: str,
@@ -226,6 +219,40 @@ def department_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[Ca
     mine = [i for i in duty_items(rules, clock, cases, period, now)
             if i.kind is Holder.DEPARTMENT and i.holder == department]
     return _duty_rows(rules, clock, mine, DEPARTMENT_FIGURES[figure], period, now)
+
+
+def holders_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFacts], people: Iterable[Patroller],
+                     period: Period, now: datetime
+                     ) -> tuple[dict[str, dict[str, list[Evidence]]], dict[str, dict[str, list[Evidence]]]]:
+    """In one pass over the cases, the evidence of every figure (but coverage) of each of `people` (by id) and of
+    every department with anything to answer for (by code): the monthly assessment's sheets."""
+    items = list(duty_items(rules, clock, cases, period, now))
+    persons = {p.id: {f: _person_rows(rules, clock, mine, f, period, now) for f in PERSON_FIGURES if f != "coverage"}
+               for p in people for mine in (_theirs(items, p),)}
+    by_department: dict[str, list[DutyItem]] = defaultdict(list)
+    for i in items:
+        if i.kind is Holder.DEPARTMENT:
+            by_department[i.holder].append(i)
+    departments = {code: {f: _duty_rows(rules, clock, mine, duties, period, now)
+                          for f, duties in DEPARTMENT_FIGURES.items()}
+                   for code, mine in sorted(by_department.items())}
+    return persons, departments
+
+
+def _theirs(items: Iterable[DutyItem], person: Patroller) -> list[DutyItem]:
+    """What a patroller answers for: the items of the ids they act under, and of the grids they answer for."""
+    return [i for i in items if (i.kind is Holder.PERSON and i.holder in person.aliases)
+            or (i.kind is Holder.GRID and i.holder in person.grids)]
+
+
+def _person_rows(rules: KpiRules, clock: WorkingClock, mine: Sequence[DutyItem], figure: str, period: Period,
+                 now: datetime) -> list[Evidence]:
+    if figure == "score":
+        def rate(duty: Duty) -> Rate:
+            return rate_of(_duty_row(rules, clock, i, period, now) for i in mine if i.duty is duty)
+        return _parts(patroller_score(rate(Duty.REPORT), rate(Duty.REGISTERED), rate(Duty.VERIFY), rate(Duty.CHECK)),
+                      period.start)
+    return _duty_rows(rules, clock, mine, PERSON_FIGURES[figure], period, now)
 
 
 def _duty_rows(rules: KpiRules, clock: WorkingClock, items: Iterable[DutyItem], duties: Collection[Duty],

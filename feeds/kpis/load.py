@@ -39,6 +39,7 @@ from feeds.kpis.evidence import (
     coverage_evidence,
     department_evidence,
     evidence,
+    holders_evidence,
     person_evidence,
     score_evidence,
 )
@@ -447,6 +448,32 @@ def holder_evidence(conn: Connection, rules: KpiRules, area_code: str, holder: s
     if person is not None:
         return person_evidence(rules, clock, cases, person, period, now, figure)
     return department_evidence(rules, clock, cases, code, period, now, figure)
+
+
+@dataclass(frozen=True)
+class HoldersEvidence:
+    """What makes every figure of an area's patrollers (by id, then figure; coverage too) and of the departments
+    on its cases (by code, then figure): the monthly assessment's evidence per person and per department."""
+
+    people: list[Patroller]
+    persons: dict[str, dict[str, list[Evidence]]]
+    departments: dict[str, dict[str, list[Evidence]]]
+
+
+def area_holders_evidence(conn: Connection, rules: KpiRules, area_code: str, period: Period, now: datetime, *,
+                          drill_id: str | None = None) -> HoldersEvidence:
+    """`holder_evidence` of every patroller of an area and every department on its cases, from one load."""
+    territory = load_territory(conn)
+    grids = _area_grids(territory, area_code)
+    people = load_patrollers(conn, territory, area_code)
+    cases = in_scope(load_cases(conn, period, now, grids=grids, drill_id=drill_id), drill_id)
+    persons, departments = holders_evidence(rules, clock_for(rules.calendar, cases, now), cases, people, period, now)
+    cells = load_cells(conn, grids)
+    seen = visits(conn, cells, period, now, units={a for p in people for a in p.aliases}, drill_id=drill_id)
+    for p in people:
+        persons[p.id]["coverage"] = coverage_evidence(cells, {v for v in seen if v[1] in p.aliases}, period, now,
+                                                      p.grids) if p.tracked else []
+    return HoldersEvidence(people, persons, departments)
 
 
 @dataclass(frozen=True)

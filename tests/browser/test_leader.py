@@ -157,3 +157,43 @@ def test_a_click_on_an_average_or_the_score_lists_what_makes_it(leader, figure, 
         fact = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .ag-cell.fact").text
         assert re.search(r"派遣 \d\d-\d\d \d\d:\d\d → .*处置完成", fact), fact
     _close_evidence(leader)
+
+
+def _click_cell(driver, table: str, column: str) -> dict[str, str]:
+    """Click a figure in the first row of a table that has one (a patroller's, a department's) and return that row's
+    data as the table holds it."""
+    return wait_until(lambda: driver.execute_script("""
+        let api = null;
+        try { api = window.dash_ag_grid.getApi(arguments[0]); } catch (e) { return null; }  // not drawn yet
+        const cell = document.querySelector('#' + arguments[0] + ' .ag-row[row-index="0"] .ag-cell[col-id="'
+                                            + arguments[1] + '"]');
+        if (!api || !cell) return null;
+        const row = api.getDisplayedRowAtIndex(0).data;
+        const detail = row[arguments[1] + '_detail'];
+        if (!detail || detail.endsWith('/0')) return null;  // nothing counted yet
+        cell.click();
+        return row;""", table, column), 60, f"a figure in {table}")
+
+
+@pytest.mark.parametrize(("table", "column", "title"), [
+    ("leader-patrollers", "valid_reports", "有效上报率"), ("leader-patrollers", "verification", "核查及时率"),
+    ("leader-departments", "on_time_handling", "按期处置率"), ("leader-departments", "rework", "返工率")])
+def test_a_click_on_a_patroller_s_or_a_department_s_figure_lists_what_makes_it(leader, table, column, title):
+    """The monthly assessment per person and per department: the figure clicked in its row is the evidence's."""
+    row = _click_cell(leader, table, column)
+    panel = leader.find_element(By.ID, "leader-evidence")
+    wait_until(lambda: panel.is_displayed() and title in leader.find_element(By.ID, "leader-evidence-title").text
+               and row["name"] in leader.find_element(By.ID, "leader-evidence-title").text, 60, "the row's evidence")
+    hit, rows = wait_until(lambda: _evidence_counts(leader), 30, "the evidence's rows")
+    numerator, denominator = (int(x.replace(",", "")) for x in row[f"{column}_detail"].split("/"))
+    fresh = leader.execute_script(  # the tables are made again now and then: as clicked, or as they are now
+        "const api = window.dash_ag_grid.getApi(arguments[0]); let d = null;"
+        "api.forEachNode(n => { if (n.data[arguments[2]] === arguments[3]) d = n.data[arguments[1] + '_detail']; });"
+        "return d;", table, column, "id" if table == "leader-patrollers" else "code",
+        row["id" if table == "leader-patrollers" else "code"])
+    assert (hit, rows) in ((numerator, denominator), tuple(int(x.replace(",", "")) for x in fresh.split("/"))), (
+        row, hit, rows, fresh)
+    assert f"计入 {hit:,} / 共 {rows:,}" in leader.find_element(By.ID, "leader-evidence-sum").text
+    first = leader.find_element(By.CSS_SELECTOR, "#leader-evidence-grid .ag-row .case-link")
+    assert first.get_attribute("href").split("/dispatch?case=")[1] == first.text  # its timeline and place
+    _close_evidence(leader)

@@ -236,3 +236,42 @@ def test_events_after_the_period_do_not_move_a_patroller_s_or_department_s_evide
         _act(conn, "E", "dispatch", at(8, 9, 30), department="urban_mgmt")
         _report(conn, "N", at(8, 10), "G1", 0.0025, reporter_id="P0001")
     assert everything(NOW + timedelta(days=8)) == before
+
+
+def test_the_monthly_workbook_carries_the_evidence_of_every_patroller_and_department(district):
+    """A person (or a department) checks their own row of the assessment: their items, figure by figure, count
+    what the assessment says."""
+    import io
+    from collections import defaultdict
+
+    from openpyxl import load_workbook
+
+    from dashboard.views.assessment import to_xlsx
+    from dashboard.views.evidence import holder_tables
+    from dashboard.views.queue import Names
+    from feeds.kpis.load import area_directory, area_holders_evidence, monthly_assessment
+
+    with district.connect() as conn:
+        month = monthly_assessment(conn, RULES, 2026, 11, NOW)
+        tables = holder_tables(area_holders_evidence(conn, RULES, "D", month.period, NOW), Names(),
+                               area_directory(conn), "zh", CST)
+    book = load_workbook(io.BytesIO(to_xlsx(tables, "2026-11")))
+    assert book.sheetnames == ["明细-巡查员考核", "明细-部门考核"]
+
+    def counted(sheet, label_at: int):  # type: ignore[no-untyped-def]
+        found: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for row in book[sheet].iter_rows(min_row=3, values_only=True):
+            if row[2] in ("有效上报率", "核查及时率", "按期处置率", "返工率"):
+                found[(row[label_at], row[2])][0] += row[-1] == "是"
+                found[(row[label_at], row[2])][1] += 1
+        return {k: tuple(v) for k, v in found.items()}
+
+    people = counted("明细-巡查员考核", 1)
+    for r in month.patrollers:
+        for label, rate in (("有效上报率", r.figures.valid_reports), ("核查及时率", r.figures.verification.both)):
+            assert people.get((r.person.id, label), (0, 0)) == (rate.numerator, rate.denominator), (r.person, label)
+    departments = counted("明细-部门考核", 1)
+    assert month.departments
+    for code, f in month.departments.items():
+        for label, rate in (("按期处置率", f.on_time_handling), ("返工率", f.rework)):
+            assert departments.get((code, label), (0, 0)) == (rate.numerator, rate.denominator), (code, label)
