@@ -28,7 +28,7 @@ from shapely.geometry import box, mapping
 from sqlalchemy import select
 
 from dashboard.views.assessment import assessment_tables, to_xlsx
-from dashboard.views.evidence import evidence_tables
+from dashboard.views.evidence import evidence_tables, holder_tables
 from dashboard.views.queue import Names
 from feeds.calendar import WorkingCalendar
 from feeds.kpis.cache import refresh
@@ -37,8 +37,10 @@ from feeds.kpis.load import (
     LeaderFigures,
     area_directory,
     area_evidence,
+    area_holders_evidence,
     area_panel,
     figure_evidence,
+    holder_evidence,
     leader_figures,
     load_cells,
     monthly_assessment,
@@ -257,12 +259,23 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
                lambda: figure_evidence(conn, rules, "S3", "closure", MONTH, NOW))
         _timed("evidence of a card: the district's month, coverage (grid-days)",
                lambda: figure_evidence(conn, rules, "D", "coverage", MONTH, NOW))
+        top = shown.patrollers[0].person.id
+        _timed(f"evidence of a patroller's figure in the district's ranking ({top}, verification)",
+               lambda: holder_evidence(conn, rules, "D", "person", top, "verification", MONTH, NOW))
+        busiest = max(shown.departments, key=lambda d: shown.departments[d].on_time_handling.denominator)
+        found = _timed(f"evidence of a department's figure in the district's table ({busiest}, on-time handling)",
+                       lambda: holder_evidence(conn, rules, "D", "department", busiest, "on_time_handling", MONTH,
+                                               NOW))
+        print(f"  {len(found or []):,} rows", flush=True)
 
         def workbook() -> bytes:  # what the XLSX download makes on a street's page: the assessment, its evidence
             directory = area_directory(conn)
-            sheets = evidence_tables(area_evidence(conn, rules, "S3", MONTH, NOW), Names(), directory, "zh", CST)
+            sheets = [*evidence_tables(area_evidence(conn, rules, "S3", MONTH, NOW), Names(), directory, "zh", CST),
+                      *holder_tables(area_holders_evidence(conn, rules, "S3", MONTH, NOW), Names(), directory, "zh",
+                                     CST)]
             return to_xlsx([*assessment_tables(assessment, directory, {}, "zh"), *sheets], "2026-11")
-        book = _timed("the monthly workbook on a street's page, with a sheet of its evidence per figure", workbook)
+        book = _timed("the monthly workbook on a street's page, with a sheet of its evidence per figure, and its "
+                      "patrollers' and departments'", workbook)
         print(f"  {len(book) / 2**20:.1f} MiB", flush=True)
     engine.dispose()
 

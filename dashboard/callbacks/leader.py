@@ -260,6 +260,7 @@ def register(app: Dash, services: Services) -> None:
         Output(ids.LEADER_EVIDENCE_TITLE, "children"),
         Output(ids.LEADER_EVIDENCE_SUM, "children"),
         Output(ids.LEADER_EVIDENCE_GRID, "rowData"),
+        Output(ids.LEADER_EVIDENCE_GRID, "columnDefs"),
         Input(ids.LEADER_EVIDENCE_ASK, "data"),
         Input(ids.LEADER_PATROLLERS, "cellClicked"),
         Input(ids.LEADER_DEPARTMENTS, "cellClicked"),
@@ -314,7 +315,8 @@ def register(app: Dash, services: Services) -> None:
             raise PreventUpdate
         name, rows, names, whose = made
         return ({"display": "flex"}, ev.evidence_title(figure, name, lp.period_label(period, lang), lang, whose),
-                ev.evidence_sum(rows, lang, figure), ev.evidence_rows(ev.shown_rows(rows), names, lang, zone))
+                ev.evidence_sum(rows, lang, figure), ev.evidence_rows(ev.shown_rows(rows), names, lang, zone),
+                layout.evidence_columns(lang, ev.counted_heading(figure)))
 
     app.clientside_callback("function () { return {display: 'none'}; }",
                             Output(ids.LEADER_EVIDENCE, "style", allow_duplicate=True),

@@ -131,10 +131,10 @@ def department_grid(lang: str) -> dag.AgGrid:
     ], lang, row_id="code")
 
 
-def evidence_panel(lang: str) -> html.Aside:
-    """What makes a figure (a click on a card): its count, equal to the card, and every case it counts with the
-    fact that decided it; a case's row opens it in the dispatcher console (timeline and place)."""
-    columns = [  # widths in proportion (the table is sized to fit the drawer): the fact gets the room
+def evidence_columns(lang: str, counted: str = "ev_counted") -> list[dict[str, object]]:
+    """The evidence table's columns; the last says what a row puts in the figure (`counted`: its heading's key;
+    whether it counts, its hours, what a part adds, cells walked of all)."""
+    return [  # widths in proportion (the table is sized to fit the drawer): the fact gets the room
         _column("case", t("ev_case", lang), "name", flex=None, width=185, cellRenderer="CaseLink",
                 cellRendererParams={"title": t("ev_timeline", lang)}),
         _column("grid", t("ev_grid", lang), "name", flex=None, width=175),
@@ -143,9 +143,14 @@ def evidence_panel(lang: str) -> html.Aside:
         _column("at", t("ev_at", lang), "name", flex=None, width=125),
         _column("fact", t("ev_fact", lang), "name", flex=None, width=440, wrapText=True, autoHeight=True,
                 cellClass="fact"),
-        _column("counted", t("ev_counted", lang), "name", flex=None, width=58, filter=True,
-                cellClassRules={"ev-hit": "params.data.hit", "ev-miss": "!params.data.hit"}),
+        _column("counted", t(counted, lang), "name", flex=None, width=58 if counted == "ev_counted" else 90,
+                filter=True, cellClassRules={"ev-hit": "params.data.hit", "ev-miss": "!params.data.hit"}),
     ]
+
+
+def evidence_panel(lang: str) -> html.Aside:
+    """What makes a figure (a click on a card): its count, equal to the card, and every case it counts with the
+    fact that decided it; a case's row opens it in the dispatcher console (timeline and place)."""
     return html.Aside(id=ids.LEADER_EVIDENCE, className="lv-evidence", style={"display": "none"}, children=[
         dcc.Store(id=ids.LEADER_EVIDENCE_ASK),
         html.Header(className="lv-evidence-head", children=[
@@ -153,7 +158,7 @@ def evidence_panel(lang: str) -> html.Aside:
             html.Span("", id=ids.LEADER_EVIDENCE_SUM, className="lv-evidence-sum"),
             html.Button(t("ev_close", lang), id=ids.LEADER_EVIDENCE_CLOSE, className="lv-button", n_clicks=0),
         ]),
-        html.Div(data_grid(ids.LEADER_EVIDENCE_GRID, columns, lang, row_id="key"),
+        html.Div(data_grid(ids.LEADER_EVIDENCE_GRID, evidence_columns(lang), lang, row_id="key"),
                  className="lv-evidence-body"),
     ])
 

@@ -143,6 +143,12 @@ def evidence_rows(rows: Sequence[Evidence], names: Names, lang: str, zone: ZoneI
             for n, r in enumerate(rows)]
 
 
+def counted_heading(figure: str) -> str:
+    """The heading (its key) of the column saying what each row of `figure` puts in it."""
+    return ("ev_counted_hours" if figure in MEANS else "ev_counted_part" if figure == "score"
+            else "ev_counted_cells" if figure == "coverage" else "ev_counted")
+
+
 def _counted(row: Evidence, lang: str) -> str:
     """What the row puts in the figure: its cells walked of its cells, its span, or whether it counts."""
     if row.fact == "coverage":
@@ -220,8 +226,9 @@ def evidence_tables(evidence: Mapping[str, Sequence[Evidence]], names: Names, di
     """A sheet per figure for the monthly assessment's workbook: every item with its street, community and
     grid (so that a street can check its own), the fact that decided it and whether it counted."""
     up = _streets(directory)
-    header = [t(k, lang) for k in _CASE_HEAD]
-    return [Table(f"{t('ev_sheet', lang)}-{t(LABELS[figure], lang)}", header, _case_cells(rows, names, up, lang, zone))
+    return [Table(f"{t('ev_sheet', lang)}-{t(LABELS[figure], lang)}",
+                  [*(t(k, lang) for k in _CASE_HEAD[:-1]), t(counted_heading(figure), lang)],
+                  _case_cells(rows, names, up, lang, zone))
             for figure, rows in evidence.items()]
 
 

@@ -17,9 +17,11 @@ One job writes (feeds/kpis/board.py); several may read.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -153,6 +155,34 @@ def decoded(case_id: str, version: int, text: str) -> CaseFacts:
     return facts
 
 
+class _BulkLoad:
+    """Python's cyclic garbage collector paused while many objects are made that all stay alive (a city's month
+    of facts: some five million), and resumed when the last such load in any thread ends. Its collections,
+    triggered again and again as the objects pile up, took a third of the time of decoding 100,000 cases'
+    facts; none of these objects is garbage, so a pause collects nothing less."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loads = 0
+        self._was_enabled = True
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._loads == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._loads += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._loads -= 1
+            if self._loads == 0 and self._was_enabled:
+                gc.enable()
+
+
+bulk_load = _BulkLoad()
+
+
 def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[CaseFacts]:
     """The facts of the cases matching `where` (on cases, kpi_case_facts): from kpi_case_facts where its
     version is the case's, replayed from the trail otherwise. The records a replay needs are read only for
@@ -161,8 +191,9 @@ def load_facts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[C
         select(CASES.c.id, CASES.c.version, FACTS.c.version, FACTS.c.facts)
         .select_from(CASES.outerjoin(FACTS, FACTS.c.case_id == CASES.c.id))
         .where(*where))))
-    out = [decoded(case_id, stored, text) for case_id, version, stored, text in rows
-           if stored is not None and stored == version]
+    with bulk_load:
+        out = [decoded(case_id, stored, text) for case_id, version, stored, text in rows
+               if stored is not None and stored == version]
     stale = [case_id for case_id, version, stored, _ in rows if stored is None or stored != version]
     for chunk in _chunks(stale):
         out += replay(conn, conn.execute(select(*_RECORD_COLUMNS)

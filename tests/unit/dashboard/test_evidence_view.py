@@ -132,3 +132,43 @@ def test_the_score_lists_its_parts_with_their_weights_and_its_line_is_the_card_s
     assert fact_text(rows[3], NAMES, "en", CST) == "on-time closure rate: 90.0 × weight 40% = 36.0"
     # (8 + 15 + 36) / 70% of the weight = 84.3: closure had nothing due
     assert evidence_sum(rows, "zh", "score") == "综合得分 84.3(等级 B)= 各分项得分 × 权重之和"
+
+
+def test_a_case_registered_in_a_patroller_s_grid_says_who_reported_it_first():
+    missed = Evidence("B", "G1", "env.garbage", "citizen", True, at(11, 40), "registered",
+                      {"registered": at(11, 40), "first_by": "citizen"})
+    found = Evidence("A", "G1", "env.garbage", "patrol", False, at(9, 30), "registered",
+                     {"registered": at(9, 30), "first_by": "patrol"})
+    assert fact_text(missed, NAMES, "zh", CST) == "立案 11-27 11:40,首报:市民 → 漏报(市民先报)"
+    assert fact_text(found, NAMES, "zh", CST) == "立案 11-27 09:30,首报:巡查 → 非漏报"
+    assert fact_text(missed, NAMES, "en", CST) == "registered 11-27 11:40, first reported by citizen → missed " \
+                                                  "(citizens first)"
+    assert evidence_sum([missed, found], "zh") == "计入 1 / 共 2 = 50.0%"
+
+
+def test_the_last_column_is_headed_by_what_its_rows_put_in_the_figure():
+    from dashboard.layouts.leader import evidence_columns
+    from dashboard.views.evidence import counted_heading, evidence_title
+
+    heads = {f: evidence_columns("zh", counted_heading(f))[-1]["headerName"]
+             for f in ("closure", "average_handling_hours", "score", "coverage", "open")}
+    assert heads == {"closure": "计入", "average_handling_hours": "时长(小时)", "score": "得分贡献",
+                     "coverage": "走到/单元", "open": "计入"}
+    assert evidence_title("verification", "临湾区", "2026-11", "zh", ("person", "王伟")) == \
+        "核查及时率 · 王伟 · 临湾区 · 2026-11"
+    assert evidence_title("holding", "临湾区", "2026-11", "en", ("department", "City management")) == \
+        "Holding · City management · 临湾区 · 2026-11"
+
+
+def test_a_click_in_the_rankings_opens_only_a_figure_of_a_row():
+    from dashboard.views.evidence import holder_asked
+
+    assert holder_asked("person", {"rowId": "GW-P0001", "colId": "verification"}) == ("GW-P0001", "verification")
+    assert holder_asked("department", {"rowId": "urban_mgmt", "colId": "open"}) == ("urban_mgmt", "holding")
+    assert holder_asked("department", {"rowId": "urban_mgmt", "colId": "average_handling"}) == (
+        "urban_mgmt", "average_handling_hours")
+    for cell in (None, "x", {"rowId": "GW-P0001", "colId": "name"}, {"rowId": "", "colId": "score"},
+                 {"rowId": 7, "colId": "score"}, {"rowId": "x" * 200, "colId": "score"},
+                 {"rowId": "GW-P0001", "colId": ["score"]}):
+        assert holder_asked("person", cell) is None, cell
+    assert holder_asked("robot", {"rowId": "GW-P0001", "colId": "score"}) is None

@@ -440,3 +440,46 @@ def test_a_forged_area_on_the_leader_page_is_answered_with_what_is_wrong(fresh, 
     if answer.status_code == 200:
         label = answer.json["response"]["leader-period-label"]["children"]
         assert "没有编码为" in label or "·" in label
+
+
+def _leader_evidence(c, ask: object, person_cell: object, department_cell: object, shown: object, trigger: str):
+    """The leader page's evidence callback as a browser would post it: a card asked, or a cell clicked in the
+    patrollers' or the departments' table (`trigger`: which)."""
+    key = next(k for k in c.application.extensions[auth.CALLBACK_NEEDS] if "leader-evidence-grid.rowData" in k)
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in key.strip(".").split("...")]
+    return c.post("/_dash-update-component", json={
+        "output": key, "outputs": outputs, "changedPropIds": [trigger],
+        "inputs": [{"id": "leader-evidence-ask", "property": "data", "value": ask},
+                   {"id": "leader-patrollers", "property": "cellClicked", "value": person_cell},
+                   {"id": "leader-departments", "property": "cellClicked", "value": department_cell}],
+        "state": [{"id": "leader-shown", "property": "data", "value": shown},
+                  {"id": "leader-lang", "property": "data", "value": "zh"}]})
+
+
+_ANY = st.one_of(st.none(), st.integers(), st.text(max_size=40), st.lists(st.text(max_size=5), max_size=3),
+                 st.dictionaries(st.sampled_from(["rowId", "colId", "figure", "value"]),
+                                 st.one_of(st.text(max_size=40), st.integers(), st.none(),
+                                           st.sampled_from(["score", "verification", "open", "rework", "coverage",
+                                                            "on_time_handling", "average_handling"])),
+                                 max_size=4))
+_SHOWN = st.one_of(_ANY, st.fixed_dictionaries({
+    "area": st.one_of(st.just("LW"), st.text(max_size=12), st.integers()),
+    "kind": st.one_of(st.sampled_from(["month", "today", "week", "custom"]), st.text(max_size=8)),
+    "at": st.one_of(st.just("2026-12-05T10:00:00+08:00"), st.text(max_size=30)),
+    "first": st.one_of(st.none(), st.text(max_size=12)), "last": st.one_of(st.none(), st.integers())}))
+
+
+@hypothesis.settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ask=_ANY, cell=_ANY, shown=_SHOWN,
+       trigger=st.sampled_from(["leader-evidence-ask.data", "leader-patrollers.cellClicked",
+                                "leader-departments.cellClicked", "nothing.data"]))
+def test_a_forged_evidence_click_on_the_leader_page_is_answered_never_with_a_server_error(fresh, ask, cell, shown,
+                                                                                          trigger):
+    """Whatever a browser posts as the card asked, the cell clicked in a ranking or the page shown, the evidence
+    callback answers with evidence or with nothing, never a server error; and never to the kiosk."""
+    answer = _leader_evidence(sign_in(fresh, Role.LEADER), ask, cell, cell, shown, trigger)
+    assert answer.status_code in (200, 204), (answer.status_code, answer.text[:300])
+    if answer.status_code == 200:
+        assert "leader-evidence-grid" in answer.json["response"]
+    assert _leader_evidence(sign_in(fresh, Role.KIOSK), ask, cell, cell, shown, trigger).status_code == 403
