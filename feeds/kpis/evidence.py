@@ -205,7 +205,10 @@ def person_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[CaseFa
     if figure not in PERSON_FIGURES or figure == "coverage":
         raise ValueError(f"no evidence of a person's {figure!r}: one of {', '.join(PERSON_FIGURES)} (coverage "
                          "from the cells walked)")
-    return _person_rows(rules, clock, _theirs(duty_items(rules, clock, cases, period, now), person), figure, period,
+    aliases, grids = person.aliases, person.grids
+    maybe = [c for c in cases  # the cases that can hold an item of theirs (a case's items are its own)
+             if c.reporter in aliases or c.grid in grids or any(r.by in aliases for r in c.runs)]
+    return _person_rows(rules, clock, _theirs(duty_items(rules, clock, maybe, period, now), person), figure, period,
                         now)
 
 
@@ -216,7 +219,8 @@ def department_evidence(rules: KpiRules, clock: WorkingClock, cases: Iterable[Ca
     and those it holds."""
     if figure not in DEPARTMENT_FIGURES:
         raise ValueError(f"no evidence of a department's {figure!r}: one of {', '.join(DEPARTMENT_FIGURES)}")
-    mine = [i for i in duty_items(rules, clock, cases, period, now)
+    maybe = [c for c in cases if any(r.department == department for r in c.runs)]  # theirs are in handle runs
+    mine = [i for i in duty_items(rules, clock, maybe, period, now)
             if i.kind is Holder.DEPARTMENT and i.holder == department]
     return _duty_rows(rules, clock, mine, DEPARTMENT_FIGURES[figure], period, now)
 
