@@ -83,6 +83,25 @@ def _as_is(t: datetime) -> datetime:
     return t
 
 
+# Each column goes as one PostgreSQL array literal made here ('{"P0001","P0002"}'), which the server parses: the
+# driver's own array dumper took half the ingest's time at 10,000 fixes a second (a Python call per element).
+def _text_array(values: Iterable[str | None]) -> str:
+    return "{" + ",".join("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
+
+
+def _number_array(values: Iterable[float | None]) -> str:
+    return "{" + ",".join("NULL" if v is None else repr(float(v)) for v in values) + "}"
+
+
+def _moment_array(values: Iterable[datetime]) -> str:
+    return "{" + ",".join('"' + v.isoformat() + '"' for v in values) + "}"
+
+
+_PG_ARRAYS = tuple({"text": _text_array, "float8": _number_array, "timestamptz": _moment_array}[t]
+                   for t in _PG_FIX_TYPES)
+
+
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
     """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
     with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
@@ -101,7 +120,9 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
     if postgres:  # one statement, a column per array parameter
         if not values:
             return set()
-        inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(list(column) for column in zip(*values, strict=True)))
+        columns = zip(*values, strict=True)
+        inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(array(column) for array, column in zip(
+            _PG_ARRAYS, columns, strict=True)))
         return {row[0] for row in inserted}
     one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
     for start in range(0, len(values), _ROWS_PER_INSERT):
