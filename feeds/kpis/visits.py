@@ -180,12 +180,14 @@ def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
             replaced: Iterable[str] = (), added: Iterable[str] = ()) -> None:
     """Insert the rows; where a row with the same keys exists, replace the `replaced` columns and add to
-    the `added` ones."""
+    the `added` ones. One statement for all the rows (executemany: compiled once; building a VALUES clause of
+    thousands of parameters took SQLAlchemy a third of the tally's time)."""
+    if not rows:
+        return
     insert: Callable[..., Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
-    for start in range(0, len(rows), 500):
-        stmt = insert(table).values(rows[start:start + 500])
-        changes = {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes))
+    stmt = insert(table)
+    changes = {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
 # ---------------------------------------------------------------------------------------------- readers
