@@ -275,23 +275,23 @@ def register(app: Dash, services: Services) -> None:
         is the one shown, whatever happened since)."""
         holder: tuple[str, str] | None = None  # (kind, code) of a patroller's or a department's figure
         if ctx.triggered_id == ids.LEADER_PATROLLERS or ctx.triggered_id == ids.LEADER_DEPARTMENTS:
-            kind = "person" if ctx.triggered_id == ids.LEADER_PATROLLERS else "department"
-            asked_cell = ev.holder_asked(kind, person_cell if kind == "person" else department_cell)
+            whose_kind = "person" if ctx.triggered_id == ids.LEADER_PATROLLERS else "department"
+            asked_cell = ev.holder_asked(whose_kind, person_cell if whose_kind == "person" else department_cell)
             if asked_cell is None:
                 raise PreventUpdate
-            holder, figure = (kind, asked_cell[0]), asked_cell[1]
+            holder, figure = (whose_kind, asked_cell[0]), asked_cell[1]
         else:
             figure = ask.get("figure") if isinstance(ask, dict) else None
             if not ev.is_evidenced(figure):
                 raise PreventUpdate
         asked = shown_page if isinstance(shown_page, dict) else {}
-        area, kind_, first, last, at = (asked.get(k) for k in ("area", "kind", "first", "last", "at"))
-        if not all(isinstance(v, str) for v in (area, kind_, at)) \
+        area, period_kind, first, last, at = (asked.get(k) for k in ("area", "kind", "first", "last", "at"))
+        if not all(isinstance(v, str) for v in (area, period_kind, at)) \
                 or not all(isinstance(d, str | None) for d in (first, last)):
             raise PreventUpdate
         try:
             now = datetime.fromisoformat(at)
-            period = lp.period_for(kind_, now, zone, _day(first), _day(last))
+            period = lp.period_for(period_kind, now, zone, _day(first), _day(last))
         except ValueError as err:
             raise PreventUpdate from err
 
@@ -303,6 +303,8 @@ def register(app: Dash, services: Services) -> None:
                 names = services.names(conn, lang)
                 if holder is None:
                     return directory[area].name, figure_evidence(conn, rules, area, figure, period, now), names, None
+                if holder[0] == "department" and holder[1] not in names.departments:
+                    return None  # a forged row
                 rows = holder_evidence(conn, rules, area, holder[0], holder[1], figure, period, now)
                 if rows is None:  # not one of the area's patrollers (a stale or forged row)
                     return None

@@ -193,8 +193,10 @@ def test_a_patroller_s_and_a_department_s_rows_carry_what_decided_them(district)
             return found
 
         # P0001 reported A and H (both registered; the drill's X not); P0002 reported C (untrue)
-        assert [(r.case_id, r.counted) for r in rows("person", "GW-P0001", "valid_reports")] == [("A", True), ("H", True)]
-        assert [(r.case_id, r.facts["outcome"]) for r in rows("person", "GW-P0002", "valid_reports")] == [("C", "untrue")]
+        assert [(r.case_id, r.counted) for r in rows("person", "GW-P0001", "valid_reports")] == [("A", True),
+                                                                                                 ("H", True)]
+        assert [(r.case_id, r.facts["outcome"]) for r in rows("person", "GW-P0002", "valid_reports")] == [
+            ("C", "untrue")]
         # P0001 answers for G1: of A, B, H registered there, B was first reported by a citizen (missed)
         missed = rows("person", "GW-P0001", "missed")
         assert [(r.case_id, r.counted, r.facts["first_by"]) for r in missed] == [
