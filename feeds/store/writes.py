@@ -98,8 +98,9 @@ def _moment_array(values: Iterable[datetime]) -> str:
     return "{" + ",".join('"' + v.isoformat() + '"' for v in values) + "}"
 
 
-_PG_ARRAYS = tuple({"text": _text_array, "float8": _number_array, "timestamptz": _moment_array}[t]
-                   for t in _PG_FIX_TYPES)
+_ARRAY_OF: dict[str, Callable[[Iterable[Any]], str]] = {
+    "text": _text_array, "float8": _number_array, "timestamptz": _moment_array}
+_PG_ARRAYS = tuple(_ARRAY_OF[t] for t in _PG_FIX_TYPES)
 
 
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
