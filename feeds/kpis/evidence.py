@@ -252,8 +252,9 @@ def _theirs(items: Iterable[DutyItem], person: Patroller) -> list[DutyItem]:
 def _person_rows(rules: KpiRules, clock: WorkingClock, mine: Sequence[DutyItem], figure: str, period: Period,
                  now: datetime) -> list[Evidence]:
     if figure == "score":
-        def rate(duty: Duty) -> Rate:
-            return rate_of(_duty_row(rules, clock, i, period, now) for i in mine if i.duty is duty)
+        def rate(duty: Duty) -> Rate:  # from the items themselves: a part needs their count, not their rows
+            of = [i.counted for i in mine if i.duty is duty]
+            return Rate(sum(of), len(of))
         return _parts(patroller_score(rate(Duty.REPORT), rate(Duty.REGISTERED), rate(Duty.VERIFY), rate(Duty.CHECK)),
                       period.start)
     return _duty_rows(rules, clock, mine, PERSON_FIGURES[figure], period, now)
