@@ -63,7 +63,9 @@ def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
     n = len(track.units)
     if n == 0 or not cells.codes:
         return {}
-    unit_names, unit = np.unique(np.asarray(track.units, dtype=object).astype(str), return_inverse=True)
+    index: dict[str, int] = {}  # each unit's number, in order of first sight (np.unique sorts the strings: 5× slower)
+    unit = np.fromiter((index.setdefault(u, len(index)) for u in track.units), dtype=np.int64, count=n)
+    unit_names = list(index)
     t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
     lon = np.asarray(track.lons, dtype=float)
     lat = np.asarray(track.lats, dtype=float)
@@ -91,8 +93,13 @@ def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
         hit_seg, seg_cell = cells.tree.query(segments, predicate="intersects")
         seg_fix = starts[hit_seg]
         pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
-    visited, counts = np.unique(np.concatenate(pieces), axis=0, return_counts=True)
-    return {(days[d], str(unit_names[u]), cells.codes[c]): int(k) for (d, u, c), k in zip(visited, counts, strict=True)}
+    d, u, c = np.concatenate(pieces).T
+    units_n, cells_n = len(unit_names), len(cells.codes)  # one integer per (day, unit, cell): np.unique of rows
+    visited, counts = np.unique((d * units_n + u) * cells_n + c, return_counts=True)  # sorts them 10× slower
+    d, rest = np.divmod(visited, units_n * cells_n)
+    u, c = np.divmod(rest, cells_n)
+    return {(days[a], unit_names[b], cells.codes[e]): int(k)
+            for a, b, e, k in zip(d.tolist(), u.tolist(), c.tolist(), counts.tolist(), strict=True)}
 
 
 def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,

@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import DateTime, delete, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -90,11 +90,17 @@ def near(cells: Cells) -> tuple[float, float, float, float]:
 
 
 def _fixes(conn: Connection, cells: Cells, *where: Any) -> list[Fix]:
-    """Live fixes near the cells that reached the centre within LATE_FIX_LIMIT of being taken."""
+    """Live fixes near the cells that reached the centre within LATE_FIX_LIMIT of being taken. On PostgreSQL
+    the server keeps the late ones out and the driver's aware datetimes are taken as they come (no per-value
+    processing: at 10,000 fixes a second, reading them back was half the tally's time)."""
     west, south, east, north = near(cells)
-    query = (select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at)
-             .where(FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east), FIXES.c.lat.between(south, north),
-                    *where))
+    where = (FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east), FIXES.c.lat.between(south, north), *where)
+    if conn.dialect.name == "postgresql":
+        taken = type_coerce(FIXES.c.fix_at, DateTime(timezone=True))
+        late = FIXES.c.received_at - FIXES.c.fix_at <= LATE_FIX_LIMIT
+        return [tuple(row) for row in conn.execute(  # type: ignore[misc]
+            select(FIXES.c.unit_id, taken, FIXES.c.lon, FIXES.c.lat).where(*where, late)).all()]
+    query = select(FIXES.c.unit_id, FIXES.c.fix_at, FIXES.c.lon, FIXES.c.lat, FIXES.c.received_at).where(*where)
     return [(u, t, x, y) for u, t, x, y, received in tuples(conn.execute(query)) if received - t <= LATE_FIX_LIMIT]
 
 
