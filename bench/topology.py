@@ -8,8 +8,9 @@ escalator, KPI board, drill desk, adapters) with the simulated district at --gri
 at 1 Hz (through the Sentinel's primary), connects --screens Socket.IO clients through nginx (each a screen:
 it receives every delta) and one Chromium wall, and every --sample-s prints: publish → paint on the wall (p50,
 p95), publish → receipt on the screens (p95), the ingest's backlog (what Redis holds for its subscription,
-and what waits in its inbox), and each process's RSS and CPU. All on the same cores as the load it measures:
-the figures say where the next bottleneck is, not what separate machines would give.
+and what waits in its inbox), each process's RSS and CPU (with everything it started: PostgreSQL's backends,
+Chromium's renderers), the load generator's CPU and the machine's. All on the same cores as the load it
+measures: the figures say where the next bottleneck is, not what separate machines would give.
 """
 from __future__ import annotations
 
@@ -122,15 +123,41 @@ def processes(topology: Topology) -> dict[str, int]:
     return named
 
 
-def usage(pid: int) -> tuple[float, float]:
-    """(RSS in MB, CPU seconds so far) of a process, its children not counted."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, CPU seconds of the process, CPU seconds of its children it has waited for)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
+
+
+def usage(pid: int) -> tuple[float, float]:
+    """(RSS in MB of the process, CPU seconds so far of it and of every process under it): PostgreSQL's
+    backends are the postmaster's children, Chromium's renderers the driver's."""
+    try:
         rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                    if line.startswith("VmRSS:"))
     except (OSError, StopIteration):
         return 0.0, 0.0
-    return rss / 1024, (int(stat[11]) + int(stat[12])) / TICK
+    stats = {int(d.name): st for d in Path("/proc").iterdir() if d.name.isdigit() and (st := _stat(int(d.name)))}
+    children: dict[int, list[int]] = {}
+    for child, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(child)
+    cpu, todo = 0.0, [pid]
+    while todo:
+        at = todo.pop()
+        if at in stats:
+            cpu += stats[at][1] + stats[at][2]
+            todo += children.get(at, [])
+    return rss / 1024, cpu
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU time of the machine so far, in ticks (/proc/stat)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
 
 
 def main() -> None:
@@ -166,6 +193,10 @@ def main() -> None:
         wall = headless_chromium()
         wait_interactive(wall, topology.kiosk_url)
         pids = processes(topology)
+        load = {"publisher": publisher.pid or 0, "chromium wall": wall.service.process.pid,
+                **{f"screens-{k}": child.pid or 0 for k, (child, _, _) in enumerate(groups, start=1)}}
+        before_load = {name: usage(pid) for name, pid in load.items()}
+        busy_before = machine_busy()
         redis = redis_client(topology.stack.redis_url)
         before = {name: usage(pid) for name, pid in pids.items()}
         print(f"{args.units:,} patrols at 1 Hz, {args.screens} screens (Socket.IO through nginx) and one Chromium "
@@ -190,13 +221,22 @@ def main() -> None:
             now = {name: usage(pid) for name, pid in pids.items()}
             cpu = {name: (now[name][1] - before[name][1]) / args.sample_s * 100 for name in pids}
             before = now
-            busiest = sorted(cpu, key=lambda n: -cpu[n])[:5]
+            busiest = sorted(cpu, key=lambda n: -cpu[n])[:6]
+            load_now = {name: usage(pid) for name, pid in load.items()}
+            load_cpu = {name: (load_now[name][1] - before_load[name][1]) / args.sample_s * 100 for name in load}
+            before_load = load_now
+            busy_now = machine_busy()
+            busy = 100 * (busy_now[0] - busy_before[0]) / max(1, busy_now[1] - busy_before[1])
+            busy_before = busy_now
             p50, p95 = np.percentile(painted, [50, 95]) if painted.size else (float("nan"), float("nan"))
             s95 = np.percentile(heard, 95) if heard.size else float("nan")
             print(f"{samples * args.sample_s / 60:6.1f} | {p50:6.0f} / {p95:6.0f} | {s95:8.0f} | {backlog:10.0f} | "
                   f"{inbox.get('payloads', 0):,} / {inbox.get('bytes', 0) / 2**20:.1f} / "
                   f"{inbox.get('oldest_ms', 0):,} | "
                   f"{rate:7.0f} | " + ", ".join(f"{n} {cpu[n]:.0f}% {now[n][0]:.0f}" for n in busiest), flush=True)
+            print(f"       machine {busy:.0f} % busy; the centre {sum(cpu.values()):.0f} % of a core, the load "
+                  f"generator {sum(load_cpu.values()):.0f} % (" + ", ".join(
+                      f"{n} {v:.0f}%" for n, v in load_cpu.items()) + ")", flush=True)
         print("RSS at the end (MB): " + ", ".join(f"{n} {before[n][0]:.0f}" for n in sorted(pids)))
         stop.set()
         for child, asks, _ in groups:

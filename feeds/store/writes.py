@@ -71,12 +71,17 @@ def sqlite_stamper() -> Callable[[datetime], str]:
 
 
 _ROWS_PER_INSERT = 200  # rows per multi-row INSERT: one statement step for many rows (2,200 parameters)
-# On PostgreSQL the rows go as eleven arrays, unnested: the statement stays short, so the driver parses it once
-# (psycopg parses a statement for its placeholders in Python, and does not keep one of 2,200 placeholders).
-_PG_FIX_TYPES = ("text", "text", "text", "timestamptz", "timestamptz", "text", "float8", "float8", "float8", "float8",
-                 "timestamptz")
-_PG_INSERT_FIXES = (f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) SELECT * FROM unnest("
-                    + ", ".join(f"%s::{t}[]" for t in _PG_FIX_TYPES) + ") ON CONFLICT (id) DO NOTHING RETURNING id")
+# On PostgreSQL the rows go as ten arrays, unnested: the statement stays short, so the driver parses it once
+# (psycopg parses a statement for its placeholders in Python, and does not keep one of 2,200 placeholders). The
+# batch's one receipt time goes once, and a fix's sending time only when it is not the time it was taken (a fix
+# is mostly sent when it is taken): writing out 5,000 moments took an eighth of the ingest's time.
+_PG_FIX_TYPES = ("text", "text", "text", "timestamptz", "text", "float8", "float8", "float8", "float8", "timestamptz")
+_PG_INSERT_FIXES = (
+    f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) SELECT id, source, drill_id, coalesce(sent_at, fix_at), "
+    "%s::timestamptz, unit_id, lat, lon, accuracy_m, speed_mps, fix_at FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in _PG_FIX_TYPES)
+    + ") AS f(id, source, drill_id, sent_at, unit_id, lat, lon, accuracy_m, speed_mps, fix_at)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id")
 
 
 def _as_is(t: datetime) -> datetime:
@@ -94,8 +99,8 @@ def _number_array(values: Iterable[float | None]) -> str:
     return "{" + ",".join("NULL" if v is None else repr(float(v)) for v in values) + "}"
 
 
-def _moment_array(values: Iterable[datetime]) -> str:
-    return "{" + ",".join('"' + v.isoformat() + '"' for v in values) + "}"
+def _moment_array(values: Iterable[datetime | None]) -> str:
+    return "{" + ",".join("NULL" if v is None else '"' + v.isoformat() + '"' for v in values) + "}"
 
 
 _ARRAY_OF: dict[str, Callable[[Iterable[Any]], str]] = {
@@ -106,8 +111,19 @@ _PG_ARRAYS = tuple(_ARRAY_OF[t] for t in _PG_FIX_TYPES)
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
     """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
     with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
-    postgres = conn.dialect.name == "postgresql"  # there the insert itself says which rows were new
-    known = set() if postgres else _known_fix_ids(conn, [f.id for f in fixes])
+    if conn.dialect.name == "postgresql":  # one statement, a column per array parameter; it says which rows were new
+        pg_rows: dict[str, tuple[Any, ...]] = {}
+        for f in fixes:
+            if f.id not in pg_rows:
+                pg_rows[f.id] = (f.id, f.source, f.drill_id, None if f.ts == f.fix_at else f.ts, f.unit_id, f.lat,
+                                 f.lon, f.accuracy_m, f.speed_mps, f.fix_at)
+        if not pg_rows:
+            return set()
+        columns = zip(*pg_rows.values(), strict=True)
+        inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, (received_at.astimezone(UTC), *(
+            array(column) for array, column in zip(_PG_ARRAYS, columns, strict=True))))
+        return {row[0] for row in inserted}
+    known = _known_fix_ids(conn, [f.id for f in fixes])
     stamp: Callable[[datetime], Any] = sqlite_stamper() if conn.dialect.name == "sqlite" else _as_is
     received = stamp(received_at.astimezone(UTC))
     rows: dict[str, tuple[Any, ...]] = {}
@@ -118,13 +134,6 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
             rows[f.id] = (f.id, f.source, f.drill_id, sent_at, received, f.unit_id, f.lat, f.lon, f.accuracy_m,
                           f.speed_mps, fix_at)
     values = list(rows.values())
-    if postgres:  # one statement, a column per array parameter
-        if not values:
-            return set()
-        columns = zip(*values, strict=True)
-        inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, tuple(array(column) for array, column in zip(
-            _PG_ARRAYS, columns, strict=True)))
-        return {row[0] for row in inserted}
     one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start:start + _ROWS_PER_INSERT]
