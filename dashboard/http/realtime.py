@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from flask_socketio import SocketIO, join_room
 
-from feeds.bus.push import NAMESPACE, room_of, socket_queue
+from feeds.bus.push import NAMESPACE, ScreenJson, room_of, screen_packet, socket_queue
 from feeds.bus.snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def attach(server: Flask, redis_url: str, snapshots: SnapshotStore, async_mode: 
     (dashboard.security.auth.may_connect: a session that may see the wall); the HTTP routes here are guarded by
     the path policy (dashboard/security/access.py)."""
     socketio = SocketIO(server, message_queue=redis_url, client_manager=socket_queue(redis_url, write_only=False),
-                        async_mode=async_mode, logger=False, engineio_logger=False)
+                        async_mode=async_mode, logger=False, engineio_logger=False, serializer=screen_packet(),
+                        json=ScreenJson)
 
     @socketio.on("connect", namespace=NAMESPACE)
     def _connect(auth: Any = None) -> bool:
