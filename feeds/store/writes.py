@@ -84,10 +84,6 @@ _PG_INSERT_FIXES = (
     " ON CONFLICT (id) DO NOTHING RETURNING id")
 
 
-def _as_is(t: datetime) -> datetime:
-    return t
-
-
 # Each column goes as one PostgreSQL array literal made here ('{"P0001","P0002"}'), which the server parses: the
 # driver's own array dumper took half the ingest's time at 10,000 fixes a second (a Python call per element).
 def _text_array(values: Iterable[str | None]) -> str:
@@ -109,9 +105,10 @@ _PG_ARRAYS = tuple(_ARRAY_OF[t] for t in _PG_FIX_TYPES)
 
 
 def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at: datetime) -> set[str]:
-    """The hot path (thousands of fixes a second): plain tuples sent in multi-row INSERTs on the driver,
-    with no per-value type processing; datetimes stored exactly as the UTC column type would store them."""
-    if conn.dialect.name == "postgresql":  # one statement, a column per array parameter; it says which rows were new
+    """The hot path (thousands of fixes a second), on the driver with no per-value type processing: on
+    PostgreSQL one statement with a column per array parameter, which says which rows were new; on SQLite
+    plain tuples in multi-row INSERTs, datetimes as the UTC column type would store them."""
+    if conn.dialect.name == "postgresql":
         pg_rows: dict[str, tuple[Any, ...]] = {}
         for f in fixes:
             if f.id not in pg_rows:
@@ -123,8 +120,8 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
         inserted = conn.exec_driver_sql(_PG_INSERT_FIXES, (received_at.astimezone(UTC), *(
             array(column) for array, column in zip(_PG_ARRAYS, columns, strict=True))))
         return {row[0] for row in inserted}
-    known = _known_fix_ids(conn, [f.id for f in fixes])
-    stamp: Callable[[datetime], Any] = sqlite_stamper() if conn.dialect.name == "sqlite" else _as_is
+    known = _known_fix_ids(conn, [f.id for f in fixes])  # SQLite
+    stamp = sqlite_stamper()
     received = stamp(received_at.astimezone(UTC))
     rows: dict[str, tuple[Any, ...]] = {}
     for f in fixes:
@@ -134,7 +131,7 @@ def _insert_fixes(conn: Connection, fixes: Sequence[PatrolPosition], received_at
             rows[f.id] = (f.id, f.source, f.drill_id, sent_at, received, f.unit_id, f.lat, f.lon, f.accuracy_m,
                           f.speed_mps, fix_at)
     values = list(rows.values())
-    one = "(" + ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_FIX_COLUMNS)) + ")"
+    one = "(" + ", ".join(["?"] * len(_FIX_COLUMNS)) + ")"
     for start in range(0, len(values), _ROWS_PER_INSERT):
         chunk = values[start:start + _ROWS_PER_INSERT]
         conn.exec_driver_sql(f"INSERT INTO patrol_fixes ({', '.join(_FIX_COLUMNS)}) "
