@@ -1,7 +1,7 @@
 """The several-machine topology at city scale, on this machine's loopback: does it keep up, and where does it
 run out first?
 
-    .venv/bin/python -m bench.topology [--grids 1100] [--units 10000] [--screens 50] [--minutes 30]
+    .venv/bin/python -m bench.topology [--grids 1100] [--units 10000] [--screens 50] [--minutes 30] [--window-ms 15]
 
 Starts devstack/topology.py (Redis Sentinel, PostgreSQL, two ingests, two dashboard processes behind nginx,
 escalator, KPI board, drill desk, adapters) with the simulated district at --grids, publishes --units patrols
@@ -167,10 +167,11 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=50)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--sample-s", type=float, default=60.0)
+    parser.add_argument("--window-ms", type=int, default=15, help="the ingest's push window (CC_PUSH_WINDOW_MS)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="cc-bench-topology-"))
     began = time.perf_counter()
-    topology = start_topology(home, seed=7, grids=args.grids, push_window_ms=15)
+    topology = start_topology(home, seed=7, grids=args.grids, push_window_ms=args.window_ms)
     print(f"topology up in {time.perf_counter() - began:.0f} s at {args.grids} grids: {topology.url} "
           f"(Redis {topology.stack.redis_url})", flush=True)
     try:
