@@ -132,25 +132,29 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
 
 
-def usage(pid: int) -> tuple[float, float]:
-    """(RSS in MB of the process, CPU seconds so far of it and of every process under it): PostgreSQL's
-    backends are the postmaster's children, Chromium's renderers the driver's."""
-    try:
-        rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                   if line.startswith("VmRSS:"))
-    except (OSError, StopIteration):
-        return 0.0, 0.0
+def usages(pids: dict[str, int]) -> dict[str, tuple[float, float]]:
+    """For each named process: (RSS in MB of the process, CPU seconds so far of it and of every process under it;
+    PostgreSQL's backends are the postmaster's children, Chromium's renderers the driver's). /proc is read once."""
     stats = {int(d.name): st for d in Path("/proc").iterdir() if d.name.isdigit() and (st := _stat(int(d.name)))}
     children: dict[int, list[int]] = {}
     for child, (parent, _, _) in stats.items():
         children.setdefault(parent, []).append(child)
-    cpu, todo = 0.0, [pid]
-    while todo:
-        at = todo.pop()
-        if at in stats:
-            cpu += stats[at][1] + stats[at][2]
-            todo += children.get(at, [])
-    return rss / 1024, cpu
+    out: dict[str, tuple[float, float]] = {}
+    for name, pid in pids.items():
+        try:
+            rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                       if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            out[name] = (0.0, 0.0)
+            continue
+        cpu, todo = 0.0, [pid]
+        while todo:
+            at = todo.pop()
+            if at in stats:
+                cpu += stats[at][1] + stats[at][2]
+                todo += children.get(at, [])
+        out[name] = (rss / 1024, cpu)
+    return out
 
 
 def machine_busy() -> tuple[float, float]:
@@ -196,10 +200,9 @@ def main() -> None:
         pids = processes(topology)
         load = {"publisher": publisher.pid or 0, "chromium wall": wall.service.process.pid,
                 **{f"screens-{k}": child.pid or 0 for k, (child, _, _) in enumerate(groups, start=1)}}
-        before_load = {name: usage(pid) for name, pid in load.items()}
         busy_before = machine_busy()
         redis = redis_client(topology.stack.redis_url)
-        before = {name: usage(pid) for name, pid in pids.items()}
+        before = usages(pids | load)
         print(f"{args.units:,} patrols at 1 Hz, {args.screens} screens (Socket.IO through nginx) and one Chromium "
               f"wall; a sample every {args.sample_s:.0f} s for {args.minutes:g} min (load average "
               f"{os.getloadavg()[0]:.1f})", flush=True)
@@ -219,13 +222,12 @@ def main() -> None:
             inbox = {k.decode(): int(v) for k, v in redis.hgetall(BACKLOG_KEY).items()}
             rate = (published_now.value - published) / args.sample_s
             published = published_now.value
-            now = {name: usage(pid) for name, pid in pids.items()}
-            cpu = {name: (now[name][1] - before[name][1]) / args.sample_s * 100 for name in pids}
+            now = usages(pids | load)
+            used = {name: (now[name][1] - before[name][1]) / args.sample_s * 100 for name in now}
             before = now
+            cpu = {name: used[name] for name in pids}
+            load_cpu = {name: used[name] for name in load}
             busiest = sorted(cpu, key=lambda n: -cpu[n])[:6]
-            load_now = {name: usage(pid) for name, pid in load.items()}
-            load_cpu = {name: (load_now[name][1] - before_load[name][1]) / args.sample_s * 100 for name in load}
-            before_load = load_now
             busy_now = machine_busy()
             busy = 100 * (busy_now[0] - busy_before[0]) / max(1, busy_now[1] - busy_before[1])
             busy_before = busy_now
