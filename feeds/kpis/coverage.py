@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -40,6 +40,44 @@ class Track:
     lats: Sequence[float]
 
 
+@dataclass(frozen=True)
+class Fixes:
+    """GPS fixes as columns, for the hundreds of thousands a tally reads at once: each fix's unit (an index
+    into `names`), time (µs since the epoch), lon and lat, as numpy arrays (any order)."""
+
+    names: tuple[str, ...]
+    unit: np.ndarray
+    t: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @classmethod
+    def of(cls, track: Track) -> Fixes:
+        n = len(track.units)
+        index: dict[str, int] = {}  # each unit's number, in order of first sight (np.unique sorts strings: 5× slower)
+        unit = np.fromiter((index.setdefault(u, len(index)) for u in track.units), dtype=np.int64, count=n)
+        t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
+        return cls(tuple(index), unit, t, np.asarray(track.lons, dtype=float).reshape(n),
+                   np.asarray(track.lats, dtype=float).reshape(n))
+
+    @classmethod
+    def joined(cls, parts: Sequence[Fixes]) -> Fixes:
+        """The fixes of all the parts, their units numbered anew."""
+        index: dict[str, int] = {}
+        units = []
+        for part in parts:
+            numbers = np.array([index.setdefault(name, len(index)) for name in part.names], dtype=np.int64)
+            units.append(numbers[part.unit] if len(part) else np.empty(0, dtype=np.int64))
+        if not parts:
+            return NO_FIXES
+        return cls(tuple(index), np.concatenate(units), np.concatenate([p.t for p in parts]),
+                   np.concatenate([p.lon for p in parts]), np.concatenate([p.lat for p in parts]))
+
+
+NO_FIXES = Fixes((), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
 CellVisit = tuple[date, str, str]  # (local day, unit id, cell code)
 GridMonth = tuple[str, int, int]  # (grid, year, month)
 
@@ -54,31 +92,26 @@ def cell_visits(cells: Cells, track: Track, zone: ZoneInfo,
     return set(cell_pieces(cells, track, zone, max_gap))
 
 
-def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
+def cell_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo,
                 max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
     """`cell_visits` with, for each visit, how many pieces of the track make it: fixes inside the cell and
     segments crossing it. A visit holds while one piece is left, so a late fix that bends a segment can
     take back what the straight segment crossed (feeds/kpis/visits.py). Fixes of a unit taken at the same
     moment are ordered by position, so the pieces do not depend on the order the fixes are given in."""
-    n = len(track.units)
+    fixes = track if isinstance(track, Fixes) else Fixes.of(track)
+    n = len(fixes)
     if n == 0 or not cells.codes:
         return {}
-    index: dict[str, int] = {}  # each unit's number, in order of first sight (np.unique sorts the strings: 5× slower)
-    unit = np.fromiter((index.setdefault(u, len(index)) for u in track.units), dtype=np.int64, count=n)
-    unit_names = list(index)
-    t = np.fromiter((_us(x) for x in track.times), dtype=np.int64, count=n)
-    lon = np.asarray(track.lons, dtype=float)
-    lat = np.asarray(track.lats, dtype=float)
-    order = np.lexsort((lat, lon, t, unit))
-    unit, t, lon, lat = unit[order], t[order], lon[order], lat[order]
+    unit_names = fixes.names
+    order = np.lexsort((fixes.lat, fixes.lon, fixes.t, fixes.unit))
+    unit, t, lon, lat = fixes.unit[order], fixes.t[order], fixes.lon[order], fixes.lat[order]
     first = datetime.fromtimestamp(int(t.min()) / 1e6, UTC).astimezone(zone).date()
     last = datetime.fromtimestamp(int(t.max()) / 1e6, UTC).astimezone(zone).date()
     days = [first + timedelta(days=k) for k in range((last - first).days + 2)]
     bounds = np.array([_us(datetime.combine(d, time(), zone)) for d in days], dtype=np.int64)
     day = np.searchsorted(bounds, t, side="right") - 1
 
-    points = shapely.points(lon, lat)
-    hit_fix, hit_cell = cells.tree.query(points, predicate="intersects")
+    hit_fix, hit_cell = _hits(cells, lambda a, b: shapely.points(lon[a:b], lat[a:b]), n)
     cell_of = np.full(n, -1, dtype=np.int64)
     cell_of[hit_fix] = hit_cell  # one of the cells a fix lies in (two only on a shared edge)
     pieces = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
@@ -89,8 +122,7 @@ def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
     if len(starts):
         coords = np.stack([np.stack([lon[starts], lat[starts]], axis=1),
                            np.stack([lon[starts + 1], lat[starts + 1]], axis=1)], axis=1)
-        segments = shapely.linestrings(coords)
-        hit_seg, seg_cell = cells.tree.query(segments, predicate="intersects")
+        hit_seg, seg_cell = _hits(cells, lambda a, b: shapely.linestrings(coords[a:b]), len(starts))
         seg_fix = starts[hit_seg]
         pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
     d, u, c = np.concatenate(pieces).T
@@ -100,6 +132,20 @@ def cell_pieces(cells: Cells, track: Track, zone: ZoneInfo,
     u, c = np.divmod(rest, cells_n)
     return {(days[a], unit_names[b], cells.codes[e]): int(k)
             for a, b, e, k in zip(d.tolist(), u.tolist(), c.tolist(), counts.tolist(), strict=True)}
+
+
+GEOMETRIES_AT_ONCE = 20_000  # shapely objects made at a time: a tick's 300,000 points at once took 60 MB
+
+
+def _hits(cells: Cells, geometries: Callable[[int, int], Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(which geometry, which cell) for each cell each of the n geometries intersects; the geometries
+    (`geometries(a, b)` makes those from a to b) are made and dropped a slice at a time."""
+    found = [(a + which, cell) for a in range(0, n, GEOMETRIES_AT_ONCE)
+             for which, cell in [cells.tree.query(geometries(a, min(n, a + GEOMETRIES_AT_ONCE)),
+                                                  predicate="intersects")]]
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate([w for w, _ in found]), np.concatenate([c for _, c in found])
 
 
 def coverage_by_grid(cells: Cells, visits: Iterable[CellVisit], period: Period, now: datetime,

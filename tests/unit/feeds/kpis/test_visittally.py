@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from shapely.geometry import box
 
+from feeds.kpis import coverage
 from feeds.kpis.figures import Cells, Track, cell_pieces, cell_visits
-from feeds.kpis.visits import pieces_added
+from feeds.kpis.visits import fixes_of, pieces_added
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=CST)
@@ -31,18 +32,18 @@ def test_a_late_fix_that_bends_the_walk_takes_back_the_cell_the_straight_segment
     assert visits(a, c) == {"U0", "U1", "U2"}
     assert visits(a, b, c) == {"U0", "U2"}
     day = T0.date()
-    assert pieces_added(CELLS, [a, c], [b], CST) == {(day, "P1", "U1"): -1}
+    assert pieces_added(CELLS, fixes_of([a, c]), fixes_of([b]), CST) == {(day, "P1", "U1"): -1}
 
 
 def test_fixes_later_than_the_newest_need_only_it() -> None:
     a, b, c = fix("P1", 0, 0.5, 0.5), fix("P1", 60, 1.5, 0.5), fix("P1", 120, 2.5, 0.5)
     day = T0.date()
     # the segment a-b touches U0 and U1, b lies in U1, b-c touches U1 and U2, c lies in U2
-    assert pieces_added(CELLS, [a], [b, c], CST) == {(day, "P1", "U0"): 1, (day, "P1", "U1"): 3,
+    assert pieces_added(CELLS, fixes_of([a]), fixes_of([b, c]), CST) == {(day, "P1", "U0"): 1, (day, "P1", "U1"): 3,
                                                      (day, "P1", "U2"): 2}
-    assert pieces_added(CELLS, [], [a], CST) == {(day, "P1", "U0"): 1}
+    assert pieces_added(CELLS, fixes_of([]), fixes_of([a]), CST) == {(day, "P1", "U0"): 1}
     far = fix("P1", 120 + 11 * 60, 0.5, 0.5)  # more than ten minutes later: not joined to c
-    assert pieces_added(CELLS, [c], [far], CST) == {(day, "P1", "U0"): 1}
+    assert pieces_added(CELLS, fixes_of([c]), fixes_of([far]), CST) == {(day, "P1", "U0"): 1}
 
 
 def test_adding_fixes_in_any_order_and_any_batches_gives_the_pieces_of_the_whole_track() -> None:
@@ -57,9 +58,19 @@ def test_adding_fixes_in_any_order_and_any_batches_gives_the_pieces_of_the_whole
         new = arrived[start:start + 17]
         # what the tally passes as known: every fix of those units within ten minutes of the new ones
         known = [f for f in seen if any(f[0] == n[0] and abs(f[1] - n[1]) <= timedelta(minutes=10) for n in new)]
-        for key, n in pieces_added(CELLS, known, new, CST).items():
+        for key, n in pieces_added(CELLS, fixes_of(known), fixes_of(new), CST).items():
             counts[key] = counts.get(key, 0) + n
         seen += new
     units, times, lons, lats = zip(*track, strict=True)
     assert {k: n for k, n in counts.items() if n} == cell_pieces(CELLS, Track(units, times, lons, lats), CST)
     assert min(counts.values()) >= 0
+
+
+def test_the_pieces_do_not_depend_on_how_many_geometries_are_made_at_a_time(monkeypatch) -> None:
+    rng = random.Random(11)
+    track = [fix(f"P{rng.randint(1, 4)}", rng.randint(0, 3600), rng.uniform(-0.5, 3.5), rng.uniform(-0.5, 1.5))
+             for _ in range(500)]
+    whole = cell_pieces(CELLS, fixes_of(track), CST)
+    monkeypatch.setattr(coverage, "GEOMETRIES_AT_ONCE", 7)
+    assert cell_pieces(CELLS, fixes_of(track), CST) == whole
+    assert sum(whole.values()) > 500  # fixes inside cells and segments crossing them, not only a few
