@@ -31,6 +31,7 @@ from dashboard.views.assessment import assessment_tables, to_xlsx
 from dashboard.views.evidence import evidence_tables, holder_tables
 from dashboard.views.queue import Names
 from feeds.calendar import WorkingCalendar
+from feeds.kpis.board import comparison_periods, compute_board
 from feeds.kpis.cache import refresh
 from feeds.kpis.figures import Cells, KpiRules, Period, Track, cell_visits
 from feeds.kpis.load import (
@@ -51,6 +52,7 @@ from feeds.store.models import (
     Area,
     CaseAudit,
     CaseRow,
+    CellVisitRow,
     CoverageDayRow,
     GridDayRow,
     IncidentRow,
@@ -75,7 +77,7 @@ def _grid_box(g: int) -> tuple[float, float]:
     return 111 + 0.006 * (g % 44), 30 + 0.005 * (g // 44)
 
 
-def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -> None:
+def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1, yesterday_units: int = 10_000) -> None:
     rng = random.Random(seed)
     engine = make_engine(url)
     taxonomy = load()
@@ -161,6 +163,17 @@ def _fill(url: str, cases: int, fix_minutes: int, patrols: int, seed: int = 1) -
         conn.execute(UnitDayRow.__table__.insert(), unit_days)
         conn.execute(Person.__table__.insert(), people)
         conn.execute(CoverageDayRow.__table__.insert(), [{"day": d.isoformat(), "computed_at": NOW} for d in settled])
+    # yesterday's stored visits, each with the moment it was first made: the board reads yesterday "up to the
+    # same time" from them (10,000 units walking 100 cells each at city size)
+    yesterday = settled[-1]
+    day_start = datetime.combine(yesterday, datetime.min.time(), CST)
+    cell_codes = [r["code"] for r in rows if r["level"] == "cell"]
+    with engine.begin() as conn:
+        for first_unit in range(0, yesterday_units, 1000):
+            conn.execute(CellVisitRow.__table__.insert(), [
+                {"day": yesterday.isoformat(), "unit_id": f"Y{u:05d}", "cell_code": cell_codes[(u * 37 + k) % len(
+                    cell_codes)], "first_at": day_start + timedelta(seconds=rng.uniform(6 * 3600, 22 * 3600))}
+                for u in range(first_unit, min(yesterday_units, first_unit + 1000)) for k in range(100)])
     # today's last `fix_minutes` minutes (before the tally's margin) of `patrols` units at 1 Hz, each walking
     # inside one grid
     nprng = np.random.default_rng(seed)
@@ -217,7 +230,8 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
         grids = sorted(conn.execute(select(Area.code).where(Area.level == "grid")).scalars())
         conn.execute(LiveVisitRow.__table__.insert(), [
             {"day": NOW.date().isoformat(), "cell_code": f"{grids[u * GRIDS // 1000]}-U{k:02d}",
-             "unit_id": f"U{u * GRIDS // 1000:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100}
+             "unit_id": f"U{u * GRIDS // 1000:04d}", "grid_code": grids[u * GRIDS // 1000], "pieces": 100,
+             "first_at": NOW.replace(hour=8) + timedelta(seconds=10 * k)}
                                                        for u in range(1000) for k in range(CELLS_PER_GRID)])
     done = _timed("cold: the KPI job fills the caches (case facts, tally of finished cases, today's fixes)",
                   lambda: refresh(engine, rules, NOW, CST, cells, tally_budget_s=3600))
@@ -240,6 +254,13 @@ def bench_panel(url: str, cases: int, fix_minutes: int) -> None:
               lambda: area_panel(conn, rules, "D", MONTH, NOW, with_coverage=False))
         _warm("warm: a street's month panel", lambda: area_panel(conn, rules, "S3", MONTH, NOW))
         _warm("warm: district today panel", lambda: area_panel(conn, rules, "D", Period.today(NOW, CST), NOW))
+        windows = comparison_periods(NOW, CST)
+        day_before = windows["yesterday"]
+        _warm("warm: district yesterday up to the same time (the board's comparison; 1,000,000 stored visits "
+              "of 10,000 units, read up to 15:00)", lambda: area_panel(conn, rules, "D", day_before.period,
+                                                                       day_before.now))
+        _warm("warm: the wall's KPI board (today, yesterday, month, last month)",
+              lambda: compute_board(conn, rules, "D", NOW, CST, 30))
         last_month = Period.month(2026, 10, CST)
 
         def leader(area: str) -> LeaderFigures:

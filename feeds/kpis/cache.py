@@ -51,7 +51,7 @@ from feeds.kpis.figures import (
     Track,
     TrailEvent,
     case_facts,
-    cell_visits,
+    cell_firsts,
     clock_for,
     coverage,
     facts_from_json,
@@ -442,9 +442,16 @@ def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
                  zone: ZoneInfo) -> set[CellVisit]:
     """Cells visited, from the raw patrol fixes taken in `spans` (near the cells) that reached the centre
     within LATE_FIX_LIMIT of being taken."""
+    return set(fresh_firsts(conn, cells, spans, units=units, drill_id=drill_id, zone=zone))
+
+
+def fresh_firsts(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime, datetime]], *,
+                 units: Collection[str] | None = None, drill_id: str | None = None,
+                 zone: ZoneInfo) -> dict[CellVisit, datetime]:
+    """`fresh_visits` with the moment each visit was first made."""
     spans = list(spans)
     if not cells.codes or not spans:
-        return set()
+        return {}
     west, south, east, north = visittally.near(cells)
     where = [or_(*((FIXES.c.fix_at >= a) & (FIXES.c.fix_at < b) for a, b in spans)),
              drill_filter(FIXES.c.drill_id, drill_id),
@@ -455,9 +462,9 @@ def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
                         .where(*where)).all()
     rows = [r for r in rows if r[4] - r[1] <= LATE_FIX_LIMIT]
     if not rows:
-        return set()
+        return {}
     units_, times, lons, lats, _ = zip(*rows, strict=True)
-    return cell_visits(cells, Track(units_, times, lons, lats), zone)
+    return cell_firsts(cells, Track(units_, times, lons, lats), zone)
 
 
 def _spans_of(period: Period, now: datetime, days: Sequence[date]) -> list[tuple[datetime, datetime]]:
@@ -491,25 +498,48 @@ def _stored_days(conn: Connection, period: Period, now: datetime, drill_id: str 
     return {d for d in cached_days(conn, period.days(now)) if day_bounds(d, period.zone)[1] <= as_of}
 
 
+def _cut_day(conn: Connection, period: Period, now: datetime, drill_id: str | None) -> date | None:
+    """The stored day the period's `as_of` falls in ("yesterday up to the same time"), when its stored visits
+    can answer it: live, in a period of whole days, each visit with the moment it was first made."""
+    if drill_id is not None or not whole_days(period):
+        return None
+    as_of = period.as_of(now)
+    day = as_of.astimezone(period.zone).date()
+    start, end = day_bounds(day, period.zone)
+    if not period.start <= start < as_of < end or not cached_days(conn, [day]):
+        return None
+    unknown = conn.execute(select(VISITS.c.day).where(VISITS.c.day == day.isoformat(),
+                                                      VISITS.c.first_at.is_(None)).limit(1)).first()
+    return None if unknown else day
+
+
+def _cut_visits(conn: Connection, day: date, before: datetime, units: Collection[str] | None = None) -> Any:
+    """(unit, cell) of the stored visits of the day first made before `before`."""
+    query = select(VISITS.c.unit_id, VISITS.c.cell_code).where(VISITS.c.day == day.isoformat(),
+                                                               VISITS.c.first_at < before)
+    if units is not None:
+        query = query.where(VISITS.c.unit_id.in_(sorted(units)))
+    return tuples(conn.execute(query))
+
+
 def _tallied_days(conn: Connection, period: Period, now: datetime, days: Iterable[date],
                   drill_id: str | None) -> set[date]:
     """The days of the period (not stored) whose visits the running tally holds: live, counted in full
-    since the day began, and wholly inside the period (it starts by the day's start and runs to now or
-    past the day's end)."""
+    since the day began, and inside the period from the day's start (a day its `as_of` cuts is read up to
+    it: the visits first made before it)."""
     if drill_id is not None:
         return set()
-    as_of = period.as_of(now)
-    inside = [d for d in days if period.start <= day_bounds(d, period.zone)[0]
-              and as_of >= min(now, day_bounds(d, period.zone)[1])]
+    inside = [d for d in days if period.start <= day_bounds(d, period.zone)[0]]
     return visittally.tracked_days(conn, inside, now, period.zone)
 
 
 def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime, *,
                   drill_id: str | None = None) -> dict[str, Rate]:
     """Per grid of `cells`: cell-days visited / (cells × days) over the days of the period that have begun,
-    from kpi_grid_days for the settled days stored there, from the running tally for the days it holds
-    (feeds/kpis/visits.py), from raw fixes for the others."""
+    from kpi_grid_days for the settled days stored there (kpi_cell_visits for one its `as_of` cuts), from the
+    running tally for the days it holds (feeds/kpis/visits.py), from raw fixes for the others."""
     days = period.days(now)
+    as_of = period.as_of(now)
     size: dict[str, int] = defaultdict(int)
     for g in cells.grids:
         size[g] += 1
@@ -523,8 +553,13 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
             if grid in size:
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids, strict=True))
+    cut = _cut_day(conn, period, now, drill_id)
+    if cut is not None:
+        for cell in {cell for _, cell in _cut_visits(conn, cut, as_of) if cell in grid_of}:
+            visited[grid_of[cell]] += 1
+        stored = stored | {cut}
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
-    for grid, n in visittally.grid_cells_visited(conn, tallied).items():
+    for grid, n in visittally.grid_cells_visited(conn, tallied, as_of).items():
         if grid in size:
             visited[grid] += n
     fresh = fresh_visits(conn, cells, _spans_of(period, now, [d for d in days if d not in stored | tallied]),
@@ -539,6 +574,7 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
     """Cells visited per day and unit over the days of the period that have begun: the stored visits of
     settled days, the running tally's of the days it holds, and those of the other days from raw fixes."""
     days = period.days(now)
+    as_of = period.as_of(now)
     stored = _stored_days(conn, period, now, drill_id)
     out: set[CellVisit] = set()
     codes = set(cells.codes)
@@ -547,8 +583,12 @@ def visits(conn: Connection, cells: Cells, period: Period, now: datetime, *, uni
         if units is not None:
             query = query.where(VISITS.c.unit_id.in_(sorted(units)))
         out.update((date.fromisoformat(d), u, c) for d, u, c in tuples(conn.execute(query)) if c in codes)
+    cut = _cut_day(conn, period, now, drill_id)
+    if cut is not None:
+        out.update((cut, u, c) for u, c in _cut_visits(conn, cut, as_of, units) if c in codes)
+        stored = stored | {cut}
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
-    out.update(v for v in visittally.visits_of(conn, tallied, units) if v[2] in codes)
+    out.update(v for v in visittally.visits_of(conn, tallied, units, as_of) if v[2] in codes)
     spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
     return out | fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone)
 
@@ -561,6 +601,7 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
     on one day must count once: theirs are read cell by cell."""
     people = list(people)
     days = period.days(now)
+    as_of = period.as_of(now)
     units = sorted({a for p in people for a in p.aliases})
     size: dict[str, int] = defaultdict(int)
     for g in cells.grids:
@@ -575,11 +616,17 @@ def patroller_coverage(conn: Connection, cells: Cells, period: Period, now: date
         for u, g, n in tuples(conn.execute(query)):
             if u in wanted:
                 visited[(u, g)] += int(n)
+    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
+    cut = _cut_day(conn, period, now, drill_id)
+    if cut is not None:
+        for u, cell in _cut_visits(conn, cut, as_of):
+            if u in wanted and cell in grid_of:
+                visited[(u, grid_of[cell])] += 1
+        stored = stored | {cut}
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
-    for (_, u, g), n in visittally.unit_cells_visited(conn, tallied).items():
+    for (_, u, g), n in visittally.unit_cells_visited(conn, tallied, as_of).items():
         if u in wanted:
             visited[(u, g)] += n
-    grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     spans = _spans_of(period, now, [d for d in days if d not in stored | tallied])
     for _, u, cell in fresh_visits(conn, cells, spans, units=units, drill_id=drill_id, zone=period.zone):
         visited[(u, grid_of[cell])] += 1
@@ -615,12 +662,12 @@ def store_settled_days(conn: Connection, cells: Cells, now: datetime, zone: Zone
             if at.through < day_bounds(d, zone)[1] + LATE_FIX_LIMIT:
                 break  # the tally has not counted every fix of the day yet: next tick
             codes = set(cells.codes)
-            seen = {v for v in visittally.visits_of(conn, [d]) if v[2] in codes}
+            seen = {v: t for v, t in visittally.first_visits(conn, [d]).items() if v[2] in codes}
         else:
-            seen = fresh_visits(conn, cells, [day_bounds(d, zone)], zone=zone)
+            seen = fresh_firsts(conn, cells, [day_bounds(d, zone)], zone=zone)
         if seen:
-            conn.execute(insert(VISITS), [{"day": v[0].isoformat(), "unit_id": v[1], "cell_code": v[2]}
-                                          for v in sorted(seen) if v[0] == d])
+            conn.execute(insert(VISITS), [{"day": v[0].isoformat(), "unit_id": v[1], "cell_code": v[2],
+                                           "first_at": t} for v, t in sorted(seen.items()) if v[0] == d])
         per_grid: dict[str, int] = defaultdict(int)
         for cell in {c for day_, _, c in seen if day_ == d}:
             per_grid[grid_of[cell]] += 1

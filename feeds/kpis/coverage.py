@@ -13,7 +13,7 @@ import shapely
 from shapely.strtree import STRtree
 
 from feeds.kpis.values import MAX_TRACK_GAP, NO_RATE, Period, Rate
-from feeds.kpis.worktime import _US, _us
+from feeds.kpis.worktime import _EPOCH, _US, _us
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,60 @@ def cell_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo,
     segments crossing it. A visit holds while one piece is left, so a late fix that bends a segment can
     take back what the straight segment crossed (feeds/kpis/visits.py). Fixes of a unit taken at the same
     moment are ordered by position, so the pieces do not depend on the order the fixes are given in."""
+    return track_pieces(cells, track, zone, max_gap).counts()
+
+
+def cell_firsts(cells: Cells, track: Track | Fixes, zone: ZoneInfo,
+                max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, datetime]:
+    """`cell_visits` with, for each visit, the moment it was first made (`Pieces.firsts`)."""
+    return {k: _moment(t) for k, t in track_pieces(cells, track, zone, max_gap).firsts().items()}
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The pieces of tracks: each piece's visit, numbered over (day, unit, cell), and its time (µs since the
+    epoch): a fix's own; a segment's the time of its later end, when the walk across is whole. The track cut at
+    a moment T (its fixes taken before T) makes exactly the visits that have a piece earlier than T: so a
+    visit's first piece says from when it counts ("yesterday up to the same time")."""
+
+    days: tuple[date, ...]
+    names: tuple[str, ...]
+    codes: tuple[str, ...]
+    key: np.ndarray
+    t: np.ndarray
+
+    def visits(self, keys: np.ndarray) -> list[CellVisit]:
+        units_n, cells_n = len(self.names), len(self.codes)
+        d, rest = np.divmod(keys, units_n * cells_n)
+        u, c = np.divmod(rest, cells_n)
+        return [(self.days[a], self.names[b], self.codes[e])
+                for a, b, e in zip(d.tolist(), u.tolist(), c.tolist(), strict=True)]
+
+    def counts(self) -> dict[CellVisit, int]:
+        visited, counts = np.unique(self.key, return_counts=True)  # of integers: sorting rows was 10× slower
+        return dict(zip(self.visits(visited), counts.tolist(), strict=True))
+
+    def firsts(self) -> dict[CellVisit, int]:
+        """Each visit's earliest piece (µs)."""
+        order = np.lexsort((self.t, self.key))
+        key, t = self.key[order], self.t[order]
+        begins = np.nonzero(np.append(True, key[1:] != key[:-1]))[0] if len(key) else np.empty(0, dtype=np.int64)
+        return dict(zip(self.visits(key[begins]), t[begins].tolist(), strict=True))
+
+    def of_units(self, names: Collection[str]) -> list[tuple[CellVisit, int]]:
+        """The pieces of these units, as (visit, time)."""
+        wanted = np.array([i for i, name in enumerate(self.names) if name in names], dtype=np.int64)
+        units = (self.key // len(self.codes)) % max(len(self.names), 1)
+        mine = np.isin(units, wanted)
+        return list(zip(self.visits(self.key[mine]), self.t[mine].tolist(), strict=True))
+
+
+def track_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo, max_gap: timedelta = MAX_TRACK_GAP) -> Pieces:
+    """The pieces of each unit's track (`cell_visits`): fixes inside a cell, joined segments crossing one."""
     fixes = track if isinstance(track, Fixes) else Fixes.of(track)
     n = len(fixes)
     if n == 0 or not cells.codes:
-        return {}
-    unit_names = fixes.names
+        return Pieces((), (), cells.codes, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
     order = np.lexsort((fixes.lat, fixes.lon, fixes.t, fixes.unit))
     unit, t, lon, lat = fixes.unit[order], fixes.t[order], fixes.lon[order], fixes.lat[order]
     first = datetime.fromtimestamp(int(t.min()) / 1e6, UTC).astimezone(zone).date()
@@ -114,7 +163,7 @@ def cell_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo,
     hit_fix, hit_cell = _hits(cells, lambda a, b: shapely.points(lon[a:b], lat[a:b]), n)
     cell_of = np.full(n, -1, dtype=np.int64)
     cell_of[hit_fix] = hit_cell  # one of the cells a fix lies in (two only on a shared edge)
-    pieces = [np.stack([day[hit_fix], unit[hit_fix], hit_cell], axis=1)]
+    pieces = [np.stack([day[hit_fix], unit[hit_fix], hit_cell, t[hit_fix]], axis=1)]
 
     joined = ((unit[1:] == unit[:-1]) & (day[1:] == day[:-1]) & (t[1:] - t[:-1] <= max_gap // _US)
               & ((cell_of[1:] != cell_of[:-1]) | (cell_of[1:] < 0)))
@@ -124,14 +173,14 @@ def cell_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo,
                            np.stack([lon[starts + 1], lat[starts + 1]], axis=1)], axis=1)
         hit_seg, seg_cell = _hits(cells, lambda a, b: shapely.linestrings(coords[a:b]), len(starts))
         seg_fix = starts[hit_seg]
-        pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell], axis=1))
-    d, u, c = np.concatenate(pieces).T
-    units_n, cells_n = len(unit_names), len(cells.codes)  # one integer per (day, unit, cell): np.unique of rows
-    visited, counts = np.unique((d * units_n + u) * cells_n + c, return_counts=True)  # sorts them 10× slower
-    d, rest = np.divmod(visited, units_n * cells_n)
-    u, c = np.divmod(rest, cells_n)
-    return {(days[a], unit_names[b], cells.codes[e]): int(k)
-            for a, b, e, k in zip(d.tolist(), u.tolist(), c.tolist(), counts.tolist(), strict=True)}
+        pieces.append(np.stack([day[seg_fix], unit[seg_fix], seg_cell, t[seg_fix + 1]], axis=1))
+    d, u, c, when = np.concatenate(pieces).T
+    units_n, cells_n = len(fixes.names), len(cells.codes)
+    return Pieces(tuple(days), fixes.names, cells.codes, (d * units_n + u) * cells_n + c, when)
+
+
+def _moment(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 GEOMETRIES_AT_ONCE = 20_000  # shapely objects made at a time: a tick's 300,000 points at once took 60 MB

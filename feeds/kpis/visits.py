@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time as clock
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -29,12 +30,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import bindparam, delete, func, literal_column, select, update
+from sqlalchemy import bindparam, case, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from feeds.kpis.coverage import NO_FIXES, Fixes
-from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track, cell_pieces
+from feeds.kpis.coverage import NO_FIXES, Fixes, track_pieces
+from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track
 from feeds.kpis.worktime import _EPOCH, _us
 from feeds.store.engine import tuples
 from feeds.store.models import (
@@ -67,16 +68,37 @@ class Cursor:
     through: datetime
 
 
-def pieces_added(cells: Cells, known: Fixes, new: Fixes, zone: ZoneInfo,
-                 max_gap: timedelta = MAX_TRACK_GAP) -> dict[CellVisit, int]:
-    """What adding the `new` fixes to a track changes in its pieces, per (day, unit, cell): `known` holds the
-    track's fixes around the new ones (within `max_gap` of them, or just the unit's newest when all the new
-    are later). Pieces further away cannot change: no segment joins fixes more than `max_gap` apart."""
-    before = cell_pieces(cells, known, zone, max_gap)
-    after = cell_pieces(cells, Fixes.joined([known, new]), zone, max_gap)
-    change = {k: n - before.get(k, 0) for k, n in after.items()}
-    change.update({k: -n for k, n in before.items() if k not in after})
-    return {k: n for k, n in change.items() if n}
+@dataclass(frozen=True)
+class Added:
+    """What adding fixes to a track changed, per (day, unit, cell) visit."""
+
+    change: dict[CellVisit, int]  # pieces added (negative: taken back)
+    # of the visits that changed or got an earlier piece: the earliest piece (µs) in the window's track, after
+    # (before, for a visit left with none there); the tally keeps the lower of it and its own
+    firsts: dict[CellVisit, int]
+    taken: dict[CellVisit, int]  # of the `watched` units' visits that lost a piece: the earliest piece lost
+
+
+def pieces_added(cells: Cells, known: Fixes, new: Fixes, zone: ZoneInfo, max_gap: timedelta = MAX_TRACK_GAP,
+                 watched: Collection[str] = ()) -> Added:
+    """What adding the `new` fixes to a track changes in its pieces: `known` holds the track's fixes around the
+    new ones (within `max_gap` of them, or just the unit's newest when all the new are later). Pieces further
+    away cannot change: no segment joins fixes more than `max_gap` apart. Only a unit whose new fixes are not
+    all later than its known ones can lose a piece (a segment a new fix bends): name those as `watched`."""
+    before = track_pieces(cells, known, zone, max_gap)
+    after = track_pieces(cells, Fixes.joined([known, new]), zone, max_gap)
+    counts_before, counts_after = before.counts(), after.counts()
+    change = {k: n - counts_before.get(k, 0) for k, n in counts_after.items()}
+    change.update({k: -n for k, n in counts_before.items() if k not in counts_after})
+    change = {k: n for k, n in change.items() if n}
+    firsts_before, firsts_after = before.firsts(), after.firsts()
+    lowered = {k for k, t in firsts_after.items() if t < firsts_before.get(k, t + 1)}
+    firsts = {k: firsts_after[k] if k in firsts_after else firsts_before[k] for k in change.keys() | lowered}
+    taken: dict[CellVisit, int] = {}
+    if watched:
+        for visit, t in (Counter(before.of_units(watched)) - Counter(after.of_units(watched))):
+            taken[visit] = min(t, taken.get(visit, t))
+    return Added(change, firsts, taken)
 
 
 def fixes_of(rows: Sequence[Fix]) -> Fixes:
@@ -179,12 +201,41 @@ def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upt
                                  FIXES.c.received_at <= after, FIXES.c.fix_at >= _moment(a) - MAX_TRACK_GAP,
                                  FIXES.c.fix_at <= _moment(b) + MAX_TRACK_GAP))
             newest[name] = max(newest[name], tail)
-    change = pieces_added(cells, Fixes.joined([fixes_of(context), *around]), new, zone)
-    _add(conn, change, dict(zip(cells.codes, cells.grids, strict=True)))
+    added = pieces_added(cells, Fixes.joined([fixes_of(context), *around]), new, zone,
+                         watched={name for part in around for name in part.names})
+    stored = _stored_firsts(conn, list(added.taken))
+    _add(conn, added, dict(zip(cells.codes, cells.grids, strict=True)))
+    # a visit that lost its first piece: its first is found again from the unit's fixes of the day
+    for day, name in sorted({(d, u) for (d, u, c), t in added.taken.items() if stored.get((d, u, c)) == t}):
+        _recount_firsts(conn, cells, since, upto, day, name, zone)
     _upsert(conn, VISIT_TAILS, ["unit_id"], [{"unit_id": u, "fix_at": _moment(t), "lon": x, "lat": y}
                                              for u, (t, x, y) in sorted(newest.items())],
             replaced=("fix_at", "lon", "lat"))
     return len(new)
+
+
+def _stored_firsts(conn: Connection, visits: Sequence[CellVisit]) -> dict[CellVisit, int]:
+    """The first pieces the tally holds of these visits (µs)."""
+    out: dict[CellVisit, int] = {}
+    for d, u, c in visits:
+        first = conn.execute(select(LIVE_VISITS.c.first_at).where(
+            LIVE_VISITS.c.day == d.isoformat(), LIVE_VISITS.c.unit_id == u, LIVE_VISITS.c.cell_code == c)).scalar()
+        if first is not None:
+            out[(d, u, c)] = _us(first)
+    return out
+
+
+def _recount_firsts(conn: Connection, cells: Cells, since: datetime, upto: datetime, day: date, unit: str,
+                    zone: ZoneInfo) -> None:
+    """Set the first piece of each of the unit's visits on the day from all its fixes counted (rare: a fix sent
+    late bent the segment that made a visit first)."""
+    start = day_start(day, zone)
+    fixes = _fixes(conn, cells, FIXES.c.unit_id == unit, FIXES.c.received_at > since, FIXES.c.received_at <= upto,
+                   FIXES.c.fix_at >= start, FIXES.c.fix_at < day_start(day + timedelta(days=1), zone))
+    for (d, u, c), t in track_pieces(cells, fixes, zone).firsts().items():
+        if d == day:
+            conn.execute(update(LIVE_VISITS).where(LIVE_VISITS.c.day == d.isoformat(), LIVE_VISITS.c.unit_id == u,
+                                                   LIVE_VISITS.c.cell_code == c).values(first_at=_moment(t)))
 
 
 def _moment(us: int) -> datetime:
@@ -201,19 +252,22 @@ def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Tail]:
     return out
 
 
-def _add(conn: Connection, change: dict[CellVisit, int], grid_of: dict[str, str]) -> None:
-    rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c], "pieces": n}
-            for (d, u, c), n in sorted(change.items())]
-    _upsert(conn, LIVE_VISITS, ["day", "cell_code", "unit_id"], rows, added=("pieces",))
-    if any(n < 0 for n in change.values()):
+def _add(conn: Connection, added: Added, grid_of: dict[str, str]) -> None:
+    """Add the pieces to the tally's rows, and lower their first pieces where the new ones are earlier."""
+    rows = [{"day": d.isoformat(), "cell_code": c, "unit_id": u, "grid_code": grid_of[c],
+             "pieces": added.change.get((d, u, c), 0), "first_at": _moment(t)}
+            for (d, u, c), t in sorted(added.firsts.items())]
+    _upsert(conn, LIVE_VISITS, ["day", "cell_code", "unit_id"], rows, added=("pieces",), lowered=("first_at",))
+    if any(n < 0 for n in added.change.values()):
         conn.execute(delete(LIVE_VISITS).where(LIVE_VISITS.c.pieces <= 0))
 
 
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
-            replaced: Iterable[str] = (), added: Iterable[str] = ()) -> None:
-    """Insert the rows; where a row with the same keys exists, replace the `replaced` columns and add to
-    the `added` ones. One statement for all the rows: on PostgreSQL the rows go as one array per column
-    (executemany sent a statement per row: half the tally's time); on SQLite as executemany."""
+            replaced: Iterable[str] = (), added: Iterable[str] = (), lowered: Iterable[str] = ()) -> None:
+    """Insert the rows; where a row with the same keys exists, replace the `replaced` columns, add to the
+    `added` ones, and keep the lower of the two in the `lowered` ones. One
+    statement for all the rows: on PostgreSQL the rows go as one array per column (executemany sent a statement
+    per row: half the tally's time); on SQLite as executemany."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -221,14 +275,18 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
         given = func.unnest(*(bindparam(None, [r[c] for r in rows], type_=postgresql.ARRAY(table.c[c].type))
                               for c in columns)).table_valued(*columns).render_derived()
         stmt = postgresql.insert(table).from_select(columns, select(*(given.c[c] for c in columns)))
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=_changes(table, stmt, replaced, added)))
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys,
+                                                set_=_changes(table, stmt, replaced, added, lowered)))
         return
     lite = sqlite.insert(table)
-    conn.execute(lite.on_conflict_do_update(index_elements=keys, set_=_changes(table, lite, replaced, added)), rows)
+    conn.execute(lite.on_conflict_do_update(index_elements=keys,
+                                            set_=_changes(table, lite, replaced, added, lowered)), rows)
 
 
-def _changes(table: Any, stmt: Any, replaced: Iterable[str], added: Iterable[str]) -> dict[str, Any]:
-    return {c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
+def _changes(table: Any, stmt: Any, replaced: Iterable[str], added: Iterable[str],
+             lowered: Iterable[str]) -> dict[str, Any]:
+    return ({c: stmt.excluded[c] for c in replaced} | {c: table.c[c] + stmt.excluded[c] for c in added}
+            | {c: case((table.c[c] <= stmt.excluded[c], table.c[c]), else_=stmt.excluded[c]) for c in lowered})
 
 
 # ---------------------------------------------------------------------------------------------- readers
@@ -252,34 +310,48 @@ def tracked_days(conn: Connection, days: Iterable[date], now: datetime, zone: Zo
     return held - {date.fromisoformat(d) for (d,) in stored}
 
 
-def grid_cells_visited(conn: Connection, days: Collection[date]) -> dict[str, int]:
-    """Per grid: the cell-days visited by any unit on these days, from the tally."""
+def _held(days: Collection[date], before: datetime | None) -> list[Any]:
+    """The tally's rows of these days that make a visit, made before `before` (None: at any time)."""
+    where = [LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0]
+    return where if before is None else [*where, LIVE_VISITS.c.first_at < before]
+
+
+def grid_cells_visited(conn: Connection, days: Collection[date], before: datetime | None = None) -> dict[str, int]:
+    """Per grid: the cell-days visited by any unit on these days (before `before`), from the tally."""
     if not days:
         return {}
     per_day = (select(LIVE_VISITS.c.grid_code, func.count(LIVE_VISITS.c.cell_code.distinct()).label("n"))
-               .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
-               .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.grid_code).subquery())
+               .where(*_held(days, before)).group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.grid_code).subquery())
     return {g: int(n) for g, n in tuples(conn.execute(select(per_day.c.grid_code, func.sum(per_day.c.n))
                                                .group_by(per_day.c.grid_code)))}
 
 
-def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None) -> set[CellVisit]:
-    """(day, unit, cell) visits on these days, from the tally; `units`: only theirs."""
+def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None,
+              before: datetime | None = None) -> set[CellVisit]:
+    """(day, unit, cell) visits on these days (made before `before`), from the tally; `units`: only theirs."""
+    return set(first_visits(conn, days, units, before))
+
+
+def first_visits(conn: Connection, days: Collection[date], units: Collection[str] | None = None,
+                 before: datetime | None = None) -> dict[CellVisit, datetime]:
+    """`visits_of` with the moment each visit was first made."""
     if not days:
-        return set()
-    query = select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.cell_code).where(
-        LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
+        return {}
+    query = select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.cell_code,
+                   LIVE_VISITS.c.first_at).where(*_held(days, before))
     if units is not None:
         query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
-    return {(date.fromisoformat(d), u, c) for d, u, c in tuples(conn.execute(query))}
+    return {(date.fromisoformat(d), u, c): t for d, u, c, t in tuples(conn.execute(query))}
 
 
-def unit_cells_visited(conn: Connection, days: Collection[date]) -> dict[tuple[date, str, str], int]:
-    """Per (day, unit, grid): how many of the grid's cells the unit visited on these days, from the tally."""
+def unit_cells_visited(conn: Connection, days: Collection[date],
+                       before: datetime | None = None) -> dict[tuple[date, str, str], int]:
+    """Per (day, unit, grid): how many of the grid's cells the unit visited on these days (before `before`),
+    from the tally."""
     if not days:
         return {}
     query = (select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code, func.count())
-             .where(LIVE_VISITS.c.day.in_(sorted(d.isoformat() for d in days)), LIVE_VISITS.c.pieces > 0)
+             .where(*_held(days, before))
              .group_by(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.grid_code))
     return {(date.fromisoformat(d), u, g): int(n) for d, u, g, n in tuples(conn.execute(query))}
 

@@ -409,6 +409,8 @@ class CellVisitRow(Base):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     cell_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # when the visit was first made (feeds.kpis.coverage.Pieces); NULL for days stored before it was kept
+    first_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class GridDayRow(Base):
@@ -450,6 +452,7 @@ class LiveVisitRow(Base):
     unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     grid_code: Mapped[str] = mapped_column(String(64))
     pieces: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)  # its earliest piece (feeds.kpis.coverage.Pieces)
 
 
 class VisitTailRow(Base):

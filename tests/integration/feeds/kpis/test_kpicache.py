@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select
 
-from feeds.kpis.cache import CASE_DAYS, DUTY_DAYS, refresh
+from feeds.kpis.board import comparison_periods
+from feeds.kpis.cache import CASE_DAYS, DUTY_DAYS, cached_days, refresh
 from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Rate
 from feeds.kpis.load import (
     area_panel,
@@ -98,6 +99,9 @@ def _everything(engine, now: datetime, first: date, days: int, drills: tuple[str
                 out.append(leader_figures(conn, RULES, a, Period.today(now, CST),
                                           Period.today(now - timedelta(days=1), CST), now, drill_id=drill))
             out.append(monthly_assessment(conn, RULES, first.year, first.month, now, drill_id=drill))
+        # the wall's board: today and this month, against yesterday and last month up to the same time
+        for w in comparison_periods(now, CST).values():
+            out += [(a, w.period, w.now, area_panel(conn, RULES, a, w.period, w.now)) for a in areas[:2]]
     return out
 
 
@@ -164,8 +168,9 @@ START = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday 08:00 in Beijing
 
 @pytest.mark.timeout(600)
 def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
-    """Two days of a small district (a day settled and one under way at each check), the job running along
-    the way."""
+    """Two days of a small district, the job running along the way, checked on Tuesday afternoon (Monday
+    settled), just after midnight (Tuesday, "yesterday up to the same time", still in the running tally) and on
+    Wednesday morning (Tuesday settled and stored)."""
     district = build_district(5, 12)
     with engine.begin() as conn:
         save_district(conn, district)
@@ -175,7 +180,7 @@ def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
     sim = Simulation(district, seed=11, run_id="k", problems_per_day=300)
     first = START.astimezone(CST).date()
     moment = START
-    for hours in (30, 18):
+    for hours in (30, 10, 8):  # Tuesday afternoon; just after midnight (Tuesday still in the tally); Wednesday
         end = moment + timedelta(hours=hours)
         simulate(sim, engine, moment, end, step=timedelta(minutes=3))
         moment = end + COMMIT_MARGIN  # every fix received is in the running tally of cell visits
@@ -186,6 +191,11 @@ def test_the_caches_change_no_figure_of_a_simulated_history(engine) -> None:
         with engine.connect() as conn:  # the day under way is read from the tally (started with its first day)
             today = moment.astimezone(CST).date()
             assert tracked_days(conn, [today], moment, CST) == {today}
+            yesterday = today - timedelta(days=1)
+            if hours == 10:  # the board's yesterday is read from the tally, up to the same time
+                assert tracked_days(conn, [yesterday], moment, CST) == {yesterday}
+            if hours == 8:  # from the stored day
+                assert cached_days(conn, [yesterday]) == {yesterday}
         cached = _everything(engine, moment, first, 3, grids=3)
         _forget(engine)
         _assert_same(_everything(engine, moment, first, 3, grids=3), cached)

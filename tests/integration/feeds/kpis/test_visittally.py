@@ -10,10 +10,19 @@ import pytest
 from sqlalchemy import delete, select
 
 from feeds.kpis import visits as visittally
-from feeds.kpis.cache import fresh_visits, grid_coverage, refresh, store_settled_days, visits
-from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Track, cell_pieces
+from feeds.kpis.cache import fresh_firsts, fresh_visits, grid_coverage, refresh, store_settled_days, visits
+from feeds.kpis.figures import LATE_FIX_LIMIT, Period, Track, cell_firsts, cell_pieces
 from feeds.kpis.load import area_panel, load_cells
-from feeds.store.models import CellVisitRow, LiveVisitRow, PatrolFix, VisitCursorRow, VisitTailRow
+from feeds.store.models import (
+    CellVisitRow,
+    CoverageDayRow,
+    GridDayRow,
+    LiveVisitRow,
+    PatrolFix,
+    UnitDayRow,
+    VisitCursorRow,
+    VisitTailRow,
+)
 from feeds.store.writes import write_batch
 from tests import factories
 from tests.integration.feeds.kpis.test_figures import CST, LAT, LON, RULES, _territory
@@ -58,19 +67,21 @@ def _receive(engine, walks, until: datetime) -> None:
 
 
 def _tally(conn) -> dict:
+    """Per visit: its pieces and when it was first made."""
     table = LiveVisitRow.__table__
-    return {(date.fromisoformat(d), u, c): n for d, c, u, n in conn.execute(
-        select(table.c.day, table.c.cell_code, table.c.unit_id, table.c.pieces))}
+    return {(date.fromisoformat(d), u, c): (n, first) for d, c, u, n, first in conn.execute(
+        select(table.c.day, table.c.cell_code, table.c.unit_id, table.c.pieces, table.c.first_at))}
 
 
 def _counted_pieces(conn, cells, through: datetime) -> dict:
     """What the tally should hold: the pieces of every live fix near the cells received by `through`
-    within LATE_FIX_LIMIT of being taken."""
+    within LATE_FIX_LIMIT of being taken, and the moment each visit was first made."""
     fixes = [(f.unit_id, f.fix_at, f.lon, f.lat) for f in conn.execute(select(PatrolFix.__table__))
              if f.drill_id is None and f.received_at <= through and f.received_at - f.fix_at <= LATE_FIX_LIMIT
              and abs(f.lon - LON) < 0.1]
-    units, times, lons, lats = zip(*fixes, strict=True)
-    return cell_pieces(cells, Track(units, times, lons, lats), CST)
+    track = Track(*zip(*fixes, strict=True))
+    firsts = cell_firsts(cells, track, CST)
+    return {k: (n, firsts[k]) for k, n in cell_pieces(cells, track, CST).items()}
 
 
 def _cells(engine):
@@ -111,12 +122,20 @@ def test_the_tally_holds_the_pieces_of_every_fix_counted_in_any_order(engine, se
                    visits(conn, cells, today, now, units={"P0002"}), area_panel(conn, RULES, "D", today, now))
         assert tallied[3].coverage.numerator > 0
         raw_day = fresh_visits(conn, cells, [(START, START + timedelta(days=1))], zone=CST)
+        # the day up to earlier moments ("yesterday up to the same time"): the visits first made before them
+        cuts = [START + timedelta(hours=h) for h in (8.1, 9.5, 11, 13)]
+        cut = [(grid_coverage(conn, cells, today, t), visits(conn, cells, today, t),
+                area_panel(conn, RULES, "D", today, t)) for t in cuts]
+    sizes = [len(v) for _, v, _ in cut]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]  # a later moment saw more
     _forget_tally(engine)
     with engine.connect() as conn:
         assert (grid_coverage(conn, cells, today, now), visits(conn, cells, today, now),
                 visits(conn, cells, today, now, units={"P0002"}), area_panel(conn, RULES, "D", today, now)) \
             == tallied
         assert tallied[1] == raw_day
+        assert [(grid_coverage(conn, cells, today, t), visits(conn, cells, today, t),
+                 area_panel(conn, RULES, "D", today, t)) for t in cuts] == cut
 
 
 def test_a_tally_started_in_the_afternoon_holds_that_day_once_it_has_caught_up(engine) -> None:
@@ -147,10 +166,26 @@ def test_a_settled_day_is_copied_from_the_tally_then_dropped_from_it(engine) -> 
         assert _tally(conn) and not conn.execute(select(CellVisitRow.__table__)).first()
     refresh(engine, RULES, settled_at, CST, cells)
     with engine.connect() as conn:
-        stored = {(date.fromisoformat(d), u, c) for d, u, c in conn.execute(select(CellVisitRow.__table__))}
+        stored = {(date.fromisoformat(d), u, c): first
+                  for d, u, c, first in conn.execute(select(CellVisitRow.__table__))}
         assert not _tally(conn)
-        assert stored == fresh_visits(conn, cells, [(START, START + timedelta(days=1))], zone=CST)
+        assert stored == fresh_firsts(conn, cells, [(START, START + timedelta(days=1))], zone=CST)
         assert stored
+        # the stored day seen up to a moment of it (the board's "yesterday up to the same time") is read from
+        # the visits first made before it, and equals what its fixes taken before it make
+        day = Period.today(START, CST)
+        cuts = [START + timedelta(hours=h) for h in (8.1, 9.5, 11, 13)]
+        cut = [(grid_coverage(conn, cells, day, t), visits(conn, cells, day, t), area_panel(conn, RULES, "D", day, t))
+               for t in cuts]
+        assert [v for _, v, _ in cut] == [fresh_visits(conn, cells, [(START, t)], zone=CST) for t in cuts]
+    _forget_tally(engine)
+    with engine.begin() as conn:  # the same from the raw fixes
+        conn.execute(delete(CoverageDayRow.__table__))
+        conn.execute(delete(GridDayRow.__table__))
+        conn.execute(delete(UnitDayRow.__table__))
+    with engine.connect() as conn:
+        assert [(grid_coverage(conn, cells, day, t), visits(conn, cells, day, t),
+                 area_panel(conn, RULES, "D", day, t)) for t in cuts] == cut
 
 
 def test_a_stale_tally_is_not_read(engine) -> None:
