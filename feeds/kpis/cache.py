@@ -554,9 +554,11 @@ def grid_coverage(conn: Connection, cells: Cells, period: Period, now: datetime,
                 visited[grid] += int(n)
     grid_of = dict(zip(cells.codes, cells.grids, strict=True))
     cut = _cut_day(conn, period, now, drill_id)
-    if cut is not None:
-        for cell in {cell for _, cell in _cut_visits(conn, cut, as_of) if cell in grid_of}:
-            visited[grid_of[cell]] += 1
+    if cut is not None:  # the cells any unit visited first before as_of (not every unit's visits: 20× fewer rows)
+        for (cell,) in tuples(conn.execute(select(VISITS.c.cell_code).distinct().where(
+                VISITS.c.day == cut.isoformat(), VISITS.c.first_at < as_of))):
+            if cell in grid_of:
+                visited[grid_of[cell]] += 1
         stored = stored | {cut}
     tallied = _tallied_days(conn, period, now, [d for d in days if d not in stored], drill_id)
     for grid, n in visittally.grid_cells_visited(conn, tallied, as_of).items():
