@@ -5,6 +5,7 @@ job brings up to date from the fixes received since its last tick.
 
     .venv/bin/python -m bench.kpis [--url sqlite:///...] [--cases 100000] [--patrols 1000] [--fix-minutes 2]
     .venv/bin/python -m bench.kpis --leader    # the leader page on a simulated week of the demo district
+    .venv/bin/python -m bench.kpis --tally --url postgresql+psycopg://…   # one city tick of the tally, 8 times
 
 Cold: the KPI board's job fills the caches (case facts, tally of finished cases, today's fixes into the
 tally of cell visits), then the panel. Warm: the panel again, as every screen and every later tick sees it.
@@ -319,6 +320,52 @@ def bench_coverage(units: int, seed: int = 1) -> None:
     print(f"  {len(visits)} unit-cell-days visited")
 
 
+def bench_tally(url: str, units: int, seconds: int, ticks: int = 8, seed: int = 1) -> None:
+    """One tick of the KPI job's tally of cell visits at city size, again and again: `seconds` of fixes of `units`
+    patrols at 1 Hz (a 30 s tick of 10,000 patrols: 300,000 fixes), counted afresh each time; its time, and the
+    process's RSS after each tick and at its peak."""
+    import resource
+
+    _fill(url, 1000, 0, 0, yesterday_units=0)
+    engine = make_engine(url)
+    rng = np.random.default_rng(seed)
+    first = NOW - COMMIT_MARGIN - timedelta(seconds=seconds)
+    rows: list[dict[str, object]] = []
+    with engine.begin() as conn:
+        for u in range(units):
+            x, y = _grid_box(u * GRIDS // units)
+            lon = x + 0.003 + np.cumsum(rng.normal(0, 0.00002, seconds))
+            lat = y + 0.0025 + np.cumsum(rng.normal(0, 0.00002, seconds))
+            rows += [{"id": f"F{u}-{i}", "source": "bench", "drill_id": None, "sent_at": first + timedelta(seconds=i),
+                      "received_at": first + timedelta(seconds=i, milliseconds=300), "unit_id": f"P{u:05d}",
+                      "lat": float(lat[i]), "lon": float(lon[i]), "accuracy_m": 5.0, "speed_mps": None,
+                      "fix_at": first + timedelta(seconds=i)} for i in range(seconds)]
+            if len(rows) >= 50_000 or u == units - 1:
+                conn.execute(PatrolFix.__table__.insert(), rows)
+                rows = []
+    with engine.connect() as conn:
+        cells = load_cells(conn)
+
+    def rss_mb() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 // 2**20
+
+    print(f"{units:,} patrols × {seconds} s = {units * seconds:,} fixes a tick; RSS before the first tick "
+          f"{rss_mb()} MB", flush=True)
+    for tick in range(ticks):
+        with engine.begin() as conn:
+            for table in (VisitCursorRow, LiveVisitRow, VisitTailRow):
+                conn.execute(table.__table__.delete())
+            start = first - timedelta(seconds=1)
+            conn.execute(VisitCursorRow.__table__.insert(), {"id": 1, "since": start - timedelta(hours=10),
+                                                              "through": start})
+        t0 = time.perf_counter()
+        counted = track(engine, cells, NOW, CST, budget_s=3600)
+        took = time.perf_counter() - t0
+        print(f"tick {tick + 1}: {counted:,} fixes in {1000 * took:.0f} ms; RSS {rss_mb()} MB, peak "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB", flush=True)
+    engine.dispose()
+
+
 def bench_leader(url: str, days: int = 7) -> None:
     """The leader page at demo size: a simulated week of the 96-grid district, viewed the next morning."""
     from feeds.kpis.load import daily_series, leader_figures
@@ -372,11 +419,18 @@ def main() -> None:
     p.add_argument("--patrols", type=int, default=1000)
     p.add_argument("--fix-minutes", type=int, default=2, help="minutes of today's fixes of every patrol at 1 Hz")
     p.add_argument("--fix-units", type=int, default=100)
+    p.add_argument("--tally", action="store_true", help="the KPI job's tally of cell visits, one city tick after "
+                   "another (--tally-units patrols × --tally-seconds of fixes)")
+    p.add_argument("--tally-units", type=int, default=10_000)
+    p.add_argument("--tally-seconds", type=int, default=30)
     args = p.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'kpis.sqlite'}"
     migrate(url)
     if args.leader:
         bench_leader(url)
+        return
+    if args.tally:
+        bench_tally(url, args.tally_units, args.tally_seconds)
         return
     _timed(f"fill {args.cases} cases, {GRIDS * CELLS_PER_GRID} cells, {args.fix_minutes} min of {args.patrols}"
            " patrols' fixes", lambda: _fill(url, args.cases, args.fix_minutes, args.patrols))
