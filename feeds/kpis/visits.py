@@ -10,6 +10,8 @@ The KPI board's job is its only writer (`track`, called each tick from feeds/kpi
   later than its newest known fix (`kpi_visit_tails`) need only that fix as context; a fix older than it
   (sent late, out of order) needs the unit's known fixes around it, read from the database, and can take
   back a segment it bends (`pieces_added`);
+- each visit also keeps the moment of its earliest piece (`first_at`), so that a day seen up to a moment
+  ("yesterday up to the same time") is the visits first made before it (feeds.kpis.coverage.Pieces);
 - the cursor moves in the same transaction, so a crash repeats nothing and loses nothing.
 
 A visit is a row with pieces > 0. The rows of a local day equal `cell_visits` over that day's fixes
@@ -265,9 +267,9 @@ def _add(conn: Connection, added: Added, grid_of: dict[str, str]) -> None:
 def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, Any]], *,
             replaced: Iterable[str] = (), added: Iterable[str] = (), lowered: Iterable[str] = ()) -> None:
     """Insert the rows; where a row with the same keys exists, replace the `replaced` columns, add to the
-    `added` ones, and keep the lower of the two in the `lowered` ones. One
-    statement for all the rows: on PostgreSQL the rows go as one array per column (executemany sent a statement
-    per row: half the tally's time); on SQLite as executemany."""
+    `added` ones, and keep the lower of the two in the `lowered` ones. One statement for all the rows: on
+    PostgreSQL the rows go as one array per column (executemany sent a statement per row: half the tally's
+    time); on SQLite as executemany."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
