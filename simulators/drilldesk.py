@@ -181,7 +181,8 @@ class DrillDesk:
         self.script = Script(scenario, self.district, start, self.seed)
         self.simulation = Simulation(self.district, seed=self.seed, run_id=run_id,
                                      problems_per_day=self.problems_per_day, calendar=self.calendar,
-                                     act_on_cases=staff, script=self.script, drill_id=drill_id)
+                                     act_on_cases=staff, script=self.script, drill_id=drill_id,
+                                     around_the_clock=True)  # a drill turns every grid worker out, at any hour
         return self.script, self.simulation
 
     def _end(self, now: datetime, by: str) -> None:

@@ -145,3 +145,16 @@ def test_a_paused_drill_is_carried_on_paused_and_one_of_a_scenario_not_offered_i
     assert second.tick(s(56)) and second.status.elapsed_ms == 360_000
     other = DrillStatus.from_dict({**first.status.to_dict(), "scenario": "typhoon-night"})
     assert second.carry_on(other, s(60)) == "this drill desk does not offer scenario 'typhoon-night'"
+
+
+@pytest.mark.parametrize("start", [datetime(2026, 12, 6, 5, 0, tzinfo=UTC),  # Sunday 13:00 in Beijing
+                                   datetime(2026, 11, 2, 4, 30, tzinfo=UTC),  # Monday 12:30, the lunch break
+                                   datetime(2026, 11, 2, 15, 0, tzinfo=UTC)])  # Monday 23:00
+def test_a_drill_turns_every_grid_worker_out_at_any_hour(desk, district, start):
+    """A drill is run when the trainers choose, not on the grid workers' shifts: its patrols walk and report."""
+    assert desk.obey(control("start", scenario="market-fire", speed=60), start) is None
+    desk.tick(start + timedelta(seconds=1))
+    later = desk.tick(start + timedelta(seconds=11))  # ten drill minutes on
+    fixes = [m for m in later if m.kind == "patrol_position"]
+    assert len({f.unit_id for f in fixes}) >= 0.9 * len(district.grid_areas())  # a few phones may be offline
+    assert all(f.drill_id == "market-fire-1" for f in fixes)
