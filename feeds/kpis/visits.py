@@ -32,13 +32,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import bindparam, case, delete, func, literal_column, select, update
+from sqlalchemy import Float, Integer, Text, bindparam, case, cast, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from feeds.kpis.coverage import NO_FIXES, Fixes, track_pieces
 from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track
 from feeds.kpis.worktime import _EPOCH, _us
+from feeds.store.arrays import ARRAY_OF
 from feeds.store.engine import tuples
 from feeds.store.models import (
     COVERED_DAYS,
@@ -46,6 +47,7 @@ from feeds.store.models import (
     LIVE_VISITS,
     VISIT_CURSOR,
     VISIT_TAILS,
+    UtcDateTime,
 )
 
 log = logging.getLogger(__name__)
@@ -272,9 +274,10 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
     time); on SQLite as executemany."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":  # each column as one array literal (feeds/store/arrays.py)
         columns = list(rows[0])
-        given = func.unnest(*(bindparam(None, [r[c] for r in rows], type_=postgresql.ARRAY(table.c[c].type))
+        given = func.unnest(*(cast(bindparam(None, ARRAY_OF[_pg_type(table.c[c].type)]([r[c] for r in rows]),
+                                             type_=Text), postgresql.ARRAY(table.c[c].type))
                               for c in columns)).table_valued(*columns).render_derived()
         stmt = postgresql.insert(table).from_select(columns, select(*(given.c[c] for c in columns)))
         conn.execute(stmt.on_conflict_do_update(index_elements=keys,
@@ -283,6 +286,13 @@ def _upsert(conn: Connection, table: Any, keys: list[str], rows: list[dict[str, 
     lite = sqlite.insert(table)
     conn.execute(lite.on_conflict_do_update(index_elements=keys,
                                             set_=_changes(table, lite, replaced, added, lowered)), rows)
+
+
+def _pg_type(kind: Any) -> str:
+    """The PostgreSQL type of a column's array literal."""
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz"
+    return "int8" if isinstance(kind, Integer) else "float8" if isinstance(kind, Float) else "text"
 
 
 def _changes(table: Any, stmt: Any, replaced: Iterable[str], added: Iterable[str],
