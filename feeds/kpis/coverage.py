@@ -13,7 +13,7 @@ import shapely
 from shapely.strtree import STRtree
 
 from feeds.kpis.values import MAX_TRACK_GAP, NO_RATE, Period, Rate
-from feeds.kpis.worktime import _EPOCH, _US, _us
+from feeds.kpis.worktime import _US, _moment, _us
 
 
 @dataclass(frozen=True)
@@ -177,10 +177,6 @@ def track_pieces(cells: Cells, track: Track | Fixes, zone: ZoneInfo, max_gap: ti
     d, u, c, when = np.concatenate(pieces).T
     units_n, cells_n = len(fixes.names), len(cells.codes)
     return Pieces(tuple(days), fixes.names, cells.codes, (d * units_n + u) * cells_n + c, when)
-
-
-def _moment(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 GEOMETRIES_AT_ONCE = 20_000  # shapely objects made at a time: a tick's 300,000 points at once took 60 MB

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from feeds.kpis.coverage import NO_FIXES, Fixes, track_pieces
 from feeds.kpis.figures import LATE_FIX_LIMIT, MAX_TRACK_GAP, Cells, CellVisit, Track
-from feeds.kpis.worktime import _EPOCH, _us
+from feeds.kpis.worktime import _moment, _us
 from feeds.store.arrays import ARRAY_OF
 from feeds.store.engine import tuples
 from feeds.store.models import (
@@ -240,10 +240,6 @@ def _recount_firsts(conn: Connection, cells: Cells, since: datetime, upto: datet
         if d == day:
             conn.execute(update(LIVE_VISITS).where(LIVE_VISITS.c.day == d.isoformat(), LIVE_VISITS.c.unit_id == u,
                                                    LIVE_VISITS.c.cell_code == c).values(first_at=_moment(t)))
-
-
-def _moment(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 def _tails(conn: Connection, units: Sequence[str]) -> dict[str, Tail]:

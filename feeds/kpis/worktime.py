@@ -16,6 +16,11 @@ def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // _US
 
 
+def _moment(us: int) -> datetime:
+    """The aware UTC datetime of `_us`'s count."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
 class WorkingClock:
     """WorkingCalendar.deadline, answered by bisection over precomputed working periods (exactly the same
     answers, a hundred times faster for thousands of cases); beyond its span it asks the calendar."""
