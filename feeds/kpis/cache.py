@@ -52,6 +52,7 @@ from feeds.kpis.figures import (
     TrailEvent,
     case_facts,
     cell_firsts,
+    cell_visits,
     clock_for,
     coverage,
     facts_from_json,
@@ -442,16 +443,23 @@ def fresh_visits(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
                  zone: ZoneInfo) -> set[CellVisit]:
     """Cells visited, from the raw patrol fixes taken in `spans` (near the cells) that reached the centre
     within LATE_FIX_LIMIT of being taken."""
-    return set(fresh_firsts(conn, cells, spans, units=units, drill_id=drill_id, zone=zone))
+    track = _fresh_track(conn, cells, spans, units, drill_id)
+    return set() if track is None else cell_visits(cells, track, zone)
 
 
 def fresh_firsts(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime, datetime]], *,
                  units: Collection[str] | None = None, drill_id: str | None = None,
                  zone: ZoneInfo) -> dict[CellVisit, datetime]:
     """`fresh_visits` with the moment each visit was first made."""
+    track = _fresh_track(conn, cells, spans, units, drill_id)
+    return {} if track is None else cell_firsts(cells, track, zone)
+
+
+def _fresh_track(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime, datetime]],
+                 units: Collection[str] | None, drill_id: str | None) -> Track | None:
     spans = list(spans)
     if not cells.codes or not spans:
-        return {}
+        return None
     west, south, east, north = visittally.near(cells)
     where = [or_(*((FIXES.c.fix_at >= a) & (FIXES.c.fix_at < b) for a, b in spans)),
              drill_filter(FIXES.c.drill_id, drill_id),
@@ -462,9 +470,9 @@ def fresh_firsts(conn: Connection, cells: Cells, spans: Iterable[tuple[datetime,
                         .where(*where)).all()
     rows = [r for r in rows if r[4] - r[1] <= LATE_FIX_LIMIT]
     if not rows:
-        return {}
+        return None
     units_, times, lons, lats, _ = zip(*rows, strict=True)
-    return cell_firsts(cells, Track(units_, times, lons, lats), zone)
+    return Track(units_, times, lons, lats)
 
 
 def _spans_of(period: Period, now: datetime, days: Sequence[date]) -> list[tuple[datetime, datetime]]:

@@ -133,7 +133,6 @@ def _fixes(conn: Connection, cells: Cells, *where: Any) -> Fixes:
     where = (FIXES.c.drill_id.is_(None), FIXES.c.lon.between(west, east), FIXES.c.lat.between(south, north), *where)
     if conn.dialect.name == "postgresql":
         late = FIXES.c.received_at - FIXES.c.fix_at <= LATE_FIX_LIMIT
-        conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")  # the grouping of a tick's fixes, in memory
         units = conn.execute(select(FIXES.c.unit_id, _PACKED).where(*where, late).group_by(FIXES.c.unit_id)).all()
         if not units:
             return NO_FIXES
@@ -179,6 +178,8 @@ def track(engine: Engine, cells: Cells, now: datetime, zone: ZoneInfo, budget_s:
 
 def _count(conn: Connection, cells: Cells, since: datetime, after: datetime, upto: datetime,
            zone: ZoneInfo) -> int:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")  # `_fixes` groups a tick's fixes: in memory
     new = _fixes(conn, cells, FIXES.c.received_at > after, FIXES.c.received_at <= upto)
     if not len(new):
         return 0
@@ -334,10 +335,21 @@ def grid_cells_visited(conn: Connection, days: Collection[date], before: datetim
                                                .group_by(per_day.c.grid_code)))}
 
 
+def _visit_rows(conn: Connection, days: Collection[date], units: Collection[str] | None, before: datetime | None,
+                *columns: Any) -> Any:
+    query = select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.cell_code, *columns).where(
+        *_held(days, before))
+    if units is not None:
+        query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
+    return tuples(conn.execute(query))
+
+
 def visits_of(conn: Connection, days: Collection[date], units: Collection[str] | None = None,
               before: datetime | None = None) -> set[CellVisit]:
     """(day, unit, cell) visits on these days (made before `before`), from the tally; `units`: only theirs."""
-    return set(first_visits(conn, days, units, before))
+    if not days:
+        return set()
+    return {(date.fromisoformat(d), u, c) for d, u, c in _visit_rows(conn, days, units, before)}
 
 
 def first_visits(conn: Connection, days: Collection[date], units: Collection[str] | None = None,
@@ -345,11 +357,8 @@ def first_visits(conn: Connection, days: Collection[date], units: Collection[str
     """`visits_of` with the moment each visit was first made."""
     if not days:
         return {}
-    query = select(LIVE_VISITS.c.day, LIVE_VISITS.c.unit_id, LIVE_VISITS.c.cell_code,
-                   LIVE_VISITS.c.first_at).where(*_held(days, before))
-    if units is not None:
-        query = query.where(LIVE_VISITS.c.unit_id.in_(sorted(units)))
-    return {(date.fromisoformat(d), u, c): t for d, u, c, t in tuples(conn.execute(query))}
+    return {(date.fromisoformat(d), u, c): t
+            for d, u, c, t in _visit_rows(conn, days, units, before, LIVE_VISITS.c.first_at)}
 
 
 def unit_cells_visited(conn: Connection, days: Collection[date],
